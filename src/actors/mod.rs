@@ -1,0 +1,20 @@
+//! The actors and how they hang together:
+//!
+//! ```text
+//! main System arbiter
+//! ├── RoomRegistry ─ starts a Room on demand, under actix `Supervisor`, on one of
+//! │   │              the room arbiters (`rooms.arbiters` threads)
+//! │   └── Room × N ─ members, next deliverable seq, a bounded tail of recent frames
+//! ├── StoreWriter ── group commit on its own arbiter; assigns seqs inside the
+//! │                  transaction; tells each Room what committed
+//! └── HTTP workers ─ one WsSession actor per WebSocket connection
+//! ```
+//!
+//! A message's path: `WsSession --SendText--> Room --AppendMessage--> StoreWriter`
+//! (commit) `--Committed--> Room --ack/Outbound--> every member's WsSession`.
+
+pub mod registry;
+pub mod room;
+pub mod sessions;
+pub mod store_writer;
+pub mod ws_session;

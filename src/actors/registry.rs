@@ -1,0 +1,144 @@
+//! `RoomRegistry`: the room actors by id. Starts a `Room` on demand, under an actix
+//! `Supervisor`, on one of the room arbiters (chosen by hashing the id, so a room
+//! always lands on the same thread). The room itself checks that it exists.
+
+use std::collections::hash_map::DefaultHasher;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+
+use actix::prelude::*;
+use futures_util::future::join_all;
+
+use super::room::{GetStats, Room, RoomDeps, RoomStats, Sync};
+use crate::model::RoomId;
+
+/// The address of a room's actor, starting it if needed.
+#[derive(Message)]
+#[rtype(result = "Addr<Room>")]
+pub struct GetRoom(pub RoomId);
+
+/// A room found it does not exist; forget it (if `addr` is still the one registered).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct RoomGone {
+    pub id: RoomId,
+    pub addr: Addr<Room>,
+}
+
+/// Resolves once every running room has passed its queued sends to the writer.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct SyncAll;
+
+/// Live figures of those of `ids` whose actor runs.
+#[derive(Message)]
+#[rtype(result = "HashMap<RoomId, RoomStats>")]
+pub struct StatsFor(pub Vec<RoomId>);
+
+/// How many room actors are running.
+#[derive(Message)]
+#[rtype(result = "usize")]
+pub struct CountRooms;
+
+/// The registry actor.
+pub struct RoomRegistry {
+    rooms: HashMap<RoomId, Addr<Room>>,
+    arbiters: Vec<ArbiterHandle>,
+    deps: RoomDeps,
+}
+
+impl RoomRegistry {
+    /// Starts the registry; `deps` builds the rooms' dependencies, which include the
+    /// registry's own address.
+    pub fn start(
+        arbiters: Vec<ArbiterHandle>,
+        deps: impl FnOnce(Recipient<RoomGone>) -> RoomDeps,
+    ) -> Addr<Self> {
+        Self::create(|ctx| Self { rooms: HashMap::new(), arbiters, deps: deps(ctx.address().recipient()) })
+    }
+
+    fn arbiter_for(&self, id: &RoomId) -> Option<&ArbiterHandle> {
+        if self.arbiters.is_empty() {
+            return None;
+        }
+        let mut h = DefaultHasher::new();
+        id.hash(&mut h);
+        self.arbiters.get((h.finish() % self.arbiters.len() as u64) as usize)
+    }
+}
+
+impl Actor for RoomRegistry {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        // Control actor: joins wait on it, so it takes as many as arrive.
+        ctx.set_mailbox_capacity(usize::MAX);
+    }
+}
+
+impl Handler<GetRoom> for RoomRegistry {
+    type Result = MessageResult<GetRoom>;
+
+    fn handle(&mut self, m: GetRoom, _: &mut Self::Context) -> Self::Result {
+        if let Some(addr) = self.rooms.get(&m.0) {
+            if addr.connected() {
+                return MessageResult(addr.clone());
+            }
+        }
+        let deps = self.deps.clone();
+        let id = m.0.clone();
+        let make = move |_: &mut Context<Room>| Room::new(id, deps);
+        let addr = match self.arbiter_for(&m.0) {
+            Some(arb) => Supervisor::start_in_arbiter(arb, make),
+            None => Supervisor::start(make),
+        };
+        self.rooms.insert(m.0, addr.clone());
+        MessageResult(addr)
+    }
+}
+
+impl Handler<RoomGone> for RoomRegistry {
+    type Result = ();
+
+    fn handle(&mut self, m: RoomGone, _: &mut Self::Context) {
+        if self.rooms.get(&m.id) == Some(&m.addr) {
+            self.rooms.remove(&m.id);
+        }
+    }
+}
+
+impl Handler<SyncAll> for RoomRegistry {
+    type Result = ResponseFuture<()>;
+
+    fn handle(&mut self, _: SyncAll, _: &mut Self::Context) -> Self::Result {
+        let syncs: Vec<_> = self.rooms.values().map(|a| a.send(Sync)).collect();
+        Box::pin(async move {
+            join_all(syncs).await;
+        })
+    }
+}
+
+impl Handler<StatsFor> for RoomRegistry {
+    type Result = ResponseFuture<HashMap<RoomId, RoomStats>>;
+
+    fn handle(&mut self, m: StatsFor, _: &mut Self::Context) -> Self::Result {
+        let asks: Vec<_> = m
+            .0
+            .into_iter()
+            .filter_map(|id| self.rooms.get(&id).map(|a| (id, a.send(GetStats))))
+            .collect();
+        Box::pin(async move {
+            let (ids, futs): (Vec<_>, Vec<_>) = asks.into_iter().unzip();
+            let stats = join_all(futs).await;
+            ids.into_iter().zip(stats).filter_map(|(id, s)| s.ok().map(|s| (id, s))).collect()
+        })
+    }
+}
+
+impl Handler<CountRooms> for RoomRegistry {
+    type Result = usize;
+
+    fn handle(&mut self, _: CountRooms, _: &mut Self::Context) -> usize {
+        self.rooms.len()
+    }
+}

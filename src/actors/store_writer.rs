@@ -1,0 +1,297 @@
+//! `StoreWriter`: the one actor that appends messages. Group commit: everything that
+//! queues while a transaction commits goes into the next transaction (up to
+//! `store.batch_max_rows`), with no fixed delay. Sequence numbers are assigned inside
+//! the transaction, so they are gap-free and never reused. The blocking diesel work
+//! runs on the blocking thread pool; the actor itself never blocks.
+//!
+//! Store outage: a batch that fails for a transient reason is retried with backoff;
+//! messages wait at most `store.commit_timeout_ms` (then `room_unavailable`) and at
+//! most `store.max_pending` wait at once.
+
+use std::collections::{HashMap, VecDeque};
+use std::mem;
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use slog::{error, warn, Logger};
+use tokio::sync::oneshot;
+
+use super::room::SendTicket;
+use crate::config::StoreConfig;
+use crate::error::ErrorCode;
+use crate::store::conn::write_txn;
+use crate::store::members::MemberTouch;
+use crate::store::messages::{append_batch, AppendOutcome, NewMessage};
+use crate::store::{Store, StoreError};
+
+/// Append a message; the result goes to `notify` as part of a [`Committed`].
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct AppendMessage {
+    pub msg: NewMessage,
+    pub ticket: SendTicket,
+    pub notify: Recipient<Committed>,
+}
+
+/// Create or refresh a membership (presence, name); committed with the next batch.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct TouchMember(pub MemberTouch);
+
+/// Resolves once everything queued before it is committed (or failed).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Flush;
+
+/// What became of a room's messages in one batch, in append order.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Committed {
+    pub results: Vec<(SendTicket, Result<AppendOutcome, ErrorCode>)>,
+}
+
+enum Pending {
+    Message { msg: NewMessage, ticket: SendTicket, notify: Recipient<Committed>, queued: Instant },
+    Member(MemberTouch),
+}
+
+/// The group-commit writer.
+pub struct StoreWriter {
+    store: Store,
+    cfg: StoreConfig,
+    dedupe_ms: i64,
+    log: Logger,
+    pending: VecDeque<Pending>,
+    messages_pending: usize,
+    committing: bool,
+    /// Items at the head of `pending` to commit one per transaction, to isolate a
+    /// message that makes its batch fail.
+    isolate: usize,
+    retry_delay: Duration,
+    last_seqs: HashMap<String, i64>,
+    flush_waiters: Vec<oneshot::Sender<()>>,
+}
+
+const RETRY_MIN: Duration = Duration::from_millis(20);
+const RETRY_MAX: Duration = Duration::from_secs(2);
+
+impl StoreWriter {
+    pub fn new(store: Store, cfg: StoreConfig, dedupe_secs: u64, log: Logger) -> Self {
+        Self {
+            store,
+            cfg,
+            dedupe_ms: (dedupe_secs as i64).saturating_mul(1000),
+            log,
+            pending: VecDeque::new(),
+            messages_pending: 0,
+            committing: false,
+            isolate: 0,
+            retry_delay: RETRY_MIN,
+            last_seqs: HashMap::new(),
+            flush_waiters: Vec::new(),
+        }
+    }
+}
+
+impl Actor for StoreWriter {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.set_mailbox_capacity(self.cfg.mailbox_capacity);
+    }
+}
+
+impl Handler<AppendMessage> for StoreWriter {
+    type Result = ();
+
+    fn handle(&mut self, m: AppendMessage, ctx: &mut Self::Context) {
+        if self.messages_pending >= self.cfg.max_pending {
+            m.notify.do_send(Committed { results: vec![(m.ticket, Err(ErrorCode::RoomUnavailable))] });
+            return;
+        }
+        self.messages_pending += 1;
+        self.pending.push_back(Pending::Message {
+            msg: m.msg,
+            ticket: m.ticket,
+            notify: m.notify,
+            queued: Instant::now(),
+        });
+        self.commit_next(ctx);
+    }
+}
+
+impl Handler<TouchMember> for StoreWriter {
+    type Result = ();
+
+    fn handle(&mut self, m: TouchMember, ctx: &mut Self::Context) {
+        self.pending.push_back(Pending::Member(m.0));
+        self.commit_next(ctx);
+    }
+}
+
+impl Handler<Flush> for StoreWriter {
+    type Result = ResponseFuture<()>;
+
+    fn handle(&mut self, _: Flush, ctx: &mut Self::Context) -> Self::Result {
+        let (tx, rx) = oneshot::channel();
+        self.flush_waiters.push(tx);
+        self.commit_next(ctx);
+        Box::pin(async move {
+            let _ = rx.await;
+        })
+    }
+}
+
+/// The result of committing one batch on the blocking pool.
+struct BatchResult {
+    batch: Vec<Pending>,
+    last_seqs: HashMap<String, i64>,
+    outcome: Result<Vec<AppendOutcome>, StoreError>,
+}
+
+impl StoreWriter {
+    /// Starts the next commit unless one is running.
+    fn commit_next(&mut self, ctx: &mut Context<Self>) {
+        if self.committing {
+            return;
+        }
+        if self.pending.is_empty() {
+            for w in self.flush_waiters.drain(..) {
+                let _ = w.send(());
+            }
+            return;
+        }
+        let take = if self.isolate > 0 { 1 } else { self.pending.len().min(self.cfg.batch_max_rows.max(1)) };
+        let batch: Vec<Pending> = self.pending.drain(..take).collect();
+        self.committing = true;
+        let store = self.store.clone();
+        let mut last_seqs = mem::take(&mut self.last_seqs);
+        let (dedupe_ms, now) = (self.dedupe_ms, crate::model::now_ms());
+        let job = tokio::task::spawn_blocking(move || {
+            let outcome = store.run_blocking(|c| {
+                write_txn(c, |c| {
+                    let msgs: Vec<NewMessage> = batch
+                        .iter()
+                        .filter_map(|p| match p {
+                            Pending::Message { msg, .. } => Some(msg.clone()),
+                            Pending::Member(_) => None,
+                        })
+                        .collect();
+                    let outcomes = append_batch(c, &msgs, &mut last_seqs, dedupe_ms, now)?;
+                    for p in &batch {
+                        if let Pending::Member(t) = p {
+                            t.apply(c)?;
+                        }
+                    }
+                    Ok::<_, StoreError>(outcomes)
+                })
+            });
+            BatchResult { batch, last_seqs, outcome }
+        });
+        ctx.spawn(
+            async move { job.await }
+                .into_actor(self)
+                .map(|res, act, ctx| {
+                    act.committing = false;
+                    match res {
+                        Ok(r) => act.finish(r, ctx),
+                        Err(e) => {
+                            // The blocking task panicked: nothing committed for certain
+                            // and the batch is gone; its senders get no ack and may resend.
+                            error!(act.log, "store batch task failed"; "err" => %e);
+                            act.last_seqs.clear();
+                            act.commit_next(ctx);
+                        }
+                    }
+                }),
+        );
+    }
+
+    fn finish(&mut self, r: BatchResult, ctx: &mut Context<Self>) {
+        let BatchResult { batch, mut last_seqs, outcome } = r;
+        match outcome {
+            Ok(outcomes) => {
+                self.last_seqs = last_seqs;
+                self.retry_delay = RETRY_MIN;
+                self.isolate = self.isolate.saturating_sub(1);
+                self.notify(batch, outcomes.into_iter().map(Ok));
+                self.commit_next(ctx);
+            }
+            Err(e) => {
+                // Seqs read or advanced inside the failed transaction are not trusted.
+                for p in &batch {
+                    let room = match p {
+                        Pending::Message { msg, .. } => &msg.room_id,
+                        Pending::Member(t) => &t.room_id,
+                    };
+                    last_seqs.remove(room);
+                }
+                self.last_seqs = last_seqs;
+                if e.is_transient() {
+                    self.retry_later(batch, &e, ctx);
+                } else if batch.len() > 1 {
+                    warn!(self.log, "store batch failed, isolating its items"; "err" => %e, "rows" => batch.len());
+                    self.isolate = batch.len();
+                    self.requeue_front(batch);
+                    self.commit_next(ctx);
+                } else {
+                    error!(self.log, "store rejected a write"; "err" => %e);
+                    self.isolate = self.isolate.saturating_sub(1);
+                    self.notify(batch, std::iter::repeat(Err(ErrorCode::Internal)));
+                    self.commit_next(ctx);
+                }
+            }
+        }
+    }
+
+    /// Puts the batch back, fails what waited too long, and retries after a backoff.
+    fn retry_later(&mut self, batch: Vec<Pending>, e: &StoreError, ctx: &mut Context<Self>) {
+        warn!(self.log, "store unavailable, will retry"; "err" => %e, "retry_ms" => self.retry_delay.as_millis() as u64);
+        self.requeue_front(batch);
+        let timeout = Duration::from_millis(self.cfg.commit_timeout_ms);
+        let (expired, kept): (Vec<Pending>, Vec<Pending>) = self
+            .pending
+            .drain(..)
+            .partition(|p| matches!(p, Pending::Message { queued, .. } if queued.elapsed() > timeout));
+        self.pending = kept.into();
+        if !expired.is_empty() {
+            self.notify(expired, std::iter::repeat(Err(ErrorCode::RoomUnavailable)));
+        }
+        let delay = self.retry_delay;
+        self.retry_delay = (self.retry_delay * 2).min(RETRY_MAX);
+        self.committing = true;
+        ctx.run_later(delay, |act, ctx| {
+            act.committing = false;
+            act.commit_next(ctx);
+        });
+    }
+
+    fn requeue_front(&mut self, batch: Vec<Pending>) {
+        for p in batch.into_iter().rev() {
+            self.pending.push_front(p);
+        }
+    }
+
+    /// Sends each room its results, in append order. `results` pairs with the batch's
+    /// messages in order (membership items have no result).
+    fn notify(
+        &mut self,
+        batch: Vec<Pending>,
+        results: impl Iterator<Item = Result<AppendOutcome, ErrorCode>>,
+    ) {
+        let mut per_room: HashMap<String, (Recipient<Committed>, Vec<_>)> = HashMap::new();
+        let mut results = results;
+        for p in batch {
+            if let Pending::Message { msg, ticket, notify, .. } = p {
+                self.messages_pending = self.messages_pending.saturating_sub(1);
+                let result = results.next().unwrap_or(Err(ErrorCode::Internal));
+                per_room.entry(msg.room_id).or_insert_with(|| (notify, Vec::new())).1.push((ticket, result));
+            }
+        }
+        for (_, (notify, results)) in per_room {
+            // do_send: a commit result must never be dropped for lack of mailbox room
+            // (the room's mailbox bound applies to senders, not to the writer).
+            notify.do_send(Committed { results });
+        }
+    }
+}

@@ -1,0 +1,417 @@
+//! `WsSession`: one actor per WebSocket connection. Parses client frames, enforces the
+//! per-session limits, talks to rooms, and writes the frames rooms deliver. A room's
+//! frames are shared buffers: writing one costs no copy and no re-encode.
+//!
+//! Ordering: `join` holds the session (`ctx.wait`) until `joined` and the replay are
+//! written, so live messages queued meanwhile follow the replay with no gap or overlap.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix::prelude::*;
+use actix_web_actors::ws;
+use bytestring::ByteString;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use slog::{debug, Logger};
+
+use super::registry::{GetRoom, RoomRegistry};
+use super::room::{Join, JoinReply, Leave, Replay, Room, RoomError, SendText, SendTicket};
+use super::sessions::SessionDirectory;
+use crate::auth::Identity;
+use crate::config::Settings;
+use crate::error::{ErrorCode, HasCode};
+use crate::model::RoomId;
+use crate::protocol::inbound::{self, ClientFrame};
+use crate::protocol::outbound as out;
+use crate::protocol::FrameId;
+use crate::store::messages::MessageRow;
+use crate::store::Store;
+
+/// One frame of a room, with its seq (0 for unsequenced events like `member_joined`).
+#[derive(Debug, Clone)]
+pub struct RoomFrame {
+    pub seq: i64,
+    pub text: ByteString,
+}
+
+/// Something to write to the client.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub enum Outbound {
+    /// Frames of a room; dropped if the session is no longer in it, and sequenced
+    /// frames already replayed are skipped.
+    Room { room: RoomId, frames: Arc<[RoomFrame]> },
+    /// A frame for this session alone (ack, error).
+    Direct(ByteString),
+    /// Close the connection with this code.
+    Close { code: u16, reason: &'static str },
+}
+
+/// What every session shares.
+#[derive(Clone)]
+pub struct SessionDeps {
+    pub registry: Addr<RoomRegistry>,
+    pub store: Store,
+    pub cfg: Arc<Settings>,
+    pub directory: Arc<SessionDirectory>,
+    pub log: Logger,
+}
+
+static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
+
+struct JoinedRoom {
+    addr: Addr<Room>,
+    /// Sequenced frames below this were covered by `joined` + replay.
+    min_seq: i64,
+}
+
+/// The session actor.
+pub struct WsSession {
+    id: u64,
+    name: String,
+    identity: Identity,
+    deps: SessionDeps,
+    log: Logger,
+    rooms: HashMap<RoomId, JoinedRoom>,
+    limiter: DefaultDirectRateLimiter,
+    last_heard: Instant,
+}
+
+impl WsSession {
+    pub fn new(identity: Identity, deps: SessionDeps) -> Self {
+        let id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
+        let name = format!("s{id:x}-{:08x}", rand::random::<u32>());
+        let log = deps.log.new(slog::o!("actor" => "session", "session" => name.clone()));
+        let limits = &deps.cfg.limits;
+        let rate = NonZeroU32::new(limits.msgs_per_sec.max(1)).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(limits.burst.max(1)).unwrap_or(NonZeroU32::MIN);
+        Self {
+            id,
+            name,
+            identity,
+            log,
+            rooms: HashMap::new(),
+            limiter: RateLimiter::direct(Quota::per_second(rate).allow_burst(burst)),
+            last_heard: Instant::now(),
+            deps,
+        }
+    }
+
+    /// Largest frame the WebSocket codec accepts before closing with 1009; frames
+    /// between `max_frame_bytes` and this get a `too_large` error instead.
+    pub fn codec_limit(cfg: &Settings) -> usize {
+        cfg.limits.max_frame_bytes.saturating_mul(16)
+    }
+}
+
+impl Actor for WsSession {
+    type Context = ws::WebsocketContext<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.set_mailbox_capacity(self.deps.cfg.session.send_buffer);
+        self.deps.directory.register(self.id, self.identity.token_id.clone(), ctx.address().recipient());
+        let limits = &self.deps.cfg.limits;
+        ctx.text(out::encode(&out::Hello {
+            session: &self.name,
+            user: &self.identity.user,
+            heartbeat_ms: self.deps.cfg.session.heartbeat_ms,
+            limits: out::HelloLimits {
+                max_text: limits.max_text,
+                max_frame_bytes: limits.max_frame_bytes,
+                msgs_per_sec: limits.msgs_per_sec,
+                burst: limits.burst,
+            },
+        }));
+        let hb = self.deps.cfg.session.heartbeat();
+        ctx.run_interval(hb, move |act, ctx| {
+            if act.last_heard.elapsed() > hb * 2 {
+                debug!(act.log, "heartbeat timeout");
+                ctx.close(Some(ws::CloseReason { code: ws::CloseCode::Normal, description: Some("heartbeat timeout".into()) }));
+                ctx.stop();
+            } else {
+                ctx.ping(b"");
+            }
+        });
+        debug!(self.log, "session started"; "user" => &self.identity.user.id);
+    }
+
+    fn stopped(&mut self, _: &mut Self::Context) {
+        for (_, room) in self.rooms.drain() {
+            // do_send: a leave must reach the room even when its mailbox is full.
+            room.addr.do_send(Leave { session: self.id });
+        }
+        self.deps.directory.unregister(self.id);
+        debug!(self.log, "session stopped");
+    }
+}
+
+impl Handler<Outbound> for WsSession {
+    type Result = ();
+
+    fn handle(&mut self, m: Outbound, ctx: &mut Self::Context) {
+        match m {
+            Outbound::Room { room, frames } => {
+                let Some(joined) = self.rooms.get(&room) else { return };
+                for f in frames.iter() {
+                    if f.seq == 0 || f.seq >= joined.min_seq {
+                        ctx.text(f.text.clone());
+                    }
+                }
+            }
+            Outbound::Direct(frame) => ctx.text(frame),
+            Outbound::Close { code, reason } => {
+                ctx.close(Some(ws::CloseReason { code: ws::CloseCode::from(code), description: Some(reason.into()) }));
+                ctx.stop();
+            }
+        }
+    }
+}
+
+impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for WsSession {
+    fn handle(&mut self, item: Result<ws::Message, ws::ProtocolError>, ctx: &mut Self::Context) {
+        self.last_heard = Instant::now();
+        match item {
+            Ok(ws::Message::Text(text)) => self.on_text(&text, ctx),
+            Ok(ws::Message::Binary(_)) | Ok(ws::Message::Continuation(_)) => {
+                self.error(ctx, None, ErrorCode::BadRequest, "frames must be JSON text", None)
+            }
+            Ok(ws::Message::Ping(p)) => ctx.pong(&p),
+            Ok(ws::Message::Pong(_)) | Ok(ws::Message::Nop) => {}
+            Ok(ws::Message::Close(reason)) => {
+                ctx.close(reason);
+                ctx.stop();
+            }
+            Err(ws::ProtocolError::Overflow) => {
+                ctx.close(Some(ws::CloseReason { code: ws::CloseCode::Size, description: Some("frame too large".into()) }));
+                ctx.stop();
+            }
+            Err(e) => {
+                debug!(self.log, "protocol error"; "err" => %e);
+                ctx.close(Some(ws::CloseReason { code: ws::CloseCode::Protocol, description: None }));
+                ctx.stop();
+            }
+        }
+    }
+}
+
+impl WsSession {
+    fn on_text(&mut self, text: &str, ctx: &mut ws::WebsocketContext<Self>) {
+        let limits = &self.deps.cfg.limits;
+        if text.len() > limits.max_frame_bytes {
+            let msg = format!("frame is {} bytes, the limit is {}", text.len(), limits.max_frame_bytes);
+            return self.error(ctx, None, ErrorCode::TooLarge, &msg, None);
+        }
+        let frame = match inbound::parse(text) {
+            Ok(f) => f,
+            Err(e) => return self.error(ctx, e.id.as_ref(), e.code, &e.message, None),
+        };
+        if !matches!(frame, ClientFrame::Ping { .. }) {
+            if let Err(not_until) = self.limiter.check() {
+                let wait = not_until.wait_time_from(governor::clock::Clock::now(self.limiter.clock()));
+                let ms = wait.as_millis().max(1) as u64;
+                return self.error(ctx, frame.id(), ErrorCode::RateLimited, "too many frames", Some(ms));
+            }
+        }
+        match frame {
+            ClientFrame::Ping { id } => ctx.text(out::encode(&out::Pong { id: id.as_ref() })),
+            ClientFrame::Join { id, room, after_seq } => self.on_join(id, &room, after_seq, ctx),
+            ClientFrame::Leave { id, room } => self.on_leave(id, &room, ctx),
+            ClientFrame::Send { id, room, text, client_id, reply_to } => {
+                self.on_send(id, &room, text, client_id, reply_to, ctx)
+            }
+            ClientFrame::History { id, room, before_seq, limit } => {
+                self.on_history(id, &room, before_seq, limit, ctx)
+            }
+        }
+    }
+
+    /// The joined room named `room`, or the error to answer.
+    fn joined_room(&self, room: &str) -> Result<(RoomId, &JoinedRoom), (ErrorCode, String)> {
+        let id = RoomId::parse(room).map_err(|e| (ErrorCode::BadRequest, e.to_string()))?;
+        match self.rooms.get(&id) {
+            Some(j) => Ok((id, j)),
+            None => Err((ErrorCode::NotJoined, format!("not joined to room {room:?}"))),
+        }
+    }
+
+    fn on_join(&mut self, id: Option<FrameId>, room: &str, after_seq: Option<i64>, ctx: &mut ws::WebsocketContext<Self>) {
+        let room_id = match RoomId::parse(room) {
+            Ok(r) => r,
+            Err(e) => return self.error(ctx, id.as_ref(), ErrorCode::BadRequest, &e.to_string(), None),
+        };
+        if after_seq.is_some_and(|s| s < 0) {
+            return self.error(ctx, id.as_ref(), ErrorCode::BadRequest, "after_seq must be >= 0", None);
+        }
+        let registry = self.deps.registry.clone();
+        let store = self.deps.store.clone();
+        let join = Join {
+            session: self.id,
+            user: self.identity.user.clone(),
+            out: ctx.address().recipient(),
+            after_seq,
+        };
+        let rid = room_id.clone();
+        let fut = async move {
+            let addr = registry.send(GetRoom(rid.clone())).await.map_err(RoomError::from)?;
+            let reply = addr.send(join).await.map_err(RoomError::from)??;
+            let replay_rows = match reply.replay {
+                Replay::FromStore { after, upto } => {
+                    let room = rid.to_string();
+                    Some(store.run(move |c| MessageRow::range(c, &room, after, upto)).await)
+                }
+                _ => None,
+            };
+            Ok::<_, RoomError>((addr, reply, replay_rows))
+        };
+        ctx.wait(fut.into_actor(self).map(move |res, act, ctx| match res {
+            Ok((addr, reply, rows)) => act.joined(id, room_id, addr, reply, rows, ctx),
+            Err(e) => act.error(ctx, id.as_ref(), e.code(), &e.to_string(), None),
+        }));
+    }
+
+    fn joined(
+        &mut self,
+        id: Option<FrameId>,
+        room: RoomId,
+        addr: Addr<Room>,
+        reply: JoinReply,
+        rows: Option<Result<Vec<MessageRow>, crate::store::StoreError>>,
+        ctx: &mut ws::WebsocketContext<Self>,
+    ) {
+        let (frames, truncated): (Vec<ByteString>, bool) = match (reply.replay, rows) {
+            (Replay::Frames(f), _) => (f, false),
+            (Replay::FromStore { .. }, Some(Ok(rows))) => (rows.iter().map(out::message_frame).collect(), false),
+            (Replay::Truncated, _) | (Replay::FromStore { .. }, _) => (Vec::new(), true),
+            (Replay::Nothing, _) => (Vec::new(), false),
+        };
+        ctx.text(out::encode(&out::Joined {
+            id: id.as_ref(),
+            room: room.as_str(),
+            seq: reply.last_seq,
+            last_read_seq: reply.last_read_seq,
+            unread: (reply.last_seq - reply.last_read_seq).max(0),
+            truncated,
+            members: &reply.members,
+        }));
+        for f in frames {
+            ctx.text(f);
+        }
+        self.rooms.insert(room, JoinedRoom { addr, min_seq: reply.last_seq + 1 });
+    }
+
+    fn on_leave(&mut self, id: Option<FrameId>, room: &str, ctx: &mut ws::WebsocketContext<Self>) {
+        let room_id = match self.joined_room(room) {
+            Ok((r, _)) => r,
+            Err((code, msg)) => return self.error(ctx, id.as_ref(), code, &msg, None),
+        };
+        if let Some(j) = self.rooms.remove(&room_id) {
+            // do_send: a leave must reach the room even when its mailbox is full.
+            j.addr.do_send(Leave { session: self.id });
+        }
+        ctx.text(out::encode(&out::Left { id: id.as_ref(), room: room_id.as_str() }));
+    }
+
+    fn on_send(
+        &mut self,
+        id: Option<FrameId>,
+        room: &str,
+        text: String,
+        client_id: Option<String>,
+        reply_to: Option<FrameId>,
+        ctx: &mut ws::WebsocketContext<Self>,
+    ) {
+        let addr = match self.joined_room(room) {
+            Ok((_, j)) => j.addr.clone(),
+            Err((code, msg)) => return self.error(ctx, id.as_ref(), code, &msg, None),
+        };
+        if let Err((code, msg)) = self.validate_send(&text, client_id.as_deref()) {
+            return self.error(ctx, id.as_ref(), code, &msg, None);
+        }
+        let msg = SendText {
+            session: self.id,
+            user: self.identity.user.clone(),
+            text,
+            reply_to: reply_to.map(|r| r.to_text()),
+            ticket: SendTicket { session: ctx.address().recipient(), frame_id: id, client_id },
+        };
+        match addr.try_send(msg) {
+            Ok(()) => {}
+            Err(SendError::Full(msg)) => {
+                // Back-pressure: stop reading this client until the room has room.
+                ctx.wait(addr.send(msg).into_actor(self).map(|res, act, ctx| {
+                    if res.is_err() {
+                        act.error(ctx, None, ErrorCode::RoomUnavailable, "room unavailable", None);
+                    }
+                }));
+            }
+            Err(SendError::Closed(msg)) => {
+                self.error(ctx, msg.ticket.frame_id.as_ref(), ErrorCode::RoomUnavailable, "room unavailable", None)
+            }
+        }
+    }
+
+    fn validate_send(&self, text: &str, client_id: Option<&str>) -> Result<(), (ErrorCode, String)> {
+        let max = self.deps.cfg.limits.max_text;
+        if text.is_empty() {
+            return Err((ErrorCode::BadRequest, "text must not be empty".into()));
+        }
+        let chars = text.chars().count();
+        if chars > max {
+            return Err((ErrorCode::TooLarge, format!("text is {chars} characters, the limit is {max}")));
+        }
+        if text.contains('\0') {
+            return Err((ErrorCode::BadRequest, "text must not contain NUL characters".into()));
+        }
+        if let Some(c) = client_id {
+            if c.is_empty() || c.len() > 128 || c.contains('\0') {
+                return Err((ErrorCode::BadRequest, "client_id must be 1 to 128 bytes, without NUL".into()));
+            }
+        }
+        Ok(())
+    }
+
+    fn on_history(
+        &mut self,
+        id: Option<FrameId>,
+        room: &str,
+        before_seq: Option<i64>,
+        limit: Option<i64>,
+        ctx: &mut ws::WebsocketContext<Self>,
+    ) {
+        let room_id = match self.joined_room(room) {
+            Ok((r, _)) => r,
+            Err((code, msg)) => return self.error(ctx, id.as_ref(), code, &msg, None),
+        };
+        let limit = limit.unwrap_or(50);
+        if limit < 1 {
+            return self.error(ctx, id.as_ref(), ErrorCode::BadRequest, "limit must be between 1 and 500", None);
+        }
+        let limit = limit.min(500);
+        let store = self.deps.store.clone();
+        let r = room_id.to_string();
+        let fut = async move { store.run(move |c| MessageRow::page_before(c, &r, before_seq, limit)).await };
+        ctx.spawn(fut.into_actor(self).map(move |res, act, ctx| match res {
+            Ok((rows, has_more)) => ctx.text(out::encode(&out::History {
+                id: id.as_ref(),
+                room: room_id.as_str(),
+                messages: rows.iter().map(out::MessageView::new).collect(),
+                has_more,
+            })),
+            Err(e) => act.error(ctx, id.as_ref(), e.code(), &e.to_string(), None),
+        }));
+    }
+
+    fn error(
+        &self,
+        ctx: &mut ws::WebsocketContext<Self>,
+        id: Option<&FrameId>,
+        code: ErrorCode,
+        message: &str,
+        retry_after_ms: Option<u64>,
+    ) {
+        ctx.text(out::error_frame(id, code, message, retry_after_ms));
+    }
+}

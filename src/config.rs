@@ -1,0 +1,225 @@
+//! Settings: `config/default.toml` (built into the binary as the base layer), then the
+//! file given with `--config` (or `config/default.toml` in the working directory if it
+//! exists), then `ROOMD__SECTION__KEY` environment variables. One struct per section.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// The defaults shipped in the repository, compiled in so the binary runs from any directory.
+const BUILTIN_DEFAULTS: &str = include_str!("../config/default.toml");
+
+/// All of roomd's configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub store: StoreConfig,
+    pub log: LogConfig,
+    pub auth: AuthConfig,
+    pub limits: LimitsConfig,
+    pub rooms: RoomsConfig,
+    pub session: SessionConfig,
+    pub supervisor: SupervisorConfig,
+    pub debug: DebugConfig,
+}
+
+/// `[server]`: the HTTP/WebSocket listener.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    pub bind: String,
+    /// Worker threads; 0 = one per core.
+    pub workers: usize,
+    pub max_body_bytes: usize,
+    pub shutdown_timeout_secs: u64,
+}
+
+/// `[database]`: which store and how many connections.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://PATH` or `postgres://…`.
+    pub url: String,
+    pub pool_size: u32,
+    pub connect_timeout_ms: u64,
+}
+
+/// `[store]`: the group-commit writer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    pub batch_max_rows: usize,
+    pub max_pending: usize,
+    pub commit_timeout_ms: u64,
+    pub mailbox_capacity: usize,
+}
+
+/// `[log]`: slog output.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    pub level: LogLevel,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+/// Lowest level written.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    Debug,
+    Info,
+    #[serde(alias = "warn")]
+    Warning,
+    Error,
+}
+
+/// `[auth]`: bearer token verification.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// HS256 secret for JWTs; empty disables JWT.
+    pub jwt_secret: String,
+}
+
+/// `[limits]`: per-session limits announced in `hello`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsConfig {
+    pub max_text: usize,
+    pub max_frame_bytes: usize,
+    pub msgs_per_sec: u32,
+    pub burst: u32,
+}
+
+/// `[rooms]`: room actors.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoomsConfig {
+    pub auto_create: bool,
+    pub max_replay: i64,
+    pub tail_len: usize,
+    pub mailbox_capacity: usize,
+    pub dedupe_secs: u64,
+    /// Threads running room actors; 0 = one per core.
+    pub arbiters: usize,
+}
+
+/// `[session]`: WebSocket session actors.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionConfig {
+    pub send_buffer: usize,
+    pub heartbeat_ms: u64,
+}
+
+/// `[supervisor]`: how often a room may crash before it is quarantined.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SupervisorConfig {
+    /// Restarts allowed within `window_secs`; one more quarantines the room.
+    pub max_restarts: u32,
+    pub window_secs: u64,
+    /// Backoff between restarts grows from `backoff_min_ms` to `backoff_max_ms`.
+    pub backoff_min_ms: u64,
+    pub backoff_max_ms: u64,
+}
+
+/// `[debug]`: switches for drills and tests.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DebugConfig {
+    /// Enables `POST /api/v1/rooms/{id}/crash`.
+    pub fault_injection: bool,
+}
+
+/// Why the settings could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config file {0} does not exist")]
+    Missing(String),
+    #[error(transparent)]
+    Invalid(#[from] config::ConfigError),
+}
+
+impl Settings {
+    /// Loads the layered settings; `path` is the `--config` argument.
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        use config::{Config, Environment, File, FileFormat};
+        let mut builder =
+            Config::builder().add_source(File::from_str(BUILTIN_DEFAULTS, FileFormat::Toml));
+        match path {
+            Some(p) if !p.exists() => return Err(ConfigError::Missing(p.display().to_string())),
+            Some(p) => builder = builder.add_source(File::from(p)),
+            None => {
+                builder = builder.add_source(File::from(Path::new("config/default.toml")).required(false))
+            }
+        }
+        let settings: Settings = builder
+            .add_source(
+                Environment::with_prefix("ROOMD")
+                    .prefix_separator("__")
+                    .separator("__")
+                    .try_parsing(true),
+            )
+            .build()?
+            .try_deserialize()?;
+        Ok(settings)
+    }
+
+    /// Worker threads for the HTTP server.
+    pub fn workers(&self) -> usize {
+        or_cores(self.server.workers)
+    }
+
+    /// Threads for room actors.
+    pub fn room_arbiters(&self) -> usize {
+        or_cores(self.rooms.arbiters)
+    }
+}
+
+impl SessionConfig {
+    pub fn heartbeat(&self) -> Duration {
+        Duration::from_millis(self.heartbeat_ms.max(10))
+    }
+}
+
+fn or_cores(n: usize) -> usize {
+    if n > 0 {
+        n
+    } else {
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_defaults_parse_and_match_the_contract() {
+        let s = Settings::load(Some(Path::new("config/default.toml"))).expect("defaults load");
+        assert_eq!(s.server.bind, "127.0.0.1:8080");
+        assert_eq!(s.database.url, "sqlite://data/roomd.db");
+        assert_eq!(s.limits.max_text, 4000);
+        assert_eq!(s.rooms.dedupe_secs, 86400);
+        assert_eq!(s.supervisor.max_restarts, 5);
+        assert_eq!(s.log.format, LogFormat::Json);
+    }
+
+    #[test]
+    fn a_missing_config_file_is_an_error() {
+        let err = Settings::load(Some(Path::new("/nonexistent/roomd.toml"))).unwrap_err();
+        assert!(matches!(err, ConfigError::Missing(_)));
+    }
+}

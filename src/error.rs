@@ -1,0 +1,130 @@
+//! Error codes on the wire and the single place errors become HTTP responses or
+//! WebSocket `error` frames. Module errors implement [`HasCode`]; nothing else picks
+//! a status code.
+
+use std::time::Duration;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+/// Every error code roomd sends, on HTTP and WebSocket alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    BadRequest,
+    TooLarge,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    NotJoined,
+    Conflict,
+    Unprocessable,
+    RateLimited,
+    RoomUnavailable,
+    /// The store or another dependency cannot serve the request now.
+    Unavailable,
+    Internal,
+}
+
+impl ErrorCode {
+    /// The HTTP status of each code; the only place statuses are chosen.
+    pub fn status(self) -> StatusCode {
+        match self {
+            Self::BadRequest | Self::NotJoined => StatusCode::BAD_REQUEST,
+            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Conflict => StatusCode::CONFLICT,
+            Self::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            // The contract promises no 500: failures we cannot attribute to the
+            // request are "try again later".
+            Self::RoomUnavailable | Self::Unavailable | Self::Internal => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+        }
+    }
+}
+
+/// Implemented by every module error; `ApiError` and `WsError` are built only through it.
+pub trait HasCode: std::error::Error {
+    fn code(&self) -> ErrorCode;
+    fn retry_after(&self) -> Option<Duration> {
+        None
+    }
+}
+
+/// An error answered over HTTP as `{"error":{"code","message"}}`.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+    pub retry_after: Option<Duration>,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into(), retry_after: None }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}: {}", self.code, self.message)
+    }
+}
+
+impl<E: HasCode> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        Self { code: e.code(), message: e.to_string(), retry_after: e.retry_after() }
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: ErrorInner<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorInner<'a> {
+    code: ErrorCode,
+    message: &'a str,
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.code.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut resp = HttpResponse::build(self.status_code());
+        if let Some(after) = self.retry_after {
+            resp.insert_header(("Retry-After", after.as_secs_f64().ceil().max(1.0).to_string()));
+        }
+        resp.json(ErrorBody { error: ErrorInner { code: self.code, message: &self.message } })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_code_maps_to_500() {
+        use ErrorCode::*;
+        for code in [
+            BadRequest, TooLarge, Unauthorized, Forbidden, NotFound, NotJoined, Conflict,
+            Unprocessable, RateLimited, RoomUnavailable, Unavailable, Internal,
+        ] {
+            assert_ne!(code.status(), StatusCode::INTERNAL_SERVER_ERROR, "{code:?}");
+        }
+    }
+
+    #[test]
+    fn codes_serialize_in_snake_case() {
+        assert_eq!(serde_json::to_string(&ErrorCode::RoomUnavailable).unwrap(), "\"room_unavailable\"");
+        assert_eq!(serde_json::to_string(&ErrorCode::NotJoined).unwrap(), "\"not_joined\"");
+    }
+}

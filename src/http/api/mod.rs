@@ -1,0 +1,22 @@
+//! The admin API under `/api/v1` (CONTRACT §3). Every handler takes `AdminAuth`.
+
+pub mod rooms;
+pub mod tokens;
+
+use actix_web::web;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.configure(rooms::configure).configure(tokens::configure);
+}
+
+/// Rejects strings the store cannot hold or that make no sense as names.
+pub(crate) fn check_name(field: &str, value: &str, max: usize) -> Result<(), crate::error::ApiError> {
+    use crate::error::{ApiError, ErrorCode};
+    if value.trim().is_empty() || value.chars().count() > max || value.contains('\0') {
+        return Err(ApiError::new(
+            ErrorCode::Unprocessable,
+            format!("{field} must be 1 to {max} characters, without NUL"),
+        ));
+    }
+    Ok(())
+}

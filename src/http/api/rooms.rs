@@ -1,0 +1,162 @@
+//! `/api/v1/rooms`: create and list rooms; live figures come from the registry.
+
+use std::collections::HashMap;
+
+use actix_web::{web, HttpResponse};
+use serde::{Deserialize, Serialize};
+
+use super::check_name;
+use crate::actors::registry::StatsFor;
+use crate::actors::room::RoomStats;
+use crate::error::{ApiError, ErrorCode};
+use crate::http::auth::AdminAuth;
+use crate::http::pagination::{Page, PageParams};
+use crate::http::AppState;
+use crate::model::{now_ms, rfc3339, RoomId};
+use crate::store::messages::MessageRow;
+use crate::store::rooms::{RoomRow, RoomSettings};
+use crate::store::StoreError;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/rooms").get(list_rooms).post(create_room))
+        .service(web::resource("/rooms/{id}").get(get_room));
+}
+
+/// `POST /rooms` body.
+#[derive(Debug, Deserialize)]
+pub struct CreateRoom {
+    pub id: String,
+    pub name: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub settings: RoomSettings,
+}
+
+/// `GET /rooms` query.
+#[derive(Debug, Deserialize)]
+pub struct ListRooms {
+    pub q: Option<String>,
+    #[serde(flatten)]
+    pub page: PageParams,
+}
+
+/// A room as the API shows it.
+#[derive(Debug, Serialize)]
+pub struct RoomView {
+    pub id: String,
+    pub name: String,
+    pub tags: Vec<String>,
+    pub settings: RoomSettings,
+    pub status: &'static str,
+    pub last_seq: i64,
+    pub members_online: usize,
+    pub messages_per_min: f64,
+    pub restarts: u32,
+    pub mailbox: MailboxView,
+    pub created_at: String,
+}
+
+/// Mailbox figures of the room's actor.
+#[derive(Debug, Serialize)]
+pub struct MailboxView {
+    pub depth: usize,
+    pub capacity: usize,
+}
+
+impl RoomView {
+    fn new(row: RoomRow, stored_last_seq: i64, live: Option<&RoomStats>, capacity: usize) -> Self {
+        Self {
+            tags: row.tag_list(),
+            settings: row.settings(),
+            status: live.map_or("stopped", |s| s.status),
+            last_seq: live.map_or(stored_last_seq, |s| s.last_seq.max(stored_last_seq)),
+            members_online: live.map_or(0, |s| s.members_online),
+            messages_per_min: 0.0,
+            restarts: live.map_or(0, |s| s.restarts),
+            mailbox: MailboxView { depth: 0, capacity },
+            created_at: rfc3339(row.created_at),
+            id: row.id,
+            name: row.name,
+        }
+    }
+}
+
+async fn create_room(
+    _: AdminAuth,
+    st: web::Data<AppState>,
+    body: web::Json<CreateRoom>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let id = RoomId::parse(&body.id).map_err(|e| ApiError::new(ErrorCode::Unprocessable, e.to_string()))?;
+    let name = body.name.unwrap_or_else(|| id.to_string());
+    check_name("name", &name, 200)?;
+    for t in &body.tags {
+        check_name("tag", t, 64)?;
+    }
+    let now = now_ms();
+    let row = RoomRow {
+        id: id.to_string(),
+        name,
+        tags: serde_json::to_string(&body.tags).unwrap_or_else(|_| "[]".into()),
+        settings: serde_json::to_string(&body.settings).unwrap_or_else(|_| "{}".into()),
+        created_at: now,
+        updated_at: now,
+    };
+    let stored = row.clone();
+    st.store
+        .run(move |c| stored.insert(c))
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict => ApiError::new(ErrorCode::Conflict, format!("room {id} already exists")),
+            other => other.into(),
+        })?;
+    Ok(HttpResponse::Created().json(RoomView::new(row, 0, None, st.cfg.rooms.mailbox_capacity)))
+}
+
+async fn get_room(_: AdminAuth, st: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let id = RoomId::parse(&id).map_err(|_| ApiError::new(ErrorCode::NotFound, "room not found"))?;
+    let key = id.to_string();
+    let (row, last) = st
+        .store
+        .run(move |c| Ok((RoomRow::find(c, &key)?, MessageRow::last_seq(c, &key)?)))
+        .await?;
+    let row = row.ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("room {id} not found")))?;
+    let live = st.registry.send(StatsFor(vec![id.clone()])).await.unwrap_or_default();
+    Ok(HttpResponse::Ok().json(RoomView::new(row, last, live.get(&id), st.cfg.rooms.mailbox_capacity)))
+}
+
+async fn list_rooms(
+    _: AdminAuth,
+    st: web::Data<AppState>,
+    query: web::Query<ListRooms>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let limit = query.page.limit()?;
+    let (q, cursor) = (query.q.clone(), query.page.cursor.clone());
+    let (rows, lasts) = st
+        .store
+        .run(move |c| {
+            let rows = RoomRow::list(c, q.as_deref(), cursor.as_deref(), limit + 1)?;
+            let mut lasts = HashMap::new();
+            for r in rows.iter().take(limit as usize) {
+                lasts.insert(r.id.clone(), MessageRow::last_seq(c, &r.id)?);
+            }
+            Ok((rows, lasts))
+        })
+        .await?;
+    let ids = rows.iter().filter_map(|r| RoomId::parse(&r.id).ok()).collect();
+    let live = st.registry.send(StatsFor(ids)).await.unwrap_or_default();
+    let cap = st.cfg.rooms.mailbox_capacity;
+    let page = Page::from_rows(
+        rows,
+        limit,
+        |r| r.id.clone(),
+        |r| {
+            let last = lasts.get(&r.id).copied().unwrap_or(0);
+            let live = RoomId::parse(&r.id).ok().and_then(|id| live.get(&id).cloned());
+            RoomView::new(r, last, live.as_ref(), cap)
+        },
+    );
+    Ok(HttpResponse::Ok().json(page))
+}

@@ -1,0 +1,51 @@
+//! Bearer extraction (`Authorization: Bearer …` or `?token=…`) and the `AdminAuth`
+//! extractor that guards the admin API.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
+
+use super::AppState;
+use crate::auth::{AuthError, Identity};
+use crate::error::ApiError;
+
+/// The bearer token of a request, from the header or else the `token` query parameter.
+pub fn bearer(req: &HttpRequest) -> Option<String> {
+    if let Some(h) = req.headers().get(actix_web::http::header::AUTHORIZATION) {
+        let v = h.to_str().ok()?;
+        let (scheme, token) = v.split_once(' ')?;
+        return (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty())
+            .then(|| token.trim().to_string());
+    }
+    url::form_urlencoded::parse(req.query_string().as_bytes())
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| v.into_owned())
+        .filter(|t| !t.is_empty())
+}
+
+/// Resolves the request's bearer token to an identity.
+pub async fn authenticate(req: &HttpRequest) -> Result<Identity, AuthError> {
+    let st = req.app_data::<web::Data<AppState>>().ok_or(AuthError::Invalid)?;
+    let token = bearer(req).ok_or(AuthError::Missing)?;
+    st.auth.verify(&token).await
+}
+
+/// An authenticated global admin.
+pub struct AdminAuth(pub Identity);
+
+impl FromRequest for AdminAuth {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let id = authenticate(&req).await?;
+            if !id.is_admin() {
+                return Err(AuthError::NotAdmin.into());
+            }
+            Ok(AdminAuth(id))
+        })
+    }
+}

@@ -1,0 +1,28 @@
+//! `GET /healthz` (the process answers) and `GET /readyz` (the store answers and the
+//! room supervisor is up). No auth.
+
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+
+use super::AppState;
+use crate::actors::registry::CountRooms;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(healthz)).route("/readyz", web::get().to(readyz));
+}
+
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(json!({"status": "ok"}))
+}
+
+async fn readyz(st: web::Data<AppState>) -> HttpResponse {
+    let store = st.store.ping().await;
+    let supervisor = st.registry.send(CountRooms).await.is_ok();
+    let body = json!({"status": if store && supervisor {"ready"} else {"unavailable"},
+                      "store": store, "supervisor": supervisor});
+    if store && supervisor {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
+}

@@ -1,0 +1,68 @@
+//! The HTTP side: shared state, JSON error plumbing, and `configure`, which mounts
+//! every resource (health, WebSocket upgrade, admin API).
+
+pub mod api;
+pub mod auth;
+pub mod health;
+pub mod pagination;
+pub mod ws;
+
+use std::sync::Arc;
+
+use actix::Addr;
+use actix_web::{error::JsonPayloadError, web, HttpRequest, HttpResponse};
+
+use crate::actors::registry::RoomRegistry;
+use crate::actors::sessions::SessionDirectory;
+use crate::actors::store_writer::StoreWriter;
+use crate::auth::Authenticator;
+use crate::config::Settings;
+use crate::error::{ApiError, ErrorCode};
+use crate::store::Store;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub cfg: Arc<Settings>,
+    pub store: Store,
+    pub auth: Authenticator,
+    pub registry: Addr<RoomRegistry>,
+    pub writer: Addr<StoreWriter>,
+    pub sessions: Arc<SessionDirectory>,
+    pub log: slog::Logger,
+}
+
+/// Mounts every route.
+pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
+    let max_body = state.cfg.server.max_body_bytes;
+    cfg.app_data(web::Data::new(state.clone()))
+        .app_data(web::JsonConfig::default().limit(max_body).error_handler(json_error))
+        .app_data(web::PathConfig::default().error_handler(|e, _| bad_request(e.to_string())))
+        .app_data(web::QueryConfig::default().error_handler(|e, _| bad_request(e.to_string())))
+        .configure(health::configure)
+        .configure(ws::configure)
+        .service(web::scope("/api/v1").configure(api::configure).default_service(web::to(not_found)))
+        .default_service(web::to(not_found));
+}
+
+fn json_error(e: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
+    let err = match &e {
+        JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+            ApiError::new(ErrorCode::TooLarge, "request body too large")
+        }
+        JsonPayloadError::ContentType => {
+            ApiError::new(ErrorCode::BadRequest, "Content-Type must be application/json")
+        }
+        JsonPayloadError::Deserialize(d) if d.is_data() => ApiError::new(ErrorCode::Unprocessable, d.to_string()),
+        other => ApiError::new(ErrorCode::BadRequest, other.to_string()),
+    };
+    err.into()
+}
+
+fn bad_request(msg: String) -> actix_web::Error {
+    ApiError::new(ErrorCode::BadRequest, msg).into()
+}
+
+async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(ErrorCode::NotFound, format!("no route for {} {}", req.method(), req.path())))
+}

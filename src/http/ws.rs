@@ -1,0 +1,27 @@
+//! `GET /ws`: authenticate, then upgrade to a `WsSession`. A bad or missing token is a
+//! 401 with a JSON error and no upgrade.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web_actors::ws;
+
+use super::auth::authenticate;
+use super::AppState;
+use crate::actors::ws_session::{SessionDeps, WsSession};
+use crate::error::ApiError;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/ws", web::get().to(upgrade));
+}
+
+async fn upgrade(req: HttpRequest, stream: web::Payload, st: web::Data<AppState>) -> Result<HttpResponse, actix_web::Error> {
+    let identity = authenticate(&req).await.map_err(ApiError::from)?;
+    let deps = SessionDeps {
+        registry: st.registry.clone(),
+        store: st.store.clone(),
+        cfg: st.cfg.clone(),
+        directory: st.sessions.clone(),
+        log: st.log.clone(),
+    };
+    let codec = actix_http::ws::Codec::new().max_size(WsSession::codec_limit(&st.cfg));
+    ws::WsResponseBuilder::new(WsSession::new(identity, deps), &req, stream).codec(codec).start()
+}

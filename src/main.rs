@@ -1,0 +1,55 @@
+//! The `roomd` binary: parses the command line and runs the chosen command.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Parser;
+
+use roomd::auth::issue_token;
+use roomd::cli::{Cli, Command, TokenAction, TokenKind};
+use roomd::config::Settings;
+use roomd::model::UserKind;
+use roomd::store::Store;
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("roomd: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let settings = Settings::load(cli.config.as_deref()).context("loading configuration")?;
+    match cli.command {
+        Command::Serve => roomd::server::run(settings),
+        Command::Migrate => {
+            open_store(&settings)?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Token { action: TokenAction::Create { kind, name, roles } } => {
+            let store = open_store(&settings)?;
+            let kind = match kind {
+                TokenKind::Admin => UserKind::Admin,
+                TokenKind::Bot => UserKind::Bot,
+                TokenKind::User => UserKind::User,
+            };
+            anyhow::ensure!(!name.trim().is_empty() && !name.contains('\0'), "--name must not be empty");
+            let issued = issue_token(kind, &name, &roles);
+            store.run_blocking(|c| issued.row.insert(c)).context("storing the token")?;
+            println!("created {} token {} for {:?}; the secret is shown only once:", issued.row.kind, issued.row.id, name);
+            println!("{}", issued.secret);
+            Ok(())
+        }
+    }
+}
+
+fn open_store(settings: &Settings) -> anyhow::Result<Store> {
+    Store::open(
+        &settings.database.url,
+        settings.database.pool_size,
+        Duration::from_millis(settings.database.connect_timeout_ms),
+    )
+    .context("opening the store")
+}

@@ -1,0 +1,163 @@
+//! Small domain types shared by the store, the actors and the wire: room ids, users,
+//! kinds and roles, and the clock.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+/// A validated room id: `[a-z0-9][a-z0-9_-]{0,63}`. Cheap to clone (shared string).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct RoomId(Arc<str>);
+
+/// Why a string is not a room id.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("room id must match [a-z0-9][a-z0-9_-]{{0,63}}")]
+pub struct InvalidRoomId;
+
+impl RoomId {
+    pub fn parse(s: &str) -> Result<Self, InvalidRoomId> {
+        let bytes = s.as_bytes();
+        let first_ok = matches!(bytes.first(), Some(b'a'..=b'z' | b'0'..=b'9'));
+        let rest_ok = bytes[1.min(bytes.len())..]
+            .iter()
+            .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-'));
+        if first_ok && rest_ok && bytes.len() <= 64 {
+            Ok(Self(Arc::from(s)))
+        } else {
+            Err(InvalidRoomId)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for RoomId {
+    type Error = InvalidRoomId;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
+impl From<RoomId> for String {
+    fn from(r: RoomId) -> String {
+        r.0.to_string()
+    }
+}
+
+impl fmt::Display for RoomId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What kind of principal a token or message sender is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UserKind {
+    User,
+    Bot,
+    Admin,
+    /// Messages posted by roomd itself or by an operator through the admin API.
+    System,
+}
+
+impl UserKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::User => "user",
+            Self::Bot => "bot",
+            Self::Admin => "admin",
+            Self::System => "system",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "user" => Some(Self::User),
+            "bot" => Some(Self::Bot),
+            "admin" => Some(Self::Admin),
+            "system" => Some(Self::System),
+            _ => None,
+        }
+    }
+}
+
+/// An authenticated principal as it appears on the wire (`{"id","name","kind"}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UserRef {
+    pub id: String,
+    pub name: String,
+    pub kind: UserKind,
+}
+
+/// A room member's role; ordered so `Owner > Admin > Moderator > Member`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Member,
+    Moderator,
+    Admin,
+    Owner,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Member => "member",
+            Self::Moderator => "moderator",
+            Self::Admin => "admin",
+            Self::Owner => "owner",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "member" => Some(Self::Member),
+            "moderator" => Some(Self::Moderator),
+            "admin" => Some(Self::Admin),
+            "owner" => Some(Self::Owner),
+            _ => None,
+        }
+    }
+}
+
+/// Milliseconds since the Unix epoch, the store's time unit.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// Formats store milliseconds as RFC 3339 with millisecond precision (`…T07:22:52.123Z`).
+pub fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn room_ids_follow_the_contract_pattern() {
+        for ok in ["a", "lobby", "0", "a-b_c", &"x".repeat(64)] {
+            assert!(RoomId::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "-a", "_a", "A", "a b", "room!", "é", &"x".repeat(65)] {
+            assert!(RoomId::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn roles_are_ordered() {
+        assert!(Role::Owner > Role::Admin && Role::Admin > Role::Moderator && Role::Moderator > Role::Member);
+    }
+
+    #[test]
+    fn timestamps_render_as_rfc3339_millis() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
+    }
+}

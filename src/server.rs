@@ -1,0 +1,128 @@
+//! Boot and shutdown of `roomd serve`: open the store, make sure an admin token exists,
+//! start the writer, the room registry and arbiters, the HTTP server; on SIGTERM or
+//! SIGINT stop accepting, close sockets with 1001, flush the store, exit 0.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::prelude::*;
+use actix_web::{App, HttpServer};
+use anyhow::Context as _;
+use slog::{info, warn, Logger};
+
+use crate::actors::registry::{RoomRegistry, SyncAll};
+use crate::actors::room::RoomDeps;
+use crate::actors::sessions::SessionDirectory;
+use crate::actors::store_writer::{Flush, StoreWriter};
+use crate::auth::{issue_token, Authenticator};
+use crate::config::Settings;
+use crate::http::{self, AppState};
+use crate::model::UserKind;
+use crate::store::tokens::TokenRow;
+use crate::store::Store;
+
+/// Runs the server until a signal stops it.
+pub fn run(settings: Settings) -> anyhow::Result<()> {
+    let (log, _guard) = crate::logging::init(&settings.log);
+    let store = Store::open(
+        &settings.database.url,
+        settings.database.pool_size,
+        Duration::from_millis(settings.database.connect_timeout_ms),
+    )
+    .context("opening the store")?;
+    ensure_admin_token(&store)?;
+    info!(log, "store ready"; "backend" => ?store.backend());
+    actix_rt::System::new().block_on(serve(Arc::new(settings), store, log))
+}
+
+/// Creates and prints an admin token when the store has none.
+fn ensure_admin_token(store: &Store) -> anyhow::Result<()> {
+    if store.run_blocking(TokenRow::any_live_admin)? {
+        return Ok(());
+    }
+    let issued = issue_token(UserKind::Admin, "admin", &[]);
+    store.run_blocking(|c| issued.row.insert(c))?;
+    eprintln!("roomd: no admin token existed, so one was created; it is shown only this once:");
+    eprintln!("{}", issued.secret);
+    Ok(())
+}
+
+async fn serve(cfg: Arc<Settings>, store: Store, log: Logger) -> anyhow::Result<()> {
+    let writer_arbiter = Arbiter::new();
+    let writer = {
+        let (store, scfg, dedupe, wlog) =
+            (store.clone(), cfg.store.clone(), cfg.rooms.dedupe_secs, log.new(slog::o!("actor" => "store_writer")));
+        StoreWriter::start_in_arbiter(&writer_arbiter.handle(), move |_| StoreWriter::new(store, scfg, dedupe, wlog))
+    };
+    let room_arbiters: Vec<Arbiter> = (0..cfg.room_arbiters()).map(|_| Arbiter::new()).collect();
+    let registry = RoomRegistry::start(room_arbiters.iter().map(|a| a.handle()).collect(), |gone| RoomDeps {
+        store: store.clone(),
+        writer: writer.clone(),
+        registry: gone,
+        cfg: cfg.clone(),
+        log: log.clone(),
+    });
+    let state = AppState {
+        cfg: cfg.clone(),
+        store: store.clone(),
+        auth: Authenticator::new(store.clone(), &cfg.auth.jwt_secret),
+        registry: registry.clone(),
+        writer: writer.clone(),
+        sessions: Arc::new(SessionDirectory::default()),
+        log: log.clone(),
+    };
+    let app_state = state.clone();
+    let server = HttpServer::new(move || App::new().configure(|c| http::configure(c, &app_state)))
+        .workers(cfg.workers())
+        .tcp_nodelay(true)
+        .disable_signals()
+        .shutdown_timeout(cfg.server.shutdown_timeout_secs)
+        .bind(&cfg.server.bind)
+        .with_context(|| format!("binding {}", cfg.server.bind))?;
+    for addr in server.addrs() {
+        info!(log, "listening"; "addr" => addr.to_string());
+    }
+    let server = server.run();
+    let handle = server.handle();
+    let running = actix_rt::spawn(server);
+
+    wait_for_signal().await?;
+    info!(log, "shutting down");
+    handle.pause().await;
+    shutdown(&state).await;
+    handle.stop(true).await;
+    let _ = running.await;
+    for a in room_arbiters.iter().chain(std::iter::once(&writer_arbiter)) {
+        a.stop();
+    }
+    info!(log, "stopped");
+    System::current().stop();
+    Ok(())
+}
+
+/// Closes sessions (1001), lets rooms hand their queued sends to the writer, and waits
+/// for the writer to commit them, each step bounded so the process exits within 10 s.
+async fn shutdown(st: &AppState) {
+    st.sessions.close_all(1001, "server shutdown");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+    while !st.sessions.is_empty() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    if tokio::time::timeout(Duration::from_secs(2), st.registry.send(SyncAll)).await.is_err() {
+        warn!(st.log, "rooms did not drain in time");
+    }
+    if tokio::time::timeout(Duration::from_secs(4), st.writer.send(Flush)).await.is_err() {
+        warn!(st.log, "store flush timed out");
+    }
+}
+
+async fn wait_for_signal() -> anyhow::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    Ok(())
+}

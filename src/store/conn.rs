@@ -1,0 +1,148 @@
+//! The database connection: one `DbConn` type over SQLite and PostgreSQL, the r2d2
+//! manager that opens the right variant from the URL (keeping the real connection
+//! error), and the SQLite pragmas every connection gets.
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::R2D2Connection;
+use diesel::{PgConnection, SqliteConnection};
+
+/// A connection to either backend. Queries written once against it run on both.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// Runs the same diesel expression on the inner connection of either variant, for the
+/// statements `MultiConnection` cannot express (multi-row INSERT, ON CONFLICT).
+macro_rules! with_inner {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::store::conn::DbConn::Postgresql($c) => $body,
+            $crate::store::conn::DbConn::Sqlite($c) => $body,
+        }
+    };
+}
+pub(crate) use with_inner;
+
+/// Which backend a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A database URL that is neither `sqlite://…` nor `postgres://…`.
+#[derive(Debug, thiserror::Error)]
+#[error("database.url must start with sqlite:// or postgres:// (got {0:?})")]
+pub struct UnknownScheme(pub String);
+
+/// Parsed `database.url`.
+#[derive(Debug, Clone)]
+pub struct DbUrl {
+    pub backend: Backend,
+    /// What the driver receives: a file path for SQLite, the URL for PostgreSQL.
+    pub target: String,
+}
+
+impl DbUrl {
+    pub fn parse(url: &str) -> Result<Self, UnknownScheme> {
+        if let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+            return Ok(Self { backend: Backend::Sqlite, target: rest.to_string() });
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Self { backend: Backend::Postgres, target: url.to_string() });
+        }
+        Err(UnknownScheme(url.to_string()))
+    }
+}
+
+/// Opens `DbConn`s for r2d2, choosing the variant by URL scheme.
+#[derive(Debug, Clone)]
+pub struct Manager {
+    url: DbUrl,
+}
+
+impl Manager {
+    pub fn new(url: DbUrl) -> Self {
+        Self { url }
+    }
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, Self::Error> {
+        match self.url.backend {
+            Backend::Postgres => PgConnection::establish(&self.url.target)
+                .map(DbConn::Postgresql)
+                .map_err(diesel::r2d2::Error::ConnectionError),
+            Backend::Sqlite => {
+                let mut c = SqliteConnection::establish(&self.url.target)
+                    .map_err(diesel::r2d2::Error::ConnectionError)?;
+                // busy_timeout first: WAL first makes concurrent opens of a new file fail.
+                c.batch_execute(
+                    "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                )
+                .map_err(diesel::r2d2::Error::QueryError)?;
+                Ok(DbConn::Sqlite(c))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
+        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        conn.is_broken()
+    }
+}
+
+/// Runs `f` in a write transaction: `BEGIN IMMEDIATE` on SQLite (a deferred read-then-
+/// write transaction fails under concurrency even with busy_timeout), plain on PostgreSQL.
+pub fn write_txn<T, E>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    if matches!(conn, DbConn::Sqlite(_)) {
+        conn.batch_execute("BEGIN IMMEDIATE")?;
+        match f(conn) {
+            Ok(v) => {
+                if let Err(e) = conn.batch_execute("COMMIT") {
+                    let _ = conn.batch_execute("ROLLBACK");
+                    return Err(e.into());
+                }
+                Ok(v)
+            }
+            Err(e) => {
+                let _ = conn.batch_execute("ROLLBACK");
+                Err(e)
+            }
+        }
+    } else {
+        conn.transaction(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_pick_the_backend() {
+        let s = DbUrl::parse("sqlite://data/roomd.db").unwrap();
+        assert_eq!((s.backend, s.target.as_str()), (Backend::Sqlite, "data/roomd.db"));
+        let s = DbUrl::parse("sqlite:///tmp/x.db").unwrap();
+        assert_eq!(s.target, "/tmp/x.db");
+        let p = DbUrl::parse("postgres://u@h/db").unwrap();
+        assert_eq!(p.backend, Backend::Postgres);
+        assert!(DbUrl::parse("mysql://x").is_err());
+    }
+}

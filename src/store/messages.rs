@@ -1,0 +1,203 @@
+//! The `messages` table: every room's history, keyed by (room, seq), plus the batch
+//! append used by the store writer: sequence numbers are assigned here, inside the
+//! committing transaction, so a seq is never used twice and never skipped.
+
+use std::collections::HashMap;
+
+use diesel::dsl::max;
+use diesel::prelude::*;
+
+use super::conn::with_inner;
+use super::{DbConn, StoreError};
+use crate::schema::messages;
+
+/// A stored message.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = messages)]
+pub struct MessageRow {
+    pub room_id: String,
+    pub seq: i64,
+    pub sender_id: String,
+    pub sender_name: String,
+    pub sender_kind: String,
+    pub text: String,
+    pub client_id: Option<String>,
+    pub reply_to: Option<String>,
+    pub ts: i64,
+}
+
+/// A message waiting for its seq.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub room_id: String,
+    pub sender_id: String,
+    pub sender_name: String,
+    pub sender_kind: String,
+    pub text: String,
+    pub client_id: Option<String>,
+    pub reply_to: Option<String>,
+    pub ts: i64,
+}
+
+/// What became of one message of a batch.
+#[derive(Debug, Clone)]
+pub enum AppendOutcome {
+    Stored(MessageRow),
+    /// The same sender already stored this `client_id` in this room, as `seq`.
+    Duplicate { seq: i64 },
+}
+
+/// Rows per multi-row INSERT (9 columns; well under SQLite's and PostgreSQL's
+/// bound-parameter limits).
+const INSERT_CHUNK: usize = 500;
+/// Client ids per dedupe lookup.
+const LOOKUP_CHUNK: usize = 500;
+
+impl MessageRow {
+    /// Messages with `after < seq <= upto`, oldest first (join replay).
+    pub fn range(c: &mut DbConn, room: &str, after: i64, upto: i64) -> Result<Vec<Self>, StoreError> {
+        Ok(messages::table
+            .filter(messages::room_id.eq(room))
+            .filter(messages::seq.gt(after).and(messages::seq.le(upto)))
+            .order(messages::seq.asc())
+            .select(Self::as_select())
+            .load(c)?)
+    }
+
+    /// Up to `limit` messages with `seq < before` (or the newest when `before` is None),
+    /// oldest first, and whether older ones exist.
+    pub fn page_before(
+        c: &mut DbConn,
+        room: &str,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<(Vec<Self>, bool), StoreError> {
+        let mut q = messages::table
+            .filter(messages::room_id.eq(room))
+            .select(Self::as_select())
+            .into_boxed();
+        if let Some(before) = before {
+            q = q.filter(messages::seq.lt(before));
+        }
+        let mut rows: Vec<Self> = q.order(messages::seq.desc()).limit(limit + 1).load(c)?;
+        let has_more = rows.len() as i64 > limit;
+        rows.truncate(limit as usize);
+        rows.reverse();
+        Ok((rows, has_more))
+    }
+
+    /// The newest `n` messages, oldest first (a room's in-memory tail).
+    pub fn newest(c: &mut DbConn, room: &str, n: i64) -> Result<Vec<Self>, StoreError> {
+        Ok(Self::page_before(c, room, None, n)?.0)
+    }
+
+    /// The highest seq stored for `room`, 0 when it has none.
+    pub fn last_seq(c: &mut DbConn, room: &str) -> Result<i64, StoreError> {
+        let m: Option<i64> = messages::table
+            .filter(messages::room_id.eq(room))
+            .select(max(messages::seq))
+            .first(c)?;
+        Ok(m.unwrap_or(0))
+    }
+}
+
+/// Appends `batch` in order inside the caller's transaction. `last_seqs` caches each
+/// room's highest seq; entries missing from it are read from the table. The caller
+/// must keep the cache only if the transaction commits.
+///
+/// A message whose `(room, sender, client_id)` is already stored within `dedupe_ms` is
+/// not stored again: its outcome names the original seq. An older match is released
+/// (its `client_id` cleared) so the client id can be used again.
+pub fn append_batch(
+    c: &mut DbConn,
+    batch: &[NewMessage],
+    last_seqs: &mut HashMap<String, i64>,
+    dedupe_ms: i64,
+    now: i64,
+) -> Result<Vec<AppendOutcome>, StoreError> {
+    let existing = existing_client_ids(c, batch)?;
+    let mut seen: HashMap<(&str, &str, &str), i64> = HashMap::new();
+    let mut outcomes = Vec::with_capacity(batch.len());
+    let mut rows = Vec::with_capacity(batch.len());
+    for m in batch {
+        if let Some(cid) = m.client_id.as_deref() {
+            let key = (m.room_id.as_str(), m.sender_id.as_str(), cid);
+            if let Some(&seq) = seen.get(&key) {
+                outcomes.push(AppendOutcome::Duplicate { seq });
+                continue;
+            }
+            if let Some(&(seq, ts)) = existing.get(&(m.room_id.clone(), m.sender_id.clone(), cid.to_string())) {
+                if now - ts <= dedupe_ms {
+                    seen.insert(key, seq);
+                    outcomes.push(AppendOutcome::Duplicate { seq });
+                    continue;
+                }
+                release_client_id(c, &m.room_id, seq)?;
+            }
+        }
+        let last = match last_seqs.get(&m.room_id) {
+            Some(&s) => s,
+            None => MessageRow::last_seq(c, &m.room_id)?,
+        };
+        let seq = last + 1;
+        last_seqs.insert(m.room_id.clone(), seq);
+        if let Some(cid) = m.client_id.as_deref() {
+            seen.insert((m.room_id.as_str(), m.sender_id.as_str(), cid), seq);
+        }
+        let row = MessageRow {
+            room_id: m.room_id.clone(),
+            seq,
+            sender_id: m.sender_id.clone(),
+            sender_name: m.sender_name.clone(),
+            sender_kind: m.sender_kind.clone(),
+            text: m.text.clone(),
+            client_id: m.client_id.clone(),
+            reply_to: m.reply_to.clone(),
+            ts: m.ts,
+        };
+        outcomes.push(AppendOutcome::Stored(row.clone()));
+        rows.push(row);
+    }
+    for chunk in rows.chunks(INSERT_CHUNK) {
+        with_inner!(c, |c| diesel::insert_into(messages::table).values(chunk).execute(c))?;
+    }
+    Ok(outcomes)
+}
+
+type DedupeKey = (String, String, String);
+
+/// Stored `(room, sender, client_id) -> (seq, ts)` for the batch's client ids.
+fn existing_client_ids(
+    c: &mut DbConn,
+    batch: &[NewMessage],
+) -> Result<HashMap<DedupeKey, (i64, i64)>, StoreError> {
+    let mut ids: Vec<&str> = batch.iter().filter_map(|m| m.client_id.as_deref()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut found = HashMap::new();
+    for chunk in ids.chunks(LOOKUP_CHUNK) {
+        let rows: Vec<(String, String, Option<String>, i64, i64)> = messages::table
+            .filter(messages::client_id.eq_any(chunk))
+            .select((
+                messages::room_id,
+                messages::sender_id,
+                messages::client_id,
+                messages::seq,
+                messages::ts,
+            ))
+            .load(c)?;
+        for (room, sender, cid, seq, ts) in rows {
+            if let Some(cid) = cid {
+                found.insert((room, sender, cid), (seq, ts));
+            }
+        }
+    }
+    Ok(found)
+}
+
+fn release_client_id(c: &mut DbConn, room: &str, seq: i64) -> Result<(), StoreError> {
+    diesel::update(messages::table.filter(messages::room_id.eq(room)).filter(messages::seq.eq(seq)))
+        .set(messages::client_id.eq(None::<String>))
+        .execute(c)?;
+    Ok(())
+}

@@ -1,0 +1,149 @@
+//! The durable store: a pool of [`DbConn`]s and [`Store::run`], the only way code outside
+//! this module touches the database. Diesel is blocking, so every call runs on the
+//! blocking thread pool, never on an actor's thread.
+
+pub mod conn;
+pub mod members;
+pub mod messages;
+pub mod migrate;
+pub mod rooms;
+pub mod tokens;
+
+use std::time::Duration;
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+pub use conn::{Backend, DbConn, DbUrl};
+
+use crate::error::{ErrorCode, HasCode};
+
+/// What can go wrong talking to the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("already exists")]
+    Conflict,
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    #[error("store task failed")]
+    Join(#[from] tokio::task::JoinError),
+    #[error("store query failed: {0}")]
+    Query(DieselError),
+}
+
+impl StoreError {
+    /// True when retrying later may succeed (connection lost, pool exhausted), as opposed
+    /// to an error that the same statement will hit again.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Unavailable(_) => true,
+            Self::Query(DieselError::DatabaseError(kind, _)) => matches!(
+                kind,
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand
+            ),
+            Self::Query(DieselError::BrokenTransactionManager) => true,
+            _ => false,
+        }
+    }
+}
+
+impl From<DieselError> for StoreError {
+    fn from(e: DieselError) -> Self {
+        match e {
+            DieselError::NotFound => Self::NotFound,
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => Self::Conflict,
+            other => Self::Query(other),
+        }
+    }
+}
+
+impl From<r2d2::Error> for StoreError {
+    fn from(e: r2d2::Error) -> Self {
+        Self::Unavailable(e.to_string())
+    }
+}
+
+impl HasCode for StoreError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::NotFound => ErrorCode::NotFound,
+            Self::Conflict => ErrorCode::Conflict,
+            Self::Unavailable(_) | Self::Join(_) | Self::Query(_) => ErrorCode::Unavailable,
+        }
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        self.is_transient().then(|| Duration::from_secs(1))
+    }
+}
+
+/// A pooled handle to the database; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pool: r2d2::Pool<conn::Manager>,
+    backend: Backend,
+}
+
+impl Store {
+    /// Opens the pool (failing fast if the database cannot be reached) and applies
+    /// pending migrations.
+    pub fn open(url: &str, pool_size: u32, connect_timeout: Duration) -> anyhow::Result<Self> {
+        let url = DbUrl::parse(url)?;
+        if url.backend == Backend::Sqlite {
+            if let Some(dir) = std::path::Path::new(&url.target).parent() {
+                if !dir.as_os_str().is_empty() {
+                    std::fs::create_dir_all(dir)?;
+                }
+            }
+        }
+        let backend = url.backend;
+        let pool = r2d2::Pool::builder()
+            .max_size(pool_size.max(2))
+            .min_idle(Some(1))
+            .connection_timeout(connect_timeout)
+            .error_handler(Box::new(r2d2::NopErrorHandler))
+            .build(conn::Manager::new(url))?;
+        let store = Self { pool, backend };
+        let mut c = store.pool.get()?;
+        migrate::run_pending(&mut c).map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Runs `f` on the blocking pool with a pooled connection.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, StoreError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await?
+    }
+
+    /// Runs `f` on the calling thread; for CLI commands and the blocking writer task.
+    pub fn run_blocking<T>(
+        &self,
+        f: impl FnOnce(&mut DbConn) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.pool.get()?;
+        f(&mut conn)
+    }
+
+    /// True when a connection can be had and answers.
+    pub async fn ping(&self) -> bool {
+        self.run(|c| {
+            use diesel::r2d2::R2D2Connection;
+            c.ping().map_err(StoreError::from)
+        })
+        .await
+        .is_ok()
+    }
+}

@@ -1,0 +1,50 @@
+//! The `tokens` table: opaque bearer tokens, stored only as SHA-256 hashes.
+
+use diesel::prelude::*;
+
+use super::{DbConn, StoreError};
+use crate::schema::tokens;
+
+/// A stored token (the secret itself is never stored).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = tokens)]
+pub struct TokenRow {
+    pub id: String,
+    pub kind: String,
+    pub name: String,
+    pub roles: String,
+    pub secret_hash: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+impl TokenRow {
+    pub fn role_list(&self) -> Vec<String> {
+        serde_json::from_str(&self.roles).unwrap_or_default()
+    }
+
+    pub fn insert(&self, c: &mut DbConn) -> Result<(), StoreError> {
+        diesel::insert_into(tokens::table).values(self).execute(c)?;
+        Ok(())
+    }
+
+    /// The live (not revoked) token with this secret hash.
+    pub fn find_live_by_hash(c: &mut DbConn, hash: &str) -> Result<Option<Self>, StoreError> {
+        Ok(tokens::table
+            .filter(tokens::secret_hash.eq(hash))
+            .filter(tokens::revoked_at.is_null())
+            .select(Self::as_select())
+            .first(c)
+            .optional()?)
+    }
+
+    /// True when at least one live admin token exists.
+    pub fn any_live_admin(c: &mut DbConn) -> Result<bool, StoreError> {
+        let n: i64 = tokens::table
+            .filter(tokens::kind.eq("admin"))
+            .filter(tokens::revoked_at.is_null())
+            .count()
+            .get_result(c)?;
+        Ok(n > 0)
+    }
+}
