@@ -136,12 +136,11 @@ impl Authenticator {
         let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
         validation.set_required_spec_claims(&["exp", "sub"]);
         validation.leeway = 0;
-        let data = jsonwebtoken::decode::<JwtClaims>(token, key, &validation).map_err(|e| {
-            match e.kind() {
+        let data =
+            jsonwebtoken::decode::<JwtClaims>(token, key, &validation).map_err(|e| match e.kind() {
                 jsonwebtoken::errors::ErrorKind::ExpiredSignature => AuthError::Expired,
                 _ => AuthError::Invalid,
-            }
-        })?;
+            })?;
         let c = data.claims;
         if c.sub.is_empty() || c.sub.contains('\0') {
             return Err(AuthError::Invalid);

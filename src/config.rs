@@ -156,8 +156,7 @@ impl Settings {
     /// Loads the layered settings; `path` is the `--config` argument.
     pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
         use config::{Config, Environment, File, FileFormat};
-        let mut builder =
-            Config::builder().add_source(File::from_str(BUILTIN_DEFAULTS, FileFormat::Toml));
+        let mut builder = Config::builder().add_source(File::from_str(BUILTIN_DEFAULTS, FileFormat::Toml));
         match path {
             Some(p) if !p.exists() => return Err(ConfigError::Missing(p.display().to_string())),
             Some(p) => builder = builder.add_source(File::from(p)),
@@ -167,10 +166,7 @@ impl Settings {
         }
         let settings: Settings = builder
             .add_source(
-                Environment::with_prefix("ROOMD")
-                    .prefix_separator("__")
-                    .separator("__")
-                    .try_parsing(true),
+                Environment::with_prefix("ROOMD").prefix_separator("__").separator("__").try_parsing(true),
             )
             .build()?
             .try_deserialize()?;

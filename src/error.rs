@@ -41,9 +41,7 @@ impl ErrorCode {
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             // The contract promises no 500: failures we cannot attribute to the
             // request are "try again later".
-            Self::RoomUnavailable | Self::Unavailable | Self::Internal => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            Self::RoomUnavailable | Self::Unavailable | Self::Internal => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }
@@ -115,8 +113,18 @@ mod tests {
     fn no_code_maps_to_500() {
         use ErrorCode::*;
         for code in [
-            BadRequest, TooLarge, Unauthorized, Forbidden, NotFound, NotJoined, Conflict,
-            Unprocessable, RateLimited, RoomUnavailable, Unavailable, Internal,
+            BadRequest,
+            TooLarge,
+            Unauthorized,
+            Forbidden,
+            NotFound,
+            NotJoined,
+            Conflict,
+            Unprocessable,
+            RateLimited,
+            RoomUnavailable,
+            Unavailable,
+            Internal,
         ] {
             assert_ne!(code.status(), StatusCode::INTERNAL_SERVER_ERROR, "{code:?}");
         }

@@ -18,11 +18,13 @@ pub fn init(cfg: &LogConfig) -> (Logger, LogGuard) {
     };
     let (drain, guard) = match cfg.format {
         LogFormat::Json => {
-            let json = slog_json::Json::new(std::io::stdout()).add_default_keys().set_newlines(true).build().fuse();
+            let json =
+                slog_json::Json::new(std::io::stdout()).add_default_keys().set_newlines(true).build().fuse();
             async_drain(json)
         }
         LogFormat::Pretty => {
-            let term = slog_term::FullFormat::new(slog_term::PlainDecorator::new(std::io::stdout())).build().fuse();
+            let term =
+                slog_term::FullFormat::new(slog_term::PlainDecorator::new(std::io::stdout())).build().fuse();
             async_drain(term)
         }
     };

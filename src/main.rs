@@ -38,7 +38,10 @@ fn run() -> anyhow::Result<()> {
             anyhow::ensure!(!name.trim().is_empty() && !name.contains('\0'), "--name must not be empty");
             let issued = issue_token(kind, &name, &roles);
             store.run_blocking(|c| issued.row.insert(c)).context("storing the token")?;
-            println!("created {} token {} for {:?}; the secret is shown only once:", issued.row.kind, issued.row.id, name);
+            println!(
+                "created {} token {} for {:?}; the secret is shown only once:",
+                issued.row.kind, issued.row.id, name
+            );
             println!("{}", issued.secret);
             Ok(())
         }

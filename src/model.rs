@@ -20,9 +20,8 @@ impl RoomId {
     pub fn parse(s: &str) -> Result<Self, InvalidRoomId> {
         let bytes = s.as_bytes();
         let first_ok = matches!(bytes.first(), Some(b'a'..=b'z' | b'0'..=b'9'));
-        let rest_ok = bytes[1.min(bytes.len())..]
-            .iter()
-            .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-'));
+        let rest_ok =
+            bytes[1.min(bytes.len())..].iter().all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-'));
         if first_ok && rest_ok && bytes.len() <= 64 {
             Ok(Self(Arc::from(s)))
         } else {

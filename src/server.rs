@@ -50,9 +50,15 @@ fn ensure_admin_token(store: &Store) -> anyhow::Result<()> {
 async fn serve(cfg: Arc<Settings>, store: Store, log: Logger) -> anyhow::Result<()> {
     let writer_arbiter = Arbiter::new();
     let writer = {
-        let (store, scfg, dedupe, wlog) =
-            (store.clone(), cfg.store.clone(), cfg.rooms.dedupe_secs, log.new(slog::o!("actor" => "store_writer")));
-        StoreWriter::start_in_arbiter(&writer_arbiter.handle(), move |_| StoreWriter::new(store, scfg, dedupe, wlog))
+        let (store, scfg, dedupe, wlog) = (
+            store.clone(),
+            cfg.store.clone(),
+            cfg.rooms.dedupe_secs,
+            log.new(slog::o!("actor" => "store_writer")),
+        );
+        StoreWriter::start_in_arbiter(&writer_arbiter.handle(), move |_| {
+            StoreWriter::new(store, scfg, dedupe, wlog)
+        })
     };
     let room_arbiters: Vec<Arbiter> = (0..cfg.room_arbiters()).map(|_| Arbiter::new()).collect();
     let registry = RoomRegistry::start(room_arbiters.iter().map(|a| a.handle()).collect(), |gone| RoomDeps {

@@ -40,6 +40,8 @@ pub struct StatsFor(pub Vec<RoomId>);
 #[rtype(result = "usize")]
 pub struct CountRooms;
 
+const REGISTRY_MAILBOX: usize = 1 << 16;
+
 /// The registry actor.
 pub struct RoomRegistry {
     rooms: HashMap<RoomId, Addr<Room>>,
@@ -71,8 +73,8 @@ impl Actor for RoomRegistry {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        // Control actor: joins wait on it, so it takes as many as arrive.
-        ctx.set_mailbox_capacity(usize::MAX);
+        // Control actor: every join passes through it, so its queue is generous.
+        ctx.set_mailbox_capacity(REGISTRY_MAILBOX);
     }
 }
 
@@ -122,11 +124,8 @@ impl Handler<StatsFor> for RoomRegistry {
     type Result = ResponseFuture<HashMap<RoomId, RoomStats>>;
 
     fn handle(&mut self, m: StatsFor, _: &mut Self::Context) -> Self::Result {
-        let asks: Vec<_> = m
-            .0
-            .into_iter()
-            .filter_map(|id| self.rooms.get(&id).map(|a| (id, a.send(GetStats))))
-            .collect();
+        let asks: Vec<_> =
+            m.0.into_iter().filter_map(|id| self.rooms.get(&id).map(|a| (id, a.send(GetStats)))).collect();
         Box::pin(async move {
             let (ids, futs): (Vec<_>, Vec<_>) = asks.into_iter().unzip();
             let stats = join_all(futs).await;

@@ -98,7 +98,10 @@ pub enum Replay {
     /// Frames from the room's tail, oldest first.
     Frames(Vec<ByteString>),
     /// Read this range from the store.
-    FromStore { after: i64, upto: i64 },
+    FromStore {
+        after: i64,
+        upto: i64,
+    },
     /// More than `rooms.max_replay` messages: the client pages with `history`.
     Truncated,
 }
@@ -224,7 +227,11 @@ impl Handler<Join> for Room {
         self.online.insert(m.session, (user_id.clone(), m.out));
         if first_session {
             self.touch_member(&m.user, now);
-            let frame = out::encode(&out::MemberEvent { kind: "member_joined", room: self.id.as_str(), user: &m.user });
+            let frame = out::encode(&out::MemberEvent {
+                kind: "member_joined",
+                room: self.id.as_str(),
+                user: &m.user,
+            });
             self.broadcast_event(frame, Some(&user_id));
         }
         if is_new_member {
@@ -376,7 +383,9 @@ impl Room {
             return;
         }
         for row in l.members {
-            let Some(kind) = UserKind::parse(&row.kind) else { continue };
+            let Some(kind) = UserKind::parse(&row.kind) else {
+                continue;
+            };
             let entry = self.members.entry(row.user_id.clone()).or_insert_with(|| Member {
                 user: UserRef { id: row.user_id.clone(), name: row.name.clone(), kind },
                 role: Role::Member,
@@ -388,7 +397,8 @@ impl Room {
         }
         if self.delivered_seq.is_none() {
             self.delivered_seq = Some(l.last_seq);
-            self.tail = l.tail.iter().map(|r| RoomFrame { seq: r.seq, text: out::message_frame(r) }).collect();
+            self.tail =
+                l.tail.iter().map(|r| RoomFrame { seq: r.seq, text: out::message_frame(r) }).collect();
         }
         self.status = Status::Running;
     }
@@ -410,7 +420,8 @@ impl Room {
         ctx.wait(fut.into_actor(self).map(move |rows, act, _| {
             match rows {
                 Ok(rows) => {
-                    let frames = rows.iter().map(|r| RoomFrame { seq: r.seq, text: out::message_frame(r) }).collect();
+                    let frames =
+                        rows.iter().map(|r| RoomFrame { seq: r.seq, text: out::message_frame(r) }).collect();
                     act.fan_out(frames);
                 }
                 Err(e) => warn!(act.log, "gap repair failed"; "err" => %e),
@@ -440,7 +451,9 @@ impl Room {
     }
 
     fn fan_out(&mut self, frames: Vec<RoomFrame>) {
-        let Some(last) = frames.last().map(|f| f.seq) else { return };
+        let Some(last) = frames.last().map(|f| f.seq) else {
+            return;
+        };
         self.delivered_seq = Some(last);
         let cap = self.deps.cfg.rooms.tail_len;
         for f in &frames {
@@ -486,13 +499,18 @@ impl Room {
 
     /// Drops a session; the user's last session going tells the others `member_left`.
     fn remove_session(&mut self, session: SessionId) {
-        let Some((user_id, _)) = self.online.remove(&session) else { return };
-        let Some(member) = self.members.get_mut(&user_id) else { return };
+        let Some((user_id, _)) = self.online.remove(&session) else {
+            return;
+        };
+        let Some(member) = self.members.get_mut(&user_id) else {
+            return;
+        };
         member.sessions.retain(|s| *s != session);
         if member.sessions.is_empty() {
             let user = member.user.clone();
             self.touch_member(&user, now_ms());
-            let frame = out::encode(&out::MemberEvent { kind: "member_left", room: self.id.as_str(), user: &user });
+            let frame =
+                out::encode(&out::MemberEvent { kind: "member_left", room: self.id.as_str(), user: &user });
             self.broadcast_event(frame, Some(&user_id));
         }
     }
@@ -528,7 +546,9 @@ impl Room {
     }
 
     fn replay_for(&self, after_seq: Option<i64>, last_seq: i64) -> Replay {
-        let Some(after) = after_seq else { return Replay::Nothing };
+        let Some(after) = after_seq else {
+            return Replay::Nothing;
+        };
         if after >= last_seq {
             return Replay::Nothing;
         }
@@ -536,9 +556,9 @@ impl Room {
             return Replay::Truncated;
         }
         match self.tail.front() {
-            Some(first) if first.seq <= after + 1 => Replay::Frames(
-                self.tail.iter().filter(|f| f.seq > after).map(|f| f.text.clone()).collect(),
-            ),
+            Some(first) if first.seq <= after + 1 => {
+                Replay::Frames(self.tail.iter().filter(|f| f.seq > after).map(|f| f.text.clone()).collect())
+            }
             _ => Replay::FromStore { after, upto: last_seq },
         }
     }

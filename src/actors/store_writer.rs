@@ -188,23 +188,19 @@ impl StoreWriter {
             });
             BatchResult { batch, last_seqs, outcome }
         });
-        ctx.spawn(
-            async move { job.await }
-                .into_actor(self)
-                .map(|res, act, ctx| {
-                    act.committing = false;
-                    match res {
-                        Ok(r) => act.finish(r, ctx),
-                        Err(e) => {
-                            // The blocking task panicked: nothing committed for certain
-                            // and the batch is gone; its senders get no ack and may resend.
-                            error!(act.log, "store batch task failed"; "err" => %e);
-                            act.last_seqs.clear();
-                            act.commit_next(ctx);
-                        }
-                    }
-                }),
-        );
+        ctx.spawn(async move { job.await }.into_actor(self).map(|res, act, ctx| {
+            act.committing = false;
+            match res {
+                Ok(r) => act.finish(r, ctx),
+                Err(e) => {
+                    // The blocking task panicked: nothing committed for certain
+                    // and the batch is gone; its senders get no ack and may resend.
+                    error!(act.log, "store batch task failed"; "err" => %e);
+                    act.last_seqs.clear();
+                    act.commit_next(ctx);
+                }
+            }
+        }));
     }
 
     fn finish(&mut self, r: BatchResult, ctx: &mut Context<Self>) {

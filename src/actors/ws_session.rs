@@ -129,7 +129,10 @@ impl Actor for WsSession {
         ctx.run_interval(hb, move |act, ctx| {
             if act.last_heard.elapsed() > hb * 2 {
                 debug!(act.log, "heartbeat timeout");
-                ctx.close(Some(ws::CloseReason { code: ws::CloseCode::Normal, description: Some("heartbeat timeout".into()) }));
+                ctx.close(Some(ws::CloseReason {
+                    code: ws::CloseCode::Normal,
+                    description: Some("heartbeat timeout".into()),
+                }));
                 ctx.stop();
             } else {
                 ctx.ping(b"");
@@ -154,7 +157,9 @@ impl Handler<Outbound> for WsSession {
     fn handle(&mut self, m: Outbound, ctx: &mut Self::Context) {
         match m {
             Outbound::Room { room, frames } => {
-                let Some(joined) = self.rooms.get(&room) else { return };
+                let Some(joined) = self.rooms.get(&room) else {
+                    return;
+                };
                 for f in frames.iter() {
                     if f.seq == 0 || f.seq >= joined.min_seq {
                         ctx.text(f.text.clone());
@@ -163,7 +168,10 @@ impl Handler<Outbound> for WsSession {
             }
             Outbound::Direct(frame) => ctx.text(frame),
             Outbound::Close { code, reason } => {
-                ctx.close(Some(ws::CloseReason { code: ws::CloseCode::from(code), description: Some(reason.into()) }));
+                ctx.close(Some(ws::CloseReason {
+                    code: ws::CloseCode::from(code),
+                    description: Some(reason.into()),
+                }));
                 ctx.stop();
             }
         }
@@ -185,7 +193,10 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for WsSession {
                 ctx.stop();
             }
             Err(ws::ProtocolError::Overflow) => {
-                ctx.close(Some(ws::CloseReason { code: ws::CloseCode::Size, description: Some("frame too large".into()) }));
+                ctx.close(Some(ws::CloseReason {
+                    code: ws::CloseCode::Size,
+                    description: Some("frame too large".into()),
+                }));
                 ctx.stop();
             }
             Err(e) => {
@@ -237,7 +248,13 @@ impl WsSession {
         }
     }
 
-    fn on_join(&mut self, id: Option<FrameId>, room: &str, after_seq: Option<i64>, ctx: &mut ws::WebsocketContext<Self>) {
+    fn on_join(
+        &mut self,
+        id: Option<FrameId>,
+        room: &str,
+        after_seq: Option<i64>,
+        ctx: &mut ws::WebsocketContext<Self>,
+    ) {
         let room_id = match RoomId::parse(room) {
             Ok(r) => r,
             Err(e) => return self.error(ctx, id.as_ref(), ErrorCode::BadRequest, &e.to_string(), None),
@@ -283,7 +300,9 @@ impl WsSession {
     ) {
         let (frames, truncated): (Vec<ByteString>, bool) = match (reply.replay, rows) {
             (Replay::Frames(f), _) => (f, false),
-            (Replay::FromStore { .. }, Some(Ok(rows))) => (rows.iter().map(out::message_frame).collect(), false),
+            (Replay::FromStore { .. }, Some(Ok(rows))) => {
+                (rows.iter().map(out::message_frame).collect(), false)
+            }
             (Replay::Truncated, _) | (Replay::FromStore { .. }, _) => (Vec::new(), true),
             (Replay::Nothing, _) => (Vec::new(), false),
         };
@@ -347,9 +366,13 @@ impl WsSession {
                     }
                 }));
             }
-            Err(SendError::Closed(msg)) => {
-                self.error(ctx, msg.ticket.frame_id.as_ref(), ErrorCode::RoomUnavailable, "room unavailable", None)
-            }
+            Err(SendError::Closed(msg)) => self.error(
+                ctx,
+                msg.ticket.frame_id.as_ref(),
+                ErrorCode::RoomUnavailable,
+                "room unavailable",
+                None,
+            ),
         }
     }
 
@@ -387,7 +410,13 @@ impl WsSession {
         };
         let limit = limit.unwrap_or(50);
         if limit < 1 {
-            return self.error(ctx, id.as_ref(), ErrorCode::BadRequest, "limit must be between 1 and 500", None);
+            return self.error(
+                ctx,
+                id.as_ref(),
+                ErrorCode::BadRequest,
+                "limit must be between 1 and 500",
+                None,
+            );
         }
         let limit = limit.min(500);
         let store = self.deps.store.clone();

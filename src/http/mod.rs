@@ -53,7 +53,9 @@ fn json_error(e: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
         JsonPayloadError::ContentType => {
             ApiError::new(ErrorCode::BadRequest, "Content-Type must be application/json")
         }
-        JsonPayloadError::Deserialize(d) if d.is_data() => ApiError::new(ErrorCode::Unprocessable, d.to_string()),
+        JsonPayloadError::Deserialize(d) if d.is_data() => {
+            ApiError::new(ErrorCode::Unprocessable, d.to_string())
+        }
         other => ApiError::new(ErrorCode::BadRequest, other.to_string()),
     };
     err.into()

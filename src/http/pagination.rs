@@ -35,7 +35,12 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     /// A page from up to `limit + 1` fetched rows: the extra row only says more exist.
-    pub fn from_rows<R>(mut rows: Vec<R>, limit: i64, cursor_of: impl Fn(&R) -> String, view: impl Fn(R) -> T) -> Self {
+    pub fn from_rows<R>(
+        mut rows: Vec<R>,
+        limit: i64,
+        cursor_of: impl Fn(&R) -> String,
+        view: impl Fn(R) -> T,
+    ) -> Self {
         let more = rows.len() as i64 > limit;
         rows.truncate(limit as usize);
         let next_cursor = if more { rows.last().map(&cursor_of) } else { None };

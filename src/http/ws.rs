@@ -13,7 +13,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/ws", web::get().to(upgrade));
 }
 
-async fn upgrade(req: HttpRequest, stream: web::Payload, st: web::Data<AppState>) -> Result<HttpResponse, actix_web::Error> {
+async fn upgrade(
+    req: HttpRequest,
+    stream: web::Payload,
+    st: web::Data<AppState>,
+) -> Result<HttpResponse, actix_web::Error> {
     let identity = authenticate(&req).await.map_err(ApiError::from)?;
     let deps = SessionDeps {
         registry: st.registry.clone(),

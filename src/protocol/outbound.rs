@@ -14,7 +14,9 @@ use crate::store::messages::MessageRow;
 pub fn encode<T: Serialize>(frame: &T) -> ByteString {
     match serde_json::to_string(frame) {
         Ok(s) => ByteString::from(s),
-        Err(_) => ByteString::from_static(r#"{"type":"error","code":"internal","message":"encoding failed"}"#),
+        Err(_) => {
+            ByteString::from_static(r#"{"type":"error","code":"internal","message":"encoding failed"}"#)
+        }
     }
 }
 
@@ -173,7 +175,12 @@ pub struct History<'a> {
 }
 
 /// Encodes an `error` frame.
-pub fn error_frame(id: Option<&FrameId>, code: ErrorCode, message: &str, retry_after_ms: Option<u64>) -> ByteString {
+pub fn error_frame(
+    id: Option<&FrameId>,
+    code: ErrorCode,
+    message: &str,
+    retry_after_ms: Option<u64>,
+) -> ByteString {
     encode(&ErrorFrame { id, code, message, retry_after_ms })
 }
 
@@ -211,6 +218,9 @@ mod tests {
         let f = error_frame(Some(&FrameId::Str("a".into())), ErrorCode::NotJoined, "join first", None);
         assert_eq!(&*f, r#"{"type":"error","id":"a","code":"not_joined","message":"join first"}"#);
         let f = error_frame(None, ErrorCode::RateLimited, "slow down", Some(200));
-        assert_eq!(&*f, r#"{"type":"error","code":"rate_limited","message":"slow down","retry_after_ms":200}"#);
+        assert_eq!(
+            &*f,
+            r#"{"type":"error","code":"rate_limited","message":"slow down","retry_after_ms":200}"#
+        );
     }
 }

@@ -104,10 +104,7 @@ impl r2d2::ManageConnection for Manager {
 
 /// Runs `f` in a write transaction: `BEGIN IMMEDIATE` on SQLite (a deferred read-then-
 /// write transaction fails under concurrency even with busy_timeout), plain on PostgreSQL.
-pub fn write_txn<T, E>(
-    conn: &mut DbConn,
-    f: impl FnOnce(&mut DbConn) -> Result<T, E>,
-) -> Result<T, E>
+pub fn write_txn<T, E>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
 where
     E: From<diesel::result::Error>,
 {
@@ -144,5 +141,77 @@ mod tests {
         let p = DbUrl::parse("postgres://u@h/db").unwrap();
         assert_eq!(p.backend, Backend::Postgres);
         assert!(DbUrl::parse("mysql://x").is_err());
+    }
+}
+
+#[cfg(test)]
+mod txn_tests {
+    use super::*;
+    use crate::store::Store;
+    use std::time::Duration;
+
+    #[test]
+    fn write_txn_can_run_repeatedly_on_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/t.db", dir.path().display());
+        let store = Store::open(&url, 2, Duration::from_secs(1)).unwrap();
+        for _ in 0..3 {
+            store
+                .run_blocking(|c| {
+                    write_txn(c, |c| c.batch_execute("SELECT 1").map_err(crate::store::StoreError::from))
+                })
+                .unwrap();
+        }
+    }
+}
+
+#[cfg(test)]
+mod batch_tests {
+    use super::*;
+    use crate::store::messages::{append_batch, AppendOutcome, NewMessage};
+    use crate::store::Store;
+    use std::collections::HashMap;
+    use std::time::Duration;
+
+    fn msg(cid: Option<&str>) -> NewMessage {
+        NewMessage {
+            room_id: "r".into(),
+            sender_id: "u".into(),
+            sender_name: "U".into(),
+            sender_kind: "user".into(),
+            text: "t".into(),
+            client_id: cid.map(Into::into),
+            reply_to: None,
+            ts: 1,
+        }
+    }
+
+    #[test]
+    fn a_batch_assigns_consecutive_seqs_and_dedupes_inside_an_immediate_transaction() {
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            Store::open(&format!("sqlite://{}/t.db", dir.path().display()), 2, Duration::from_secs(1))
+                .unwrap();
+        let mut seqs = HashMap::new();
+        let batch = vec![msg(Some("a")), msg(None), msg(Some("a")), msg(Some("b"))];
+        let out =
+            store.run_blocking(|c| write_txn(c, |c| append_batch(c, &batch, &mut seqs, 1000, 1))).unwrap();
+        let seqs_out: Vec<String> = out
+            .iter()
+            .map(|o| match o {
+                AppendOutcome::Stored(r) => format!("s{}", r.seq),
+                AppendOutcome::Duplicate { seq } => format!("d{seq}"),
+            })
+            .collect();
+        assert_eq!(seqs_out, ["s1", "s2", "d1", "s3"]);
+        // A later batch sees the stored client id, with a cold seq cache.
+        let mut cold = HashMap::new();
+        let out = store
+            .run_blocking(|c| {
+                write_txn(c, |c| append_batch(c, &[msg(Some("b")), msg(Some("c"))], &mut cold, 1000, 2))
+            })
+            .unwrap();
+        assert!(matches!(out[0], AppendOutcome::Duplicate { seq: 3 }));
+        assert!(matches!(&out[1], AppendOutcome::Stored(r) if r.seq == 4));
     }
 }

@@ -9,6 +9,7 @@ use crate::schema::members;
 /// A stored membership.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = members)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct MemberRow {
     pub room_id: String,
     pub user_id: String,
@@ -34,10 +35,7 @@ pub struct MemberTouch {
 
 impl MemberRow {
     pub fn for_room(c: &mut DbConn, room: &str) -> Result<Vec<Self>, StoreError> {
-        Ok(members::table
-            .filter(members::room_id.eq(room))
-            .select(Self::as_select())
-            .load(c)?)
+        Ok(members::table.filter(members::room_id.eq(room)).select(Self::as_select()).load(c)?)
     }
 }
 

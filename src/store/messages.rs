@@ -14,6 +14,7 @@ use crate::schema::messages;
 /// A stored message.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = messages)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct MessageRow {
     pub room_id: String,
     pub seq: i64,
@@ -44,7 +45,9 @@ pub struct NewMessage {
 pub enum AppendOutcome {
     Stored(MessageRow),
     /// The same sender already stored this `client_id` in this room, as `seq`.
-    Duplicate { seq: i64 },
+    Duplicate {
+        seq: i64,
+    },
 }
 
 /// Rows per multi-row INSERT (9 columns; well under SQLite's and PostgreSQL's
@@ -72,10 +75,7 @@ impl MessageRow {
         before: Option<i64>,
         limit: i64,
     ) -> Result<(Vec<Self>, bool), StoreError> {
-        let mut q = messages::table
-            .filter(messages::room_id.eq(room))
-            .select(Self::as_select())
-            .into_boxed();
+        let mut q = messages::table.filter(messages::room_id.eq(room)).select(Self::as_select()).into_boxed();
         if let Some(before) = before {
             q = q.filter(messages::seq.lt(before));
         }
@@ -93,10 +93,8 @@ impl MessageRow {
 
     /// The highest seq stored for `room`, 0 when it has none.
     pub fn last_seq(c: &mut DbConn, room: &str) -> Result<i64, StoreError> {
-        let m: Option<i64> = messages::table
-            .filter(messages::room_id.eq(room))
-            .select(max(messages::seq))
-            .first(c)?;
+        let m: Option<i64> =
+            messages::table.filter(messages::room_id.eq(room)).select(max(messages::seq)).first(c)?;
         Ok(m.unwrap_or(0))
     }
 }
@@ -126,7 +124,8 @@ pub fn append_batch(
                 outcomes.push(AppendOutcome::Duplicate { seq });
                 continue;
             }
-            if let Some(&(seq, ts)) = existing.get(&(m.room_id.clone(), m.sender_id.clone(), cid.to_string())) {
+            if let Some(&(seq, ts)) = existing.get(&(m.room_id.clone(), m.sender_id.clone(), cid.to_string()))
+            {
                 if now - ts <= dedupe_ms {
                     seen.insert(key, seq);
                     outcomes.push(AppendOutcome::Duplicate { seq });

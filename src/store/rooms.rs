@@ -49,11 +49,7 @@ impl RoomRow {
     }
 
     pub fn find(c: &mut DbConn, id: &str) -> Result<Option<Self>, StoreError> {
-        Ok(rooms::table
-            .filter(rooms::id.eq(id))
-            .select(Self::as_select())
-            .first(c)
-            .optional()?)
+        Ok(rooms::table.filter(rooms::id.eq(id)).select(Self::as_select()).first(c).optional()?)
     }
 
     /// Inserts a new room; `Conflict` if the id is taken.
@@ -86,10 +82,7 @@ impl RoomRow {
         if let Some(q) = q.filter(|q| !q.is_empty()) {
             let pattern = format!("%{}%", escape_like(q));
             query = query.filter(
-                rooms::id
-                    .like(pattern.clone())
-                    .escape('\\')
-                    .or(rooms::name.like(pattern).escape('\\')),
+                rooms::id.like(pattern.clone()).escape('\\').or(rooms::name.like(pattern).escape('\\')),
             );
         }
         Ok(query.order(rooms::id.asc()).limit(limit).load(c)?)

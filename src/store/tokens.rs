@@ -8,6 +8,7 @@ use crate::schema::tokens;
 /// A stored token (the secret itself is never stored).
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = tokens)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct TokenRow {
     pub id: String,
     pub kind: String,

@@ -104,23 +104,22 @@ async fn create_room(
         updated_at: now,
     };
     let stored = row.clone();
-    st.store
-        .run(move |c| stored.insert(c))
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict => ApiError::new(ErrorCode::Conflict, format!("room {id} already exists")),
-            other => other.into(),
-        })?;
+    st.store.run(move |c| stored.insert(c)).await.map_err(|e| match e {
+        StoreError::Conflict => ApiError::new(ErrorCode::Conflict, format!("room {id} already exists")),
+        other => other.into(),
+    })?;
     Ok(HttpResponse::Created().json(RoomView::new(row, 0, None, st.cfg.rooms.mailbox_capacity)))
 }
 
-async fn get_room(_: AdminAuth, st: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+async fn get_room(
+    _: AdminAuth,
+    st: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let id = RoomId::parse(&id).map_err(|_| ApiError::new(ErrorCode::NotFound, "room not found"))?;
     let key = id.to_string();
-    let (row, last) = st
-        .store
-        .run(move |c| Ok((RoomRow::find(c, &key)?, MessageRow::last_seq(c, &key)?)))
-        .await?;
+    let (row, last) =
+        st.store.run(move |c| Ok((RoomRow::find(c, &key)?, MessageRow::last_seq(c, &key)?))).await?;
     let row = row.ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("room {id} not found")))?;
     let live = st.registry.send(StatsFor(vec![id.clone()])).await.unwrap_or_default();
     Ok(HttpResponse::Ok().json(RoomView::new(row, last, live.get(&id), st.cfg.rooms.mailbox_capacity)))
