@@ -14,6 +14,7 @@ use actix::prelude::*;
 use bytestring::ByteString;
 use slog::{info, warn, Logger};
 
+use super::rate_window::RateWindow;
 use super::registry::RoomGone;
 use super::store_writer::{AppendMessage, Committed, StoreWriter, TouchMember};
 use super::ws_session::{Outbound, RoomFrame};
@@ -81,6 +82,7 @@ pub struct RoomStats {
     pub status: &'static str,
     pub last_seq: i64,
     pub members_online: usize,
+    pub messages_per_min: u64,
     pub restarts: u32,
 }
 
@@ -162,6 +164,7 @@ pub struct Room {
     tail: VecDeque<RoomFrame>,
     members: HashMap<String, Member>,
     online: HashMap<SessionId, (String, Recipient<Outbound>)>,
+    rate: RateWindow,
 }
 
 impl Room {
@@ -176,6 +179,7 @@ impl Room {
             tail: VecDeque::new(),
             members: HashMap::new(),
             online: HashMap::new(),
+            rate: RateWindow::default(),
         }
     }
 }
@@ -316,6 +320,7 @@ impl Handler<GetStats> for Room {
             status,
             last_seq: self.delivered_seq.unwrap_or(0),
             members_online: users_online,
+            messages_per_min: self.rate.per_minute(),
             restarts: 0,
         })
     }
