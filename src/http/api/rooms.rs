@@ -33,12 +33,13 @@ pub struct CreateRoom {
     pub settings: RoomSettings,
 }
 
-/// `GET /rooms` query.
+/// `GET /rooms` query. (`serde(flatten)` cannot be used here: it makes urlencoded
+/// numbers arrive as strings.)
 #[derive(Debug, Deserialize)]
 pub struct ListRooms {
     pub q: Option<String>,
-    #[serde(flatten)]
-    pub page: PageParams,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
 }
 
 /// A room as the API shows it.
@@ -130,9 +131,8 @@ async fn list_rooms(
     st: web::Data<AppState>,
     query: web::Query<ListRooms>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = query.into_inner();
-    let limit = query.page.limit()?;
-    let (q, cursor) = (query.q.clone(), query.page.cursor.clone());
+    let ListRooms { q, limit, cursor } = query.into_inner();
+    let limit = PageParams { limit, cursor: None }.limit()?;
     let (rows, lasts) = st
         .store
         .run(move |c| {

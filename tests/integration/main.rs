@@ -1,0 +1,14 @@
+//! roomd integration tests: the real `roomd` binary on an ephemeral port, driven by a
+//! real WebSocket client and a real HTTP client, one fresh database per test (a temp
+//! SQLite file, or a PostgreSQL schema when `ROOMD_TEST_DATABASE_URL` is set).
+//!
+//! Run: `cargo test --test integration`.
+
+mod common;
+
+mod admin_api;
+mod auth;
+mod bad_input;
+mod delivery;
+mod durability;
+mod ws_protocol;
