@@ -14,6 +14,7 @@ use crate::actors::registry::{RoomRegistry, SyncAll};
 use crate::actors::room::RoomDeps;
 use crate::actors::sessions::SessionDirectory;
 use crate::actors::store_writer::{Flush, StoreWriter};
+use crate::actors::ws_session::Outbound;
 use crate::auth::{issue_token, Authenticator};
 use crate::config::Settings;
 use crate::http::{self, AppState};
@@ -106,19 +107,29 @@ async fn serve(cfg: Arc<Settings>, store: Store, log: Logger) -> anyhow::Result<
     Ok(())
 }
 
-/// Closes sessions (1001), lets rooms hand their queued sends to the writer, and waits
-/// for the writer to commit them, each step bounded so the process exits within 10 s.
+/// Drains in an order that acks everything committed before sockets close: sessions
+/// stop taking frames, rooms hand their queued sends to the writer, the writer commits,
+/// rooms send the acks, then sessions close with 1001. Each step is bounded so the
+/// process exits within 10 s.
 async fn shutdown(st: &AppState) {
-    st.sessions.close_all(1001, "server shutdown");
+    st.sessions.broadcast(|| Outbound::Drain);
+    sync_rooms(st).await;
+    if tokio::time::timeout(Duration::from_secs(4), st.writer.send(Flush)).await.is_err() {
+        warn!(st.log, "store flush timed out");
+    }
+    // Commit reports were queued to the rooms before the flush resolved; once the rooms
+    // have handled them, the acks sit in the sessions' queues ahead of the close.
+    sync_rooms(st).await;
+    st.sessions.broadcast(|| Outbound::Close { code: 1001, reason: "server shutdown" });
     let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
     while !st.sessions.is_empty() && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    if tokio::time::timeout(Duration::from_secs(2), st.registry.send(SyncAll)).await.is_err() {
+}
+
+async fn sync_rooms(st: &AppState) {
+    if tokio::time::timeout(Duration::from_secs(1), st.registry.send(SyncAll)).await.is_err() {
         warn!(st.log, "rooms did not drain in time");
-    }
-    if tokio::time::timeout(Duration::from_secs(4), st.writer.send(Flush)).await.is_err() {
-        warn!(st.log, "store flush timed out");
     }
 }
 

@@ -36,11 +36,11 @@ impl SessionDirectory {
         self.len() == 0
     }
 
-    /// Closes every session with `code`.
-    pub fn close_all(&self, code: u16, reason: &'static str) {
+    /// Sends every session a control message (drain, close).
+    pub fn broadcast(&self, msg: impl Fn() -> Outbound) {
         for e in self.lock().values() {
-            // do_send: a close must get through even when the session's queue is full.
-            e.out.do_send(Outbound::Close { code, reason });
+            // do_send: control messages must get through even when a session's queue is full.
+            e.out.do_send(msg());
         }
     }
 

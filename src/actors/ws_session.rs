@@ -48,6 +48,8 @@ pub enum Outbound {
     Direct(ByteString),
     /// Close the connection with this code.
     Close { code: u16, reason: &'static str },
+    /// The server is shutting down: refuse new frames (but `ping`) from now on.
+    Drain,
 }
 
 /// What every session shares.
@@ -78,6 +80,7 @@ pub struct WsSession {
     rooms: HashMap<RoomId, JoinedRoom>,
     limiter: DefaultDirectRateLimiter,
     last_heard: Instant,
+    draining: bool,
 }
 
 impl WsSession {
@@ -96,6 +99,7 @@ impl WsSession {
             rooms: HashMap::new(),
             limiter: RateLimiter::direct(Quota::per_second(rate).allow_burst(burst)),
             last_heard: Instant::now(),
+            draining: false,
             deps,
         }
     }
@@ -167,6 +171,7 @@ impl Handler<Outbound> for WsSession {
                 }
             }
             Outbound::Direct(frame) => ctx.text(frame),
+            Outbound::Drain => self.draining = true,
             Outbound::Close { code, reason } => {
                 ctx.close(Some(ws::CloseReason {
                     code: ws::CloseCode::from(code),
@@ -219,6 +224,10 @@ impl WsSession {
             Ok(f) => f,
             Err(e) => return self.error(ctx, e.id.as_ref(), e.code, &e.message, None),
         };
+        if self.draining && !matches!(frame, ClientFrame::Ping { .. }) {
+            let msg = "server shutting down; reconnect";
+            return self.error(ctx, frame.id(), ErrorCode::RoomUnavailable, msg, None);
+        }
         if !matches!(frame, ClientFrame::Ping { .. }) {
             if let Err(not_until) = self.limiter.check() {
                 let wait = not_until.wait_time_from(governor::clock::Clock::now(self.limiter.clock()));
