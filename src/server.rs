@@ -79,13 +79,17 @@ async fn serve(cfg: Arc<Settings>, store: Store, log: Logger) -> anyhow::Result<
         log: log.clone(),
     };
     let app_state = state.clone();
-    let server = HttpServer::new(move || App::new().configure(|c| http::configure(c, &app_state)))
-        .workers(cfg.workers())
-        .tcp_nodelay(true)
-        .disable_signals()
-        .shutdown_timeout(cfg.server.shutdown_timeout_secs)
-        .bind(&cfg.server.bind)
-        .with_context(|| format!("binding {}", cfg.server.bind))?;
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(actix_web::middleware::from_fn(http::request_log::log_request))
+            .configure(|c| http::configure(c, &app_state))
+    })
+    .workers(cfg.workers())
+    .tcp_nodelay(true)
+    .disable_signals()
+    .shutdown_timeout(cfg.server.shutdown_timeout_secs)
+    .bind(&cfg.server.bind)
+    .with_context(|| format!("binding {}", cfg.server.bind))?;
     for addr in server.addrs() {
         info!(log, "listening"; "addr" => addr.to_string());
     }

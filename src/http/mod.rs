@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod health;
 pub mod pagination;
+pub mod request_log;
 pub mod ws;
 
 use std::sync::Arc;
