@@ -25,6 +25,7 @@ use crate::store::Store;
 /// Runs the server until a signal stops it.
 pub fn run(settings: Settings) -> anyhow::Result<()> {
     let (log, _guard) = crate::logging::init(&settings.log);
+    install_panic_hook(log.clone());
     let store = Store::open(
         &settings.database.url,
         settings.database.pool_size,
@@ -57,7 +58,7 @@ async fn serve(cfg: Arc<Settings>, store: Store, log: Logger) -> anyhow::Result<
             cfg.rooms.dedupe_secs,
             log.new(slog::o!("actor" => "store_writer")),
         );
-        StoreWriter::start_in_arbiter(&writer_arbiter.handle(), move |_| {
+        Supervisor::start_in_arbiter(&writer_arbiter.handle(), move |_| {
             StoreWriter::new(store, scfg, dedupe, wlog)
         })
     };
@@ -135,6 +136,22 @@ async fn sync_rooms(st: &AppState) {
     if tokio::time::timeout(Duration::from_secs(1), st.registry.send(SyncAll)).await.is_err() {
         warn!(st.log, "rooms did not drain in time");
     }
+}
+
+/// Panics are contained per actor (see `actors`); the hook makes each one a single log
+/// line instead of a backtrace on stderr (capturing one costs ~0.1 ms per panic).
+fn install_panic_hook(log: Logger) {
+    std::panic::set_hook(Box::new(move |info| {
+        let at = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let thread = std::thread::current().name().unwrap_or("?").to_string();
+        slog::error!(log, "panic"; "at" => at, "err" => msg, "thread" => thread);
+    }));
 }
 
 async fn wait_for_signal() -> anyhow::Result<()> {

@@ -18,4 +18,5 @@ pub mod registry;
 pub mod room;
 pub mod sessions;
 pub mod store_writer;
+pub mod supervisor;
 pub mod ws_session;

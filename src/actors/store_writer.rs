@@ -10,13 +10,14 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::mem;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use slog::{error, warn, Logger};
 use tokio::sync::oneshot;
 
-use super::room::SendTicket;
+use super::room::{panic_message, SendTicket};
 use crate::config::StoreConfig;
 use crate::error::ErrorCode;
 use crate::store::conn::write_txn;
@@ -70,6 +71,8 @@ pub struct StoreWriter {
     retry_delay: Duration,
     last_seqs: HashMap<String, i64>,
     flush_waiters: Vec<oneshot::Sender<()>>,
+    /// Restarts after a panic, since the process started.
+    pub restarts: u32,
 }
 
 const RETRY_MIN: Duration = Duration::from_millis(20);
@@ -89,6 +92,7 @@ impl StoreWriter {
             retry_delay: RETRY_MIN,
             last_seqs: HashMap::new(),
             flush_waiters: Vec::new(),
+            restarts: 0,
         }
     }
 }
@@ -98,6 +102,21 @@ impl Actor for StoreWriter {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.set_mailbox_capacity(self.cfg.mailbox_capacity);
+        // After a restart, carry on with what was queued.
+        self.commit_next(ctx);
+    }
+}
+
+/// Restarted in place by its `Supervisor` after a panic: the queue of pending writes
+/// is kept; what was derived from the failed incarnation (the seq cache, the commit in
+/// flight) is dropped. A batch whose commit was in flight gets no report: its senders
+/// resend with the same `client_id` and get the original seq.
+impl Supervised for StoreWriter {
+    fn restarting(&mut self, _: &mut Context<Self>) {
+        self.committing = false;
+        self.isolate = 0;
+        self.last_seqs.clear();
+        self.restarts += 1;
     }
 }
 
@@ -105,6 +124,12 @@ impl Handler<AppendMessage> for StoreWriter {
     type Result = ();
 
     fn handle(&mut self, m: AppendMessage, ctx: &mut Self::Context) {
+        self.guarded(ctx, |w, ctx| w.on_append(m, ctx));
+    }
+}
+
+impl StoreWriter {
+    fn on_append(&mut self, m: AppendMessage, ctx: &mut Context<Self>) {
         if self.messages_pending >= self.cfg.max_pending {
             m.notify.do_send(Committed { results: vec![(m.ticket, Err(ErrorCode::RoomUnavailable))] });
             return;
@@ -124,8 +149,10 @@ impl Handler<TouchMember> for StoreWriter {
     type Result = ();
 
     fn handle(&mut self, m: TouchMember, ctx: &mut Self::Context) {
-        self.pending.push_back(Pending::Member(m.0));
-        self.commit_next(ctx);
+        self.guarded(ctx, |w, ctx| {
+            w.pending.push_back(Pending::Member(m.0));
+            w.commit_next(ctx);
+        });
     }
 }
 
@@ -135,7 +162,7 @@ impl Handler<Flush> for StoreWriter {
     fn handle(&mut self, _: Flush, ctx: &mut Self::Context) -> Self::Result {
         let (tx, rx) = oneshot::channel();
         self.flush_waiters.push(tx);
-        self.commit_next(ctx);
+        self.guarded(ctx, |w, ctx| w.commit_next(ctx));
         Box::pin(async move {
             let _ = rx.await;
         })
@@ -150,6 +177,14 @@ struct BatchResult {
 }
 
 impl StoreWriter {
+    /// Runs a handler body; a panic stops the writer so its `Supervisor` restarts it.
+    fn guarded(&mut self, ctx: &mut Context<Self>, body: impl FnOnce(&mut Self, &mut Context<Self>)) {
+        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| body(self, ctx))) {
+            error!(self.log, "store writer crashed, restarting"; "err" => panic_message(&panic));
+            ctx.stop();
+        }
+    }
+
     /// Starts the next commit unless one is running.
     fn commit_next(&mut self, ctx: &mut Context<Self>) {
         if self.committing {
@@ -186,6 +221,14 @@ impl StoreWriter {
                     Ok::<_, StoreError>(outcomes)
                 })
             });
+            // A failure that does not look like an outage may still be one (a connection
+            // cut mid-transaction reports all sorts of errors): ask the store.
+            let outcome = match outcome {
+                Err(e) if !e.is_transient() && !store.reachable() => {
+                    Err(StoreError::Unavailable(e.to_string()))
+                }
+                other => other,
+            };
             BatchResult { batch, last_seqs, outcome }
         });
         ctx.spawn(async move { job.await }.into_actor(self).map(|res, act, ctx| {

@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -15,10 +16,12 @@ use actix::prelude::*;
 use actix_web_actors::ws;
 use bytestring::ByteString;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use slog::{debug, Logger};
+use slog::{debug, error, Logger};
 
 use super::registry::{GetRoom, RoomRegistry};
-use super::room::{Join, JoinReply, Leave, Replay, Room, RoomError, SendText, SendTicket};
+use super::room::{
+    panic_message, Join, JoinReply, Leave, Replay, Room, RoomError, SendText, SendTicket, PANIC_TEXT,
+};
 use super::sessions::SessionDirectory;
 use crate::auth::Identity;
 use crate::config::Settings;
@@ -159,6 +162,12 @@ impl Handler<Outbound> for WsSession {
     type Result = ();
 
     fn handle(&mut self, m: Outbound, ctx: &mut Self::Context) {
+        self.guarded(ctx, |s, ctx| s.on_outbound(m, ctx));
+    }
+}
+
+impl WsSession {
+    fn on_outbound(&mut self, m: Outbound, ctx: &mut ws::WebsocketContext<Self>) {
         match m {
             Outbound::Room { room, frames } => {
                 let Some(joined) = self.rooms.get(&room) else {
@@ -185,6 +194,32 @@ impl Handler<Outbound> for WsSession {
 
 impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for WsSession {
     fn handle(&mut self, item: Result<ws::Message, ws::ProtocolError>, ctx: &mut Self::Context) {
+        self.guarded(ctx, |s, ctx| s.on_frame(item, ctx));
+    }
+}
+
+impl WsSession {
+    /// Runs a handler body; a panic closes only this connection, with 1011.
+    fn guarded(
+        &mut self,
+        ctx: &mut ws::WebsocketContext<Self>,
+        body: impl FnOnce(&mut Self, &mut ws::WebsocketContext<Self>),
+    ) {
+        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| body(self, ctx))) {
+            error!(self.log, "session crashed, closing it"; "err" => panic_message(&panic));
+            ctx.close(Some(ws::CloseReason {
+                code: ws::CloseCode::Error,
+                description: Some("internal error".into()),
+            }));
+            ctx.stop();
+        }
+    }
+
+    fn on_frame(
+        &mut self,
+        item: Result<ws::Message, ws::ProtocolError>,
+        ctx: &mut ws::WebsocketContext<Self>,
+    ) {
         self.last_heard = Instant::now();
         match item {
             Ok(ws::Message::Text(text)) => self.on_text(&text, ctx),
@@ -215,6 +250,9 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for WsSession {
 
 impl WsSession {
     fn on_text(&mut self, text: &str, ctx: &mut ws::WebsocketContext<Self>) {
+        if self.deps.cfg.debug.fault_injection && text == PANIC_TEXT {
+            panic!("fault injection: session crash requested");
+        }
         let limits = &self.deps.cfg.limits;
         if text.len() > limits.max_frame_bytes {
             let msg = format!("frame is {} bytes, the limit is {}", text.len(), limits.max_frame_bytes);

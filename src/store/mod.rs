@@ -81,6 +81,8 @@ impl HasCode for StoreError {
 #[derive(Clone)]
 pub struct Store {
     pool: r2d2::Pool<conn::Manager>,
+    /// For probing the database outside the pool.
+    manager: conn::Manager,
     backend: Backend,
 }
 
@@ -102,8 +104,8 @@ impl Store {
             .min_idle(Some(1))
             .connection_timeout(connect_timeout)
             .error_handler(Box::new(r2d2::NopErrorHandler))
-            .build(conn::Manager::new(url))?;
-        let store = Self { pool, backend };
+            .build(conn::Manager::new(url.clone()))?;
+        let store = Self { pool, manager: conn::Manager::new(url), backend };
         let mut c = store.pool.get()?;
         migrate::run_pending(&mut c).map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
         Ok(store)
@@ -134,6 +136,13 @@ impl Store {
     ) -> Result<T, StoreError> {
         let mut conn = self.pool.get()?;
         f(&mut conn)
+    }
+
+    /// True when a fresh connection can be opened and answers (blocking).
+    pub fn reachable(&self) -> bool {
+        use diesel::r2d2::R2D2Connection;
+        use r2d2::ManageConnection;
+        self.manager.connect().and_then(|mut c| c.ping().map_err(Into::into)).is_ok()
     }
 
     /// True when a connection can be had and answers.

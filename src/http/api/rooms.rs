@@ -6,8 +6,8 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use super::check_name;
-use crate::actors::registry::StatsFor;
-use crate::actors::room::RoomStats;
+use crate::actors::registry::{GetRoom, StatsFor};
+use crate::actors::room::{Crash, Restart, RoomError, RoomStats};
 use crate::error::{ApiError, ErrorCode};
 use crate::http::auth::AdminAuth;
 use crate::http::pagination::{Page, PageParams};
@@ -19,7 +19,9 @@ use crate::store::StoreError;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/rooms").get(list_rooms).post(create_room))
-        .service(web::resource("/rooms/{id}").get(get_room));
+        .service(web::resource("/rooms/{id}").get(get_room))
+        .service(web::resource("/rooms/{id}/restart").post(restart_room))
+        .service(web::resource("/rooms/{id}/crash").post(crash_room));
 }
 
 /// `POST /rooms` body.
@@ -54,6 +56,7 @@ pub struct RoomView {
     pub members_online: usize,
     pub messages_per_min: u64,
     pub restarts: u32,
+    pub last_restart_at: Option<String>,
     pub mailbox: MailboxView,
     pub created_at: String,
 }
@@ -75,6 +78,7 @@ impl RoomView {
             members_online: live.map_or(0, |s| s.members_online),
             messages_per_min: live.map_or(0, |s| s.messages_per_min),
             restarts: live.map_or(0, |s| s.restarts),
+            last_restart_at: live.and_then(|s| s.last_restart_at.clone()),
             mailbox: MailboxView { depth: 0, capacity },
             created_at: rfc3339(row.created_at),
             id: row.id,
@@ -118,12 +122,58 @@ async fn get_room(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = RoomId::parse(&id).map_err(|_| ApiError::new(ErrorCode::NotFound, "room not found"))?;
+    Ok(HttpResponse::Ok().json(room_view(&st, id).await?))
+}
+
+/// `POST /rooms/{id}/restart`: restart the room's actor (starting it if it is not
+/// running), reloading its state and lifting a quarantine.
+async fn restart_room(
+    _: AdminAuth,
+    st: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = existing_room(&st, &id).await?;
+    let addr = st.registry.send(GetRoom(id.clone())).await.map_err(RoomError::from)?;
+    addr.send(Restart).await.map_err(RoomError::from)?;
+    Ok(HttpResponse::Ok().json(room_view(&st, id).await?))
+}
+
+/// `POST /rooms/{id}/crash`: fault injection; the room panics inside a handler. 404
+/// unless `debug.fault_injection = true`.
+async fn crash_room(
+    _: AdminAuth,
+    st: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    if !st.cfg.debug.fault_injection {
+        return Err(ApiError::new(
+            ErrorCode::NotFound,
+            "fault injection is disabled (debug.fault_injection)",
+        ));
+    }
+    let id = existing_room(&st, &id).await?;
+    let addr = st.registry.send(GetRoom(id.clone())).await.map_err(RoomError::from)?;
+    addr.send(Crash).await.map_err(RoomError::from)?;
+    Ok(HttpResponse::Accepted().json(serde_json::json!({"id": id, "crashed": true})))
+}
+
+/// The id of a stored room, or 404.
+async fn existing_room(st: &AppState, id: &str) -> Result<RoomId, ApiError> {
+    let not_found = || ApiError::new(ErrorCode::NotFound, format!("room {id} not found"));
+    let id = RoomId::parse(id).map_err(|_| not_found())?;
+    let key = id.to_string();
+    st.store.run(move |c| RoomRow::find(c, &key)).await?.ok_or_else(not_found)?;
+    Ok(id)
+}
+
+/// A stored room with its live figures, or 404.
+async fn room_view(st: &AppState, id: RoomId) -> Result<RoomView, ApiError> {
     let key = id.to_string();
     let (row, last) =
         st.store.run(move |c| Ok((RoomRow::find(c, &key)?, MessageRow::last_seq(c, &key)?))).await?;
     let row = row.ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("room {id} not found")))?;
     let live = st.registry.send(StatsFor(vec![id.clone()])).await.unwrap_or_default();
-    Ok(HttpResponse::Ok().json(RoomView::new(row, last, live.get(&id), st.cfg.rooms.mailbox_capacity)))
+    Ok(RoomView::new(row, last, live.get(&id), st.cfg.rooms.mailbox_capacity))
 }
 
 async fn list_rooms(

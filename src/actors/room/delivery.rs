@@ -1,0 +1,180 @@
+//! Getting frames to members: acks after commit, fan-out of one shared frame batch to
+//! every online session, presence events, gap repair, and dropping slow sessions.
+
+use std::sync::Arc;
+
+use actix::prelude::*;
+use bytestring::ByteString;
+use slog::warn;
+
+use super::messages::{SendTicket, SessionId};
+use super::Room;
+use crate::actors::store_writer::{Committed, TouchMember};
+use crate::actors::ws_session::{Outbound, RoomFrame};
+use crate::error::ErrorCode;
+use crate::model::{now_ms, UserRef};
+use crate::protocol::outbound as out;
+use crate::store::members::MemberTouch;
+use crate::store::messages::{AppendOutcome, MessageRow};
+
+impl Room {
+    /// Handles a commit report: repairs a gap first if the report skips seqs.
+    pub(super) fn on_committed(&mut self, m: Committed, ctx: &mut Context<Self>) {
+        let first_new = m.results.iter().find_map(|(_, r)| match r {
+            Ok(AppendOutcome::Stored(row)) => Some(row.seq),
+            _ => None,
+        });
+        let delivered = self.delivered_seq.unwrap_or(0);
+        match first_new {
+            Some(first) if first > delivered + 1 => self.repair_gap(delivered, first - 1, m, ctx),
+            _ => self.apply_committed(m),
+        }
+    }
+
+    /// Reads `after < seq <= upto` from the store, delivers it, then applies `m`. The
+    /// mailbox waits meanwhile so order is kept.
+    fn repair_gap(&mut self, after: i64, upto: i64, m: Committed, ctx: &mut Context<Self>) {
+        warn!(self.log, "delivery gap, reading it from the store"; "after" => after, "upto" => upto);
+        let (store, id) = (self.deps.store.clone(), self.id.to_string());
+        let fut = async move { store.run(move |c| MessageRow::range(c, &id, after, upto)).await };
+        ctx.wait(fut.into_actor(self).map(move |rows, act, ctx| {
+            act.guarded(ctx, "gap repair", |act, _| {
+                match rows {
+                    Ok(rows) => {
+                        let frames = rows
+                            .iter()
+                            .map(|r| RoomFrame { seq: r.seq, text: out::message_frame(r) })
+                            .collect();
+                        act.fan_out(frames);
+                    }
+                    Err(e) => warn!(act.log, "gap repair failed"; "err" => %e),
+                }
+                act.apply_committed(m);
+            });
+        }));
+    }
+
+    /// Acks each sender, then sends all new frames to every member session at once.
+    fn apply_committed(&mut self, m: Committed) {
+        let mut frames = Vec::new();
+        for (ticket, result) in m.results {
+            match result {
+                Ok(AppendOutcome::Stored(row)) => {
+                    send_ack(&ticket, self.id.as_str(), row.seq, false);
+                    if row.seq > self.delivered_seq.unwrap_or(0) {
+                        frames.push(RoomFrame { seq: row.seq, text: out::message_frame(&row) });
+                    }
+                }
+                Ok(AppendOutcome::Duplicate { seq }) => send_ack(&ticket, self.id.as_str(), seq, true),
+                Err(code) => reply_error(&ticket, code, "message not stored, retry with the same client_id"),
+            }
+        }
+        if !frames.is_empty() {
+            self.fan_out(frames);
+        }
+    }
+
+    /// Delivers committed frames (in seq order) to every online session and the tail.
+    pub(super) fn fan_out(&mut self, frames: Vec<RoomFrame>) {
+        let Some(last) = frames.last().map(|f| f.seq) else { return };
+        self.delivered_seq = Some(last);
+        self.rate.add(frames.len() as u32);
+        let cap = self.deps.cfg.rooms.tail_len;
+        if cap > 0 {
+            for f in &frames {
+                if self.tail.len() == cap {
+                    self.tail.pop_front();
+                }
+                self.tail.push_back(f.clone());
+            }
+        }
+        let frames: Arc<[RoomFrame]> = frames.into();
+        self.deliver_all(&frames, None);
+    }
+
+    /// Sends an unsequenced event to every session except those of `skip_user`.
+    pub(super) fn broadcast_event(&mut self, text: ByteString, skip_user: Option<&str>) {
+        let frames: Arc<[RoomFrame]> = Arc::from(vec![RoomFrame { seq: 0, text }]);
+        self.deliver_all(&frames, skip_user);
+    }
+
+    fn deliver_all(&mut self, frames: &Arc<[RoomFrame]>, skip_user: Option<&str>) {
+        let mut slow = Vec::new();
+        for (sid, (uid, addr)) in &self.online {
+            if skip_user == Some(uid.as_str()) {
+                continue;
+            }
+            let msg = Outbound::Room { room: self.id.clone(), frames: frames.clone() };
+            match addr.try_send(msg) {
+                Ok(()) => {}
+                Err(SendError::Full(_)) => {
+                    // do_send: the close must get through the full queue.
+                    addr.do_send(Outbound::Close { code: 1008, reason: "slow consumer" });
+                    slow.push(*sid);
+                }
+                Err(SendError::Closed(_)) => slow.push(*sid),
+            }
+        }
+        for sid in slow {
+            warn!(self.log, "session dropped"; "session" => sid, "reason" => "slow consumer or gone");
+            self.remove_session(sid);
+        }
+    }
+
+    /// Drops a session; the user's last session going tells the others `member_left`.
+    pub(super) fn remove_session(&mut self, session: SessionId) {
+        let Some((user_id, _)) = self.online.remove(&session) else { return };
+        let Some(member) = self.members.get_mut(&user_id) else { return };
+        member.sessions.retain(|s| *s != session);
+        if member.sessions.is_empty() {
+            let user = member.user.clone();
+            self.touch_member(&user, now_ms());
+            let frame =
+                out::encode(&out::MemberEvent { kind: "member_left", room: self.id.as_str(), user: &user });
+            self.broadcast_event(frame, Some(&user_id));
+        }
+    }
+
+    /// Records presence (and creates the membership on first join) through the writer.
+    pub(super) fn touch_member(&self, user: &UserRef, at: i64) {
+        let touch = MemberTouch {
+            room_id: self.id.to_string(),
+            user_id: user.id.clone(),
+            name: user.name.clone(),
+            kind: user.kind.as_str().to_string(),
+            at,
+        };
+        // Presence is best effort: a full writer queue drops it rather than blocking.
+        if self.deps.writer.try_send(TouchMember(touch)).is_err() {
+            warn!(self.log, "presence update dropped"; "user" => &user.id);
+        }
+    }
+}
+
+pub(super) fn send_ack(ticket: &SendTicket, room: &str, seq: i64, duplicate: bool) {
+    let frame = out::encode(&out::Ack {
+        id: ticket.frame_id.as_ref(),
+        room,
+        seq,
+        client_id: ticket.client_id.as_deref(),
+        duplicate,
+    });
+    // do_send: acks are few (one per send) and must not be lost; the delivery
+    // queue's bound is enforced on fan-out.
+    ticket.session.do_send(Outbound::Direct(frame));
+}
+
+/// Answers a send with an `error` frame.
+pub(super) fn reply_error(ticket: &SendTicket, code: ErrorCode, message: &str) {
+    send_error(&ticket.session, ticket.frame_id.as_ref(), code, message);
+}
+
+pub(super) fn send_error(
+    to: &Recipient<Outbound>,
+    id: Option<&crate::protocol::FrameId>,
+    code: ErrorCode,
+    message: &str,
+) {
+    // do_send: like acks, one per failed request.
+    to.do_send(Outbound::Direct(out::error_frame(id, code, message, None)));
+}

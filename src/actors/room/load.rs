@@ -1,0 +1,137 @@
+//! Loading a room from the store at start and after every restart. On a restart the
+//! room keeps its online sessions and tail (same struct); it re-reads roles and read
+//! positions, and delivers any committed messages its members have not seen yet.
+
+use std::time::Duration;
+
+use actix::prelude::*;
+use slog::{info, warn};
+
+use super::{Member, Room, Status};
+use crate::actors::registry::RoomGone;
+use crate::actors::ws_session::RoomFrame;
+use crate::model::{now_ms, Role, UserKind, UserRef};
+use crate::protocol::outbound as out;
+use crate::store::members::MemberRow;
+use crate::store::messages::MessageRow;
+use crate::store::rooms::RoomRow;
+use crate::store::StoreError;
+
+/// How long to wait before reading again when the store is unreachable.
+const LOAD_RETRY: Duration = Duration::from_millis(500);
+
+/// The room's state as read from the store.
+pub(super) struct Loaded {
+    exists: bool,
+    members: Vec<MemberRow>,
+    last_seq: i64,
+    /// The newest messages (first start) or those after the last delivered seq (restart).
+    recent: Vec<MessageRow>,
+}
+
+impl Room {
+    /// Reads the room from the store, after `delay`; the mailbox waits meanwhile
+    /// (`ctx.wait`), so messages queued behind a crash are handled after the reload.
+    pub(super) fn load(&mut self, delay: Duration, ctx: &mut Context<Self>) {
+        self.status = Status::Loading;
+        let id = self.id.to_string();
+        let auto_create = self.deps.cfg.rooms.auto_create;
+        let tail_len = self.deps.cfg.rooms.tail_len as i64;
+        let since = self.delivered_seq;
+        let store = self.deps.store.clone();
+        let fut = async move {
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            store.run(move |c| read_room(c, &id, auto_create, tail_len, since)).await
+        };
+        ctx.wait(fut.into_actor(self).map(|res, act, ctx| {
+            act.guarded(ctx, "load", |act, ctx| act.loaded(res, ctx));
+        }));
+    }
+
+    fn loaded(&mut self, res: Result<Loaded, StoreError>, ctx: &mut Context<Self>) {
+        let l = match res {
+            Ok(l) => l,
+            Err(e) => {
+                warn!(self.log, "room load failed, retrying"; "err" => %e);
+                self.status = Status::Unavailable;
+                ctx.run_later(LOAD_RETRY, |act, ctx| act.load(Duration::ZERO, ctx));
+                return;
+            }
+        };
+        if !l.exists {
+            self.status = Status::NotFound;
+            self.deps.registry.do_send(RoomGone { id: self.id.clone(), addr: ctx.address() });
+            return;
+        }
+        let now = now_ms();
+        for row in l.members {
+            let Some(kind) = UserKind::parse(&row.kind) else { continue };
+            let entry = self.members.entry(row.user_id.clone()).or_insert_with(|| Member {
+                user: UserRef { id: row.user_id.clone(), name: row.name.clone(), kind },
+                role: Role::Member,
+                last_read_seq: 0,
+                sessions: Vec::new(),
+            });
+            entry.role = effective_role(&row, now);
+            entry.last_read_seq = row.last_read_seq;
+        }
+        let frames = l.recent.iter().map(|r| RoomFrame { seq: r.seq, text: out::message_frame(r) });
+        match self.delivered_seq {
+            None => {
+                self.delivered_seq = Some(l.last_seq);
+                self.tail = frames.collect();
+            }
+            Some(delivered) if l.last_seq > delivered => {
+                info!(self.log, "delivering messages committed while the room was down";
+                      "after" => delivered, "upto" => l.last_seq);
+                self.fan_out(frames.collect());
+            }
+            Some(_) => {}
+        }
+        self.status = Status::Running;
+    }
+}
+
+fn read_room(
+    c: &mut crate::store::DbConn,
+    id: &str,
+    auto_create: bool,
+    tail_len: i64,
+    since: Option<i64>,
+) -> Result<Loaded, StoreError> {
+    let mut exists = RoomRow::find(c, id)?.is_some();
+    if !exists && auto_create {
+        let now = now_ms();
+        let row = RoomRow {
+            id: id.to_string(),
+            name: id.to_string(),
+            tags: "[]".into(),
+            settings: "{}".into(),
+            created_at: now,
+            updated_at: now,
+        };
+        row.insert_if_missing(c)?;
+        exists = true;
+    }
+    if !exists {
+        return Ok(Loaded { exists, members: vec![], last_seq: 0, recent: vec![] });
+    }
+    let last_seq = MessageRow::last_seq(c, id)?;
+    let recent = match since {
+        None => MessageRow::newest(c, id, tail_len)?,
+        Some(s) if last_seq > s => MessageRow::range(c, id, s, last_seq)?,
+        Some(_) => Vec::new(),
+    };
+    Ok(Loaded { exists, members: MemberRow::for_room(c, id)?, last_seq, recent })
+}
+
+/// The role in force at `now`: an expired grant falls back to the role underneath.
+pub(super) fn effective_role(row: &MemberRow, now: i64) -> Role {
+    let granted = Role::parse(&row.role).unwrap_or(Role::Member);
+    match row.role_expires_at {
+        Some(exp) if exp <= now => Role::parse(&row.base_role).unwrap_or(Role::Member),
+        _ => granted,
+    }
+}

@@ -1,0 +1,140 @@
+//! The messages a `Room` handles, its replies and its error, in handler order.
+
+use std::sync::Arc;
+
+use actix::prelude::*;
+use bytestring::ByteString;
+use slog::Logger;
+
+use crate::actors::registry::RoomGone;
+use crate::actors::store_writer::StoreWriter;
+use crate::actors::ws_session::Outbound;
+use crate::config::Settings;
+use crate::error::{ErrorCode, HasCode};
+use crate::model::UserRef;
+use crate::protocol::outbound::MemberView;
+use crate::protocol::FrameId;
+use crate::store::Store;
+
+/// Identifies a WebSocket session.
+pub type SessionId = u64;
+
+/// Where a send came from, so its `ack` or `error` finds its way back.
+pub struct SendTicket {
+    pub session: Recipient<Outbound>,
+    pub frame_id: Option<FrameId>,
+    pub client_id: Option<String>,
+}
+
+/// Join a session to the room; replies with the room's last seq and members.
+#[derive(Message)]
+#[rtype(result = "Result<JoinReply, RoomError>")]
+pub struct Join {
+    pub session: SessionId,
+    pub user: UserRef,
+    pub out: Recipient<Outbound>,
+    pub after_seq: Option<i64>,
+}
+
+/// Remove a session from the room (leave or disconnect).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Leave {
+    pub session: SessionId,
+}
+
+/// Append a text message; the `ack` or `error` goes to `ticket.session`.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct SendText {
+    pub session: SessionId,
+    pub user: UserRef,
+    pub text: String,
+    pub reply_to: Option<String>,
+    pub ticket: SendTicket,
+}
+
+/// Live figures of the room, for the admin API.
+#[derive(Message)]
+#[rtype(result = "RoomStats")]
+pub struct GetStats;
+
+/// Resolves once every message handled before it was passed on (shutdown).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Sync;
+
+/// Fault injection: panic inside this handler (only with `debug.fault_injection`).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Crash;
+
+/// Operator restart: reload from the store and lift a quarantine.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Restart;
+
+/// A room's live figures.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RoomStats {
+    pub status: &'static str,
+    pub last_seq: i64,
+    pub members_online: usize,
+    pub messages_per_min: u64,
+    pub restarts: u32,
+    pub last_restart_at: Option<String>,
+}
+
+/// What a joining session needs to send `joined` and replay.
+pub struct JoinReply {
+    pub last_seq: i64,
+    pub last_read_seq: i64,
+    pub members: Vec<MemberView>,
+    pub replay: Replay,
+}
+
+/// How to replay `after_seq < seq <= last_seq` to a joining session.
+pub enum Replay {
+    Nothing,
+    /// Frames from the room's tail, oldest first.
+    Frames(Vec<ByteString>),
+    /// Read this range from the store.
+    FromStore {
+        after: i64,
+        upto: i64,
+    },
+    /// More than `rooms.max_replay` messages: the client pages with `history`.
+    Truncated,
+}
+
+/// Why a room refused a request.
+#[derive(Debug, thiserror::Error)]
+pub enum RoomError {
+    #[error("room not found")]
+    NotFound,
+    #[error("room unavailable")]
+    Unavailable,
+    #[error("room quarantined after repeated crashes; an operator must restart it")]
+    Quarantined,
+    #[error("room unavailable: {0}")]
+    Mailbox(#[from] MailboxError),
+}
+
+impl HasCode for RoomError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            Self::NotFound => ErrorCode::NotFound,
+            Self::Unavailable | Self::Quarantined | Self::Mailbox(_) => ErrorCode::RoomUnavailable,
+        }
+    }
+}
+
+/// Everything a room needs from the rest of the server.
+#[derive(Clone)]
+pub struct RoomDeps {
+    pub store: Store,
+    pub writer: Addr<StoreWriter>,
+    pub registry: Recipient<RoomGone>,
+    pub cfg: Arc<Settings>,
+    pub log: Logger,
+}

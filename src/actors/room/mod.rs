@@ -1,0 +1,355 @@
+//! `Room`: one actor per room. Owns who is in the room right now, the highest seq
+//! delivered to its members, and a bounded tail of recent message frames for fast
+//! replay. Durable writes go through the `StoreWriter`; the room fans a message out
+//! (one shared frame for all members) only after the writer reports it committed.
+//!
+//! Supervision: every handler body runs under `catch_unwind` ([`Room::guarded`]). A
+//! panic fails only the message being handled (its sender gets `room_unavailable`);
+//! the room stops and its actix `Supervisor` restarts it in place — same `Addr`, same
+//! mailbox, so queued messages are handled after the reload, members stay joined, and
+//! seqs continue (they are assigned by the store). Too many crashes in the window
+//! quarantine the room until an operator restarts it.
+//!
+//! Invariant: members receive every committed seq exactly once, in order. If a commit
+//! report shows a gap (e.g. a report lost in a crash), the missing range is read from
+//! the store and delivered first.
+
+mod delivery;
+mod load;
+mod messages;
+
+use std::collections::{HashMap, VecDeque};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use slog::{error, info, Logger};
+
+pub use messages::*;
+
+use self::delivery::{reply_error, send_error};
+use super::rate_window::RateWindow;
+use super::store_writer::{AppendMessage, Committed};
+use super::supervisor::{Decision, RestartPolicy};
+use super::ws_session::{Outbound, RoomFrame};
+use crate::error::{ErrorCode, HasCode};
+use crate::model::{now_ms, Role, RoomId, UserRef};
+use crate::protocol::outbound::{self as out, MemberView};
+use crate::store::messages::NewMessage;
+
+/// With `debug.fault_injection`, a `send` with exactly this text panics inside the
+/// room's handler: a poison message for drills and tests.
+pub const PANIC_TEXT: &str = "__roomd_fault_injection_panic__";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Status {
+    Loading,
+    Running,
+    NotFound,
+    /// The store could not be read; retrying.
+    Unavailable,
+    Quarantined,
+}
+
+struct Member {
+    user: UserRef,
+    role: Role,
+    last_read_seq: i64,
+    sessions: Vec<SessionId>,
+}
+
+/// The room actor.
+pub struct Room {
+    id: RoomId,
+    deps: RoomDeps,
+    log: Logger,
+    status: Status,
+    /// Highest seq delivered to members; survives restarts (same struct).
+    delivered_seq: Option<i64>,
+    tail: VecDeque<RoomFrame>,
+    members: HashMap<String, Member>,
+    online: HashMap<SessionId, (String, Recipient<Outbound>)>,
+    rate: RateWindow,
+    policy: RestartPolicy,
+    /// Delay before the reload that follows a crash.
+    restart_delay: Duration,
+}
+
+impl Room {
+    pub fn new(id: RoomId, deps: RoomDeps) -> Self {
+        let log = deps.log.new(slog::o!("actor" => "room", "room" => id.to_string()));
+        let policy = RestartPolicy::new(deps.cfg.supervisor.clone());
+        Self {
+            id,
+            deps,
+            log,
+            status: Status::Loading,
+            delivered_seq: None,
+            tail: VecDeque::new(),
+            members: HashMap::new(),
+            online: HashMap::new(),
+            rate: RateWindow::default(),
+            policy,
+            restart_delay: Duration::ZERO,
+        }
+    }
+}
+
+impl Actor for Room {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        ctx.set_mailbox_capacity(self.deps.cfg.rooms.mailbox_capacity);
+        let delay = std::mem::take(&mut self.restart_delay);
+        self.load(delay, ctx);
+    }
+}
+
+impl Supervised for Room {
+    fn restarting(&mut self, _: &mut Context<Self>) {
+        self.status = Status::Loading;
+    }
+}
+
+impl Handler<Join> for Room {
+    type Result = Result<JoinReply, RoomError>;
+
+    fn handle(&mut self, m: Join, ctx: &mut Context<Self>) -> Self::Result {
+        self.guarded(ctx, "join", |room, _| room.on_join(m)).unwrap_or(Err(RoomError::Unavailable))
+    }
+}
+
+impl Handler<Leave> for Room {
+    type Result = ();
+
+    fn handle(&mut self, m: Leave, ctx: &mut Context<Self>) {
+        self.guarded(ctx, "leave", |room, _| room.remove_session(m.session));
+    }
+}
+
+impl Handler<SendText> for Room {
+    type Result = ();
+
+    fn handle(&mut self, m: SendText, ctx: &mut Context<Self>) {
+        let (to, id) = (m.ticket.session.clone(), m.ticket.frame_id.clone());
+        if self.guarded(ctx, "send", |room, ctx| room.on_send(m, ctx)).is_none() {
+            send_error(
+                &to,
+                id.as_ref(),
+                ErrorCode::RoomUnavailable,
+                "room crashed handling this message; resend it",
+            );
+        }
+    }
+}
+
+impl Handler<Committed> for Room {
+    type Result = ();
+
+    fn handle(&mut self, m: Committed, ctx: &mut Context<Self>) {
+        self.guarded(ctx, "committed", |room, ctx| room.on_committed(m, ctx));
+    }
+}
+
+impl Handler<GetStats> for Room {
+    type Result = MessageResult<GetStats>;
+
+    fn handle(&mut self, _: GetStats, _: &mut Context<Self>) -> Self::Result {
+        let status = match self.status {
+            Status::Loading => "restarting",
+            Status::Running | Status::Unavailable => "running",
+            Status::NotFound => "stopped",
+            Status::Quarantined => "quarantined",
+        };
+        let users_online = self.members.values().filter(|m| !m.sessions.is_empty()).count();
+        MessageResult(RoomStats {
+            status,
+            last_seq: self.delivered_seq.unwrap_or(0),
+            members_online: users_online,
+            messages_per_min: self.rate.per_minute(),
+            restarts: self.policy.total,
+            last_restart_at: self
+                .policy
+                .last_restart_at
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+        })
+    }
+}
+
+impl Handler<Sync> for Room {
+    type Result = ();
+
+    fn handle(&mut self, _: Sync, _: &mut Context<Self>) {}
+}
+
+impl Handler<Crash> for Room {
+    type Result = ();
+
+    fn handle(&mut self, _: Crash, ctx: &mut Context<Self>) {
+        self.guarded(ctx, "crash", |_, _| panic!("fault injection: crash requested"));
+    }
+}
+
+impl Handler<Restart> for Room {
+    type Result = ();
+
+    fn handle(&mut self, _: Restart, ctx: &mut Context<Self>) {
+        info!(self.log, "room restart requested"; "was" => ?self.status);
+        self.policy.reset();
+        self.policy.total += 1;
+        self.policy.last_restart_at = Some(chrono::Utc::now());
+        self.restart_delay = Duration::ZERO;
+        ctx.stop();
+    }
+}
+
+impl Room {
+    /// Runs a handler body; a panic in it is logged, fails only this message (`None`),
+    /// and stops the room so its `Supervisor` restarts it — or quarantines it when it
+    /// has crashed too often.
+    fn guarded<R>(
+        &mut self,
+        ctx: &mut Context<Self>,
+        what: &'static str,
+        body: impl FnOnce(&mut Self, &mut Context<Self>) -> R,
+    ) -> Option<R> {
+        match catch_unwind(AssertUnwindSafe(|| body(self, ctx))) {
+            Ok(r) => Some(r),
+            Err(panic) => {
+                self.crashed(what, panic_message(&panic), ctx);
+                None
+            }
+        }
+    }
+
+    fn crashed(&mut self, what: &'static str, why: String, ctx: &mut Context<Self>) {
+        match self.policy.on_crash(Instant::now()) {
+            Decision::Restart(delay) => {
+                error!(self.log, "room crashed, restarting"; "in" => what, "err" => why,
+                       "restarts" => self.policy.total, "delay_ms" => delay.as_millis() as u64);
+                self.restart_delay = delay;
+                self.status = Status::Loading;
+                ctx.stop();
+            }
+            Decision::Quarantine => {
+                error!(self.log, "room quarantined"; "in" => what, "err" => why,
+                       "restarts" => self.policy.total, "window_secs" => self.deps.cfg.supervisor.window_secs);
+                self.status = Status::Quarantined;
+            }
+        }
+    }
+
+    fn check_running(&self) -> Result<(), RoomError> {
+        match self.status {
+            Status::Running => Ok(()),
+            Status::NotFound => Err(RoomError::NotFound),
+            Status::Quarantined => Err(RoomError::Quarantined),
+            Status::Loading | Status::Unavailable => Err(RoomError::Unavailable),
+        }
+    }
+
+    fn on_join(&mut self, m: Join) -> Result<JoinReply, RoomError> {
+        self.check_running()?;
+        let user_id = m.user.id.clone();
+        let member = self.members.entry(user_id.clone()).or_insert_with(|| Member {
+            user: m.user.clone(),
+            role: Role::Member,
+            last_read_seq: 0,
+            sessions: Vec::new(),
+        });
+        member.user = m.user.clone();
+        let first_session = member.sessions.is_empty();
+        if !member.sessions.contains(&m.session) {
+            member.sessions.push(m.session);
+        }
+        let last_read_seq = member.last_read_seq;
+        self.online.insert(m.session, (user_id.clone(), m.out));
+        if first_session {
+            self.touch_member(&m.user, now_ms());
+            let frame = out::encode(&out::MemberEvent {
+                kind: "member_joined",
+                room: self.id.as_str(),
+                user: &m.user,
+            });
+            self.broadcast_event(frame, Some(&user_id));
+        }
+        let last_seq = self.delivered_seq.unwrap_or(0);
+        Ok(JoinReply {
+            last_seq,
+            last_read_seq,
+            members: self.member_views(),
+            replay: self.replay_for(m.after_seq, last_seq),
+        })
+    }
+
+    fn on_send(&mut self, m: SendText, ctx: &mut Context<Self>) {
+        if let Err(e) = self.check_running() {
+            return reply_error(&m.ticket, e.code(), &e.to_string());
+        }
+        if !self.online.contains_key(&m.session) {
+            return reply_error(&m.ticket, ErrorCode::NotJoined, "join the room first");
+        }
+        if self.deps.cfg.debug.fault_injection && m.text == PANIC_TEXT {
+            panic!("fault injection: poison message");
+        }
+        let msg = NewMessage {
+            room_id: self.id.to_string(),
+            sender_id: m.user.id,
+            sender_name: m.user.name,
+            sender_kind: m.user.kind.as_str().to_string(),
+            text: m.text,
+            client_id: m.ticket.client_id.clone(),
+            reply_to: m.reply_to,
+            ts: now_ms(),
+        };
+        let append = AppendMessage { msg, ticket: m.ticket, notify: ctx.address().recipient() };
+        if let Err(e) = self.deps.writer.try_send(append) {
+            let text = match &e {
+                SendError::Full(_) => "store busy, retry",
+                SendError::Closed(_) => "store writer stopped",
+            };
+            reply_error(&e.into_inner().ticket, ErrorCode::RoomUnavailable, text);
+        }
+    }
+
+    fn member_views(&self) -> Vec<MemberView> {
+        let mut v: Vec<MemberView> = self
+            .members
+            .values()
+            .map(|m| MemberView {
+                id: m.user.id.clone(),
+                name: m.user.name.clone(),
+                kind: m.user.kind,
+                role: m.role.as_str(),
+                online: !m.sessions.is_empty(),
+            })
+            .collect();
+        v.sort_by(|a, b| b.online.cmp(&a.online).then_with(|| a.id.cmp(&b.id)));
+        v
+    }
+
+    fn replay_for(&self, after_seq: Option<i64>, last_seq: i64) -> Replay {
+        let Some(after) = after_seq else { return Replay::Nothing };
+        if after >= last_seq {
+            return Replay::Nothing;
+        }
+        if last_seq - after > self.deps.cfg.rooms.max_replay {
+            return Replay::Truncated;
+        }
+        match self.tail.front() {
+            Some(first) if first.seq <= after + 1 => {
+                Replay::Frames(self.tail.iter().filter(|f| f.seq > after).map(|f| f.text.clone()).collect())
+            }
+            _ => Replay::FromStore { after, upto: last_seq },
+        }
+    }
+}
+
+/// The text of a panic payload.
+pub fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".into())
+}
