@@ -14,7 +14,7 @@ use crate::actors::registry::{RoomRegistry, SyncAll};
 use crate::actors::room::RoomDeps;
 use crate::actors::sessions::SessionDirectory;
 use crate::actors::store_writer::{Flush, StoreWriter};
-use crate::actors::ws_session::Outbound;
+use crate::actors::ws_session::{Outbound, SessionDeps};
 use crate::auth::{issue_token, Authenticator};
 use crate::config::Settings;
 use crate::http::{self, AppState};
@@ -70,18 +70,31 @@ async fn serve(cfg: Arc<Settings>, store: Store, log: Logger) -> anyhow::Result<
         cfg: cfg.clone(),
         log: log.clone(),
     });
+    let sessions = Arc::new(SessionDirectory::default());
+    let session_deps = Arc::new(SessionDeps {
+        registry: registry.clone(),
+        store: store.clone(),
+        cfg: cfg.clone(),
+        directory: sessions.clone(),
+        log: log.clone(),
+    });
     let state = AppState {
         cfg: cfg.clone(),
         store: store.clone(),
         auth: Authenticator::new(store.clone(), &cfg.auth.jwt_secret),
         registry: registry.clone(),
         writer: writer.clone(),
-        sessions: Arc::new(SessionDirectory::default()),
+        sessions,
+        session_deps,
         log: log.clone(),
     };
     let app_state = state.clone();
     let server = HttpServer::new(move || {
         App::new()
+            .wrap(
+                actix_web::middleware::ErrorHandlers::new()
+                    .handler(actix_web::http::StatusCode::METHOD_NOT_ALLOWED, http::json_method_not_allowed),
+            )
             .wrap(actix_web::middleware::from_fn(http::request_log::log_request))
             .configure(|c| http::configure(c, &app_state))
     })

@@ -55,7 +55,7 @@ pub enum Outbound {
     Drain,
 }
 
-/// What every session shares.
+/// What every session shares (one instance, behind an `Arc`).
 #[derive(Clone)]
 pub struct SessionDeps {
     pub registry: Addr<RoomRegistry>,
@@ -78,7 +78,7 @@ pub struct WsSession {
     id: u64,
     name: String,
     identity: Identity,
-    deps: SessionDeps,
+    deps: Arc<SessionDeps>,
     log: Logger,
     rooms: HashMap<RoomId, JoinedRoom>,
     limiter: DefaultDirectRateLimiter,
@@ -87,7 +87,7 @@ pub struct WsSession {
 }
 
 impl WsSession {
-    pub fn new(identity: Identity, deps: SessionDeps) -> Self {
+    pub fn new(identity: Identity, deps: Arc<SessionDeps>) -> Self {
         let id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
         let name = format!("s{id:x}-{:08x}", rand::random::<u32>());
         let log = deps.log.new(slog::o!("actor" => "session", "session" => name.clone()));

@@ -16,6 +16,7 @@ use actix_web::{error::JsonPayloadError, web, HttpRequest, HttpResponse};
 use crate::actors::registry::RoomRegistry;
 use crate::actors::sessions::SessionDirectory;
 use crate::actors::store_writer::StoreWriter;
+use crate::actors::ws_session::SessionDeps;
 use crate::auth::Authenticator;
 use crate::config::Settings;
 use crate::error::{ApiError, ErrorCode};
@@ -30,6 +31,8 @@ pub struct AppState {
     pub registry: Addr<RoomRegistry>,
     pub writer: Addr<StoreWriter>,
     pub sessions: Arc<SessionDirectory>,
+    /// Handed to every WebSocket session.
+    pub session_deps: Arc<SessionDeps>,
     pub log: slog::Logger,
 }
 
@@ -44,6 +47,20 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
         .configure(ws::configure)
         .service(web::scope("/api/v1").configure(api::configure).default_service(web::to(not_found)))
         .default_service(web::to(not_found));
+}
+
+/// actix answers an unsupported method on a known route with an empty 405; make it
+/// a JSON error like every other (wrap with `ErrorHandlers`).
+pub fn json_method_not_allowed<B>(
+    res: actix_web::dev::ServiceResponse<B>,
+) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>> {
+    use actix_web::ResponseError;
+    let (req, _) = res.into_parts();
+    let msg = format!("{} is not allowed on {}", req.method(), req.path());
+    let resp = ApiError::new(ErrorCode::MethodNotAllowed, msg).error_response();
+    Ok(actix_web::middleware::ErrorHandlerResponse::Response(
+        actix_web::dev::ServiceResponse::new(req, resp).map_into_right_body(),
+    ))
 }
 
 fn json_error(e: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {

@@ -6,7 +6,7 @@ use actix_web_actors::ws;
 
 use super::auth::authenticate;
 use super::AppState;
-use crate::actors::ws_session::{SessionDeps, WsSession};
+use crate::actors::ws_session::WsSession;
 use crate::error::ApiError;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -19,13 +19,8 @@ async fn upgrade(
     st: web::Data<AppState>,
 ) -> Result<HttpResponse, actix_web::Error> {
     let identity = authenticate(&req).await.map_err(ApiError::from)?;
-    let deps = SessionDeps {
-        registry: st.registry.clone(),
-        store: st.store.clone(),
-        cfg: st.cfg.clone(),
-        directory: st.sessions.clone(),
-        log: st.log.clone(),
-    };
     let codec = actix_http::ws::Codec::new().max_size(WsSession::codec_limit(&st.cfg));
-    ws::WsResponseBuilder::new(WsSession::new(identity, deps), &req, stream).codec(codec).start()
+    ws::WsResponseBuilder::new(WsSession::new(identity, st.session_deps.clone()), &req, stream)
+        .codec(codec)
+        .start()
 }

@@ -9,6 +9,7 @@ pub mod migrate;
 pub mod rooms;
 pub mod tokens;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
@@ -82,7 +83,7 @@ impl HasCode for StoreError {
 pub struct Store {
     pool: r2d2::Pool<conn::Manager>,
     /// For probing the database outside the pool.
-    manager: conn::Manager,
+    manager: Arc<conn::Manager>,
     backend: Backend,
 }
 
@@ -105,7 +106,7 @@ impl Store {
             .connection_timeout(connect_timeout)
             .error_handler(Box::new(r2d2::NopErrorHandler))
             .build(conn::Manager::new(url.clone()))?;
-        let store = Self { pool, manager: conn::Manager::new(url), backend };
+        let store = Self { pool, manager: Arc::new(conn::Manager::new(url)), backend };
         let mut c = store.pool.get()?;
         migrate::run_pending(&mut c).map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
         Ok(store)
