@@ -11,4 +11,5 @@ mod auth;
 mod bad_input;
 mod delivery;
 mod durability;
+mod supervision;
 mod ws_protocol;

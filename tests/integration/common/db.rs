@@ -44,35 +44,82 @@ pub enum TestDb {
     /// `roomd.db` inside a temporary directory.
     Sqlite { dir: TempDir },
     /// A schema `t_<hex>` in the database at `base`; the slot is released after the
-    /// schema is dropped.
-    Postgres { base: String, schema: String, _slot: PgSlot },
+    /// schema is dropped. With `role`, the server logs in as that role (which owns the
+    /// schema), so a test can cut the server off the database and let it back in.
+    Postgres { base: String, schema: String, role: Option<String>, _slot: PgSlot },
 }
 
 impl TestDb {
     /// A new, empty database on the backend chosen by the environment.
     pub fn new() -> Self {
         match std::env::var(PG_ENV) {
-            Ok(base) if !base.trim().is_empty() => Self::postgres(base.trim().to_string()),
+            Ok(base) if !base.trim().is_empty() => Self::postgres(base.trim().to_string(), false),
             _ => Self::Sqlite { dir: tempfile::tempdir().expect("create temp dir for SQLite") },
         }
     }
 
-    fn postgres(base: String) -> Self {
+    /// On PostgreSQL, a fresh schema owned by a fresh login role that the server uses,
+    /// so [`TestDb::cut_off`] can take the database away from the server alone. `None`
+    /// on SQLite, which has no server to lose.
+    pub fn postgres_with_own_role() -> Option<Self> {
+        let base = std::env::var(PG_ENV).ok().filter(|b| !b.trim().is_empty())?;
+        Some(Self::postgres(base.trim().to_string(), true))
+    }
+
+    fn postgres(base: String, own_role: bool) -> Self {
         let slot = PgSlot::acquire();
         let schema = format!("t_{:016x}", rand::random::<u64>());
-        let mut conn =
-            PgConnection::establish(&base).unwrap_or_else(|e| panic!("connect to {PG_ENV}={base}: {e}"));
-        diesel::sql_query(format!("CREATE SCHEMA {schema}"))
-            .execute(&mut conn)
-            .unwrap_or_else(|e| panic!("create schema {schema}: {e}"));
-        Self::Postgres { base, schema, _slot: slot }
+        let role = own_role.then(|| format!("r{schema}"));
+        let mut statements = vec![format!("CREATE SCHEMA {schema}")];
+        if let Some(role) = &role {
+            statements.push(format!("CREATE ROLE {role} LOGIN"));
+            statements.push(format!("ALTER SCHEMA {schema} OWNER TO {role}"));
+        }
+        let mut conn = admin_conn(&base);
+        for sql in statements {
+            diesel::sql_query(&sql).execute(&mut conn).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+        Self::Postgres { base, schema, role, _slot: slot }
+    }
+
+    /// An outage as the server sees it: its role may no longer log in and its open
+    /// connections are terminated. Only for a database from `postgres_with_own_role`.
+    pub fn cut_off(&self) {
+        let (base, role) = self.own_role();
+        let mut conn = admin_conn(base);
+        for sql in [
+            format!("ALTER ROLE {role} NOLOGIN"),
+            format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{role}'"),
+        ] {
+            diesel::sql_query(&sql).execute(&mut conn).unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+    }
+
+    /// Ends the outage of `cut_off`.
+    pub fn restore(&self) {
+        let (base, role) = self.own_role();
+        let sql = format!("ALTER ROLE {role} LOGIN");
+        diesel::sql_query(&sql).execute(&mut admin_conn(base)).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    fn own_role(&self) -> (&str, &str) {
+        match self {
+            Self::Postgres { base, role: Some(role), .. } => (base, role),
+            _ => panic!("only a database from TestDb::postgres_with_own_role can be cut off"),
+        }
     }
 
     /// The `database.url` to give the server.
     pub fn url(&self) -> String {
         match self {
             Self::Sqlite { dir } => format!("sqlite://{}", dir.path().join("roomd.db").display()),
-            Self::Postgres { base, schema, .. } => {
+            Self::Postgres { base, schema, role, .. } => {
+                let mut url = url::Url::parse(base).unwrap_or_else(|e| panic!("{PG_ENV}={base}: {e}"));
+                if let Some(role) = role {
+                    url.set_username(role).expect("a PostgreSQL URL has a user");
+                    url.set_password(None).expect("a PostgreSQL URL has a password");
+                }
+                let base = url.as_str();
                 let sep = if base.contains('?') { '&' } else { '?' };
                 format!("{base}{sep}options=-csearch_path%3D{schema}")
             }
@@ -83,12 +130,20 @@ impl TestDb {
 impl Drop for TestDb {
     /// Best effort: a schema left behind only costs disk space.
     fn drop(&mut self) {
-        if let Self::Postgres { base, schema, .. } = self {
+        if let Self::Postgres { base, schema, role, .. } = self {
             if let Ok(mut conn) = PgConnection::establish(base) {
                 let _ = diesel::sql_query("SET lock_timeout = '5s'").execute(&mut conn);
                 let _ =
                     diesel::sql_query(format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).execute(&mut conn);
+                if let Some(role) = role {
+                    let _ = diesel::sql_query(format!("DROP ROLE IF EXISTS {role}")).execute(&mut conn);
+                }
             }
         }
     }
+}
+
+/// A connection as the base URL's (superuser) role.
+fn admin_conn(base: &str) -> PgConnection {
+    PgConnection::establish(base).unwrap_or_else(|e| panic!("connect to {PG_ENV}={base}: {e}"))
 }

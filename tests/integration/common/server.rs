@@ -37,7 +37,7 @@ pub struct TestServer {
     workdir: TempDir,
     // Held for its `Drop`, declared last: the database goes away only after
     // `TestServer::drop` has killed the child.
-    _db: TestDb,
+    db: TestDb,
 }
 
 impl TestServer {
@@ -49,16 +49,25 @@ impl TestServer {
     /// Boots with extra `ROOMD__…` variables (they override the defaults) and reads
     /// the admin token the first boot prints to stderr.
     pub async fn start_with(env: &[(&str, &str)]) -> Self {
-        let mut srv = Self::new(env);
-        srv.boot().await;
-        srv.admin_token = srv.printed_admin_token().await;
-        srv
+        Self::start_on(TestDb::new(), env).await
     }
 
     /// A server that is not running yet: fresh database and working directory. Lets a
     /// test run CLI commands (`cli`) before the first `boot`.
     pub fn new(extra: &[(&str, &str)]) -> Self {
-        let db = TestDb::new();
+        Self::new_on(TestDb::new(), extra)
+    }
+
+    /// Boots on `db` (see `start_with`).
+    pub async fn start_on(db: TestDb, env: &[(&str, &str)]) -> Self {
+        let mut srv = Self::new_on(db, env);
+        srv.boot().await;
+        srv.admin_token = srv.printed_admin_token().await;
+        srv
+    }
+
+    /// A server that is not running yet, on `db`.
+    pub fn new_on(db: TestDb, extra: &[(&str, &str)]) -> Self {
         let mut env: Vec<(String, String)> = [
             ("ROOMD__SERVER__BIND", "127.0.0.1:0".to_string()),
             ("ROOMD__DATABASE__URL", db.url()),
@@ -78,7 +87,7 @@ impl TestServer {
             stdout: Lines::default(),
             stderr: Lines::default(),
             workdir: tempfile::tempdir().expect("create working dir"),
-            _db: db,
+            db,
         }
     }
 
@@ -188,6 +197,11 @@ impl TestServer {
     /// Everything the current boot wrote, for failure messages.
     pub fn stdout_text(&self) -> String {
         self.stdout.lock().unwrap().join("\n")
+    }
+
+    /// The database the server runs on.
+    pub fn db(&self) -> &TestDb {
+        &self.db
     }
 
     pub fn stderr_text(&self) -> String {
