@@ -20,8 +20,9 @@ const ROUNDS: usize = 2000;
 fn main() {
     std::panic::set_hook(Box::new(|_| {}));
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = Store::open(&format!("sqlite://{}/bench.db", dir.path().display()), 4, Duration::from_secs(5))
-        .expect("store");
+    let store =
+        Store::open(&format!("sqlite://{}/bench.db", dir.path().display()), 4, Duration::from_secs(5))
+            .expect("store");
     let now = now_ms();
     let row = RoomRow {
         id: "bench".into(),
@@ -42,9 +43,10 @@ fn main() {
     let log = slog::Logger::root(slog::Discard, slog::o!());
 
     actix_rt::System::new().block_on(async move {
-        let writer = StoreWriter::new(store.clone(), cfg.store.clone(), 60, log.clone()).start();
+        let writer_arbiter = Arbiter::new();
+        let writer = StoreWriter::start_supervised(&writer_arbiter.handle(), store.clone(), &cfg, &log);
         let arbiter = Arbiter::new();
-        let registry = RoomRegistry::start(vec![arbiter.handle()], |gone| RoomDeps {
+        let registry = RoomRegistry::start(vec![arbiter.handle()], &cfg.metrics, |gone| RoomDeps {
             store: store.clone(),
             writer,
             registry: gone,

@@ -23,6 +23,7 @@ pub struct Settings {
     pub rooms: RoomsConfig,
     pub session: SessionConfig,
     pub supervisor: SupervisorConfig,
+    pub metrics: MetricsConfig,
     pub debug: DebugConfig,
 }
 
@@ -55,6 +56,9 @@ pub struct StoreConfig {
     pub max_pending: usize,
     pub commit_timeout_ms: u64,
     pub mailbox_capacity: usize,
+    /// After the first write arrives, wait up to this long for more before
+    /// committing (0 = commit at once; the batch is whatever queued meanwhile).
+    pub batch_max_delay_us: u64,
 }
 
 /// `[log]`: slog output.
@@ -133,6 +137,18 @@ pub struct SupervisorConfig {
     /// Backoff between restarts grows from `backoff_min_ms` to `backoff_max_ms`.
     pub backoff_min_ms: u64,
     pub backoff_max_ms: u64,
+}
+
+/// `[metrics]`: mailbox metering and the `/metrics` endpoint.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Count every actor's enqueued/handled messages (depth, max depth, handled).
+    pub enabled: bool,
+    /// Time one message in this many (wait and handler time); 0 = no timing.
+    pub timing_sample: u64,
+    /// When set, `GET /metrics` requires `Authorization: Bearer <token>`.
+    pub token: String,
 }
 
 /// `[debug]`: switches for drills and tests.

@@ -9,8 +9,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
 /// Every error code roomd sends, on HTTP and WebSocket alike.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
     BadRequest,
     TooLarge,
@@ -29,6 +28,25 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// The wire name (`room_unavailable`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BadRequest => "bad_request",
+            Self::TooLarge => "too_large",
+            Self::Unauthorized => "unauthorized",
+            Self::Forbidden => "forbidden",
+            Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::NotJoined => "not_joined",
+            Self::Conflict => "conflict",
+            Self::Unprocessable => "unprocessable",
+            Self::RateLimited => "rate_limited",
+            Self::RoomUnavailable => "room_unavailable",
+            Self::Unavailable => "unavailable",
+            Self::Internal => "internal",
+        }
+    }
+
     /// The HTTP status of each code; the only place statuses are chosen.
     pub fn status(self) -> StatusCode {
         match self {
@@ -45,6 +63,12 @@ impl ErrorCode {
             // request are "try again later".
             Self::RoomUnavailable | Self::Unavailable | Self::Internal => StatusCode::SERVICE_UNAVAILABLE,
         }
+    }
+}
+
+impl Serialize for ErrorCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
     }
 }
 

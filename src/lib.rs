@@ -9,6 +9,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod logging;
+pub mod metrics;
 pub mod model;
 pub mod protocol;
 pub mod schema;

@@ -51,19 +51,10 @@ fn ensure_admin_token(store: &Store) -> anyhow::Result<()> {
 
 async fn serve(cfg: Arc<Settings>, store: Store, log: Logger) -> anyhow::Result<()> {
     let writer_arbiter = Arbiter::new();
-    let writer = {
-        let (store, scfg, dedupe, wlog) = (
-            store.clone(),
-            cfg.store.clone(),
-            cfg.rooms.dedupe_secs,
-            log.new(slog::o!("actor" => "store_writer")),
-        );
-        Supervisor::start_in_arbiter(&writer_arbiter.handle(), move |_| {
-            StoreWriter::new(store, scfg, dedupe, wlog)
-        })
-    };
+    let writer = StoreWriter::start_supervised(&writer_arbiter.handle(), store.clone(), &cfg, &log);
     let room_arbiters: Vec<Arbiter> = (0..cfg.room_arbiters()).map(|_| Arbiter::new()).collect();
-    let registry = RoomRegistry::start(room_arbiters.iter().map(|a| a.handle()).collect(), |gone| RoomDeps {
+    let arbiters = room_arbiters.iter().map(|a| a.handle()).collect();
+    let registry = RoomRegistry::start(arbiters, &cfg.metrics, |gone| RoomDeps {
         store: store.clone(),
         writer: writer.clone(),
         registry: gone,

@@ -13,6 +13,7 @@
 //! A message's path: `WsSession --SendText--> Room --AppendMessage--> StoreWriter`
 //! (commit) `--Committed--> Room --ack/Outbound--> every member's WsSession`.
 
+pub mod mailbox;
 pub mod rate_window;
 pub mod registry;
 pub mod room;

@@ -9,12 +9,14 @@ use std::hash::{Hash, Hasher};
 use actix::prelude::*;
 use futures_util::future::join_all;
 
+use super::mailbox::{ActorKind, MailboxStats, Metered, Registration, TrackedAddr, TrackedRecipient};
 use super::room::{GetStats, Room, RoomDeps, RoomStats, Sync};
+use crate::config::MetricsConfig;
 use crate::model::RoomId;
 
 /// The address of a room's actor, starting it if needed.
 #[derive(Message)]
-#[rtype(result = "Addr<Room>")]
+#[rtype(result = "TrackedAddr<Room>")]
 pub struct GetRoom(pub RoomId);
 
 /// A room found it does not exist; forget it (if `addr` is still the one registered).
@@ -22,7 +24,7 @@ pub struct GetRoom(pub RoomId);
 #[rtype(result = "()")]
 pub struct RoomGone {
     pub id: RoomId,
-    pub addr: Addr<Room>,
+    pub addr: TrackedAddr<Room>,
 }
 
 /// Resolves once every running room has passed its queued sends to the writer.
@@ -44,9 +46,10 @@ const REGISTRY_MAILBOX: usize = 1 << 16;
 
 /// The registry actor.
 pub struct RoomRegistry {
-    rooms: HashMap<RoomId, Addr<Room>>,
+    rooms: HashMap<RoomId, TrackedAddr<Room>>,
     arbiters: Vec<ArbiterHandle>,
     deps: RoomDeps,
+    mailbox: Registration,
 }
 
 impl RoomRegistry {
@@ -54,9 +57,16 @@ impl RoomRegistry {
     /// registry's own address.
     pub fn start(
         arbiters: Vec<ArbiterHandle>,
-        deps: impl FnOnce(Recipient<RoomGone>) -> RoomDeps,
-    ) -> Addr<Self> {
-        Self::create(|ctx| Self { rooms: HashMap::new(), arbiters, deps: deps(ctx.address().recipient()) })
+        metrics: &MetricsConfig,
+        deps: impl FnOnce(TrackedRecipient<RoomGone>) -> RoomDeps,
+    ) -> TrackedAddr<Self> {
+        let mailbox = MailboxStats::register(ActorKind::Registry, "rooms", metrics);
+        let stats = mailbox.stats().clone();
+        let addr = Self::create(|ctx| {
+            let me = TrackedAddr::new(ctx.address(), mailbox.stats().clone());
+            Self { rooms: HashMap::new(), arbiters, deps: deps(me.recipient()), mailbox }
+        });
+        TrackedAddr::new(addr, stats)
     }
 
     fn arbiter_for(&self, id: &RoomId) -> Option<&ArbiterHandle> {
@@ -75,27 +85,39 @@ impl Actor for RoomRegistry {
     fn started(&mut self, ctx: &mut Self::Context) {
         // Control actor: every join passes through it, so its queue is generous.
         ctx.set_mailbox_capacity(REGISTRY_MAILBOX);
+        self.mailbox.set_capacity(REGISTRY_MAILBOX);
     }
 }
 
+impl Metered for RoomRegistry {
+    fn mailbox(&self) -> &MailboxStats {
+        &self.mailbox
+    }
+}
+
+crate::tracked_handlers!(RoomRegistry: GetRoom, RoomGone, SyncAll, StatsFor, CountRooms);
+
 impl Handler<GetRoom> for RoomRegistry {
-    type Result = MessageResult<GetRoom>;
+    type Result = TrackedAddr<Room>;
 
     fn handle(&mut self, m: GetRoom, _: &mut Self::Context) -> Self::Result {
         if let Some(addr) = self.rooms.get(&m.0) {
             if addr.connected() {
-                return MessageResult(addr.clone());
+                return addr.clone();
             }
         }
         let deps = self.deps.clone();
         let id = m.0.clone();
-        let make = move |_: &mut Context<Room>| Room::new(id, deps);
+        let mailbox = MailboxStats::register(ActorKind::Room, id.as_str(), &deps.cfg.metrics);
+        let stats = mailbox.stats().clone();
+        let make = move |_: &mut Context<Room>| Room::new(id, deps, mailbox);
         let addr = match self.arbiter_for(&m.0) {
             Some(arb) => Supervisor::start_in_arbiter(arb, make),
             None => Supervisor::start(make),
         };
+        let addr = TrackedAddr::new(addr, stats);
         self.rooms.insert(m.0, addr.clone());
-        MessageResult(addr)
+        addr
     }
 }
 

@@ -4,8 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use actix::Recipient;
-
+use super::mailbox::TrackedRecipient;
 use super::ws_session::Outbound;
 
 /// Live sessions by id. A plain mutex: it is touched once per connect and disconnect.
@@ -16,11 +15,11 @@ pub struct SessionDirectory {
 
 struct Entry {
     token_id: Option<String>,
-    out: Recipient<Outbound>,
+    out: TrackedRecipient<Outbound>,
 }
 
 impl SessionDirectory {
-    pub fn register(&self, id: u64, token_id: Option<String>, out: Recipient<Outbound>) {
+    pub fn register(&self, id: u64, token_id: Option<String>, out: TrackedRecipient<Outbound>) {
         self.lock().insert(id, Entry { token_id, out });
     }
 

@@ -17,9 +17,11 @@ use actix::prelude::*;
 use slog::{error, warn, Logger};
 use tokio::sync::oneshot;
 
+use super::mailbox::{ActorKind, MailboxStats, Metered, Registration, TrackedAddr, TrackedRecipient};
 use super::room::{panic_message, SendTicket};
-use crate::config::StoreConfig;
+use crate::config::{Settings, StoreConfig};
 use crate::error::ErrorCode;
+use crate::metrics::metrics;
 use crate::store::conn::write_txn;
 use crate::store::members::MemberTouch;
 use crate::store::messages::{append_batch, AppendOutcome, NewMessage};
@@ -31,7 +33,7 @@ use crate::store::{Store, StoreError};
 pub struct AppendMessage {
     pub msg: NewMessage,
     pub ticket: SendTicket,
-    pub notify: Recipient<Committed>,
+    pub notify: TrackedRecipient<Committed>,
 }
 
 /// Create or refresh a membership (presence, name); committed with the next batch.
@@ -52,7 +54,7 @@ pub struct Committed {
 }
 
 enum Pending {
-    Message { msg: NewMessage, ticket: SendTicket, notify: Recipient<Committed>, queued: Instant },
+    Message { msg: NewMessage, ticket: SendTicket, notify: TrackedRecipient<Committed>, queued: Instant },
     Member(MemberTouch),
 }
 
@@ -73,13 +75,32 @@ pub struct StoreWriter {
     flush_waiters: Vec<oneshot::Sender<()>>,
     /// Restarts after a panic, since the process started.
     pub restarts: u32,
+    /// A `batch_max_delay_us` wait is running.
+    delaying: bool,
+    mailbox: Registration,
 }
 
 const RETRY_MIN: Duration = Duration::from_millis(20);
 const RETRY_MAX: Duration = Duration::from_secs(2);
 
 impl StoreWriter {
-    pub fn new(store: Store, cfg: StoreConfig, dedupe_secs: u64, log: Logger) -> Self {
+    /// Starts the writer on `arbiter` under an actix `Supervisor`.
+    pub fn start_supervised(
+        arbiter: &ArbiterHandle,
+        store: Store,
+        cfg: &Settings,
+        log: &Logger,
+    ) -> TrackedAddr<Self> {
+        let mailbox = MailboxStats::register(ActorKind::StoreWriter, "store", &cfg.metrics);
+        let stats = mailbox.stats().clone();
+        let (scfg, dedupe, log) =
+            (cfg.store.clone(), cfg.rooms.dedupe_secs, log.new(slog::o!("actor" => "store_writer")));
+        let addr =
+            Supervisor::start_in_arbiter(arbiter, move |_| Self::new(store, scfg, dedupe, log, mailbox));
+        TrackedAddr::new(addr, stats)
+    }
+
+    fn new(store: Store, cfg: StoreConfig, dedupe_secs: u64, log: Logger, mailbox: Registration) -> Self {
         Self {
             store,
             cfg,
@@ -93,6 +114,8 @@ impl StoreWriter {
             last_seqs: HashMap::new(),
             flush_waiters: Vec::new(),
             restarts: 0,
+            delaying: false,
+            mailbox,
         }
     }
 }
@@ -102,6 +125,7 @@ impl Actor for StoreWriter {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.set_mailbox_capacity(self.cfg.mailbox_capacity);
+        self.mailbox.set_capacity(self.cfg.mailbox_capacity);
         // After a restart, carry on with what was queued.
         self.commit_next(ctx);
     }
@@ -116,9 +140,19 @@ impl Supervised for StoreWriter {
         self.committing = false;
         self.isolate = 0;
         self.last_seqs.clear();
+        self.delaying = false;
         self.restarts += 1;
+        self.mailbox.on_restart();
     }
 }
+
+impl Metered for StoreWriter {
+    fn mailbox(&self) -> &MailboxStats {
+        &self.mailbox
+    }
+}
+
+crate::tracked_handlers!(StoreWriter: AppendMessage, TouchMember, Flush);
 
 impl Handler<AppendMessage> for StoreWriter {
     type Result = ();
@@ -185,15 +219,35 @@ impl StoreWriter {
         }
     }
 
-    /// Starts the next commit unless one is running.
+    /// Starts the next commit unless one is running (or a batch delay is).
     fn commit_next(&mut self, ctx: &mut Context<Self>) {
-        if self.committing {
+        if self.committing || self.delaying {
             return;
         }
         if self.pending.is_empty() {
             for w in self.flush_waiters.drain(..) {
                 let _ = w.send(());
             }
+            return;
+        }
+        let delay = Duration::from_micros(self.cfg.batch_max_delay_us);
+        let full = self.pending.len() >= self.cfg.batch_max_rows.max(1);
+        let oldest_waited = self.pending.iter().find_map(|p| match p {
+            Pending::Message { queued, .. } => Some(queued.elapsed()),
+            Pending::Member(_) => None,
+        });
+        if !delay.is_zero()
+            && !full
+            && self.flush_waiters.is_empty()
+            && oldest_waited.is_some_and(|w| w < delay)
+        {
+            // Let more rows gather, from the first one's arrival, up to the delay.
+            self.delaying = true;
+            let wait = delay - oldest_waited.unwrap_or_default();
+            ctx.run_later(wait, |act, ctx| {
+                act.delaying = false;
+                act.commit_next(ctx);
+            });
             return;
         }
         let take = if self.isolate > 0 { 1 } else { self.pending.len().min(self.cfg.batch_max_rows.max(1)) };
@@ -203,6 +257,7 @@ impl StoreWriter {
         let mut last_seqs = mem::take(&mut self.last_seqs);
         let (dedupe_ms, now) = (self.dedupe_ms, crate::model::now_ms());
         let job = tokio::task::spawn_blocking(move || {
+            let started = Instant::now();
             let outcome = store.run_blocking(|c| {
                 write_txn(c, |c| {
                     let msgs: Vec<NewMessage> = batch
@@ -229,6 +284,10 @@ impl StoreWriter {
                 }
                 other => other,
             };
+            if outcome.is_ok() {
+                metrics().store_commit.observe(started.elapsed().as_secs_f64());
+                metrics().store_batch_rows.observe(batch.len() as f64);
+            }
             BatchResult { batch, last_seqs, outcome }
         });
         ctx.spawn(async move { job.await }.into_actor(self).map(|res, act, ctx| {
@@ -250,6 +309,8 @@ impl StoreWriter {
         let BatchResult { batch, mut last_seqs, outcome } = r;
         match outcome {
             Ok(outcomes) => {
+                let stored = outcomes.iter().filter(|o| matches!(o, AppendOutcome::Stored(_))).count();
+                metrics().messages.inc_by(stored as u64);
                 self.last_seqs = last_seqs;
                 self.retry_delay = RETRY_MIN;
                 self.isolate = self.isolate.saturating_sub(1);
@@ -318,7 +379,7 @@ impl StoreWriter {
         batch: Vec<Pending>,
         results: impl Iterator<Item = Result<AppendOutcome, ErrorCode>>,
     ) {
-        let mut per_room: HashMap<String, (Recipient<Committed>, Vec<_>)> = HashMap::new();
+        let mut per_room: HashMap<String, (TrackedRecipient<Committed>, Vec<_>)> = HashMap::new();
         let mut results = results;
         for p in batch {
             if let Pending::Message { msg, ticket, notify, .. } = p {

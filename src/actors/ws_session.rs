@@ -18,6 +18,7 @@ use bytestring::ByteString;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use slog::{debug, error, Logger};
 
+use super::mailbox::{ActorKind, MailboxStats, Metered, Registration, TrackedAddr, TrackedRecipient};
 use super::registry::{GetRoom, RoomRegistry};
 use super::room::{
     panic_message, Join, JoinReply, Leave, Replay, Room, RoomError, SendText, SendTicket, PANIC_TEXT,
@@ -26,6 +27,7 @@ use super::sessions::SessionDirectory;
 use crate::auth::Identity;
 use crate::config::Settings;
 use crate::error::{ErrorCode, HasCode};
+use crate::metrics::metrics;
 use crate::model::RoomId;
 use crate::protocol::inbound::{self, ClientFrame};
 use crate::protocol::outbound as out;
@@ -58,7 +60,7 @@ pub enum Outbound {
 /// What every session shares (one instance, behind an `Arc`).
 #[derive(Clone)]
 pub struct SessionDeps {
-    pub registry: Addr<RoomRegistry>,
+    pub registry: TrackedAddr<RoomRegistry>,
     pub store: Store,
     pub cfg: Arc<Settings>,
     pub directory: Arc<SessionDirectory>,
@@ -68,7 +70,7 @@ pub struct SessionDeps {
 static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
 
 struct JoinedRoom {
-    addr: Addr<Room>,
+    addr: TrackedAddr<Room>,
     /// Sequenced frames below this were covered by `joined` + replay.
     min_seq: i64,
 }
@@ -84,6 +86,7 @@ pub struct WsSession {
     limiter: DefaultDirectRateLimiter,
     last_heard: Instant,
     draining: bool,
+    mailbox: Registration,
 }
 
 impl WsSession {
@@ -96,13 +99,14 @@ impl WsSession {
         let burst = NonZeroU32::new(limits.burst.max(1)).unwrap_or(NonZeroU32::MIN);
         Self {
             id,
-            name,
             identity,
             log,
             rooms: HashMap::new(),
             limiter: RateLimiter::direct(Quota::per_second(rate).allow_burst(burst)),
             last_heard: Instant::now(),
             draining: false,
+            mailbox: MailboxStats::register(ActorKind::Session, name.clone(), &deps.cfg.metrics),
+            name,
             deps,
         }
     }
@@ -119,7 +123,8 @@ impl Actor for WsSession {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.set_mailbox_capacity(self.deps.cfg.session.send_buffer);
-        self.deps.directory.register(self.id, self.identity.token_id.clone(), ctx.address().recipient());
+        self.mailbox.set_capacity(self.deps.cfg.session.send_buffer);
+        self.deps.directory.register(self.id, self.identity.token_id.clone(), self.me(ctx));
         let limits = &self.deps.cfg.limits;
         ctx.text(out::encode(&out::Hello {
             session: &self.name,
@@ -157,6 +162,14 @@ impl Actor for WsSession {
         debug!(self.log, "session stopped");
     }
 }
+
+impl Metered for WsSession {
+    fn mailbox(&self) -> &MailboxStats {
+        &self.mailbox
+    }
+}
+
+crate::tracked_handlers!(WsSession: Outbound);
 
 impl Handler<Outbound> for WsSession {
     type Result = ();
@@ -311,12 +324,7 @@ impl WsSession {
         }
         let registry = self.deps.registry.clone();
         let store = self.deps.store.clone();
-        let join = Join {
-            session: self.id,
-            user: self.identity.user.clone(),
-            out: ctx.address().recipient(),
-            after_seq,
-        };
+        let join = Join { session: self.id, user: self.identity.user.clone(), out: self.me(ctx), after_seq };
         let rid = room_id.clone();
         let fut = async move {
             let addr = registry.send(GetRoom(rid.clone())).await.map_err(RoomError::from)?;
@@ -340,7 +348,7 @@ impl WsSession {
         &mut self,
         id: Option<FrameId>,
         room: RoomId,
-        addr: Addr<Room>,
+        addr: TrackedAddr<Room>,
         reply: JoinReply,
         rows: Option<Result<Vec<MessageRow>, crate::store::StoreError>>,
         ctx: &mut ws::WebsocketContext<Self>,
@@ -401,7 +409,7 @@ impl WsSession {
             user: self.identity.user.clone(),
             text,
             reply_to: reply_to.map(|r| r.to_text()),
-            ticket: SendTicket { session: ctx.address().recipient(), frame_id: id, client_id },
+            ticket: SendTicket { session: self.me(ctx), frame_id: id, client_id },
         };
         match addr.try_send(msg) {
             Ok(()) => {}
@@ -488,6 +496,12 @@ impl WsSession {
         message: &str,
         retry_after_ms: Option<u64>,
     ) {
+        metrics().reject(code.as_str());
         ctx.text(out::error_frame(id, code, message, retry_after_ms));
+    }
+
+    /// This session's metered address, for rooms to deliver to.
+    fn me(&self, ctx: &ws::WebsocketContext<Self>) -> TrackedRecipient<Outbound> {
+        TrackedAddr::new(ctx.address(), self.mailbox.stats().clone()).recipient()
     }
 }

@@ -4,15 +4,16 @@
 pub mod api;
 pub mod auth;
 pub mod health;
+pub mod metrics;
 pub mod pagination;
 pub mod request_log;
 pub mod ws;
 
 use std::sync::Arc;
 
-use actix::Addr;
 use actix_web::{error::JsonPayloadError, web, HttpRequest, HttpResponse};
 
+use crate::actors::mailbox::TrackedAddr;
 use crate::actors::registry::RoomRegistry;
 use crate::actors::sessions::SessionDirectory;
 use crate::actors::store_writer::StoreWriter;
@@ -28,8 +29,8 @@ pub struct AppState {
     pub cfg: Arc<Settings>,
     pub store: Store,
     pub auth: Authenticator,
-    pub registry: Addr<RoomRegistry>,
-    pub writer: Addr<StoreWriter>,
+    pub registry: TrackedAddr<RoomRegistry>,
+    pub writer: TrackedAddr<StoreWriter>,
     pub sessions: Arc<SessionDirectory>,
     /// Handed to every WebSocket session.
     pub session_deps: Arc<SessionDeps>,
@@ -44,6 +45,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
         .app_data(web::PathConfig::default().error_handler(|e, _| bad_request(e.to_string())))
         .app_data(web::QueryConfig::default().error_handler(|e, _| bad_request(e.to_string())))
         .configure(health::configure)
+        .configure(metrics::configure)
         .configure(ws::configure)
         .service(web::scope("/api/v1").configure(api::configure).default_service(web::to(not_found)))
         .default_service(web::to(not_found));

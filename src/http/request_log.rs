@@ -1,5 +1,7 @@
-//! One slog line per HTTP request (`req` id, method, path, status, duration). The
-//! query string is left out: it may carry a `token`.
+//! One slog line per HTTP request (`req` id, method, path, status, duration) and the
+//! request figures by route (`roomd_http_requests_total`, `roomd_http_request_seconds`;
+//! the route is the matched pattern, so ids in paths do not become labels). The query
+//! string is left out of the log: it may carry a `token`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -11,6 +13,7 @@ use actix_web::web;
 use slog::info;
 
 use super::AppState;
+use crate::metrics::metrics;
 
 static NEXT_REQ: AtomicU64 = AtomicU64::new(1);
 
@@ -24,11 +27,23 @@ pub async fn log_request(
     let log = req.app_data::<web::Data<AppState>>().map(|st| st.log.clone());
     let (method, path) = (req.method().to_string(), req.path().to_string());
     let res = next.call(req).await;
+    let status = match &res {
+        Ok(r) => r.status().as_u16(),
+        Err(e) => e.as_response_error().status_code().as_u16(),
+    };
+    let route = match &res {
+        Ok(r) => r.request().match_pattern().unwrap_or_else(|| "unmatched".into()),
+        Err(_) => "unmatched".into(),
+    };
+    // Only the standard methods become label values (any other string would be a new series).
+    let method_label = match method.as_str() {
+        m @ ("GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS") => m,
+        _ => "other",
+    };
+    let m = metrics();
+    m.http_requests.with_label_values(&[route.as_str(), method_label, &status.to_string()]).inc();
+    m.http_seconds.with_label_values(&[route.as_str()]).observe(started.elapsed().as_secs_f64());
     if let Some(log) = log {
-        let status = match &res {
-            Ok(r) => r.status().as_u16(),
-            Err(e) => e.as_response_error().status_code().as_u16(),
-        };
         info!(log, "http request"; "req" => id, "method" => method, "path" => path,
               "status" => status, "us" => started.elapsed().as_micros() as u64);
     }

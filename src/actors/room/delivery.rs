@@ -9,9 +9,11 @@ use slog::warn;
 
 use super::messages::{SendTicket, SessionId};
 use super::Room;
+use crate::actors::mailbox::TrackedRecipient;
 use crate::actors::store_writer::{Committed, TouchMember};
 use crate::actors::ws_session::{Outbound, RoomFrame};
 use crate::error::ErrorCode;
+use crate::metrics::metrics;
 use crate::model::{now_ms, UserRef};
 use crate::protocol::outbound as out;
 use crate::store::members::MemberTouch;
@@ -100,13 +102,15 @@ impl Room {
 
     fn deliver_all(&mut self, frames: &Arc<[RoomFrame]>, skip_user: Option<&str>) {
         let mut slow = Vec::new();
+        let sequenced = frames.iter().filter(|f| f.seq > 0).count() as u64;
+        let mut delivered = 0u64;
         for (sid, (uid, addr)) in &self.online {
             if skip_user == Some(uid.as_str()) {
                 continue;
             }
             let msg = Outbound::Room { room: self.id.clone(), frames: frames.clone() };
             match addr.try_send(msg) {
-                Ok(()) => {}
+                Ok(()) => delivered += sequenced,
                 Err(SendError::Full(_)) => {
                     // do_send: the close must get through the full queue.
                     addr.do_send(Outbound::Close { code: 1008, reason: "slow consumer" });
@@ -114,6 +118,9 @@ impl Room {
                 }
                 Err(SendError::Closed(_)) => slow.push(*sid),
             }
+        }
+        if delivered > 0 {
+            metrics().deliveries.inc_by(delivered);
         }
         for sid in slow {
             warn!(self.log, "session dropped"; "session" => sid, "reason" => "slow consumer or gone");
@@ -170,11 +177,12 @@ pub(super) fn reply_error(ticket: &SendTicket, code: ErrorCode, message: &str) {
 }
 
 pub(super) fn send_error(
-    to: &Recipient<Outbound>,
+    to: &TrackedRecipient<Outbound>,
     id: Option<&crate::protocol::FrameId>,
     code: ErrorCode,
     message: &str,
 ) {
+    metrics().reject(code.as_str());
     // do_send: like acks, one per failed request.
     to.do_send(Outbound::Direct(out::error_frame(id, code, message, None)));
 }

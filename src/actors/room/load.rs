@@ -33,7 +33,7 @@ impl Room {
     /// Reads the room from the store, after `delay`; the mailbox waits meanwhile
     /// (`ctx.wait`), so messages queued behind a crash are handled after the reload.
     pub(super) fn load(&mut self, delay: Duration, ctx: &mut Context<Self>) {
-        self.status = Status::Loading;
+        self.set_status(Status::Loading);
         let id = self.id.to_string();
         let auto_create = self.deps.cfg.rooms.auto_create;
         let tail_len = self.deps.cfg.rooms.tail_len as i64;
@@ -55,14 +55,14 @@ impl Room {
             Ok(l) => l,
             Err(e) => {
                 warn!(self.log, "room load failed, retrying"; "err" => %e);
-                self.status = Status::Unavailable;
+                self.set_status(Status::Unavailable);
                 ctx.run_later(LOAD_RETRY, |act, ctx| act.load(Duration::ZERO, ctx));
                 return;
             }
         };
         if !l.exists {
-            self.status = Status::NotFound;
-            self.deps.registry.do_send(RoomGone { id: self.id.clone(), addr: ctx.address() });
+            self.set_status(Status::NotFound);
+            self.deps.registry.do_send(RoomGone { id: self.id.clone(), addr: self.tracked(ctx) });
             return;
         }
         let now = now_ms();
@@ -90,7 +90,7 @@ impl Room {
             }
             Some(_) => {}
         }
-        self.status = Status::Running;
+        self.set_status(Status::Running);
     }
 }
 

@@ -6,6 +6,7 @@ use actix::prelude::*;
 use bytestring::ByteString;
 use slog::Logger;
 
+use crate::actors::mailbox::{TrackedAddr, TrackedRecipient};
 use crate::actors::registry::RoomGone;
 use crate::actors::store_writer::StoreWriter;
 use crate::actors::ws_session::Outbound;
@@ -21,7 +22,7 @@ pub type SessionId = u64;
 
 /// Where a send came from, so its `ack` or `error` finds its way back.
 pub struct SendTicket {
-    pub session: Recipient<Outbound>,
+    pub session: TrackedRecipient<Outbound>,
     pub frame_id: Option<FrameId>,
     pub client_id: Option<String>,
 }
@@ -32,7 +33,7 @@ pub struct SendTicket {
 pub struct Join {
     pub session: SessionId,
     pub user: UserRef,
-    pub out: Recipient<Outbound>,
+    pub out: TrackedRecipient<Outbound>,
     pub after_seq: Option<i64>,
 }
 
@@ -75,7 +76,7 @@ pub struct Crash;
 pub struct Restart;
 
 /// A room's live figures.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, MessageResponse)]
 pub struct RoomStats {
     pub status: &'static str,
     pub last_seq: i64,
@@ -83,6 +84,8 @@ pub struct RoomStats {
     pub messages_per_min: u64,
     pub restarts: u32,
     pub last_restart_at: Option<String>,
+    /// Messages waiting in the room's mailbox.
+    pub mailbox_depth: u64,
 }
 
 /// What a joining session needs to send `joined` and replay.
@@ -133,8 +136,8 @@ impl HasCode for RoomError {
 #[derive(Clone)]
 pub struct RoomDeps {
     pub store: Store,
-    pub writer: Addr<StoreWriter>,
-    pub registry: Recipient<RoomGone>,
+    pub writer: TrackedAddr<StoreWriter>,
+    pub registry: TrackedRecipient<RoomGone>,
     pub cfg: Arc<Settings>,
     pub log: Logger,
 }

@@ -28,10 +28,12 @@ use slog::{error, info, Logger};
 pub use messages::*;
 
 use self::delivery::{reply_error, send_error};
+use super::mailbox::{ActorStatus, MailboxStats, Metered, Registration, TrackedAddr};
 use super::rate_window::RateWindow;
 use super::store_writer::{AppendMessage, Committed};
 use super::supervisor::{Decision, RestartPolicy};
 use super::ws_session::{Outbound, RoomFrame};
+use crate::actors::mailbox::TrackedRecipient;
 use crate::error::{ErrorCode, HasCode};
 use crate::model::{now_ms, Role, RoomId, UserRef};
 use crate::protocol::outbound::{self as out, MemberView};
@@ -68,15 +70,16 @@ pub struct Room {
     delivered_seq: Option<i64>,
     tail: VecDeque<RoomFrame>,
     members: HashMap<String, Member>,
-    online: HashMap<SessionId, (String, Recipient<Outbound>)>,
+    online: HashMap<SessionId, (String, TrackedRecipient<Outbound>)>,
     rate: RateWindow,
     policy: RestartPolicy,
     /// Delay before the reload that follows a crash.
     restart_delay: Duration,
+    mailbox: Registration,
 }
 
 impl Room {
-    pub fn new(id: RoomId, deps: RoomDeps) -> Self {
+    pub fn new(id: RoomId, deps: RoomDeps, mailbox: Registration) -> Self {
         let log = deps.log.new(slog::o!("actor" => "room", "room" => id.to_string()));
         let policy = RestartPolicy::new(deps.cfg.supervisor.clone());
         Self {
@@ -91,15 +94,40 @@ impl Room {
             rate: RateWindow::default(),
             policy,
             restart_delay: Duration::ZERO,
+            mailbox,
         }
     }
+
+    /// This room's metered address.
+    fn tracked(&self, ctx: &Context<Self>) -> TrackedAddr<Self> {
+        TrackedAddr::new(ctx.address(), self.mailbox.stats().clone())
+    }
+
+    fn set_status(&mut self, status: Status) {
+        self.status = status;
+        self.mailbox.set_status(match status {
+            Status::Loading => ActorStatus::Restarting,
+            Status::Running | Status::Unavailable => ActorStatus::Running,
+            Status::NotFound => ActorStatus::Stopped,
+            Status::Quarantined => ActorStatus::Quarantined,
+        });
+    }
 }
+
+impl Metered for Room {
+    fn mailbox(&self) -> &MailboxStats {
+        &self.mailbox
+    }
+}
+
+crate::tracked_handlers!(Room: Join, Leave, SendText, Committed, GetStats, Sync, Crash, Restart);
 
 impl Actor for Room {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         ctx.set_mailbox_capacity(self.deps.cfg.rooms.mailbox_capacity);
+        self.mailbox.set_capacity(self.deps.cfg.rooms.mailbox_capacity);
         let delay = std::mem::take(&mut self.restart_delay);
         self.load(delay, ctx);
     }
@@ -107,7 +135,7 @@ impl Actor for Room {
 
 impl Supervised for Room {
     fn restarting(&mut self, _: &mut Context<Self>) {
-        self.status = Status::Loading;
+        self.set_status(Status::Loading);
     }
 }
 
@@ -152,7 +180,7 @@ impl Handler<Committed> for Room {
 }
 
 impl Handler<GetStats> for Room {
-    type Result = MessageResult<GetStats>;
+    type Result = RoomStats;
 
     fn handle(&mut self, _: GetStats, _: &mut Context<Self>) -> Self::Result {
         let status = match self.status {
@@ -162,7 +190,7 @@ impl Handler<GetStats> for Room {
             Status::Quarantined => "quarantined",
         };
         let users_online = self.members.values().filter(|m| !m.sessions.is_empty()).count();
-        MessageResult(RoomStats {
+        RoomStats {
             status,
             last_seq: self.delivered_seq.unwrap_or(0),
             members_online: users_online,
@@ -172,7 +200,8 @@ impl Handler<GetStats> for Room {
                 .policy
                 .last_restart_at
                 .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
-        })
+            mailbox_depth: self.mailbox.depth(),
+        }
     }
 }
 
@@ -198,6 +227,7 @@ impl Handler<Restart> for Room {
         self.policy.reset();
         self.policy.total += 1;
         self.policy.last_restart_at = Some(chrono::Utc::now());
+        self.mailbox.on_restart();
         self.restart_delay = Duration::ZERO;
         ctx.stop();
     }
@@ -228,13 +258,14 @@ impl Room {
                 error!(self.log, "room crashed, restarting"; "in" => what, "err" => why,
                        "restarts" => self.policy.total, "delay_ms" => delay.as_millis() as u64);
                 self.restart_delay = delay;
-                self.status = Status::Loading;
+                self.mailbox.on_restart();
+                self.set_status(Status::Loading);
                 ctx.stop();
             }
             Decision::Quarantine => {
                 error!(self.log, "room quarantined"; "in" => what, "err" => why,
                        "restarts" => self.policy.total, "window_secs" => self.deps.cfg.supervisor.window_secs);
-                self.status = Status::Quarantined;
+                self.set_status(Status::Quarantined);
             }
         }
     }
@@ -302,7 +333,7 @@ impl Room {
             reply_to: m.reply_to,
             ts: now_ms(),
         };
-        let append = AppendMessage { msg, ticket: m.ticket, notify: ctx.address().recipient() };
+        let append = AppendMessage { msg, ticket: m.ticket, notify: self.tracked(ctx).recipient() };
         if let Err(e) = self.deps.writer.try_send(append) {
             let text = match &e {
                 SendError::Full(_) => "store busy, retry",

@@ -1,12 +1,13 @@
 //! The admin API under `/api/v1` (CONTRACT §3). Every handler takes `AdminAuth`.
 
+pub mod actors;
 pub mod rooms;
 pub mod tokens;
 
 use actix_web::web;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.configure(rooms::configure).configure(tokens::configure);
+    cfg.configure(rooms::configure).configure(tokens::configure).configure(actors::configure);
 }
 
 /// Rejects strings the store cannot hold or that make no sense as names.

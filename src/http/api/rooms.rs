@@ -64,7 +64,7 @@ pub struct RoomView {
 /// Mailbox figures of the room's actor.
 #[derive(Debug, Serialize)]
 pub struct MailboxView {
-    pub depth: usize,
+    pub depth: u64,
     pub capacity: usize,
 }
 
@@ -79,7 +79,7 @@ impl RoomView {
             messages_per_min: live.map_or(0, |s| s.messages_per_min),
             restarts: live.map_or(0, |s| s.restarts),
             last_restart_at: live.and_then(|s| s.last_restart_at.clone()),
-            mailbox: MailboxView { depth: 0, capacity },
+            mailbox: MailboxView { depth: live.map_or(0, |s| s.mailbox_depth), capacity },
             created_at: rfc3339(row.created_at),
             id: row.id,
             name: row.name,

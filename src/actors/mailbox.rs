@@ -1,0 +1,541 @@
+//! Mailbox metering for every actor. actix exposes no queue length, so each metered
+//! actor's messages travel in a [`Tracked`] envelope through a [`TrackedAddr`] or
+//! [`TrackedRecipient`], which count the enqueue (and, when timing is on, stamp the
+//! time); the actor's `Handler<Tracked<M>>` (stamped by [`tracked_handlers!`]) counts
+//! the handling, records the wait (enqueue → handler start) and the handler time, and
+//! then runs the actor's ordinary `Handler<M>`.
+//!
+//! `depth = enqueued − handled`. A message refused by a full or closed mailbox is not
+//! counted. Every live actor's [`MailboxStats`] sits in the process-wide directory
+//! ([`directory`]) until the actor is gone for good (its [`Registration`] drops), so
+//! `/metrics` and `/api/v1/actors` see exactly the live actors.
+//!
+//! Wait and handler times go to a small per-actor histogram (for the p50/p99 of
+//! `/api/v1/actors`) and to the per-kind Prometheus histograms. Timing can be sampled
+//! (`metrics.timing_sample`, every Nth message) or switched off with the counters
+//! (`metrics.enabled = false`).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering::Relaxed};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
+use std::time::Instant;
+
+use actix::dev::{Request, ToEnvelope};
+use actix::prelude::*;
+use prometheus::core::Metric;
+use prometheus::{Histogram, HistogramOpts};
+
+use crate::config::MetricsConfig;
+use crate::metrics::{metrics, DURATION_BUCKETS};
+
+/// What an actor is, as shown in `/api/v1/actors` and in the `actor` label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ActorKind {
+    Supervisor,
+    Registry,
+    Room,
+    Session,
+    StoreWriter,
+    Broadcast,
+    Scheduler,
+}
+
+impl ActorKind {
+    pub const ALL: [ActorKind; 7] = [
+        Self::Supervisor,
+        Self::Registry,
+        Self::Room,
+        Self::Session,
+        Self::StoreWriter,
+        Self::Broadcast,
+        Self::Scheduler,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Supervisor => "supervisor",
+            Self::Registry => "registry",
+            Self::Room => "room",
+            Self::Session => "session",
+            Self::StoreWriter => "store_writer",
+            Self::Broadcast => "broadcast",
+            Self::Scheduler => "scheduler",
+        }
+    }
+}
+
+/// An actor's life as the supervisor sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum ActorStatus {
+    Running = 0,
+    Restarting = 1,
+    Quarantined = 2,
+    Stopped = 3,
+}
+
+impl ActorStatus {
+    pub const ALL: [ActorStatus; 4] = [Self::Running, Self::Restarting, Self::Quarantined, Self::Stopped];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Restarting => "restarting",
+            Self::Quarantined => "quarantined",
+            Self::Stopped => "stopped",
+        }
+    }
+
+    fn from_u8(v: u8) -> Self {
+        match v {
+            1 => Self::Restarting,
+            2 => Self::Quarantined,
+            3 => Self::Stopped,
+            _ => Self::Running,
+        }
+    }
+}
+
+/// Wait and handler time of one actor.
+struct Timing {
+    /// Time one message in `every`.
+    every: u64,
+    wait: Histogram,
+    handle: Histogram,
+    kind_wait: Histogram,
+    kind_handle: Histogram,
+}
+
+/// The figures of one actor's mailbox; shared by its addresses and the actor.
+pub struct MailboxStats {
+    pub kind: ActorKind,
+    pub id: String,
+    key: u64,
+    enabled: bool,
+    capacity: AtomicUsize,
+    enqueued: AtomicU64,
+    handled: AtomicU64,
+    max_depth: AtomicU64,
+    restarts: AtomicU32,
+    /// Unix ms of the last restart; 0 = never.
+    last_restart_ms: AtomicI64,
+    status: AtomicU8,
+    timing: Option<Timing>,
+}
+
+/// A point-in-time copy of an actor's figures.
+#[derive(Debug, Clone)]
+pub struct MailboxSnapshot {
+    pub kind: ActorKind,
+    pub id: String,
+    pub status: ActorStatus,
+    pub depth: u64,
+    pub capacity: usize,
+    pub max_depth: u64,
+    pub handled: u64,
+    /// (p50, p99) in µs; `None` before the first timed message or with timing off.
+    pub wait_us: Option<(f64, f64)>,
+    pub handle_us: Option<(f64, f64)>,
+    pub restarts: u32,
+    pub last_restart_ms: Option<i64>,
+}
+
+static NEXT_KEY: AtomicU64 = AtomicU64::new(1);
+
+impl MailboxStats {
+    /// New figures for an actor of `kind` named `id`, registered in the directory until
+    /// the returned [`Registration`] drops.
+    pub fn register(kind: ActorKind, id: impl Into<String>, cfg: &MetricsConfig) -> Registration {
+        let timing = (cfg.enabled && cfg.timing_sample > 0).then(|| {
+            let m = metrics();
+            let label = [kind.as_str()];
+            Timing {
+                every: cfg.timing_sample,
+                wait: actor_histogram("wait"),
+                handle: actor_histogram("handle"),
+                kind_wait: m.mailbox_wait.with_label_values(&label),
+                kind_handle: m.handler.with_label_values(&label),
+            }
+        });
+        let stats = Arc::new(Self {
+            kind,
+            id: id.into(),
+            key: NEXT_KEY.fetch_add(1, Relaxed),
+            enabled: cfg.enabled,
+            capacity: AtomicUsize::new(0),
+            enqueued: AtomicU64::new(0),
+            handled: AtomicU64::new(0),
+            max_depth: AtomicU64::new(0),
+            restarts: AtomicU32::new(0),
+            last_restart_ms: AtomicI64::new(0),
+            status: AtomicU8::new(ActorStatus::Running as u8),
+            timing,
+        });
+        directory().insert(stats.key, stats.clone());
+        Registration(stats)
+    }
+
+    /// Counts a message about to be enqueued; returns its stamp if it is to be timed.
+    fn on_enqueue(&self) -> Option<Instant> {
+        if !self.enabled {
+            return None;
+        }
+        let n = self.enqueued.fetch_add(1, Relaxed);
+        let depth = (n + 1).saturating_sub(self.handled.load(Relaxed));
+        if depth > self.max_depth.load(Relaxed) {
+            self.max_depth.fetch_max(depth, Relaxed);
+        }
+        let every = self.timing.as_ref()?.every;
+        (n % every == 0).then(Instant::now)
+    }
+
+    /// A counted message did not make it into the mailbox.
+    fn on_refused(&self) {
+        if self.enabled {
+            self.enqueued.fetch_sub(1, Relaxed);
+        }
+    }
+
+    /// Counts the start of a handler; returns the start time if the message is timed.
+    pub fn on_handle(&self, enqueued_at: Option<Instant>) -> Option<Instant> {
+        if !self.enabled {
+            return None;
+        }
+        self.handled.fetch_add(1, Relaxed);
+        let (t, at) = (self.timing.as_ref()?, enqueued_at?);
+        let now = Instant::now();
+        let wait = now.saturating_duration_since(at).as_secs_f64();
+        t.wait.observe(wait);
+        t.kind_wait.observe(wait);
+        Some(now)
+    }
+
+    /// Records the handler time of a timed message.
+    pub fn on_handled(&self, started: Option<Instant>) {
+        if let (Some(t), Some(s)) = (self.timing.as_ref(), started) {
+            let secs = s.elapsed().as_secs_f64();
+            t.handle.observe(secs);
+            t.kind_handle.observe(secs);
+        }
+    }
+
+    pub fn set_capacity(&self, capacity: usize) {
+        self.capacity.store(capacity, Relaxed);
+    }
+
+    pub fn set_status(&self, status: ActorStatus) {
+        self.status.store(status as u8, Relaxed);
+    }
+
+    pub fn status(&self) -> ActorStatus {
+        ActorStatus::from_u8(self.status.load(Relaxed))
+    }
+
+    /// Counts a restart (crash or operator) now.
+    pub fn on_restart(&self) {
+        self.restarts.fetch_add(1, Relaxed);
+        self.last_restart_ms.store(crate::model::now_ms(), Relaxed);
+        metrics().restarts.with_label_values(&[self.kind.as_str()]).inc();
+    }
+
+    pub fn depth(&self) -> u64 {
+        self.enqueued.load(Relaxed).saturating_sub(self.handled.load(Relaxed))
+    }
+
+    pub fn max_depth(&self) -> u64 {
+        self.max_depth.load(Relaxed)
+    }
+
+    pub fn handled(&self) -> u64 {
+        self.handled.load(Relaxed)
+    }
+
+    /// p99 of the wait in µs (0 before any timed message): the `wait` sort key.
+    pub fn wait_p99_us(&self) -> f64 {
+        self.timing.as_ref().and_then(|t| quantiles_us(&t.wait)).map_or(0.0, |q| q.1)
+    }
+
+    pub fn snapshot(&self) -> MailboxSnapshot {
+        let last = self.last_restart_ms.load(Relaxed);
+        MailboxSnapshot {
+            kind: self.kind,
+            id: self.id.clone(),
+            status: self.status(),
+            depth: self.depth(),
+            capacity: self.capacity.load(Relaxed),
+            max_depth: self.max_depth(),
+            handled: self.handled(),
+            wait_us: self.timing.as_ref().and_then(|t| quantiles_us(&t.wait)),
+            handle_us: self.timing.as_ref().and_then(|t| quantiles_us(&t.handle)),
+            restarts: self.restarts.load(Relaxed),
+            last_restart_ms: (last != 0).then_some(last),
+        }
+    }
+}
+
+/// Keeps an actor's figures in the directory; dropped with the actor (for a
+/// supervised actor, when it stops for good, not at a restart).
+pub struct Registration(Arc<MailboxStats>);
+
+impl Registration {
+    pub fn stats(&self) -> &Arc<MailboxStats> {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Registration {
+    type Target = MailboxStats;
+
+    fn deref(&self) -> &MailboxStats {
+        &self.0
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        directory().remove(self.0.key);
+    }
+}
+
+fn actor_histogram(name: &str) -> Histogram {
+    let opts = HistogramOpts::new(name, name).buckets(DURATION_BUCKETS.to_vec());
+    // The options are constant and valid; a failure would be a bug caught by any test.
+    Histogram::with_opts(opts).unwrap_or_else(|e| panic!("histogram options: {e}"))
+}
+
+/// (p50, p99) in µs, interpolated inside the bucket as Prometheus'
+/// `histogram_quantile` does; `None` without observations.
+fn quantiles_us(h: &Histogram) -> Option<(f64, f64)> {
+    let m = h.metric();
+    let hist = m.get_histogram();
+    let total = hist.get_sample_count();
+    if total == 0 {
+        return None;
+    }
+    let buckets: Vec<(f64, u64)> =
+        hist.get_bucket().iter().map(|b| (b.upper_bound(), b.cumulative_count())).collect();
+    let q = |q: f64| {
+        let rank = q * total as f64;
+        let (mut lower, mut below) = (0.0, 0u64);
+        for &(upper, cumulative) in &buckets {
+            if cumulative as f64 >= rank {
+                let in_bucket = (cumulative - below) as f64;
+                let frac = if in_bucket > 0.0 { (rank - below as f64) / in_bucket } else { 1.0 };
+                return (lower + (upper - lower) * frac) * 1e6;
+            }
+            (lower, below) = (upper, cumulative);
+        }
+        lower * 1e6 // beyond the last bucket: its bound is the best estimate
+    };
+    Some((q(0.5), q(0.99)))
+}
+
+/// Every live actor's figures.
+pub struct Directory {
+    actors: Mutex<HashMap<u64, Arc<MailboxStats>>>,
+}
+
+impl Directory {
+    fn insert(&self, key: u64, stats: Arc<MailboxStats>) {
+        self.lock().insert(key, stats);
+    }
+
+    fn remove(&self, key: u64) {
+        self.lock().remove(&key);
+    }
+
+    /// The live actors (a copy of the list; the figures stay live).
+    pub fn all(&self) -> Vec<Arc<MailboxStats>> {
+        self.lock().values().cloned().collect()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<u64, Arc<MailboxStats>>> {
+        // Single inserts and removes cannot leave the map half-changed.
+        self.actors.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The process-wide directory of live actors.
+pub fn directory() -> &'static Directory {
+    static DIRECTORY: LazyLock<Directory> =
+        LazyLock::new(|| Directory { actors: Mutex::new(HashMap::new()) });
+    &DIRECTORY
+}
+
+/// A message with its enqueue stamp.
+pub struct Tracked<M> {
+    pub msg: M,
+    pub enqueued_at: Option<Instant>,
+}
+
+impl<M: Message> Message for Tracked<M> {
+    type Result = M::Result;
+}
+
+/// An actor's address that meters what it sends.
+pub struct TrackedAddr<A: Actor> {
+    addr: Addr<A>,
+    stats: Arc<MailboxStats>,
+}
+
+impl<A: Actor> Clone for TrackedAddr<A> {
+    fn clone(&self) -> Self {
+        Self { addr: self.addr.clone(), stats: self.stats.clone() }
+    }
+}
+
+impl<A: Actor> PartialEq for TrackedAddr<A> {
+    fn eq(&self, other: &Self) -> bool {
+        self.addr == other.addr
+    }
+}
+
+impl<A: Actor> TrackedAddr<A> {
+    pub fn new(addr: Addr<A>, stats: Arc<MailboxStats>) -> Self {
+        Self { addr, stats }
+    }
+
+    pub fn connected(&self) -> bool {
+        self.addr.connected()
+    }
+
+    pub fn stats(&self) -> &Arc<MailboxStats> {
+        &self.stats
+    }
+
+    /// `Addr::do_send`: ignores the mailbox bound.
+    pub fn do_send<M>(&self, msg: M)
+    where
+        M: Message + Send + 'static,
+        M::Result: Send,
+        A: Handler<Tracked<M>>,
+        A::Context: ToEnvelope<A, Tracked<M>>,
+    {
+        let enqueued_at = self.stats.on_enqueue();
+        self.addr.do_send(Tracked { msg, enqueued_at });
+    }
+
+    /// `Addr::try_send`: fails when the mailbox is full or closed.
+    pub fn try_send<M>(&self, msg: M) -> Result<(), SendError<M>>
+    where
+        M: Message + Send + 'static,
+        M::Result: Send,
+        A: Handler<Tracked<M>>,
+        A::Context: ToEnvelope<A, Tracked<M>>,
+    {
+        let enqueued_at = self.stats.on_enqueue();
+        self.addr.try_send(Tracked { msg, enqueued_at }).map_err(|e| {
+            self.stats.on_refused();
+            match e {
+                SendError::Full(t) => SendError::Full(t.msg),
+                SendError::Closed(t) => SendError::Closed(t.msg),
+            }
+        })
+    }
+
+    /// `Addr::send`: waits for room in the mailbox, then for the reply.
+    pub fn send<M>(&self, msg: M) -> Request<A, Tracked<M>>
+    where
+        M: Message + Send + 'static,
+        M::Result: Send,
+        A: Handler<Tracked<M>>,
+        A::Context: ToEnvelope<A, Tracked<M>>,
+    {
+        let enqueued_at = self.stats.on_enqueue();
+        self.addr.send(Tracked { msg, enqueued_at })
+    }
+
+    pub fn recipient<M>(&self) -> TrackedRecipient<M>
+    where
+        M: Message + Send + 'static,
+        M::Result: Send,
+        A: Handler<Tracked<M>>,
+        A::Context: ToEnvelope<A, Tracked<M>>,
+    {
+        TrackedRecipient { recipient: self.addr.clone().recipient(), stats: self.stats.clone() }
+    }
+}
+
+/// Lets a handler reply with a `TrackedAddr` (as actix does for `Addr`).
+impl<A, M, R> actix::dev::MessageResponse<A, M> for TrackedAddr<R>
+where
+    A: Actor,
+    R: Actor,
+    M: Message<Result = TrackedAddr<R>>,
+{
+    fn handle(self, _: &mut A::Context, tx: Option<actix::dev::OneshotSender<M::Result>>) {
+        if let Some(tx) = tx {
+            let _ = tx.send(self);
+        }
+    }
+}
+
+/// A recipient that meters what it sends.
+pub struct TrackedRecipient<M: Message + Send>
+where
+    M::Result: Send,
+{
+    recipient: Recipient<Tracked<M>>,
+    stats: Arc<MailboxStats>,
+}
+
+impl<M: Message + Send> Clone for TrackedRecipient<M>
+where
+    M::Result: Send,
+{
+    fn clone(&self) -> Self {
+        Self { recipient: self.recipient.clone(), stats: self.stats.clone() }
+    }
+}
+
+impl<M: Message + Send + 'static> TrackedRecipient<M>
+where
+    M::Result: Send,
+{
+    pub fn do_send(&self, msg: M) {
+        let enqueued_at = self.stats.on_enqueue();
+        self.recipient.do_send(Tracked { msg, enqueued_at });
+    }
+
+    pub fn try_send(&self, msg: M) -> Result<(), SendError<M>> {
+        let enqueued_at = self.stats.on_enqueue();
+        self.recipient.try_send(Tracked { msg, enqueued_at }).map_err(|e| {
+            self.stats.on_refused();
+            match e {
+                SendError::Full(t) => SendError::Full(t.msg),
+                SendError::Closed(t) => SendError::Closed(t.msg),
+            }
+        })
+    }
+}
+
+/// Gives the tracked handlers their actor's figures.
+pub trait Metered {
+    fn mailbox(&self) -> &MailboxStats;
+}
+
+/// `impl Handler<Tracked<M>>` for an actor and each message `M` it handles: meters,
+/// then runs the actor's own `Handler<M>`. Listing the messages (rather than one
+/// generic impl) keeps the trait solver from recursing into `Tracked<Tracked<…>>`.
+#[macro_export]
+macro_rules! tracked_handlers {
+    ($actor:ty: $($msg:ty),+ $(,)?) => {
+        $(
+            impl ::actix::Handler<$crate::actors::mailbox::Tracked<$msg>> for $actor {
+                type Result = <$actor as ::actix::Handler<$msg>>::Result;
+
+                fn handle(
+                    &mut self,
+                    t: $crate::actors::mailbox::Tracked<$msg>,
+                    ctx: &mut <$actor as ::actix::Actor>::Context,
+                ) -> Self::Result {
+                    use $crate::actors::mailbox::Metered as _;
+                    let started = self.mailbox().on_handle(t.enqueued_at);
+                    let result = <$actor as ::actix::Handler<$msg>>::handle(self, t.msg, ctx);
+                    self.mailbox().on_handled(started);
+                    result
+                }
+            }
+        )+
+    };
+}

@@ -1,0 +1,142 @@
+//! `GET /api/v1/actors`: the supervision tree with every actor's mailbox figures
+//! (CONTRACT §5), or with `?top=N&sort=depth|wait|handled` the N busiest actors as a
+//! flat list. Read from the actor directory; no actor is asked anything, so a stuck
+//! actor cannot stall the answer.
+
+use actix_web::{web, HttpResponse};
+use serde::{Deserialize, Serialize};
+
+use crate::actors::mailbox::{directory, ActorKind, MailboxSnapshot};
+use crate::error::{ApiError, ErrorCode};
+use crate::http::auth::AdminAuth;
+use crate::model::rfc3339;
+
+/// Largest `top`.
+const MAX_TOP: usize = 1000;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/actors", web::get().to(actors));
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+enum SortKey {
+    #[default]
+    Depth,
+    Wait,
+    Handled,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ActorsQuery {
+    top: Option<usize>,
+    sort: Option<SortKey>,
+}
+
+#[derive(Debug, Serialize)]
+struct Quantiles {
+    p50: Option<f64>,
+    p99: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+struct Mailbox {
+    depth: u64,
+    capacity: usize,
+    max_depth: u64,
+}
+
+/// One node of the tree.
+#[derive(Debug, Serialize)]
+struct Node {
+    kind: &'static str,
+    id: String,
+    status: &'static str,
+    mailbox: Mailbox,
+    handled: u64,
+    wait_us: Quantiles,
+    handle_us: Quantiles,
+    restarts: u32,
+    last_restart_at: Option<String>,
+    children: Vec<Node>,
+}
+
+impl Node {
+    fn actor(s: &MailboxSnapshot) -> Self {
+        let q = |v: Option<(f64, f64)>| Quantiles { p50: v.map(|v| round(v.0)), p99: v.map(|v| round(v.1)) };
+        Self {
+            kind: s.kind.as_str(),
+            id: s.id.clone(),
+            status: s.status.as_str(),
+            mailbox: Mailbox { depth: s.depth, capacity: s.capacity, max_depth: s.max_depth },
+            handled: s.handled,
+            wait_us: q(s.wait_us),
+            handle_us: q(s.handle_us),
+            restarts: s.restarts,
+            last_restart_at: s.last_restart_ms.map(rfc3339),
+            children: Vec::new(),
+        }
+    }
+
+    /// A grouping node that is not an actor of its own (no mailbox).
+    fn group(id: &str, children: Vec<Node>) -> Self {
+        Self {
+            kind: ActorKind::Supervisor.as_str(),
+            id: id.to_string(),
+            status: "running",
+            mailbox: Mailbox { depth: 0, capacity: 0, max_depth: 0 },
+            handled: 0,
+            wait_us: Quantiles { p50: None, p99: None },
+            handle_us: Quantiles { p50: None, p99: None },
+            restarts: 0,
+            last_restart_at: None,
+            children,
+        }
+    }
+}
+
+fn round(us: f64) -> f64 {
+    (us * 10.0).round() / 10.0
+}
+
+async fn actors(_: AdminAuth, q: web::Query<ActorsQuery>) -> Result<HttpResponse, ApiError> {
+    let mut all: Vec<MailboxSnapshot> = directory().all().iter().map(|a| a.snapshot()).collect();
+    if let Some(top) = q.top {
+        if top == 0 || top > MAX_TOP {
+            return Err(ApiError::new(ErrorCode::BadRequest, format!("top must be 1 to {MAX_TOP}")));
+        }
+        let key = |s: &MailboxSnapshot| match q.sort.unwrap_or_default() {
+            SortKey::Depth => (s.depth as f64, s.max_depth as f64),
+            SortKey::Wait => (s.wait_us.map_or(0.0, |w| w.1), s.depth as f64),
+            SortKey::Handled => (s.handled as f64, s.depth as f64),
+        };
+        all.sort_by(|a, b| key(b).partial_cmp(&key(a)).unwrap_or(std::cmp::Ordering::Equal));
+        let items: Vec<Node> = all.iter().take(top).map(Node::actor).collect();
+        return Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })));
+    }
+    if q.sort.is_some() {
+        return Err(ApiError::new(ErrorCode::BadRequest, "sort needs top"));
+    }
+    Ok(HttpResponse::Ok().json(tree(all)))
+}
+
+/// `supervisor(root) → registry → rooms`, `supervisor(sessions) → sessions`,
+/// `store_writer`, and any other kind directly under the root.
+fn tree(mut all: Vec<MailboxSnapshot>) -> Node {
+    all.sort_by(|a, b| a.id.cmp(&b.id));
+    let of = |kind: ActorKind| all.iter().filter(move |s| s.kind == kind);
+    let rooms: Vec<Node> = of(ActorKind::Room).map(Node::actor).collect();
+    let mut children = Vec::new();
+    let mut registries: Vec<Node> = of(ActorKind::Registry).map(Node::actor).collect();
+    match registries.first_mut() {
+        Some(registry) => registry.children = rooms,
+        None => registries.push(Node::group("rooms", rooms)),
+    }
+    children.extend(registries);
+    children.push(Node::group("sessions", of(ActorKind::Session).map(Node::actor).collect()));
+    for kind in [ActorKind::StoreWriter, ActorKind::Broadcast, ActorKind::Scheduler, ActorKind::Supervisor] {
+        children.extend(of(kind).map(Node::actor));
+    }
+    Node::group("root", children)
+}

@@ -1,0 +1,30 @@
+//! `GET /metrics`: the Prometheus text exposition (CONTRACT §5). No auth unless
+//! `metrics.token` is set, then `Authorization: Bearer <token>` is required.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use sha2::{Digest, Sha256};
+
+use super::auth::bearer;
+use super::AppState;
+use crate::error::{ApiError, ErrorCode};
+use crate::metrics::metrics;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/metrics", web::get().to(render));
+}
+
+async fn render(req: HttpRequest, st: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let want = &st.cfg.metrics.token;
+    if !want.is_empty() && !bearer(&req).is_some_and(|got| same_secret(&got, want)) {
+        return Err(ApiError::new(ErrorCode::Unauthorized, "GET /metrics needs the metrics token"));
+    }
+    let text = metrics()
+        .render()
+        .map_err(|e| ApiError::new(ErrorCode::Unavailable, format!("metrics unavailable: {e}")))?;
+    Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(text))
+}
+
+/// Compares digests, so the time taken says nothing about the secret.
+fn same_secret(got: &str, want: &str) -> bool {
+    Sha256::digest(got.as_bytes()) == Sha256::digest(want.as_bytes())
+}
