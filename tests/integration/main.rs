@@ -11,5 +11,6 @@ mod auth;
 mod bad_input;
 mod delivery;
 mod durability;
+mod metrics;
 mod supervision;
 mod ws_protocol;

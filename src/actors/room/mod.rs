@@ -43,6 +43,12 @@ use crate::store::messages::NewMessage;
 /// room's handler: a poison message for drills and tests.
 pub const PANIC_TEXT: &str = "__roomd_fault_injection_panic__";
 
+/// With `debug.fault_injection`, a `send` with exactly this text makes the room's
+/// handler take [`SLOW_HANDLER`] (blocking its thread) before storing it as usual: a
+/// slow room, to watch its mailbox fill in the metrics.
+pub const SLOW_TEXT: &str = "__roomd_fault_injection_slow__";
+pub const SLOW_HANDLER: Duration = Duration::from_millis(100);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Status {
     Loading,
@@ -322,6 +328,9 @@ impl Room {
         }
         if self.deps.cfg.debug.fault_injection && m.text == PANIC_TEXT {
             panic!("fault injection: poison message");
+        }
+        if self.deps.cfg.debug.fault_injection && m.text == SLOW_TEXT {
+            std::thread::sleep(SLOW_HANDLER);
         }
         let msg = NewMessage {
             room_id: self.id.to_string(),
