@@ -22,6 +22,7 @@ use std::time::Instant;
 
 use actix::dev::{Request, ToEnvelope};
 use actix::prelude::*;
+use crossbeam_utils::CachePadded;
 use prometheus::core::Metric;
 use prometheus::{Histogram, HistogramOpts};
 
@@ -98,8 +99,6 @@ impl ActorStatus {
 
 /// Wait and handler time of one actor.
 struct Timing {
-    /// Time one message in `every`.
-    every: u64,
     wait: Histogram,
     handle: Histogram,
     kind_wait: Histogram,
@@ -112,9 +111,14 @@ pub struct MailboxStats {
     pub id: String,
     key: u64,
     enabled: bool,
+    /// Look at one enqueue in this many (`metrics.timing_sample`, at least 1): time it
+    /// (when timing is on) and compare the depth with `max_depth`.
+    sample_every: u64,
     capacity: AtomicUsize,
-    enqueued: AtomicU64,
-    handled: AtomicU64,
+    /// Written by senders (other threads)…
+    enqueued: CachePadded<AtomicU64>,
+    /// …and this by the actor's own thread: apart, so they do not share a cache line.
+    handled: CachePadded<AtomicU64>,
     max_depth: AtomicU64,
     restarts: AtomicU32,
     /// Unix ms of the last restart; 0 = never.
@@ -150,7 +154,6 @@ impl MailboxStats {
             let m = metrics();
             let label = [kind.as_str()];
             Timing {
-                every: cfg.timing_sample,
                 wait: actor_histogram("wait"),
                 handle: actor_histogram("handle"),
                 kind_wait: m.mailbox_wait.with_label_values(&label),
@@ -162,9 +165,10 @@ impl MailboxStats {
             id: id.into(),
             key: NEXT_KEY.fetch_add(1, Relaxed),
             enabled: cfg.enabled,
+            sample_every: cfg.timing_sample.max(1),
             capacity: AtomicUsize::new(0),
-            enqueued: AtomicU64::new(0),
-            handled: AtomicU64::new(0),
+            enqueued: CachePadded::new(AtomicU64::new(0)),
+            handled: CachePadded::new(AtomicU64::new(0)),
             max_depth: AtomicU64::new(0),
             restarts: AtomicU32::new(0),
             last_restart_ms: AtomicI64::new(0),
@@ -176,23 +180,34 @@ impl MailboxStats {
     }
 
     /// Counts a message about to be enqueued; returns its stamp if it is to be timed.
+    /// Only sampled enqueues read `handled` (written by the actor's thread), so the
+    /// common path touches no cache line another thread writes.
     fn on_enqueue(&self) -> Option<Instant> {
         if !self.enabled {
             return None;
         }
         let n = self.enqueued.fetch_add(1, Relaxed);
-        let depth = (n + 1).saturating_sub(self.handled.load(Relaxed));
+        if n % self.sample_every != 0 {
+            return None;
+        }
+        self.note_depth((n + 1).saturating_sub(self.handled.load(Relaxed)));
+        self.timing.as_ref().map(|_| Instant::now())
+    }
+
+    fn note_depth(&self, depth: u64) {
         if depth > self.max_depth.load(Relaxed) {
             self.max_depth.fetch_max(depth, Relaxed);
         }
-        let every = self.timing.as_ref()?.every;
-        (n % every == 0).then(Instant::now)
     }
 
-    /// A counted message did not make it into the mailbox.
-    fn on_refused(&self) {
+    /// A counted message did not make it into the mailbox; `full` says the mailbox
+    /// was at its capacity.
+    fn on_refused(&self, full: bool) {
         if self.enabled {
             self.enqueued.fetch_sub(1, Relaxed);
+            if full {
+                self.note_depth(self.capacity.load(Relaxed) as u64);
+            }
         }
     }
 
@@ -425,7 +440,7 @@ impl<A: Actor> TrackedAddr<A> {
     {
         let enqueued_at = self.stats.on_enqueue();
         self.addr.try_send(Tracked { msg, enqueued_at }).map_err(|e| {
-            self.stats.on_refused();
+            self.stats.on_refused(matches!(e, SendError::Full(_)));
             match e {
                 SendError::Full(t) => SendError::Full(t.msg),
                 SendError::Closed(t) => SendError::Closed(t.msg),
@@ -500,7 +515,7 @@ where
     pub fn try_send(&self, msg: M) -> Result<(), SendError<M>> {
         let enqueued_at = self.stats.on_enqueue();
         self.recipient.try_send(Tracked { msg, enqueued_at }).map_err(|e| {
-            self.stats.on_refused();
+            self.stats.on_refused(matches!(e, SendError::Full(_)));
             match e {
                 SendError::Full(t) => SendError::Full(t.msg),
                 SendError::Closed(t) => SendError::Closed(t.msg),
@@ -538,4 +553,65 @@ macro_rules! tracked_handlers {
             }
         )+
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(timing_sample: u64) -> MetricsConfig {
+        MetricsConfig { enabled: true, timing_sample, token: String::new() }
+    }
+
+    #[test]
+    fn depth_is_enqueued_minus_handled_and_refusals_do_not_count() {
+        let m = MailboxStats::register(ActorKind::Room, "t-depth", &cfg(1));
+        for _ in 0..5 {
+            m.on_enqueue();
+        }
+        m.on_refused(false);
+        assert_eq!((m.depth(), m.max_depth()), (4, 5));
+        let started = m.on_handle(Some(Instant::now()));
+        m.on_handled(started);
+        assert_eq!((m.depth(), m.handled(), m.max_depth()), (3, 1, 5));
+        assert!(m.snapshot().wait_us.is_some() && m.snapshot().handle_us.is_some());
+    }
+
+    #[test]
+    fn timing_samples_one_message_in_n() {
+        let m = MailboxStats::register(ActorKind::Session, "t-sample", &cfg(4));
+        let stamped = (0..8).filter(|_| m.on_enqueue().is_some()).count();
+        assert_eq!(stamped, 2);
+        assert_eq!(m.max_depth(), 5, "the depth is looked at on sampled enqueues (1st and 5th)");
+        let off = MailboxStats::register(ActorKind::Session, "t-off", &cfg(0));
+        assert!(off.on_enqueue().is_none());
+        assert_eq!((off.depth(), off.max_depth()), (1, 1), "counting goes on without timing");
+        off.set_capacity(16);
+        off.on_refused(true);
+        assert_eq!(off.max_depth(), 16, "a full mailbox was at its capacity");
+    }
+
+    #[test]
+    fn registrations_leave_the_directory_when_dropped() {
+        let m = MailboxStats::register(ActorKind::Room, "t-gone", &cfg(1));
+        let key = m.key;
+        assert!(directory().all().iter().any(|a| a.key == key));
+        drop(m);
+        assert!(!directory().all().iter().any(|a| a.key == key));
+    }
+
+    #[test]
+    fn quantiles_fall_in_the_bucket_of_the_observations() {
+        let h = actor_histogram("q");
+        for _ in 0..98 {
+            h.observe(0.000_100); // 100 µs: bucket (65.5 µs, 131 µs]
+        }
+        for _ in 0..2 {
+            h.observe(0.050); // 50 ms: bucket (33.6 ms, 67.1 ms]
+        }
+        let (p50, p99) = quantiles_us(&h).expect("observations");
+        assert!((65.0..=131.1).contains(&p50), "p50 {p50}");
+        assert!((33_554.0..=67_109.0).contains(&p99), "p99 {p99}");
+        assert!(quantiles_us(&actor_histogram("empty")).is_none());
+    }
 }

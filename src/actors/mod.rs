@@ -12,6 +12,9 @@
 //!
 //! A message's path: `WsSession --SendText--> Room --AppendMessage--> StoreWriter`
 //! (commit) `--Committed--> Room --ack/Outbound--> every member's WsSession`.
+//!
+//! Every one of these actors is addressed through a `mailbox::TrackedAddr` (or
+//! `TrackedRecipient`), which meters its mailbox; see `mailbox`.
 
 pub mod mailbox;
 pub mod rate_window;

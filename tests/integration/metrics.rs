@@ -85,7 +85,9 @@ fn handled(node: &Value) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_exposition_has_the_contract_families_with_live_figures() {
-    let srv = TestServer::start_with(FAST).await;
+    let mut env = FAST.to_vec();
+    env.push(("ROOMD__METRICS__TIMING_SAMPLE", "1"));
+    let srv = TestServer::start_with(&env).await;
     srv.create_room("lobby").await;
     let mut ws = srv.ws_user("alice").await;
     ws.join("lobby").await;
@@ -145,7 +147,7 @@ async fn the_exposition_has_the_contract_families_with_live_figures() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_room_shows_its_mailbox_fill_up_and_drain() {
     let mut env = FAST.to_vec();
-    env.push(("ROOMD__DEBUG__FAULT_INJECTION", "true"));
+    env.extend([("ROOMD__DEBUG__FAULT_INJECTION", "true"), ("ROOMD__METRICS__TIMING_SAMPLE", "1")]);
     let srv = TestServer::start_with(&env).await;
     srv.create_room("slow").await;
     srv.create_room("quick").await;
