@@ -187,7 +187,7 @@ impl MailboxStats {
             return None;
         }
         let n = self.enqueued.fetch_add(1, Relaxed);
-        if n % self.sample_every != 0 {
+        if !n.is_multiple_of(self.sample_every) {
             return None;
         }
         self.note_depth((n + 1).saturating_sub(self.handled.load(Relaxed)));

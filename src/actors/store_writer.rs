@@ -290,7 +290,7 @@ impl StoreWriter {
             }
             BatchResult { batch, last_seqs, outcome }
         });
-        ctx.spawn(async move { job.await }.into_actor(self).map(|res, act, ctx| {
+        ctx.spawn(job.into_actor(self).map(|res, act, ctx| {
             act.committing = false;
             match res {
                 Ok(r) => act.finish(r, ctx),
