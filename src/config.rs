@@ -117,6 +117,9 @@ pub struct RoomsConfig {
     pub dedupe_secs: u64,
     /// Threads running room actors; 0 = one per core.
     pub arbiters: usize,
+    /// Rooms declared in this file are created or updated at start (see
+    /// `rooms_file`); relative to the working directory; a missing file is fine.
+    pub file: String,
 }
 
 /// `[session]`: WebSocket session actors.

@@ -12,6 +12,7 @@ pub mod logging;
 pub mod metrics;
 pub mod model;
 pub mod protocol;
+pub mod rooms_file;
 pub mod schema;
 pub mod server;
 pub mod store;

@@ -33,7 +33,8 @@ pub fn run(settings: Settings) -> anyhow::Result<()> {
     )
     .context("opening the store")?;
     ensure_admin_token(&store)?;
-    info!(log, "store ready"; "backend" => ?store.backend());
+    let declared = crate::rooms_file::apply(&store, std::path::Path::new(&settings.rooms.file))?;
+    info!(log, "store ready"; "backend" => ?store.backend(), "declared_rooms" => declared);
     actix_rt::System::new().block_on(serve(Arc::new(settings), store, log))
 }
 

@@ -19,6 +19,11 @@ use crate::model::RoomId;
 #[rtype(result = "TrackedAddr<Room>")]
 pub struct GetRoom(pub RoomId);
 
+/// The address of a room's actor if it runs (never starts one).
+#[derive(Message)]
+#[rtype(result = "Option<TrackedAddr<Room>>")]
+pub struct FindRoom(pub RoomId);
+
 /// A room found it does not exist; forget it (if `addr` is still the one registered).
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -95,7 +100,15 @@ impl Metered for RoomRegistry {
     }
 }
 
-crate::tracked_handlers!(RoomRegistry: GetRoom, RoomGone, SyncAll, StatsFor, CountRooms);
+crate::tracked_handlers!(RoomRegistry: GetRoom, FindRoom, RoomGone, SyncAll, StatsFor, CountRooms);
+
+impl Handler<FindRoom> for RoomRegistry {
+    type Result = Option<TrackedAddr<Room>>;
+
+    fn handle(&mut self, m: FindRoom, _: &mut Self::Context) -> Self::Result {
+        self.rooms.get(&m.0).filter(|a| a.connected()).cloned()
+    }
+}
 
 impl Handler<GetRoom> for RoomRegistry {
     type Result = TrackedAddr<Room>;

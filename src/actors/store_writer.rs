@@ -41,6 +41,12 @@ pub struct AppendMessage {
 #[rtype(result = "()")]
 pub struct TouchMember(pub MemberTouch);
 
+/// A room's messages were purged: forget its cached last seq (the next append reads
+/// it from the table again).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ForgetRoom(pub String);
+
 /// Resolves once everything queued before it is committed (or failed).
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -152,7 +158,15 @@ impl Metered for StoreWriter {
     }
 }
 
-crate::tracked_handlers!(StoreWriter: AppendMessage, TouchMember, Flush);
+crate::tracked_handlers!(StoreWriter: AppendMessage, TouchMember, Flush, ForgetRoom);
+
+impl Handler<ForgetRoom> for StoreWriter {
+    type Result = ();
+
+    fn handle(&mut self, m: ForgetRoom, _: &mut Self::Context) {
+        self.last_seqs.remove(&m.0);
+    }
+}
 
 impl Handler<AppendMessage> for StoreWriter {
     type Result = ();

@@ -21,7 +21,7 @@ use slog::{debug, error, Logger};
 use super::mailbox::{ActorKind, MailboxStats, Metered, Registration, TrackedAddr, TrackedRecipient};
 use super::registry::{GetRoom, RoomRegistry};
 use super::room::{
-    panic_message, Join, JoinReply, Leave, Replay, Room, RoomError, SendText, SendTicket, PANIC_TEXT,
+    panic_message, Join, JoinReply, Leave, Replay, ReplyTo, Room, RoomError, SendText, SendTicket, PANIC_TEXT,
 };
 use super::sessions::SessionDirectory;
 use crate::auth::Identity;
@@ -51,6 +51,9 @@ pub enum Outbound {
     Room { room: RoomId, frames: Arc<[RoomFrame]> },
     /// A frame for this session alone (ack, error).
     Direct(ByteString),
+    /// The room was deleted or this user removed from it: forget it and pass on
+    /// `frame` (`room_closed`).
+    RoomClosed { room: RoomId, frame: ByteString },
     /// Close the connection with this code.
     Close { code: u16, reason: &'static str },
     /// The server is shutting down: refuse new frames (but `ping`) from now on.
@@ -193,6 +196,10 @@ impl WsSession {
                 }
             }
             Outbound::Direct(frame) => ctx.text(frame),
+            Outbound::RoomClosed { room, frame } => {
+                self.rooms.remove(&room);
+                ctx.text(frame);
+            }
             Outbound::Drain => self.draining = true,
             Outbound::Close { code, reason } => {
                 ctx.close(Some(ws::CloseReason {
@@ -401,15 +408,17 @@ impl WsSession {
             Ok((_, j)) => j.addr.clone(),
             Err((code, msg)) => return self.error(ctx, id.as_ref(), code, &msg, None),
         };
-        if let Err((code, msg)) = self.validate_send(&text, client_id.as_deref()) {
+        if let Err((code, msg)) =
+            inbound::check_send(&text, client_id.as_deref(), self.deps.cfg.limits.max_text)
+        {
             return self.error(ctx, id.as_ref(), code, &msg, None);
         }
         let msg = SendText {
-            session: self.id,
+            session: Some(self.id),
             user: self.identity.user.clone(),
             text,
             reply_to: reply_to.map(|r| r.to_text()),
-            ticket: SendTicket { session: self.me(ctx), frame_id: id, client_id },
+            ticket: SendTicket { reply: ReplyTo::Session(self.me(ctx)), frame_id: id, client_id },
         };
         match addr.try_send(msg) {
             Ok(()) => {}
@@ -429,26 +438,6 @@ impl WsSession {
                 None,
             ),
         }
-    }
-
-    fn validate_send(&self, text: &str, client_id: Option<&str>) -> Result<(), (ErrorCode, String)> {
-        let max = self.deps.cfg.limits.max_text;
-        if text.is_empty() {
-            return Err((ErrorCode::BadRequest, "text must not be empty".into()));
-        }
-        let chars = text.chars().count();
-        if chars > max {
-            return Err((ErrorCode::TooLarge, format!("text is {chars} characters, the limit is {max}")));
-        }
-        if text.contains('\0') {
-            return Err((ErrorCode::BadRequest, "text must not contain NUL characters".into()));
-        }
-        if let Some(c) = client_id {
-            if c.is_empty() || c.len() > 128 || c.contains('\0') {
-                return Err((ErrorCode::BadRequest, "client_id must be 1 to 128 bytes, without NUL".into()));
-            }
-        }
-        Ok(())
     }
 
     fn on_history(

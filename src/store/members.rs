@@ -37,6 +37,84 @@ impl MemberRow {
     pub fn for_room(c: &mut DbConn, room: &str) -> Result<Vec<Self>, StoreError> {
         Ok(members::table.filter(members::room_id.eq(room)).select(Self::as_select()).load(c)?)
     }
+
+    /// Up to `limit` members of `room` with `user_id > after`, by user id.
+    pub fn page(
+        c: &mut DbConn,
+        room: &str,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Self>, StoreError> {
+        let mut q = members::table.filter(members::room_id.eq(room)).select(Self::as_select()).into_boxed();
+        if let Some(after) = after {
+            q = q.filter(members::user_id.gt(after.to_string()));
+        }
+        Ok(q.order(members::user_id.asc()).limit(limit).load(c)?)
+    }
+
+    pub fn find(c: &mut DbConn, room: &str, user: &str) -> Result<Option<Self>, StoreError> {
+        Ok(members::table
+            .filter(members::room_id.eq(room).and(members::user_id.eq(user)))
+            .select(Self::as_select())
+            .first(c)
+            .optional()?)
+    }
+
+    /// Grants `role` until `expires_at` (None = for good). A permanent grant also
+    /// becomes the role underneath; a temporary one falls back to it when it expires.
+    /// Creates the membership (name = id, kind `user`) if the user never joined.
+    pub fn set_role(
+        c: &mut DbConn,
+        room: &str,
+        user: &str,
+        role: &str,
+        expires_at: Option<i64>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let existing = Self::find(c, room, user)?;
+        let base = match (&existing, expires_at) {
+            (_, None) => role.to_string(),
+            (Some(m), Some(_)) => m.base_role.clone(),
+            (None, Some(_)) => "member".to_string(),
+        };
+        match existing {
+            Some(_) => {
+                diesel::update(
+                    members::table.filter(members::room_id.eq(room).and(members::user_id.eq(user))),
+                )
+                .set((
+                    members::role.eq(role),
+                    members::role_expires_at.eq(expires_at),
+                    members::base_role.eq(&base),
+                ))
+                .execute(c)?;
+            }
+            None => {
+                let row = MemberRow {
+                    room_id: room.to_string(),
+                    user_id: user.to_string(),
+                    name: user.to_string(),
+                    kind: "user".into(),
+                    role: role.to_string(),
+                    role_expires_at: expires_at,
+                    base_role: base,
+                    last_read_seq: 0,
+                    last_seen: None,
+                    joined_at: now,
+                };
+                diesel::insert_into(members::table).values(&row).execute(c)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes the membership; false if there was none.
+    pub fn delete(c: &mut DbConn, room: &str, user: &str) -> Result<bool, StoreError> {
+        let n =
+            diesel::delete(members::table.filter(members::room_id.eq(room).and(members::user_id.eq(user))))
+                .execute(c)?;
+        Ok(n > 0)
+    }
 }
 
 impl MemberTouch {

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::conn::with_inner;
 use super::{DbConn, StoreError};
-use crate::schema::rooms;
+use crate::schema::{members, messages, rooms};
 
 /// A stored room. `tags` and `settings` are JSON text (portable across backends).
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -66,6 +66,64 @@ impl RoomRow {
             .do_nothing()
             .execute(c))?;
         Ok(())
+    }
+
+    /// Replaces name, tags and settings (a patch already merged by the caller);
+    /// false when the room does not exist.
+    pub fn update(&self, c: &mut DbConn) -> Result<bool, StoreError> {
+        let n = diesel::update(rooms::table.filter(rooms::id.eq(&self.id)))
+            .set((
+                rooms::name.eq(&self.name),
+                rooms::tags.eq(&self.tags),
+                rooms::settings.eq(&self.settings),
+                rooms::updated_at.eq(self.updated_at),
+            ))
+            .execute(c)?;
+        Ok(n > 0)
+    }
+
+    /// Deletes the room and its memberships; with `purge` its messages too (else they
+    /// stay, and a room created again with this id continues their seqs). False when
+    /// the room did not exist.
+    pub fn delete(c: &mut DbConn, id: &str, purge: bool) -> Result<bool, StoreError> {
+        diesel::delete(members::table.filter(members::room_id.eq(id))).execute(c)?;
+        if purge {
+            diesel::delete(messages::table.filter(messages::room_id.eq(id))).execute(c)?;
+        }
+        Ok(diesel::delete(rooms::table.filter(rooms::id.eq(id))).execute(c)? > 0)
+    }
+
+    /// Every room whose id or name contains `q` and whose tags include `tag`, by id.
+    pub fn matching(c: &mut DbConn, q: Option<&str>, tag: Option<&str>) -> Result<Vec<Self>, StoreError> {
+        let mut query = rooms::table.select(Self::as_select()).into_boxed();
+        if let Some(q) = q.filter(|q| !q.is_empty()) {
+            let pattern = format!("%{}%", escape_like(q));
+            query = query.filter(
+                rooms::id.like(pattern.clone()).escape('\\').or(rooms::name.like(pattern).escape('\\')),
+            );
+        }
+        if let Some(tag) = tag {
+            // Tags are a JSON array of strings: match the quoted element, then confirm.
+            let quoted = serde_json::to_string(tag).unwrap_or_default();
+            query = query.filter(rooms::tags.like(format!("%{}%", escape_like(&quoted))).escape('\\'));
+        }
+        let rows: Vec<Self> = query.order(rooms::id.asc()).load(c)?;
+        Ok(rows.into_iter().filter(|r| tag.is_none_or(|t| r.tag_list().iter().any(|x| x == t))).collect())
+    }
+
+    /// Members per room (rooms without members are absent).
+    pub fn member_counts(c: &mut DbConn) -> Result<Vec<(String, i64)>, StoreError> {
+        use diesel::dsl::count_star;
+        Ok(members::table.group_by(members::room_id).select((members::room_id, count_star())).load(c)?)
+    }
+
+    /// Time of each room's newest message (rooms without messages are absent).
+    pub fn last_activity(c: &mut DbConn) -> Result<Vec<(String, Option<i64>)>, StoreError> {
+        use diesel::dsl::max;
+        Ok(messages::table
+            .group_by(messages::room_id)
+            .select((messages::room_id, max(messages::ts)))
+            .load(c)?)
     }
 
     /// Rooms ordered by id, after the cursor `after`, whose id or name contains `q`.

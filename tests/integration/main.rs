@@ -12,5 +12,6 @@ mod bad_input;
 mod delivery;
 mod durability;
 mod metrics;
+mod rooms_api;
 mod supervision;
 mod ws_protocol;

@@ -7,7 +7,7 @@ use actix::prelude::*;
 use bytestring::ByteString;
 use slog::warn;
 
-use super::messages::{SendTicket, SessionId};
+use super::messages::{ReplyTo, SendTicket, SessionId};
 use super::Room;
 use crate::actors::mailbox::TrackedRecipient;
 use crate::actors::store_writer::{Committed, TouchMember};
@@ -62,13 +62,13 @@ impl Room {
         for (ticket, result) in m.results {
             match result {
                 Ok(AppendOutcome::Stored(row)) => {
-                    send_ack(&ticket, self.id.as_str(), row.seq, false);
+                    send_ack(ticket, self.id.as_str(), row.seq, false);
                     if row.seq > self.delivered_seq.unwrap_or(0) {
                         frames.push(RoomFrame { seq: row.seq, text: out::message_frame(&row) });
                     }
                 }
-                Ok(AppendOutcome::Duplicate { seq }) => send_ack(&ticket, self.id.as_str(), seq, true),
-                Err(code) => reply_error(&ticket, code, "message not stored, retry with the same client_id"),
+                Ok(AppendOutcome::Duplicate { seq }) => send_ack(ticket, self.id.as_str(), seq, true),
+                Err(code) => reply_error(ticket, code, "message not stored, retry with the same client_id"),
             }
         }
         if !frames.is_empty() {
@@ -128,6 +128,26 @@ impl Room {
         }
     }
 
+    /// Removes a member at an operator's request: their sessions get `room_closed`
+    /// (reason `kicked`) and leave the room; the others get `member_left`.
+    pub(super) fn on_kick(&mut self, user_id: &str) {
+        let Some(member) = self.members.remove(user_id) else { return };
+        let frame = out::encode(&out::RoomClosed { room: self.id.as_str(), reason: "kicked" });
+        for sid in &member.sessions {
+            if let Some((_, to)) = self.online.remove(sid) {
+                to.do_send(Outbound::RoomClosed { room: self.id.clone(), frame: frame.clone() });
+            }
+        }
+        if !member.sessions.is_empty() {
+            let frame = out::encode(&out::MemberEvent {
+                kind: "member_left",
+                room: self.id.as_str(),
+                user: &member.user,
+            });
+            self.broadcast_event(frame, Some(user_id));
+        }
+    }
+
     /// Drops a session; the user's last session going tells the others `member_left`.
     pub(super) fn remove_session(&mut self, session: SessionId) {
         let Some((user_id, _)) = self.online.remove(&session) else { return };
@@ -158,22 +178,34 @@ impl Room {
     }
 }
 
-pub(super) fn send_ack(ticket: &SendTicket, room: &str, seq: i64, duplicate: bool) {
-    let frame = out::encode(&out::Ack {
-        id: ticket.frame_id.as_ref(),
-        room,
-        seq,
-        client_id: ticket.client_id.as_deref(),
-        duplicate,
-    });
-    // do_send: acks are few (one per send) and must not be lost; the delivery
-    // queue's bound is enforced on fan-out.
-    ticket.session.do_send(Outbound::Direct(frame));
+pub(super) fn send_ack(ticket: SendTicket, room: &str, seq: i64, duplicate: bool) {
+    match ticket.reply {
+        ReplyTo::Session(to) => {
+            let frame = out::encode(&out::Ack {
+                id: ticket.frame_id.as_ref(),
+                room,
+                seq,
+                client_id: ticket.client_id.as_deref(),
+                duplicate,
+            });
+            // do_send: acks are few (one per send) and must not be lost; the delivery
+            // queue's bound is enforced on fan-out.
+            to.do_send(Outbound::Direct(frame));
+        }
+        ReplyTo::Operator(tx) => {
+            let _ = tx.send(Ok((seq, duplicate)));
+        }
+    }
 }
 
-/// Answers a send with an `error` frame.
-pub(super) fn reply_error(ticket: &SendTicket, code: ErrorCode, message: &str) {
-    send_error(&ticket.session, ticket.frame_id.as_ref(), code, message);
+/// Answers a send with an `error` frame (or the operator with the error).
+pub(super) fn reply_error(ticket: SendTicket, code: ErrorCode, message: &str) {
+    match ticket.reply {
+        ReplyTo::Session(to) => send_error(&to, ticket.frame_id.as_ref(), code, message),
+        ReplyTo::Operator(tx) => {
+            let _ = tx.send(Err((code, message.to_string())));
+        }
+    }
 }
 
 pub(super) fn send_error(

@@ -65,16 +65,12 @@ impl Room {
             self.deps.registry.do_send(RoomGone { id: self.id.clone(), addr: self.tracked(ctx) });
             return;
         }
-        let now = now_ms();
         for row in l.members {
             let Some(kind) = UserKind::parse(&row.kind) else { continue };
-            let entry = self.members.entry(row.user_id.clone()).or_insert_with(|| Member {
-                user: UserRef { id: row.user_id.clone(), name: row.name.clone(), kind },
-                role: Role::Member,
-                last_read_seq: 0,
-                sessions: Vec::new(),
+            let entry = self.members.entry(row.user_id.clone()).or_insert_with(|| {
+                Member::new(UserRef { id: row.user_id.clone(), name: row.name.clone(), kind })
             });
-            entry.role = effective_role(&row, now);
+            entry.set_grant(&row);
             entry.last_read_seq = row.last_read_seq;
         }
         let frames = l.recent.iter().map(|r| RoomFrame { seq: r.seq, text: out::message_frame(r) });
@@ -127,11 +123,30 @@ fn read_room(
     Ok(Loaded { exists, members: MemberRow::for_room(c, id)?, last_seq, recent })
 }
 
-/// The role in force at `now`: an expired grant falls back to the role underneath.
-pub(super) fn effective_role(row: &MemberRow, now: i64) -> Role {
-    let granted = Role::parse(&row.role).unwrap_or(Role::Member);
-    match row.role_expires_at {
-        Some(exp) if exp <= now => Role::parse(&row.base_role).unwrap_or(Role::Member),
-        _ => granted,
+impl Member {
+    /// Takes the grant stored in `row`.
+    fn set_grant(&mut self, row: &MemberRow) {
+        self.granted = Role::parse(&row.role).unwrap_or(Role::Member);
+        self.expires_at = row.role_expires_at;
+        self.base = Role::parse(&row.base_role).unwrap_or(Role::Member);
+    }
+}
+
+impl Room {
+    /// Re-reads the stored grants (after an operator changed a role); the mailbox
+    /// waits meanwhile so later joins see the new roles.
+    pub(super) fn reload_roles(&mut self, ctx: &mut Context<Self>) {
+        let (store, id) = (self.deps.store.clone(), self.id.to_string());
+        let fut = async move { store.run(move |c| MemberRow::for_room(c, &id)).await };
+        ctx.wait(fut.into_actor(self).map(|rows, act, _| match rows {
+            Ok(rows) => {
+                for row in rows {
+                    if let Some(m) = act.members.get_mut(&row.user_id) {
+                        m.set_grant(&row);
+                    }
+                }
+            }
+            Err(e) => warn!(act.log, "role reload failed"; "err" => %e),
+        }));
     }
 }

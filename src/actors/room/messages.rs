@@ -22,9 +22,20 @@ pub type SessionId = u64;
 
 /// Where a send came from, so its `ack` or `error` finds its way back.
 pub struct SendTicket {
-    pub session: TrackedRecipient<Outbound>,
+    pub reply: ReplyTo,
     pub frame_id: Option<FrameId>,
     pub client_id: Option<String>,
+}
+
+/// What became of an operator's post: `(seq, duplicate)` or why it failed.
+pub type PostOutcome = Result<(i64, bool), (ErrorCode, String)>;
+
+/// Who is waiting for the outcome of a send.
+pub enum ReplyTo {
+    /// A WebSocket session: `ack` / `error` frames.
+    Session(TrackedRecipient<Outbound>),
+    /// An admin API request (`POST /rooms/{id}/messages`).
+    Operator(tokio::sync::oneshot::Sender<PostOutcome>),
 }
 
 /// Join a session to the room; replies with the room's last seq and members.
@@ -44,11 +55,13 @@ pub struct Leave {
     pub session: SessionId,
 }
 
-/// Append a text message; the `ack` or `error` goes to `ticket.session`.
+/// Append a text message; the `ack` or `error` goes to `ticket.reply`.
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct SendText {
-    pub session: SessionId,
+    /// The sending session, which must have joined; `None` for the operator, who
+    /// posts without joining.
+    pub session: Option<SessionId>,
     pub user: UserRef,
     pub text: String,
     pub reply_to: Option<String>,
@@ -69,6 +82,29 @@ pub struct Sync;
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct Crash;
+
+/// The room was deleted: tell every member session (`room_closed`) and stop for good.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct CloseRoom;
+
+/// A member was removed (kick): close the room for their sessions (`room_closed`
+/// with reason `kicked`) and tell the others `member_left`.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Kick {
+    pub user_id: String,
+}
+
+/// Ids of the users with a session in the room now.
+#[derive(Message)]
+#[rtype(result = "Vec<String>")]
+pub struct OnlineUsers;
+
+/// Roles changed in the store: re-read them.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ReloadRoles;
 
 /// Operator restart: reload from the store and lift a quarantine.
 #[derive(Message)]

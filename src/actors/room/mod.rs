@@ -34,6 +34,7 @@ use super::store_writer::{AppendMessage, Committed};
 use super::supervisor::{Decision, RestartPolicy};
 use super::ws_session::{Outbound, RoomFrame};
 use crate::actors::mailbox::TrackedRecipient;
+use crate::actors::registry::RoomGone;
 use crate::error::{ErrorCode, HasCode};
 use crate::model::{now_ms, Role, RoomId, UserRef};
 use crate::protocol::outbound::{self as out, MemberView};
@@ -61,7 +62,10 @@ enum Status {
 
 struct Member {
     user: UserRef,
-    role: Role,
+    /// The grant and when it ends; `role()` is the role in force now.
+    granted: Role,
+    expires_at: Option<i64>,
+    base: Role,
     last_read_seq: i64,
     sessions: Vec<SessionId>,
 }
@@ -126,7 +130,38 @@ impl Metered for Room {
     }
 }
 
-crate::tracked_handlers!(Room: Join, Leave, SendText, Committed, GetStats, Sync, Crash, Restart);
+crate::tracked_handlers!(
+    Room: Join, Leave, SendText, Committed, GetStats, Sync, Crash, Restart, CloseRoom, Kick, ReloadRoles, OnlineUsers
+);
+
+impl Handler<OnlineUsers> for Room {
+    type Result = Vec<String>;
+
+    fn handle(&mut self, _: OnlineUsers, _: &mut Context<Self>) -> Vec<String> {
+        self.members.iter().filter(|(_, m)| !m.sessions.is_empty()).map(|(id, _)| id.clone()).collect()
+    }
+}
+
+impl Member {
+    fn new(user: UserRef) -> Self {
+        Self {
+            user,
+            granted: Role::Member,
+            expires_at: None,
+            base: Role::Member,
+            last_read_seq: 0,
+            sessions: Vec::new(),
+        }
+    }
+
+    /// The role in force now: an expired grant falls back to the role underneath.
+    fn role(&self) -> Role {
+        match self.expires_at {
+            Some(exp) if exp <= now_ms() => self.base,
+            _ => self.granted,
+        }
+    }
+}
 
 impl Actor for Room {
     type Context = Context<Self>;
@@ -165,14 +200,21 @@ impl Handler<SendText> for Room {
     type Result = ();
 
     fn handle(&mut self, m: SendText, ctx: &mut Context<Self>) {
-        let (to, id) = (m.ticket.session.clone(), m.ticket.frame_id.clone());
+        // An operator's request learns of a crash from its dropped reply channel.
+        let to = match &m.ticket.reply {
+            ReplyTo::Session(to) => Some(to.clone()),
+            ReplyTo::Operator(_) => None,
+        };
+        let id = m.ticket.frame_id.clone();
         if self.guarded(ctx, "send", |room, ctx| room.on_send(m, ctx)).is_none() {
-            send_error(
-                &to,
-                id.as_ref(),
-                ErrorCode::RoomUnavailable,
-                "room crashed handling this message; resend it",
-            );
+            if let Some(to) = to {
+                send_error(
+                    &to,
+                    id.as_ref(),
+                    ErrorCode::RoomUnavailable,
+                    "room crashed handling this message; resend it",
+                );
+            }
         }
     }
 }
@@ -239,6 +281,37 @@ impl Handler<Restart> for Room {
     }
 }
 
+impl Handler<CloseRoom> for Room {
+    type Result = ();
+
+    fn handle(&mut self, _: CloseRoom, ctx: &mut Context<Self>) {
+        info!(self.log, "room deleted; closing it for its members");
+        let frame = out::encode(&out::RoomClosed { room: self.id.as_str(), reason: "deleted" });
+        for (_, (_, to)) in self.online.drain() {
+            to.do_send(Outbound::RoomClosed { room: self.id.clone(), frame: frame.clone() });
+        }
+        self.members.clear();
+        self.set_status(Status::NotFound);
+        self.deps.registry.do_send(RoomGone { id: self.id.clone(), addr: self.tracked(ctx) });
+    }
+}
+
+impl Handler<Kick> for Room {
+    type Result = ();
+
+    fn handle(&mut self, m: Kick, ctx: &mut Context<Self>) {
+        self.guarded(ctx, "kick", |room, _| room.on_kick(&m.user_id));
+    }
+}
+
+impl Handler<ReloadRoles> for Room {
+    type Result = ();
+
+    fn handle(&mut self, _: ReloadRoles, ctx: &mut Context<Self>) {
+        self.reload_roles(ctx);
+    }
+}
+
 impl Room {
     /// Runs a handler body; a panic in it is logged, fails only this message (`None`),
     /// and stops the room so its `Supervisor` restarts it — or quarantines it when it
@@ -288,12 +361,7 @@ impl Room {
     fn on_join(&mut self, m: Join) -> Result<JoinReply, RoomError> {
         self.check_running()?;
         let user_id = m.user.id.clone();
-        let member = self.members.entry(user_id.clone()).or_insert_with(|| Member {
-            user: m.user.clone(),
-            role: Role::Member,
-            last_read_seq: 0,
-            sessions: Vec::new(),
-        });
+        let member = self.members.entry(user_id.clone()).or_insert_with(|| Member::new(m.user.clone()));
         member.user = m.user.clone();
         let first_session = member.sessions.is_empty();
         if !member.sessions.contains(&m.session) {
@@ -321,10 +389,10 @@ impl Room {
 
     fn on_send(&mut self, m: SendText, ctx: &mut Context<Self>) {
         if let Err(e) = self.check_running() {
-            return reply_error(&m.ticket, e.code(), &e.to_string());
+            return reply_error(m.ticket, e.code(), &e.to_string());
         }
-        if !self.online.contains_key(&m.session) {
-            return reply_error(&m.ticket, ErrorCode::NotJoined, "join the room first");
+        if m.session.is_some_and(|s| !self.online.contains_key(&s)) {
+            return reply_error(m.ticket, ErrorCode::NotJoined, "join the room first");
         }
         if self.deps.cfg.debug.fault_injection && m.text == PANIC_TEXT {
             panic!("fault injection: poison message");
@@ -348,7 +416,7 @@ impl Room {
                 SendError::Full(_) => "store busy, retry",
                 SendError::Closed(_) => "store writer stopped",
             };
-            reply_error(&e.into_inner().ticket, ErrorCode::RoomUnavailable, text);
+            reply_error(e.into_inner().ticket, ErrorCode::RoomUnavailable, text);
         }
     }
 
@@ -360,7 +428,7 @@ impl Room {
                 id: m.user.id.clone(),
                 name: m.user.name.clone(),
                 kind: m.user.kind,
-                role: m.role.as_str(),
+                role: m.role().as_str(),
                 online: !m.sessions.is_empty(),
             })
             .collect();

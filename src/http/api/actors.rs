@@ -32,6 +32,9 @@ enum SortKey {
 struct ActorsQuery {
     top: Option<usize>,
     sort: Option<SortKey>,
+    /// The admin token may come as `?token=` (see `http::auth::bearer`).
+    #[serde(rename = "token")]
+    _token: Option<String>,
 }
 
 #[derive(Debug, Serialize)]

@@ -6,8 +6,11 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use super::check_name;
-use crate::actors::registry::{GetRoom, StatsFor};
-use crate::actors::room::{Crash, Restart, RoomError, RoomStats};
+use crate::actors::mailbox::TrackedAddr;
+use crate::actors::mailbox::{directory, ActorKind, ActorStatus};
+use crate::actors::registry::{FindRoom, GetRoom, StatsFor};
+use crate::actors::room::{CloseRoom, Crash, Restart, Room, RoomError, RoomStats};
+use crate::actors::store_writer::ForgetRoom;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::auth::AdminAuth;
 use crate::http::pagination::{Page, PageParams};
@@ -19,7 +22,7 @@ use crate::store::StoreError;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/rooms").get(list_rooms).post(create_room))
-        .service(web::resource("/rooms/{id}").get(get_room))
+        .service(web::resource("/rooms/{id}").get(get_room).patch(patch_room).delete(delete_room))
         .service(web::resource("/rooms/{id}/restart").post(restart_room))
         .service(web::resource("/rooms/{id}/crash").post(crash_room));
 }
@@ -38,10 +41,17 @@ pub struct CreateRoom {
 /// `GET /rooms` query. (`serde(flatten)` cannot be used here: it makes urlencoded
 /// numbers arrive as strings.)
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ListRooms {
     pub q: Option<String>,
+    pub tag: Option<String>,
+    pub status: Option<String>,
+    pub sort: Option<RoomSort>,
     pub limit: Option<i64>,
     pub cursor: Option<String>,
+    /// The admin token may come as `?token=` (see `http::auth::bearer`).
+    #[serde(rename = "token")]
+    pub _token: Option<String>,
 }
 
 /// A room as the API shows it.
@@ -125,6 +135,102 @@ async fn get_room(
     Ok(HttpResponse::Ok().json(room_view(&st, id).await?))
 }
 
+/// `PATCH /rooms/{id}` body: every field optional; `settings` fields given replace
+/// the stored ones one by one (JSON merge: `null` clears a field).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatchRoom {
+    pub name: Option<String>,
+    pub tags: Option<Vec<String>>,
+    pub settings: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+async fn patch_room(
+    _: AdminAuth,
+    st: web::Data<AppState>,
+    id: web::Path<String>,
+    body: web::Json<PatchRoom>,
+) -> Result<HttpResponse, ApiError> {
+    let id = existing_room(&st, &id).await?;
+    let patch = body.into_inner();
+    if let Some(name) = &patch.name {
+        check_name("name", name, 200)?;
+    }
+    for t in patch.tags.iter().flatten() {
+        check_name("tag", t, 64)?;
+    }
+    let key = id.to_string();
+    let mut row = st
+        .store
+        .run(move |c| RoomRow::find(c, &key))
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("room {id} not found")))?;
+    if let Some(name) = patch.name {
+        row.name = name;
+    }
+    if let Some(tags) = patch.tags {
+        row.tags = serde_json::to_string(&tags).unwrap_or_else(|_| "[]".into());
+    }
+    if let Some(changes) = patch.settings {
+        let mut merged = match serde_json::to_value(row.settings()) {
+            Ok(serde_json::Value::Object(m)) => m,
+            _ => serde_json::Map::new(),
+        };
+        for (k, v) in changes {
+            if !merged.contains_key(&k) {
+                return Err(ApiError::new(ErrorCode::Unprocessable, format!("unknown setting {k:?}")));
+            }
+            merged.insert(k, v);
+        }
+        let settings: RoomSettings = serde_json::from_value(serde_json::Value::Object(merged))
+            .map_err(|e| ApiError::new(ErrorCode::Unprocessable, format!("invalid settings: {e}")))?;
+        row.settings = serde_json::to_string(&settings).unwrap_or_else(|_| "{}".into());
+    }
+    row.updated_at = now_ms();
+    st.store.run(move |c| row.update(c)).await?;
+    Ok(HttpResponse::Ok().json(room_view(&st, id).await?))
+}
+
+/// `DELETE /rooms/{id}` query: `purge=true` also deletes the history.
+#[derive(Debug, Deserialize)]
+pub struct DeleteRoom {
+    #[serde(default)]
+    pub purge: bool,
+    #[serde(rename = "token")]
+    pub _token: Option<String>,
+}
+
+/// Deletes the room and its memberships; connected members get `room_closed`
+/// (reason `deleted`). History stays unless `purge=true`; a room created again with
+/// the same id continues its seqs. Answers 204.
+async fn delete_room(
+    _: AdminAuth,
+    st: web::Data<AppState>,
+    id: web::Path<String>,
+    query: web::Query<DeleteRoom>,
+) -> Result<HttpResponse, ApiError> {
+    let id = existing_room(&st, &id).await?;
+    let (key, purge) = (id.to_string(), query.purge);
+    if !st.store.run(move |c| RoomRow::delete(c, &key, purge)).await? {
+        return Err(ApiError::new(ErrorCode::NotFound, format!("room {id} not found")));
+    }
+    if purge {
+        // `send`: the writer has forgotten the old seqs before anyone can recreate the room.
+        st.writer.send(ForgetRoom(id.to_string())).await.map_err(RoomError::from)?;
+    }
+    if let Some(addr) = running_room(&st, &id).await {
+        // Awaited: the registry forgets the room before a re-create can reach it.
+        let _ = addr.send(CloseRoom).await;
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The running actor of `id`, if any (rooms start on demand; one that is not running
+/// has nobody connected to tell).
+pub(super) async fn running_room(st: &AppState, id: &RoomId) -> Option<TrackedAddr<Room>> {
+    st.registry.send(FindRoom(id.clone())).await.ok().flatten()
+}
+
 /// `POST /rooms/{id}/restart`: restart the room's actor (starting it if it is not
 /// running), reloading its state and lifting a quarantine.
 async fn restart_room(
@@ -158,7 +264,7 @@ async fn crash_room(
 }
 
 /// The id of a stored room, or 404.
-async fn existing_room(st: &AppState, id: &str) -> Result<RoomId, ApiError> {
+pub(super) async fn existing_room(st: &AppState, id: &str) -> Result<RoomId, ApiError> {
     let not_found = || ApiError::new(ErrorCode::NotFound, format!("room {id} not found"));
     let id = RoomId::parse(id).map_err(|_| not_found())?;
     let key = id.to_string();
@@ -181,31 +287,131 @@ async fn list_rooms(
     st: web::Data<AppState>,
     query: web::Query<ListRooms>,
 ) -> Result<HttpResponse, ApiError> {
-    let ListRooms { q, limit, cursor } = query.into_inner();
-    let limit = PageParams { limit, cursor: None }.limit()?;
-    let (rows, lasts) = st
+    let ListRooms { q, tag, status, sort, limit, cursor, .. } = query.into_inner();
+    if let Some(s) = status.as_deref() {
+        if !ActorStatus::ALL.iter().any(|a| a.as_str() == s) {
+            let msg = "status must be running, restarting, quarantined or stopped";
+            return Err(ApiError::new(ErrorCode::BadRequest, msg));
+        }
+    }
+    let limit = PageParams { limit, cursor: None }.limit()? as usize;
+    let sort = sort.unwrap_or_default();
+    let after = cursor.as_deref().map(RoomCursor::decode).transpose()?;
+    let (rows, members, activity) = st
         .store
         .run(move |c| {
-            let rows = RoomRow::list(c, q.as_deref(), cursor.as_deref(), limit + 1)?;
-            let mut lasts = HashMap::new();
-            for r in rows.iter().take(limit as usize) {
-                lasts.insert(r.id.clone(), MessageRow::last_seq(c, &r.id)?);
-            }
-            Ok((rows, lasts))
+            let rows = RoomRow::matching(c, q.as_deref(), tag.as_deref())?;
+            let (members, activity) = match sort {
+                RoomSort::Members => (RoomRow::member_counts(c)?.into_iter().collect(), HashMap::new()),
+                RoomSort::Activity => (HashMap::new(), RoomRow::last_activity(c)?.into_iter().collect()),
+                RoomSort::Id | RoomSort::Name => (HashMap::new(), HashMap::new()),
+            };
+            Ok((rows, members, activity))
         })
         .await?;
-    let ids = rows.iter().filter_map(|r| RoomId::parse(&r.id).ok()).collect();
-    let live = st.registry.send(StatsFor(ids)).await.unwrap_or_default();
+    let statuses = live_statuses();
+    let status_of = |id: &str| statuses.get(id).copied().unwrap_or("stopped");
+    let mut keyed: Vec<(RoomCursor, RoomRow)> = rows
+        .into_iter()
+        .filter(|r| status.as_deref().is_none_or(|s| status_of(&r.id) == s))
+        .map(|r| {
+            let key = match sort {
+                RoomSort::Id => RoomCursor::Text(String::new(), r.id.clone()),
+                RoomSort::Name => RoomCursor::Text(r.name.clone(), r.id.clone()),
+                RoomSort::Members => RoomCursor::Desc(members.get(&r.id).copied().unwrap_or(0), r.id.clone()),
+                RoomSort::Activity => {
+                    RoomCursor::Desc(activity.get(&r.id).copied().flatten().unwrap_or(0), r.id.clone())
+                }
+            };
+            (key, r)
+        })
+        .collect();
+    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+    let start = after.map_or(0, |after| keyed.partition_point(|(k, _)| *k <= after));
+    let mut page: Vec<(RoomCursor, RoomRow)> = keyed.into_iter().skip(start).take(limit + 1).collect();
+    let next_cursor = (page.len() > limit).then(|| page[limit - 1].0.encode());
+    page.truncate(limit);
+
+    let ids: Vec<String> = page.iter().map(|(_, r)| r.id.clone()).collect();
+    let lasts: HashMap<String, i64> = st
+        .store
+        .run(move |c| ids.into_iter().map(|id| MessageRow::last_seq(c, &id).map(|l| (id, l))).collect())
+        .await?;
+    let live_ids = page.iter().filter_map(|(_, r)| RoomId::parse(&r.id).ok()).collect();
+    let live = st.registry.send(StatsFor(live_ids)).await.unwrap_or_default();
     let cap = st.cfg.rooms.mailbox_capacity;
-    let page = Page::from_rows(
-        rows,
-        limit,
-        |r| r.id.clone(),
-        |r| {
+    let items: Vec<RoomView> = page
+        .into_iter()
+        .map(|(_, r)| {
             let last = lasts.get(&r.id).copied().unwrap_or(0);
             let live = RoomId::parse(&r.id).ok().and_then(|id| live.get(&id).cloned());
             RoomView::new(r, last, live.as_ref(), cap)
-        },
-    );
-    Ok(HttpResponse::Ok().json(page))
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
+}
+
+/// The status of every room actor that runs, from the actor directory (no room is
+/// asked, so a list never waits on a busy room).
+fn live_statuses() -> HashMap<String, &'static str> {
+    directory()
+        .all()
+        .iter()
+        .filter(|a| a.kind == ActorKind::Room)
+        .map(|a| (a.id.clone(), a.status().as_str()))
+        .collect()
+}
+
+/// `sort` of `GET /rooms`.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RoomSort {
+    /// By id (the default).
+    #[default]
+    Id,
+    /// By name, then id.
+    Name,
+    /// Most recent message first, then id.
+    Activity,
+    /// Most members first, then id.
+    Members,
+}
+
+/// A position in a sorted room list; the opaque cursor is its JSON, hex-encoded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+enum RoomCursor {
+    /// Ascending text key, then id.
+    Text(String, String),
+    /// Descending number, then id.
+    Desc(i64, String),
+}
+
+impl Ord for RoomCursor {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        match (self, other) {
+            (Self::Text(a, ia), Self::Text(b, ib)) => a.cmp(b).then_with(|| ia.cmp(ib)),
+            (Self::Desc(a, ia), Self::Desc(b, ib)) => b.cmp(a).then_with(|| ia.cmp(ib)),
+            (Self::Text(..), Self::Desc(..)) => std::cmp::Ordering::Less,
+            (Self::Desc(..), Self::Text(..)) => std::cmp::Ordering::Greater,
+        }
+    }
+}
+
+impl PartialOrd for RoomCursor {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl RoomCursor {
+    fn encode(&self) -> String {
+        hex::encode(serde_json::to_vec(self).unwrap_or_default())
+    }
+
+    fn decode(s: &str) -> Result<Self, ApiError> {
+        hex::decode(s)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .ok_or_else(|| ApiError::new(ErrorCode::BadRequest, "invalid cursor"))
+    }
 }

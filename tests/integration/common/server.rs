@@ -199,6 +199,11 @@ impl TestServer {
         self.stdout.lock().unwrap().join("\n")
     }
 
+    /// The server's working directory (where `config/rooms.toml` is looked for).
+    pub fn workdir(&self) -> &std::path::Path {
+        self.workdir.path()
+    }
+
     /// The database the server runs on.
     pub fn db(&self) -> &TestDb {
         &self.db

@@ -1,0 +1,160 @@
+//! `/api/v1/rooms/{id}/members`: list with presence and roles, grant a role (with an
+//! optional expiry), kick. The store holds memberships; a running room is told so its
+//! members see the change at once.
+
+use std::collections::HashSet;
+
+use actix_web::{web, HttpResponse};
+use serde::{Deserialize, Serialize};
+
+use super::rooms::{existing_room, running_room};
+use crate::actors::room::{Kick, OnlineUsers, ReloadRoles};
+use crate::error::{ApiError, ErrorCode};
+use crate::http::auth::AdminAuth;
+use crate::http::pagination::{Page, PageParams};
+use crate::http::AppState;
+use crate::model::{now_ms, rfc3339, Role};
+use crate::store::members::MemberRow;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/rooms/{id}/members").get(list_members))
+        .service(web::resource("/rooms/{id}/members/{user_id}").put(set_member).delete(kick_member));
+}
+
+/// A member as the API shows it; `role` is the role in force now (an expired grant
+/// shows the role underneath, and `expires_at` is then null).
+#[derive(Debug, Serialize)]
+pub struct MemberView {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub role: String,
+    pub expires_at: Option<String>,
+    pub online: bool,
+    pub last_seen: Option<String>,
+    pub last_read_seq: i64,
+}
+
+impl MemberView {
+    fn new(row: MemberRow, online: bool, now: i64) -> Self {
+        let expired = row.role_expires_at.is_some_and(|t| t <= now);
+        let (role, expires_at) =
+            if expired { (row.base_role, None) } else { (row.role, row.role_expires_at.map(rfc3339)) };
+        Self {
+            id: row.user_id,
+            name: row.name,
+            kind: row.kind,
+            role,
+            expires_at,
+            online,
+            last_seen: row.last_seen.map(rfc3339),
+            last_read_seq: row.last_read_seq,
+        }
+    }
+}
+
+/// `PUT …/members/{user_id}` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetMember {
+    pub role: String,
+    /// RFC 3339; absent or null = the grant does not expire.
+    pub expires_at: Option<String>,
+}
+
+async fn online_users(st: &AppState, room: &crate::model::RoomId) -> HashSet<String> {
+    match running_room(st, room).await {
+        Some(addr) => addr.send(OnlineUsers).await.unwrap_or_default().into_iter().collect(),
+        None => HashSet::new(),
+    }
+}
+
+async fn list_members(
+    _: AdminAuth,
+    st: web::Data<AppState>,
+    id: web::Path<String>,
+    page: web::Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    let room = existing_room(&st, &id).await?;
+    let limit = page.limit()?;
+    let (key, after) = (room.to_string(), page.cursor.clone());
+    let rows = st.store.run(move |c| MemberRow::page(c, &key, after.as_deref(), limit + 1)).await?;
+    let online = online_users(&st, &room).await;
+    let now = now_ms();
+    let page = Page::from_rows(
+        rows,
+        limit,
+        |r| r.user_id.clone(),
+        |r| {
+            let on = online.contains(&r.user_id);
+            MemberView::new(r, on, now)
+        },
+    );
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// Grants a role. A member that never joined is created (name = id, kind `user`);
+/// their first join fills in name and kind.
+async fn set_member(
+    _: AdminAuth,
+    st: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    body: web::Json<SetMember>,
+) -> Result<HttpResponse, ApiError> {
+    let (room_id, user_id) = path.into_inner();
+    let room = existing_room(&st, &room_id).await?;
+    super::check_name("user_id", &user_id, 128)?;
+    let role = Role::parse(&body.role).ok_or_else(|| {
+        ApiError::new(ErrorCode::Unprocessable, "role must be owner, admin, moderator or member")
+    })?;
+    let now = now_ms();
+    let expires_at = match body.expires_at.as_deref() {
+        None => None,
+        Some(s) => {
+            let t = chrono::DateTime::parse_from_rfc3339(s)
+                .map_err(|e| ApiError::new(ErrorCode::Unprocessable, format!("expires_at: {e}")))?
+                .timestamp_millis();
+            if t <= now {
+                return Err(ApiError::new(ErrorCode::Unprocessable, "expires_at must be in the future"));
+            }
+            Some(t)
+        }
+    };
+    let (key, user) = (room.to_string(), user_id.clone());
+    let row = st
+        .store
+        .run(move |c| {
+            MemberRow::set_role(c, &key, &user, role.as_str(), expires_at, now)?;
+            MemberRow::find(c, &key, &user)
+        })
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::Unavailable, "membership vanished; retry"))?;
+    let online = match running_room(&st, &room).await {
+        Some(addr) => {
+            // `send`, not `do_send`: the room has the new role before we answer.
+            let _ = addr.send(ReloadRoles).await;
+            online_users(&st, &room).await.contains(&user_id)
+        }
+        None => false,
+    };
+    Ok(HttpResponse::Ok().json(MemberView::new(row, online, now_ms())))
+}
+
+/// Kick: removes the membership; the member's sessions get `room_closed` (reason
+/// `kicked`) and leave the room. They may join again (roomd has no bans yet).
+async fn kick_member(
+    _: AdminAuth,
+    st: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (room_id, user_id) = path.into_inner();
+    let room = existing_room(&st, &room_id).await?;
+    let (key, user) = (room.to_string(), user_id.clone());
+    if !st.store.run(move |c| MemberRow::delete(c, &key, &user)).await? {
+        return Err(ApiError::new(ErrorCode::NotFound, format!("{user_id} is not a member of {room}")));
+    }
+    if let Some(addr) = running_room(&st, &room).await {
+        let _ = addr.send(Kick { user_id }).await;
+    }
+    Ok(HttpResponse::NoContent().finish())
+}

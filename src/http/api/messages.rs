@@ -1,0 +1,110 @@
+//! `/api/v1/rooms/{id}/messages`: history for operators, and posting as the operator.
+//! A post goes through the room actor like any `send` (stored, then delivered to every
+//! member session), from a system sender: `{"id":"system","name":<admin token name>,
+//! "kind":"system"}`.
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+
+use super::rooms::existing_room;
+use crate::actors::registry::GetRoom;
+use crate::actors::room::{ReplyTo, RoomError, SendText, SendTicket};
+use crate::error::{ApiError, ErrorCode};
+use crate::http::auth::AdminAuth;
+use crate::http::pagination::{DEFAULT_LIMIT, MAX_LIMIT};
+use crate::http::AppState;
+use crate::model::{UserKind, UserRef};
+use crate::protocol::inbound::check_send;
+use crate::protocol::outbound::MessageView;
+use crate::store::messages::MessageRow;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/rooms/{id}/messages").get(history).post(post_message));
+}
+
+/// `GET …/messages` query.
+#[derive(Debug, Deserialize)]
+pub struct HistoryQuery {
+    pub before_seq: Option<i64>,
+    pub after_seq: Option<i64>,
+    pub limit: Option<i64>,
+}
+
+/// `POST …/messages` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostMessage {
+    pub text: String,
+    pub client_id: Option<String>,
+}
+
+/// Oldest first. `before_seq`: the page just before it (newest first when absent);
+/// `after_seq`: the page just after it; both: the messages strictly between them,
+/// from `after_seq` on. `has_more` says whether more exist in the paging direction.
+async fn history(
+    _: AdminAuth,
+    st: web::Data<AppState>,
+    id: web::Path<String>,
+    q: web::Query<HistoryQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let room = existing_room(&st, &id).await?;
+    let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::new(ErrorCode::BadRequest, "limit must be between 1 and 500"));
+    }
+    if q.before_seq.is_some_and(|s| s < 0) || q.after_seq.is_some_and(|s| s < 0) {
+        return Err(ApiError::new(ErrorCode::BadRequest, "seqs are >= 0"));
+    }
+    let (key, before, after) = (room.to_string(), q.before_seq, q.after_seq);
+    let (rows, has_more) = st
+        .store
+        .run(move |c| match after {
+            None => MessageRow::page_before(c, &key, before, limit),
+            Some(after) => {
+                let last = MessageRow::last_seq(c, &key)?;
+                let end = before.map_or(last, |b| (b - 1).min(last));
+                let upto = end.min(after.saturating_add(limit));
+                Ok((MessageRow::range(c, &key, after, upto)?, upto < end))
+            }
+        })
+        .await?;
+    let items: Vec<MessageView> = rows.iter().map(MessageView::new).collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items, "has_more": has_more })))
+}
+
+/// Stores and delivers a system message; 201 with the message, or 200 with the
+/// original when `client_id` repeats one already posted.
+async fn post_message(
+    admin: AdminAuth,
+    st: web::Data<AppState>,
+    id: web::Path<String>,
+    body: web::Json<PostMessage>,
+) -> Result<HttpResponse, ApiError> {
+    let room = existing_room(&st, &id).await?;
+    let PostMessage { text, client_id } = body.into_inner();
+    check_send(&text, client_id.as_deref(), st.cfg.limits.max_text)
+        .map_err(|(code, m)| ApiError::new(code, m))?;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let user = UserRef { id: "system".into(), name: admin.0.user.name.clone(), kind: UserKind::System };
+    let send = SendText {
+        session: None,
+        user,
+        text,
+        reply_to: None,
+        ticket: SendTicket { reply: ReplyTo::Operator(tx), frame_id: None, client_id },
+    };
+    let addr = st.registry.send(GetRoom(room.clone())).await.map_err(RoomError::from)?;
+    addr.send(send).await.map_err(RoomError::from)?;
+    let (seq, duplicate) = match rx.await {
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err((code, message))) => return Err(ApiError::new(code, message)),
+        Err(_) => {
+            return Err(ApiError::new(ErrorCode::RoomUnavailable, "the room failed handling the post; retry"))
+        }
+    };
+    let key = room.to_string();
+    let row = st.store.run(move |c| MessageRow::range(c, &key, seq - 1, seq)).await?;
+    let row = row.first().ok_or_else(|| ApiError::new(ErrorCode::Unavailable, "message not readable yet"))?;
+    let view = MessageView::new(row);
+    Ok(if duplicate { HttpResponse::Ok().json(view) } else { HttpResponse::Created().json(view) })
+}
