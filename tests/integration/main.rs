@@ -12,5 +12,6 @@ mod bad_input;
 mod delivery;
 mod durability;
 mod metrics;
+mod openapi;
 mod supervision;
 mod ws_protocol;

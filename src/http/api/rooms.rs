@@ -158,7 +158,7 @@ async fn create_room(
     get,
     path = "/api/v1/rooms/{id}",
     tag = "rooms",
-    params(("id" = String, Path, description = "Room id")),
+    params(("id" = String, Path, description = "Room id", example = "lobby")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The room with its live figures", body = RoomView),
@@ -186,7 +186,7 @@ async fn get_room(
     post,
     path = "/api/v1/rooms/{id}/restart",
     tag = "rooms",
-    params(("id" = String, Path, description = "Room id")),
+    params(("id" = String, Path, description = "Room id", example = "lobby")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Restarted; the room as it is now", body = RoomView),
@@ -216,7 +216,7 @@ async fn restart_room(
     post,
     path = "/api/v1/rooms/{id}/crash",
     tag = "rooms",
-    params(("id" = String, Path, description = "Room id")),
+    params(("id" = String, Path, description = "Room id", example = "lobby")),
     security(("bearer" = [])),
     responses(
         (status = 202, description = "The room's actor was told to panic; its supervisor restarts it", body = crate::http::openapi::Crashed),
