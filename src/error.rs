@@ -28,6 +28,23 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, in table order (the OpenAPI document lists these).
+    pub const ALL: [ErrorCode; 13] = [
+        Self::BadRequest,
+        Self::TooLarge,
+        Self::Unauthorized,
+        Self::Forbidden,
+        Self::NotFound,
+        Self::MethodNotAllowed,
+        Self::NotJoined,
+        Self::Conflict,
+        Self::Unprocessable,
+        Self::RateLimited,
+        Self::RoomUnavailable,
+        Self::Unavailable,
+        Self::Internal,
+    ];
+
     /// The wire name (`room_unavailable`).
     pub fn as_str(self) -> &'static str {
         match self {

@@ -11,10 +11,25 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz)).route("/readyz", web::get().to(readyz));
 }
 
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "health",
+    responses((status = 200, description = "The process answers", body = crate::http::openapi::Health)),
+)]
 async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "health",
+    responses(
+        (status = 200, description = "The store answers and the supervisor is up", body = crate::http::openapi::Readiness),
+        (status = 503, description = "The store or the supervisor is down", body = crate::http::openapi::Readiness),
+    ),
+)]
 async fn readyz(st: web::Data<AppState>) -> HttpResponse {
     let store = st.store.ping().await;
     let supervisor = st.registry.send(CountRooms).await.is_ok();

@@ -13,6 +13,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/metrics", web::get().to(render));
 }
 
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "health",
+    security((), ("metrics_bearer" = [])),
+    responses(
+        (status = 200, description = "Prometheus text exposition 0.0.4", content_type = "text/plain", body = String),
+        (status = 401, description = "`metrics.token` is set and the request lacks it (`unauthorized`)", body = crate::http::openapi::ErrorBody),
+        (status = 503, description = "The registry could not be rendered (`unavailable`)", body = crate::http::openapi::ErrorBody),
+    ),
+)]
 async fn render(req: HttpRequest, st: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let want = &st.cfg.metrics.token;
     if !want.is_empty() && !bearer(&req).is_some_and(|got| same_secret(&got, want)) {

@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod health;
 pub mod metrics;
+pub mod openapi;
 pub mod pagination;
 pub mod request_log;
 pub mod ws;
@@ -47,6 +48,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
         .configure(health::configure)
         .configure(metrics::configure)
         .configure(ws::configure)
+        .configure(openapi::configure)
         .service(web::scope("/api/v1").configure(api::configure).default_service(web::to(not_found)))
         .default_service(web::to(not_found));
 }

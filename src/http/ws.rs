@@ -13,6 +13,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/ws", web::get().to(upgrade));
 }
 
+#[utoipa::path(
+    get,
+    path = "/ws",
+    tag = "health",
+    description = "WebSocket upgrade (docs/PROTOCOL.md). The token goes in `Authorization: Bearer` or, \
+                   for clients that cannot set headers, in `?token=`.",
+    params(("token" = Option<String>, Query, description = "The bearer token, when no Authorization header is sent")),
+    security(("bearer" = []), ()),
+    responses(
+        (status = 101, description = "Switched to the WebSocket protocol"),
+        (status = 400, description = "Not a valid WebSocket handshake (no body)"),
+        (status = 401, description = "Missing, unknown, revoked or expired token (`unauthorized`)", body = crate::http::openapi::ErrorBody),
+        (status = 503, description = "The store cannot check the token now (`unavailable`)", body = crate::http::openapi::ErrorBody),
+    ),
+)]
 async fn upgrade(
     req: HttpRequest,
     stream: web::Payload,

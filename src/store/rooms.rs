@@ -2,6 +2,7 @@
 
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::conn::with_inner;
 use super::{DbConn, StoreError};
@@ -19,6 +20,7 @@ pub struct RoomRow {
     pub updated_at: i64,
 }
 
+#[derive(ToSchema)]
 /// Per-room settings, stored as JSON in `rooms.settings`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -30,6 +32,7 @@ pub struct RoomSettings {
     pub spam: Option<SpamSettings>,
 }
 
+#[derive(ToSchema)]
 /// Per-room spam limits overriding `[spam]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SpamSettings {

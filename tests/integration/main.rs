@@ -12,6 +12,7 @@ mod bad_input;
 mod delivery;
 mod durability;
 mod metrics;
+mod openapi;
 mod rooms_api;
 mod supervision;
 mod ws_protocol;

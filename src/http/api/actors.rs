@@ -5,6 +5,7 @@
 
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::actors::mailbox::{directory, ActorKind, MailboxSnapshot};
 use crate::error::{ApiError, ErrorCode};
@@ -20,6 +21,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 #[derive(Debug, Clone, Copy, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
+#[derive(ToSchema)]
 enum SortKey {
     #[default]
     Depth,
@@ -29,8 +31,14 @@ enum SortKey {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ActorsQuery {
+    /// Answer the `top` busiest actors (1 to 1000) as a flat list instead of the tree.
+    #[param(minimum = 1, maximum = 1000)]
     top: Option<usize>,
+    /// Busiest by; needs `top`.
+    #[param(inline)]
     sort: Option<SortKey>,
     /// The admin token may come as `?token=` (see `http::auth::bearer`).
     #[serde(rename = "token")]
@@ -38,31 +46,55 @@ struct ActorsQuery {
 }
 
 #[derive(Debug, Serialize)]
+/// Median and 99th percentile in µs; null before the first sample.
+#[derive(ToSchema)]
+#[schema(as = ActorQuantiles)]
 struct Quantiles {
+    #[schema(required = true)]
     p50: Option<f64>,
+    #[schema(required = true)]
     p99: Option<f64>,
 }
 
 #[derive(Debug, Serialize)]
+/// Queue figures of one actor's mailbox.
+#[derive(ToSchema)]
+#[schema(as = ActorMailbox)]
 struct Mailbox {
     depth: u64,
     capacity: usize,
     max_depth: u64,
 }
 
+#[derive(ToSchema)]
 /// One node of the tree.
 #[derive(Debug, Serialize)]
+#[schema(as = ActorNode)]
 struct Node {
+    #[schema(value_type = String, example = "room")]
     kind: &'static str,
     id: String,
+    #[schema(value_type = crate::http::openapi::RoomStatus)]
     status: &'static str,
     mailbox: Mailbox,
     handled: u64,
     wait_us: Quantiles,
     handle_us: Quantiles,
     restarts: u32,
+    #[schema(required = true, format = DateTime)]
     last_restart_at: Option<String>,
+    #[schema(no_recursion)]
     children: Vec<Node>,
+}
+
+/// Schema only: `GET /actors` answers the tree, or with `top` the flat list.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Actors)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum ActorsView {
+    Tree(Node),
+    Top { items: Vec<Node> },
 }
 
 impl Node {
@@ -103,6 +135,20 @@ fn round(us: f64) -> f64 {
     (us * 10.0).round() / 10.0
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/actors",
+    tag = "actors",
+    params(ActorsQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The supervision tree, or with `top` `{\"items\":[…]}`", body = ActorsView),
+        (status = 400, description = "`top` out of range, `sort` without `top`, or an unknown parameter (`bad_request`)", body = crate::http::openapi::ErrorBody),
+        (status = 401, description = "Missing, unknown, revoked or expired token (`unauthorized`)", body = crate::http::openapi::ErrorBody),
+        (status = 403, description = "The token is not an admin token (`forbidden`)", body = crate::http::openapi::ErrorBody),
+        (status = 503, description = "The store cannot check the token now (`unavailable`)", body = crate::http::openapi::ErrorBody),
+    ),
+)]
 async fn actors(_: AdminAuth, q: web::Query<ActorsQuery>) -> Result<HttpResponse, ApiError> {
     let mut all: Vec<MailboxSnapshot> = directory().all().iter().map(|a| a.snapshot()).collect();
     if let Some(top) = q.top {

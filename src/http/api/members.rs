@@ -6,6 +6,7 @@ use std::collections::HashSet;
 
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::rooms::{existing_room, running_room};
 use crate::actors::room::{Kick, OnlineUsers, ReloadRoles};
@@ -23,14 +24,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// A member as the API shows it; `role` is the role in force now (an expired grant
 /// shows the role underneath, and `expires_at` is then null).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct MemberView {
     pub id: String,
     pub name: String,
     pub kind: String,
     pub role: String,
+    #[schema(required = true)]
     pub expires_at: Option<String>,
     pub online: bool,
+    #[schema(required = true)]
     pub last_seen: Option<String>,
     pub last_read_seq: i64,
 }
@@ -54,9 +57,10 @@ impl MemberView {
 }
 
 /// `PUT …/members/{user_id}` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetMember {
+    #[schema(example = "moderator")]
     pub role: String,
     /// RFC 3339; absent or null = the grant does not expire.
     pub expires_at: Option<String>,
@@ -69,6 +73,23 @@ async fn online_users(st: &AppState, room: &crate::model::RoomId) -> HashSet<Str
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/rooms/{id}/members",
+    tag = "members",
+    params(("id" = String, Path, description = "Room id", example = "lobby"), PageParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Members by user id", body = crate::http::openapi::MemberPage),
+        (status = 400, description = "A bad `limit` or path (`bad_request`)", body = crate::http::openapi::ErrorBody),
+        (status = 401, description = "Missing, unknown, revoked or expired token (`unauthorized`)", body = crate::http::openapi::ErrorBody),
+        (status = 403, description = "The token is not an admin token (`forbidden`)", body = crate::http::openapi::ErrorBody),
+        (status = 404, description = "No such room (`not_found`)", body = crate::http::openapi::ErrorBody),
+        (status = 503, description = "The room's actor or the store cannot answer now (`room_unavailable`, `unavailable`); may carry `Retry-After`",
+         body = crate::http::openapi::ErrorBody,
+         headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
+    ),
+)]
 async fn list_members(
     _: AdminAuth,
     st: web::Data<AppState>,
@@ -95,6 +116,26 @@ async fn list_members(
 
 /// Grants a role. A member that never joined is created (name = id, kind `user`);
 /// their first join fills in name and kind.
+#[utoipa::path(
+    put,
+    path = "/api/v1/rooms/{id}/members/{user_id}",
+    tag = "members",
+    params(("id" = String, Path, description = "Room id", example = "lobby"), ("user_id" = String, Path, description = "User id", example = "alice")),
+    request_body(content = SetMember, content_type = "application/json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The member with the new grant", body = MemberView),
+        (status = 400, description = "Malformed JSON, not `Content-Type: application/json`, or a path that is not valid UTF-8 (`bad_request`)", body = crate::http::openapi::ErrorBody),
+        (status = 401, description = "Missing, unknown, revoked or expired token (`unauthorized`)", body = crate::http::openapi::ErrorBody),
+        (status = 403, description = "The token is not an admin token (`forbidden`)", body = crate::http::openapi::ErrorBody),
+        (status = 404, description = "No such room (`not_found`)", body = crate::http::openapi::ErrorBody),
+        (status = 413, description = "Body larger than `server.max_body_bytes` (`too_large`)", body = crate::http::openapi::ErrorBody),
+        (status = 422, description = "Unknown role, an `expires_at` that is not RFC 3339 or not in the future, a bad user id or an unknown field (`unprocessable`)", body = crate::http::openapi::ErrorBody),
+        (status = 503, description = "The room's actor or the store cannot answer now (`room_unavailable`, `unavailable`); may carry `Retry-After`",
+         body = crate::http::openapi::ErrorBody,
+         headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
+    ),
+)]
 async fn set_member(
     _: AdminAuth,
     st: web::Data<AppState>,
@@ -142,6 +183,23 @@ async fn set_member(
 
 /// Kick: removes the membership; the member's sessions get `room_closed` (reason
 /// `kicked`) and leave the room. They may join again (roomd has no bans yet).
+#[utoipa::path(
+    delete,
+    path = "/api/v1/rooms/{id}/members/{user_id}",
+    tag = "members",
+    params(("id" = String, Path, description = "Room id", example = "lobby"), ("user_id" = String, Path, description = "User id", example = "alice")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Removed; the user's sessions got `room_closed` (reason `kicked`)"),
+        (status = 400, description = "A path that is not valid UTF-8 (`bad_request`)", body = crate::http::openapi::ErrorBody),
+        (status = 401, description = "Missing, unknown, revoked or expired token (`unauthorized`)", body = crate::http::openapi::ErrorBody),
+        (status = 403, description = "The token is not an admin token (`forbidden`)", body = crate::http::openapi::ErrorBody),
+        (status = 404, description = "No such room, or the user is not a member (`not_found`)", body = crate::http::openapi::ErrorBody),
+        (status = 503, description = "The room's actor or the store cannot answer now (`room_unavailable`, `unavailable`); may carry `Retry-After`",
+         body = crate::http::openapi::ErrorBody,
+         headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
+    ),
+)]
 async fn kick_member(
     _: AdminAuth,
     st: web::Data<AppState>,

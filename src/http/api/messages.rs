@@ -5,6 +5,7 @@
 
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 
 use super::rooms::existing_room;
 use crate::actors::registry::GetRoom;
@@ -23,24 +24,52 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// `GET …/messages` query.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
+    /// Messages before this seq (the newest page without it).
+    #[param(minimum = 0)]
     pub before_seq: Option<i64>,
+    /// Messages after this seq.
+    #[param(minimum = 0)]
     pub after_seq: Option<i64>,
+    /// 1 to 500, default 50.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 
 /// `POST …/messages` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PostMessage {
+    /// 1 to `limits.max_text` characters, no NUL.
+    #[schema(min_length = 1, example = "maintenance at noon")]
     pub text: String,
+    /// Resending with the same id is answered with the original message (200).
+    #[schema(min_length = 1, max_length = 128)]
     pub client_id: Option<String>,
 }
 
 /// Oldest first. `before_seq`: the page just before it (newest first when absent);
 /// `after_seq`: the page just after it; both: the messages strictly between them,
 /// from `after_seq` on. `has_more` says whether more exist in the paging direction.
+#[utoipa::path(
+    get,
+    path = "/api/v1/rooms/{id}/messages",
+    tag = "messages",
+    params(("id" = String, Path, description = "Room id", example = "lobby"), HistoryQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Messages, oldest first", body = crate::http::openapi::HistoryPage),
+        (status = 400, description = "A bad `limit`, seq or path (`bad_request`)", body = crate::http::openapi::ErrorBody),
+        (status = 401, description = "Missing, unknown, revoked or expired token (`unauthorized`)", body = crate::http::openapi::ErrorBody),
+        (status = 403, description = "The token is not an admin token (`forbidden`)", body = crate::http::openapi::ErrorBody),
+        (status = 404, description = "No such room (`not_found`)", body = crate::http::openapi::ErrorBody),
+        (status = 503, description = "The room's actor or the store cannot answer now (`room_unavailable`, `unavailable`); may carry `Retry-After`",
+         body = crate::http::openapi::ErrorBody,
+         headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
+    ),
+)]
 async fn history(
     _: AdminAuth,
     st: web::Data<AppState>,
@@ -74,6 +103,27 @@ async fn history(
 
 /// Stores and delivers a system message; 201 with the message, or 200 with the
 /// original when `client_id` repeats one already posted.
+#[utoipa::path(
+    post,
+    path = "/api/v1/rooms/{id}/messages",
+    tag = "messages",
+    params(("id" = String, Path, description = "Room id", example = "lobby")),
+    request_body(content = PostMessage, content_type = "application/json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Stored and delivered", body = crate::http::openapi::MessageItem),
+        (status = 200, description = "The `client_id` was used before: the original message", body = crate::http::openapi::MessageItem),
+        (status = 400, description = "Malformed JSON, empty text, NUL, a bad `client_id` or path (`bad_request`)", body = crate::http::openapi::ErrorBody),
+        (status = 401, description = "Missing, unknown, revoked or expired token (`unauthorized`)", body = crate::http::openapi::ErrorBody),
+        (status = 403, description = "The token is not an admin token (`forbidden`)", body = crate::http::openapi::ErrorBody),
+        (status = 404, description = "No such room (`not_found`)", body = crate::http::openapi::ErrorBody),
+        (status = 413, description = "Body or text too large (`too_large`)", body = crate::http::openapi::ErrorBody),
+        (status = 422, description = "A missing or unknown field (`unprocessable`)", body = crate::http::openapi::ErrorBody),
+        (status = 503, description = "The room's actor or the store cannot answer now (`room_unavailable`, `unavailable`); may carry `Retry-After`",
+         body = crate::http::openapi::ErrorBody,
+         headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
+    ),
+)]
 async fn post_message(
     admin: AdminAuth,
     st: web::Data<AppState>,

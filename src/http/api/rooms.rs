@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::check_name;
 use crate::actors::mailbox::TrackedAddr;
@@ -27,33 +28,52 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/rooms/{id}/crash").post(crash_room));
 }
 
+#[derive(ToSchema)]
 /// `POST /rooms` body.
 #[derive(Debug, Deserialize)]
 pub struct CreateRoom {
+    /// Lower-case letters, digits, `_` and `-`, starting with a letter or digit; 422 otherwise.
+    #[schema(pattern = "^[a-z0-9][a-z0-9_-]*$", min_length = 1, max_length = 64, example = "lobby")]
     pub id: String,
+    /// 1 to 200 characters, not only blanks, no NUL; defaults to the id.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
+    /// Each 1 to 64 characters, no NUL.
     #[serde(default)]
     pub tags: Vec<String>,
     #[serde(default)]
     pub settings: RoomSettings,
 }
 
+#[derive(IntoParams)]
 /// `GET /rooms` query. (`serde(flatten)` cannot be used here: it makes urlencoded
 /// numbers arrive as strings.)
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListRooms {
+    /// Substring of the room's id or name.
     pub q: Option<String>,
+    /// Only rooms with this tag.
     pub tag: Option<String>,
+    /// Only rooms in this status: running, restarting, quarantined or stopped.
+    #[param(pattern = "^(running|restarting|quarantined|stopped)$")]
     pub status: Option<String>,
+    /// Order: id (default), name, activity (newest message first), members (most first).
+    #[param(inline)]
     pub sort: Option<RoomSort>,
+    /// Page size, 1 to 500 (default 50); 400 otherwise.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
-    /// The admin token may come as `?token=` (see `http::auth::bearer`).
+    /// The admin token, if not in the `Authorization` header.
     #[serde(rename = "token")]
+    #[param(rename = "token")]
     pub _token: Option<String>,
 }
 
+#[derive(ToSchema)]
 /// A room as the API shows it.
 #[derive(Debug, Serialize)]
 pub struct RoomView {
@@ -61,16 +81,21 @@ pub struct RoomView {
     pub name: String,
     pub tags: Vec<String>,
     pub settings: RoomSettings,
+    #[schema(value_type = crate::http::openapi::RoomStatus)]
     pub status: &'static str,
     pub last_seq: i64,
     pub members_online: usize,
     pub messages_per_min: u64,
     pub restarts: u32,
+    /// RFC 3339; null when the actor has not restarted since it started.
+    #[schema(required = true, format = DateTime)]
     pub last_restart_at: Option<String>,
     pub mailbox: MailboxView,
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 
+#[derive(ToSchema)]
 /// Mailbox figures of the room's actor.
 #[derive(Debug, Serialize)]
 pub struct MailboxView {
@@ -97,6 +122,25 @@ impl RoomView {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/rooms",
+    tag = "rooms",
+    request_body(content = CreateRoom, content_type = "application/json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created", body = RoomView),
+        (status = 400, description = "Malformed JSON or not `Content-Type: application/json` (`bad_request`)", body = crate::http::openapi::ErrorBody),
+        (status = 401, description = "Missing, unknown, revoked or expired token (`unauthorized`)", body = crate::http::openapi::ErrorBody),
+        (status = 403, description = "The token is not an admin token (`forbidden`)", body = crate::http::openapi::ErrorBody),
+        (status = 409, description = "A room with this id exists (`conflict`)", body = crate::http::openapi::ErrorBody),
+        (status = 413, description = "Body larger than `server.max_body_bytes` (`too_large`)", body = crate::http::openapi::ErrorBody),
+        (status = 422, description = "Well-formed JSON with a missing or invalid field (`unprocessable`)", body = crate::http::openapi::ErrorBody),
+        (status = 503, description = "The store cannot serve the request now (`unavailable`); may carry `Retry-After`",
+         body = crate::http::openapi::ErrorBody,
+         headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
+    ),
+)]
 async fn create_room(
     _: AdminAuth,
     st: web::Data<AppState>,
@@ -126,6 +170,23 @@ async fn create_room(
     Ok(HttpResponse::Created().json(RoomView::new(row, 0, None, st.cfg.rooms.mailbox_capacity)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/rooms/{id}",
+    tag = "rooms",
+    params(("id" = String, Path, description = "Room id", example = "lobby")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The room with its live figures", body = RoomView),
+        (status = 400, description = "The path is not valid UTF-8 (`bad_request`)", body = crate::http::openapi::ErrorBody),
+        (status = 401, description = "Missing, unknown, revoked or expired token (`unauthorized`)", body = crate::http::openapi::ErrorBody),
+        (status = 403, description = "The token is not an admin token (`forbidden`)", body = crate::http::openapi::ErrorBody),
+        (status = 404, description = "No such room (`not_found`)", body = crate::http::openapi::ErrorBody),
+        (status = 503, description = "The store cannot serve the request now (`unavailable`); may carry `Retry-After`",
+         body = crate::http::openapi::ErrorBody,
+         headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
+    ),
+)]
 async fn get_room(
     _: AdminAuth,
     st: web::Data<AppState>,
@@ -137,14 +198,37 @@ async fn get_room(
 
 /// `PATCH /rooms/{id}` body: every field optional; `settings` fields given replace
 /// the stored ones one by one (JSON merge: `null` clears a field).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchRoom {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     pub tags: Option<Vec<String>>,
+    /// Any of the room settings; each one given replaces the stored one.
+    #[schema(value_type = Option<Object>)]
     pub settings: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/rooms/{id}",
+    tag = "rooms",
+    params(("id" = String, Path, description = "Room id", example = "lobby")),
+    request_body(content = PatchRoom, content_type = "application/json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The room as it is now", body = RoomView),
+        (status = 400, description = "Malformed JSON, not `Content-Type: application/json`, or a path that is not valid UTF-8 (`bad_request`)", body = crate::http::openapi::ErrorBody),
+        (status = 401, description = "Missing, unknown, revoked or expired token (`unauthorized`)", body = crate::http::openapi::ErrorBody),
+        (status = 403, description = "The token is not an admin token (`forbidden`)", body = crate::http::openapi::ErrorBody),
+        (status = 404, description = "No such room (`not_found`)", body = crate::http::openapi::ErrorBody),
+        (status = 413, description = "Body larger than `server.max_body_bytes` (`too_large`)", body = crate::http::openapi::ErrorBody),
+        (status = 422, description = "An invalid name, tag or setting, or an unknown field (`unprocessable`)", body = crate::http::openapi::ErrorBody),
+        (status = 503, description = "The room's actor or the store cannot answer now (`room_unavailable`, `unavailable`); may carry `Retry-After`",
+         body = crate::http::openapi::ErrorBody,
+         headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
+    ),
+)]
 async fn patch_room(
     _: AdminAuth,
     st: web::Data<AppState>,
@@ -192,17 +276,38 @@ async fn patch_room(
 }
 
 /// `DELETE /rooms/{id}` query: `purge=true` also deletes the history.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeleteRoom {
+    /// Also delete the room's messages (else they stay and a re-created room continues its seqs).
     #[serde(default)]
     pub purge: bool,
+    /// The admin token, if not in the `Authorization` header.
     #[serde(rename = "token")]
+    #[param(rename = "token")]
     pub _token: Option<String>,
 }
 
 /// Deletes the room and its memberships; connected members get `room_closed`
 /// (reason `deleted`). History stays unless `purge=true`; a room created again with
 /// the same id continues its seqs. Answers 204.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/rooms/{id}",
+    tag = "rooms",
+    params(("id" = String, Path, description = "Room id", example = "lobby"), DeleteRoom),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted; connected members got `room_closed`"),
+        (status = 400, description = "A bad query parameter or a path that is not valid UTF-8 (`bad_request`)", body = crate::http::openapi::ErrorBody),
+        (status = 401, description = "Missing, unknown, revoked or expired token (`unauthorized`)", body = crate::http::openapi::ErrorBody),
+        (status = 403, description = "The token is not an admin token (`forbidden`)", body = crate::http::openapi::ErrorBody),
+        (status = 404, description = "No such room (`not_found`)", body = crate::http::openapi::ErrorBody),
+        (status = 503, description = "The room's actor or the store cannot answer now (`room_unavailable`, `unavailable`); may carry `Retry-After`",
+         body = crate::http::openapi::ErrorBody,
+         headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
+    ),
+)]
 async fn delete_room(
     _: AdminAuth,
     st: web::Data<AppState>,
@@ -233,6 +338,23 @@ pub(super) async fn running_room(st: &AppState, id: &RoomId) -> Option<TrackedAd
 
 /// `POST /rooms/{id}/restart`: restart the room's actor (starting it if it is not
 /// running), reloading its state and lifting a quarantine.
+#[utoipa::path(
+    post,
+    path = "/api/v1/rooms/{id}/restart",
+    tag = "rooms",
+    params(("id" = String, Path, description = "Room id", example = "lobby")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Restarted; the room as it is now", body = RoomView),
+        (status = 400, description = "The path is not valid UTF-8 (`bad_request`)", body = crate::http::openapi::ErrorBody),
+        (status = 401, description = "Missing, unknown, revoked or expired token (`unauthorized`)", body = crate::http::openapi::ErrorBody),
+        (status = 403, description = "The token is not an admin token (`forbidden`)", body = crate::http::openapi::ErrorBody),
+        (status = 404, description = "No such room (`not_found`)", body = crate::http::openapi::ErrorBody),
+        (status = 503, description = "The room's actor or the store cannot answer now (`room_unavailable`, `unavailable`); may carry `Retry-After`",
+         body = crate::http::openapi::ErrorBody,
+         headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
+    ),
+)]
 async fn restart_room(
     _: AdminAuth,
     st: web::Data<AppState>,
@@ -246,6 +368,23 @@ async fn restart_room(
 
 /// `POST /rooms/{id}/crash`: fault injection; the room panics inside a handler. 404
 /// unless `debug.fault_injection = true`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/rooms/{id}/crash",
+    tag = "rooms",
+    params(("id" = String, Path, description = "Room id", example = "lobby")),
+    security(("bearer" = [])),
+    responses(
+        (status = 202, description = "The room's actor was told to panic; its supervisor restarts it", body = crate::http::openapi::Crashed),
+        (status = 400, description = "The path is not valid UTF-8 (`bad_request`)", body = crate::http::openapi::ErrorBody),
+        (status = 401, description = "Missing, unknown, revoked or expired token (`unauthorized`)", body = crate::http::openapi::ErrorBody),
+        (status = 403, description = "The token is not an admin token (`forbidden`)", body = crate::http::openapi::ErrorBody),
+        (status = 404, description = "No such room, or `debug.fault_injection` is off (`not_found`)", body = crate::http::openapi::ErrorBody),
+        (status = 503, description = "The room's actor or the store cannot answer now (`room_unavailable`, `unavailable`); may carry `Retry-After`",
+         body = crate::http::openapi::ErrorBody,
+         headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
+    ),
+)]
 async fn crash_room(
     _: AdminAuth,
     st: web::Data<AppState>,
@@ -282,6 +421,22 @@ async fn room_view(st: &AppState, id: RoomId) -> Result<RoomView, ApiError> {
     Ok(RoomView::new(row, last, live.get(&id), st.cfg.rooms.mailbox_capacity))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/rooms",
+    tag = "rooms",
+    params(ListRooms),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "One page of rooms, ordered by id", body = crate::http::openapi::RoomPage),
+        (status = 400, description = "A query parameter is malformed or out of range (`bad_request`)", body = crate::http::openapi::ErrorBody),
+        (status = 401, description = "Missing, unknown, revoked or expired token (`unauthorized`)", body = crate::http::openapi::ErrorBody),
+        (status = 403, description = "The token is not an admin token (`forbidden`)", body = crate::http::openapi::ErrorBody),
+        (status = 503, description = "The store cannot serve the request now (`unavailable`); may carry `Retry-After`",
+         body = crate::http::openapi::ErrorBody,
+         headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
+    ),
+)]
 async fn list_rooms(
     _: AdminAuth,
     st: web::Data<AppState>,
@@ -363,7 +518,7 @@ fn live_statuses() -> HashMap<String, &'static str> {
 }
 
 /// `sort` of `GET /rooms`.
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum RoomSort {
     /// By id (the default).

@@ -1,0 +1,341 @@
+//! The OpenAPI document of the HTTP API, served at `GET /api/v1/openapi.json`, and the
+//! Swagger UI that renders it at `GET /docs` (both without auth, CONTRACT §3).
+//!
+//! Each handler carries its own `#[utoipa::path]`; this file lists them, owns the
+//! shared error schema and the bearer security scheme, and serves both routes. The UI's
+//! files are compiled into the binary (`utoipa-swagger-ui`'s `vendored` feature), so
+//! neither the build nor a browser opening `/docs` reaches the network.
+
+use std::borrow::Cow;
+use std::sync::{Arc, OnceLock};
+
+use actix_web::{web, HttpResponse};
+use serde::Serialize;
+use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
+use utoipa_swagger_ui::{Config, SwaggerUi};
+
+use super::api::{actors, members, messages, rooms, tokens};
+use super::{health, metrics, ws};
+use crate::error::ErrorCode;
+use crate::store::rooms::{RoomSettings, SpamSettings};
+
+/// Where the document is served.
+pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
+/// Where the UI is served.
+pub const DOCS_PATH: &str = "/docs";
+
+/// The whole document: every route `http::configure` mounts.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "roomd",
+        description = "Admin HTTP API, health and metrics of roomd (CONTRACT §3). Every `/api/v1` \
+                       operation needs `Authorization: Bearer <admin token>`. Errors are \
+                       `{\"error\":{\"code\",\"message\"}}` with the status of the code.",
+    ),
+    paths(
+        health::healthz,
+        health::readyz,
+        metrics::render,
+        ws::upgrade,
+        rooms::list_rooms,
+        rooms::create_room,
+        rooms::get_room,
+        rooms::restart_room,
+        rooms::crash_room,
+        rooms::patch_room,
+        rooms::delete_room,
+        members::list_members,
+        members::set_member,
+        members::kick_member,
+        messages::history,
+        messages::post_message,
+        tokens::create_token,
+        actors::actors,
+        openapi_json,
+        docs,
+    ),
+    components(schemas(
+        ErrorBody,
+        ErrorDetail,
+        ErrorCode,
+        Health,
+        Readiness,
+        RoomStatus,
+        Crashed,
+        rooms::CreateRoom,
+        rooms::RoomView,
+        rooms::MailboxView,
+        RoomPage,
+        RoomSettings,
+        SpamSettings,
+        tokens::CreateToken,
+        tokens::TokenView,
+        rooms::PatchRoom,
+        rooms::RoomSort,
+        members::MemberView,
+        members::SetMember,
+        MemberPage,
+        messages::PostMessage,
+        MessageItem,
+        MessageFrom,
+        HistoryPage,
+    )),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "health", description = "Liveness, readiness and metrics; no auth"),
+        (name = "rooms", description = "Rooms and their actors"),
+        (name = "members", description = "Room membership, presence and roles"),
+        (name = "messages", description = "History and operator posts"),
+        (name = "tokens", description = "Opaque access tokens"),
+        (name = "actors", description = "The supervision tree and mailbox figures"),
+        (name = "docs", description = "This document and its UI"),
+    ),
+)]
+pub struct ApiDoc;
+
+/// Adds the `bearer` scheme (the admin token, used by every `/api/v1` operation) and
+/// `metrics_bearer` (`metrics.token`, only when it is set).
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        let bearer = |what: &str| {
+            SecurityScheme::Http(
+                HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some(what)).build(),
+            )
+        };
+        components.add_security_scheme(
+            "bearer",
+            bearer("`Authorization: Bearer <admin token>`; the first boot prints one (`rmd_…`) to stderr"),
+        );
+        components.add_security_scheme(
+            "metrics_bearer",
+            bearer("`Authorization: Bearer <metrics.token>`; needed only when `metrics.token` is set"),
+        );
+    }
+}
+
+/// Every error answer: `{"error":{"code","message"}}`.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// The code says what went wrong (and fixes the status); the message is for people.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    pub code: ErrorCode,
+    #[schema(min_length = 1)]
+    pub message: String,
+}
+
+/// The wire names of [`ErrorCode`], in the order of its table.
+impl PartialSchema for ErrorCode {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::String))
+            .enum_values(Some(ErrorCode::ALL.iter().map(|c| c.as_str())))
+            .description(Some(
+                "Error code. HTTP status: bad_request 400, too_large 413, unauthorized 401, \
+                 forbidden 403, not_found 404, method_not_allowed 405, conflict 409, \
+                 unprocessable 422, rate_limited 429, room_unavailable/unavailable/internal 503; \
+                 not_joined is sent on WebSocket only.",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for ErrorCode {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("ErrorCode")
+    }
+}
+
+/// `GET /healthz` answer.
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    #[schema(value_type = String, example = "ok", pattern = "^ok$")]
+    pub status: &'static str,
+}
+
+/// `GET /readyz` answer, with 200 (`ready`) or 503 (`unavailable`).
+#[derive(Serialize, ToSchema)]
+pub struct Readiness {
+    #[schema(value_type = ReadyStatus)]
+    pub status: &'static str,
+    /// The store answered a ping.
+    pub store: bool,
+    /// The room registry answered.
+    pub supervisor: bool,
+}
+
+/// Schema only: `Readiness.status`.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ReadyStatus {
+    Ready,
+    Unavailable,
+}
+
+/// Schema only: the life of a room's actor (`stopped` when none is running).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RoomStatus {
+    Running,
+    Restarting,
+    Quarantined,
+    Stopped,
+}
+
+/// `POST /api/v1/rooms/{id}/crash` answer (202).
+#[derive(Serialize, ToSchema)]
+pub struct Crashed {
+    pub id: String,
+    #[schema(value_type = bool, example = true)]
+    pub crashed: bool,
+}
+
+/// Schema only: `GET /api/v1/rooms/{id}/members` answer.
+#[derive(Serialize, ToSchema)]
+pub struct MemberPage {
+    pub items: Vec<members::MemberView>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    #[schema(required = true)]
+    pub next_cursor: Option<String>,
+}
+
+/// Schema only: a stored message, shaped like the WebSocket `message` frame.
+#[derive(Serialize, ToSchema)]
+pub struct MessageItem {
+    #[schema(example = "message")]
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub room: String,
+    pub seq: i64,
+    pub from: MessageFrom,
+    pub text: String,
+    /// RFC 3339.
+    pub ts: String,
+    #[schema(required = true)]
+    pub client_id: Option<String>,
+    pub reply_to: Option<String>,
+}
+
+/// Schema only: the sender of a message.
+#[derive(Serialize, ToSchema)]
+pub struct MessageFrom {
+    pub id: String,
+    pub name: String,
+    /// `user`, `bot`, `admin` or `system`.
+    pub kind: String,
+}
+
+/// Schema only: `GET /api/v1/rooms/{id}/messages` answer.
+#[derive(Serialize, ToSchema)]
+pub struct HistoryPage {
+    pub items: Vec<MessageItem>,
+    pub has_more: bool,
+}
+
+/// Schema only: `GET /api/v1/rooms` answer.
+#[derive(Serialize, ToSchema)]
+pub struct RoomPage {
+    pub items: Vec<rooms::RoomView>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    #[schema(required = true)]
+    pub next_cursor: Option<String>,
+}
+
+/// Mounts the document and the UI. Must come before the `/api/v1` scope, whose default
+/// service would otherwise answer 404 for the document.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route(OPENAPI_PATH, web::get().to(openapi_json))
+        .route(DOCS_PATH, web::get().to(docs))
+        .service(SwaggerUi::new("/docs/{_:.*}").config(ui_config()));
+}
+
+/// The document as JSON, built once.
+pub fn document() -> &'static str {
+    static DOC: OnceLock<String> = OnceLock::new();
+    DOC.get_or_init(|| ApiDoc::openapi().to_json().unwrap_or_else(|_| "{}".to_string()))
+}
+
+/// The UI reads the document from [`OPENAPI_PATH`]; `validator_url("none")` stops it
+/// from sending the document to the public validator.
+fn ui_config() -> Config<'static> {
+    Config::from(OPENAPI_PATH).validator_url("none").try_it_out_enabled(true).persist_authorization(false)
+}
+
+/// The OpenAPI document (this one).
+#[utoipa::path(
+    get,
+    path = "/api/v1/openapi.json",
+    tag = "docs",
+    responses((status = 200, description = "OpenAPI 3.1 document", content_type = "application/json",
+               body = Object)),
+)]
+async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok().content_type("application/json").body(document())
+}
+
+/// The Swagger UI page. Its script, styles and config are served under `/docs/`;
+/// `<base href>` makes the page's relative links resolve there without a redirect.
+#[utoipa::path(
+    get,
+    path = "/docs",
+    tag = "docs",
+    responses((status = 200, description = "Swagger UI (HTML, no external resources)",
+               content_type = "text/html", body = String)),
+)]
+async fn docs() -> HttpResponse {
+    let page = match utoipa_swagger_ui::serve("index.html", Arc::new(ui_config())) {
+        Ok(Some(file)) => String::from_utf8_lossy(&file.bytes).into_owned(),
+        _ => return HttpResponse::ServiceUnavailable().body("the UI is missing from this build"),
+    };
+    let page = page.replacen("<head>", "<head>\n    <base href=\"/docs/\" />", 1);
+    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(page)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn document_is_openapi_3_with_the_error_codes() {
+        let doc: serde_json::Value = serde_json::from_str(document()).expect("JSON");
+        assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")), "{}", doc["openapi"]);
+        let codes = &doc["components"]["schemas"]["ErrorCode"]["enum"];
+        assert_eq!(codes.as_array().map(Vec::len), Some(ErrorCode::ALL.len()), "{codes}");
+        assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    }
+
+    /// Fails to compile when a variant is added to `ErrorCode` without updating
+    /// `ErrorCode::ALL` here as well (the match has no wildcard).
+    #[test]
+    fn all_lists_every_error_code() {
+        for code in ErrorCode::ALL {
+            let listed = match code {
+                ErrorCode::BadRequest
+                | ErrorCode::TooLarge
+                | ErrorCode::Unauthorized
+                | ErrorCode::Forbidden
+                | ErrorCode::NotFound
+                | ErrorCode::MethodNotAllowed
+                | ErrorCode::NotJoined
+                | ErrorCode::Conflict
+                | ErrorCode::Unprocessable
+                | ErrorCode::RateLimited
+                | ErrorCode::RoomUnavailable
+                | ErrorCode::Unavailable
+                | ErrorCode::Internal => 1,
+            };
+            assert_eq!(listed, 1);
+        }
+        assert_eq!(ErrorCode::ALL.len(), 13);
+    }
+}
