@@ -2,6 +2,7 @@
 //! every resource (health, WebSocket upgrade, admin API).
 
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod health;
 pub mod metrics;

@@ -1,13 +1,17 @@
 //! The admin API under `/api/v1` (CONTRACT §3). Every handler takes `AdminAuth`.
 
 pub mod actors;
+pub mod audit;
 pub mod rooms;
 pub mod tokens;
 
 use actix_web::web;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.configure(rooms::configure).configure(tokens::configure).configure(actors::configure);
+    cfg.configure(rooms::configure)
+        .configure(tokens::configure)
+        .configure(actors::configure)
+        .configure(audit::configure);
 }
 
 /// Rejects strings the store cannot hold or that make no sense as names.

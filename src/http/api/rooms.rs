@@ -88,7 +88,7 @@ impl RoomView {
 }
 
 async fn create_room(
-    _: AdminAuth,
+    admin: AdminAuth,
     st: web::Data<AppState>,
     body: web::Json<CreateRoom>,
 ) -> Result<HttpResponse, ApiError> {
@@ -113,6 +113,8 @@ async fn create_room(
         StoreError::Conflict => ApiError::new(ErrorCode::Conflict, format!("room {id} already exists")),
         other => other.into(),
     })?;
+    crate::http::audit::record(&st, &admin.0, "room.create", &row.id, serde_json::json!({"name": row.name}))
+        .await;
     Ok(HttpResponse::Created().json(RoomView::new(row, 0, None, st.cfg.rooms.mailbox_capacity)))
 }
 
@@ -128,20 +130,21 @@ async fn get_room(
 /// `POST /rooms/{id}/restart`: restart the room's actor (starting it if it is not
 /// running), reloading its state and lifting a quarantine.
 async fn restart_room(
-    _: AdminAuth,
+    admin: AdminAuth,
     st: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = existing_room(&st, &id).await?;
     let addr = st.registry.send(GetRoom(id.clone())).await.map_err(RoomError::from)?;
     addr.send(Restart).await.map_err(RoomError::from)?;
+    crate::http::audit::record(&st, &admin.0, "room.restart", id.as_str(), serde_json::json!({})).await;
     Ok(HttpResponse::Ok().json(room_view(&st, id).await?))
 }
 
 /// `POST /rooms/{id}/crash`: fault injection; the room panics inside a handler. 404
 /// unless `debug.fault_injection = true`.
 async fn crash_room(
-    _: AdminAuth,
+    admin: AdminAuth,
     st: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
@@ -154,6 +157,7 @@ async fn crash_room(
     let id = existing_room(&st, &id).await?;
     let addr = st.registry.send(GetRoom(id.clone())).await.map_err(RoomError::from)?;
     addr.send(Crash).await.map_err(RoomError::from)?;
+    crate::http::audit::record(&st, &admin.0, "room.crash", id.as_str(), serde_json::json!({})).await;
     Ok(HttpResponse::Accepted().json(serde_json::json!({"id": id, "crashed": true})))
 }
 
