@@ -42,6 +42,7 @@ pub struct AuditFilter {
 }
 
 impl NewAudit {
+    /// Appends the entry; the database assigns the next `id`.
     pub fn insert(&self, c: &mut DbConn) -> Result<(), StoreError> {
         diesel::insert_into(audit_log::table).values(self).execute(c)?;
         Ok(())
