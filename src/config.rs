@@ -96,7 +96,7 @@ pub struct AuthConfig {
     pub jwt_secret: String,
 }
 
-/// `[limits]`: per-session limits announced in `hello`.
+/// `[limits]`: per-session limits announced in `hello`, and the admin API's rate.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitsConfig {
@@ -104,6 +104,10 @@ pub struct LimitsConfig {
     pub max_frame_bytes: usize,
     pub msgs_per_sec: u32,
     pub burst: u32,
+    /// Admin API requests per second per admin token (token bucket refill rate).
+    pub admin_per_sec: u32,
+    /// Admin API requests one admin token may make at once before 429 `rate_limited`.
+    pub admin_burst: u32,
 }
 
 /// `[rooms]`: room actors.
@@ -227,6 +231,7 @@ mod tests {
         assert_eq!(s.server.bind, "127.0.0.1:8080");
         assert_eq!(s.database.url, "sqlite://data/roomd.db");
         assert_eq!(s.limits.max_text, 4000);
+        assert_eq!((s.limits.admin_per_sec, s.limits.admin_burst), (20, 100));
         assert_eq!(s.rooms.dedupe_secs, 86400);
         assert_eq!(s.supervisor.max_restarts, 5);
         assert_eq!(s.log.format, LogFormat::Json);

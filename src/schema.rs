@@ -52,5 +52,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        at -> BigInt,
+        actor_id -> Text,
+        actor_name -> Text,
+        action -> Text,
+        target -> Text,
+        detail -> Text,
+    }
+}
+
 diesel::joinable!(members -> rooms (room_id));
-diesel::allow_tables_to_appear_in_same_query!(rooms, tokens, members, messages);
+diesel::allow_tables_to_appear_in_same_query!(rooms, tokens, members, messages, audit_log);

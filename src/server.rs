@@ -17,6 +17,7 @@ use crate::actors::store_writer::{Flush, StoreWriter};
 use crate::actors::ws_session::{Outbound, SessionDeps};
 use crate::auth::{issue_token, Authenticator};
 use crate::config::Settings;
+use crate::http::rate_limit::AdminLimiter;
 use crate::http::{self, AppState};
 use crate::model::UserKind;
 use crate::store::tokens::TokenRow;
@@ -77,6 +78,7 @@ async fn serve(cfg: Arc<Settings>, store: Store, log: Logger) -> anyhow::Result<
         registry: registry.clone(),
         writer: writer.clone(),
         sessions,
+        admin_limiter: Arc::new(AdminLimiter::new(&cfg.limits)),
         session_deps,
         log: log.clone(),
     };

@@ -1,5 +1,6 @@
 //! Bearer extraction (`Authorization: Bearer …` or `?token=…`) and the `AdminAuth`
-//! extractor that guards the admin API.
+//! extractor that guards the admin API: a live (not revoked) admin token within its
+//! request rate (`limits.admin_per_sec`/`admin_burst`, see `rate_limit`).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -31,7 +32,7 @@ pub async fn authenticate(req: &HttpRequest) -> Result<Identity, AuthError> {
     st.auth.verify(&token).await
 }
 
-/// An authenticated global admin.
+/// An authenticated global admin whose request was within its token's rate limit.
 pub struct AdminAuth(pub Identity);
 
 impl FromRequest for AdminAuth {
@@ -44,6 +45,9 @@ impl FromRequest for AdminAuth {
             let id = authenticate(&req).await?;
             if !id.is_admin() {
                 return Err(AuthError::NotAdmin.into());
+            }
+            if let Some(st) = req.app_data::<web::Data<AppState>>() {
+                st.admin_limiter.check(id.token_id.as_deref().unwrap_or(&id.user.id))?;
             }
             Ok(AdminAuth(id))
         })

@@ -2,11 +2,13 @@
 //! every resource (health, WebSocket upgrade, admin API).
 
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod health;
 pub mod metrics;
 pub mod openapi;
 pub mod pagination;
+pub mod rate_limit;
 pub mod request_log;
 pub mod ws;
 
@@ -22,6 +24,7 @@ use crate::actors::ws_session::SessionDeps;
 use crate::auth::Authenticator;
 use crate::config::Settings;
 use crate::error::{ApiError, ErrorCode};
+use crate::http::rate_limit::AdminLimiter;
 use crate::store::Store;
 
 /// What every handler can reach.
@@ -33,6 +36,8 @@ pub struct AppState {
     pub registry: TrackedAddr<RoomRegistry>,
     pub writer: TrackedAddr<StoreWriter>,
     pub sessions: Arc<SessionDirectory>,
+    /// Per-admin-token request budget, checked by `AdminAuth`.
+    pub admin_limiter: Arc<AdminLimiter>,
     /// Handed to every WebSocket session.
     pub session_deps: Arc<SessionDeps>,
     pub log: slog::Logger,

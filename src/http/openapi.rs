@@ -17,7 +17,7 @@ use utoipa::openapi::{RefOr, Schema};
 use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
-use super::api::{actors, members, messages, rooms, tokens};
+use super::api::{actors, audit, members, messages, rooms, tokens};
 use super::{health, metrics, ws};
 use crate::error::ErrorCode;
 use crate::store::rooms::{RoomSettings, SpamSettings};
@@ -54,6 +54,9 @@ pub const DOCS_PATH: &str = "/docs";
         messages::history,
         messages::post_message,
         tokens::create_token,
+        tokens::list_tokens,
+        tokens::revoke_token,
+        audit::list_audit,
         actors::actors,
         openapi_json,
         docs,
@@ -83,14 +86,19 @@ pub const DOCS_PATH: &str = "/docs";
         MessageItem,
         MessageFrom,
         HistoryPage,
+        TokenPage,
+        AuditPage,
+        audit::AuditView,
+        audit::ActorView,
     )),
-    modifiers(&SecuritySchemes),
+    modifiers(&SecuritySchemes, &RateLimited),
     tags(
         (name = "health", description = "Liveness, readiness and metrics; no auth"),
         (name = "rooms", description = "Rooms and their actors"),
         (name = "members", description = "Room membership, presence and roles"),
         (name = "messages", description = "History and operator posts"),
         (name = "tokens", description = "Opaque access tokens"),
+        (name = "audit", description = "Every change made through the admin API"),
         (name = "actors", description = "The supervision tree and mailbox figures"),
         (name = "docs", description = "This document and its UI"),
     ),
@@ -240,6 +248,50 @@ pub struct MessageFrom {
 pub struct HistoryPage {
     pub items: Vec<MessageItem>,
     pub has_more: bool,
+}
+
+/// Schema only: `GET /api/v1/tokens` answer.
+#[derive(Serialize, ToSchema)]
+pub struct TokenPage {
+    pub items: Vec<tokens::TokenView>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    #[schema(required = true)]
+    pub next_cursor: Option<String>,
+}
+
+/// Schema only: `GET /api/v1/audit` answer.
+#[derive(Serialize, ToSchema)]
+pub struct AuditPage {
+    pub items: Vec<audit::AuditView>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    #[schema(required = true)]
+    pub next_cursor: Option<String>,
+}
+
+/// Adds the 429 answer to every `/api/v1` operation: each admin token has its own
+/// rate limit (`limits.admin_per_sec`, `limits.admin_burst`), checked on every call.
+struct RateLimited;
+
+impl Modify for RateLimited {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{header::HeaderBuilder, ContentBuilder, ResponseBuilder};
+        let response = ResponseBuilder::new()
+            .description(
+                "This admin token is over its rate limit (`rate_limited`); retry after `Retry-After` seconds",
+            )
+            .header("Retry-After", HeaderBuilder::new().schema(u32::schema()).build())
+            .content("application/json", ContentBuilder::new().schema(Some(ErrorBody::schema())).build())
+            .build();
+        for (path, item) in doc.paths.paths.iter_mut() {
+            if !path.starts_with("/api/v1/") || path == OPENAPI_PATH {
+                continue;
+            }
+            let ops = [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
+            for op in ops.into_iter().flatten() {
+                op.responses.responses.insert("429".into(), RefOr::T(response.clone()));
+            }
+        }
+    }
 }
 
 /// Schema only: `GET /api/v1/rooms` answer.

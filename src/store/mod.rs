@@ -2,6 +2,7 @@
 //! this module touches the database. Diesel is blocking, so every call runs on the
 //! blocking thread pool, never on an actor's thread.
 
+pub mod audit;
 pub mod conn;
 pub mod members;
 pub mod messages;

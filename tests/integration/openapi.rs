@@ -30,6 +30,9 @@ const MOUNTED: &[&str] = &[
     "GET /api/v1/rooms/{id}/messages",
     "POST /api/v1/rooms/{id}/messages",
     "POST /api/v1/tokens",
+    "GET /api/v1/tokens",
+    "DELETE /api/v1/tokens/{id}",
+    "GET /api/v1/audit",
     "GET /api/v1/actors",
 ];
 

@@ -137,7 +137,7 @@ async fn list_members(
     ),
 )]
 async fn set_member(
-    _: AdminAuth,
+    admin: AdminAuth,
     st: web::Data<AppState>,
     path: web::Path<(String, String)>,
     body: web::Json<SetMember>,
@@ -178,6 +178,9 @@ async fn set_member(
         }
         None => false,
     };
+    let target = format!("{room}/{user_id}");
+    let detail = serde_json::json!({"role": role.as_str(), "expires_at": body.expires_at});
+    crate::http::audit::record(&st, &admin.0, "member.role", &target, detail).await;
     Ok(HttpResponse::Ok().json(MemberView::new(row, online, now_ms())))
 }
 
@@ -201,7 +204,7 @@ async fn set_member(
     ),
 )]
 async fn kick_member(
-    _: AdminAuth,
+    admin: AdminAuth,
     st: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
@@ -211,8 +214,10 @@ async fn kick_member(
     if !st.store.run(move |c| MemberRow::delete(c, &key, &user)).await? {
         return Err(ApiError::new(ErrorCode::NotFound, format!("{user_id} is not a member of {room}")));
     }
+    let target = format!("{room}/{user_id}");
     if let Some(addr) = running_room(&st, &room).await {
         let _ = addr.send(Kick { user_id }).await;
     }
+    crate::http::audit::record(&st, &admin.0, "member.kick", &target, serde_json::json!({})).await;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -155,6 +155,10 @@ async fn post_message(
     let key = room.to_string();
     let row = st.store.run(move |c| MessageRow::range(c, &key, seq - 1, seq)).await?;
     let row = row.first().ok_or_else(|| ApiError::new(ErrorCode::Unavailable, "message not readable yet"))?;
+    if !duplicate {
+        let detail = serde_json::json!({"seq": seq, "client_id": row.client_id});
+        crate::http::audit::record(&st, &admin.0, "message.post", room.as_str(), detail).await;
+    }
     let view = MessageView::new(row);
     Ok(if duplicate { HttpResponse::Ok().json(view) } else { HttpResponse::Created().json(view) })
 }

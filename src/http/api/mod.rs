@@ -1,6 +1,7 @@
 //! The admin API under `/api/v1` (CONTRACT §3). Every handler takes `AdminAuth`.
 
 pub mod actors;
+pub mod audit;
 pub mod members;
 pub mod messages;
 pub mod rooms;
@@ -13,7 +14,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(members::configure)
         .configure(messages::configure)
         .configure(tokens::configure)
-        .configure(actors::configure);
+        .configure(actors::configure)
+        .configure(audit::configure);
 }
 
 /// Rejects strings the store cannot hold or that make no sense as names.

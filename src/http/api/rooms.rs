@@ -142,7 +142,7 @@ impl RoomView {
     ),
 )]
 async fn create_room(
-    _: AdminAuth,
+    admin: AdminAuth,
     st: web::Data<AppState>,
     body: web::Json<CreateRoom>,
 ) -> Result<HttpResponse, ApiError> {
@@ -167,6 +167,8 @@ async fn create_room(
         StoreError::Conflict => ApiError::new(ErrorCode::Conflict, format!("room {id} already exists")),
         other => other.into(),
     })?;
+    crate::http::audit::record(&st, &admin.0, "room.create", &row.id, serde_json::json!({"name": row.name}))
+        .await;
     Ok(HttpResponse::Created().json(RoomView::new(row, 0, None, st.cfg.rooms.mailbox_capacity)))
 }
 
@@ -230,7 +232,7 @@ pub struct PatchRoom {
     ),
 )]
 async fn patch_room(
-    _: AdminAuth,
+    admin: AdminAuth,
     st: web::Data<AppState>,
     id: web::Path<String>,
     body: web::Json<PatchRoom>,
@@ -271,7 +273,9 @@ async fn patch_room(
         row.settings = serde_json::to_string(&settings).unwrap_or_else(|_| "{}".into());
     }
     row.updated_at = now_ms();
+    let detail = serde_json::json!({"name": row.name, "tags": row.tag_list(), "settings": row.settings()});
     st.store.run(move |c| row.update(c)).await?;
+    crate::http::audit::record(&st, &admin.0, "room.update", id.as_str(), detail).await;
     Ok(HttpResponse::Ok().json(room_view(&st, id).await?))
 }
 
@@ -309,7 +313,7 @@ pub struct DeleteRoom {
     ),
 )]
 async fn delete_room(
-    _: AdminAuth,
+    admin: AdminAuth,
     st: web::Data<AppState>,
     id: web::Path<String>,
     query: web::Query<DeleteRoom>,
@@ -327,6 +331,14 @@ async fn delete_room(
         // Awaited: the registry forgets the room before a re-create can reach it.
         let _ = addr.send(CloseRoom).await;
     }
+    crate::http::audit::record(
+        &st,
+        &admin.0,
+        "room.delete",
+        id.as_str(),
+        serde_json::json!({"purge": purge}),
+    )
+    .await;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -356,13 +368,14 @@ pub(super) async fn running_room(st: &AppState, id: &RoomId) -> Option<TrackedAd
     ),
 )]
 async fn restart_room(
-    _: AdminAuth,
+    admin: AdminAuth,
     st: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = existing_room(&st, &id).await?;
     let addr = st.registry.send(GetRoom(id.clone())).await.map_err(RoomError::from)?;
     addr.send(Restart).await.map_err(RoomError::from)?;
+    crate::http::audit::record(&st, &admin.0, "room.restart", id.as_str(), serde_json::json!({})).await;
     Ok(HttpResponse::Ok().json(room_view(&st, id).await?))
 }
 
@@ -386,7 +399,7 @@ async fn restart_room(
     ),
 )]
 async fn crash_room(
-    _: AdminAuth,
+    admin: AdminAuth,
     st: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
@@ -399,6 +412,7 @@ async fn crash_room(
     let id = existing_room(&st, &id).await?;
     let addr = st.registry.send(GetRoom(id.clone())).await.map_err(RoomError::from)?;
     addr.send(Crash).await.map_err(RoomError::from)?;
+    crate::http::audit::record(&st, &admin.0, "room.crash", id.as_str(), serde_json::json!({})).await;
     Ok(HttpResponse::Accepted().json(serde_json::json!({"id": id, "crashed": true})))
 }
 

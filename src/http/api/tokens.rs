@@ -1,19 +1,29 @@
-//! `/api/v1/tokens`: create opaque tokens (the secret is returned once, stored hashed).
+//! `/api/v1/tokens`: create opaque tokens (the secret is returned once, stored hashed),
+//! list them (never with secrets), and revoke them. A revoked token keeps its row (so
+//! the list and the audit log can still name it) but no longer authenticates, and its
+//! live WebSocket sessions are closed with 1008 at once.
 
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use utoipa::ToSchema;
 
 use super::check_name;
 use crate::auth::issue_token;
 use crate::error::{ApiError, ErrorCode};
+use crate::http::audit;
 use crate::http::auth::AdminAuth;
+use crate::http::pagination::{Page, PageParams};
 use crate::http::AppState;
-use crate::model::{rfc3339, UserKind};
+use crate::model::{now_ms, rfc3339, UserKind};
 use crate::store::tokens::TokenRow;
 
+/// WebSocket close code for sessions whose token is revoked (policy violation).
+const CLOSE_REVOKED: u16 = 1008;
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/tokens").post(create_token));
+    cfg.service(web::resource("/tokens").get(list_tokens).post(create_token))
+        .service(web::resource("/tokens/{id}").delete(revoke_token));
 }
 
 #[derive(ToSchema)]
@@ -41,6 +51,9 @@ pub struct TokenView {
     pub roles: Vec<String>,
     #[schema(format = DateTime)]
     pub created_at: String,
+    /// RFC 3339, or null while the token is live.
+    #[schema(required = true)]
+    pub revoked_at: Option<String>,
     /// The secret (`rmd_…`): in the creation answer only, never again.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
@@ -55,6 +68,7 @@ impl TokenView {
             name: row.name.clone(),
             roles: row.role_list(),
             created_at: rfc3339(row.created_at),
+            revoked_at: row.revoked_at.map(rfc3339),
             token: secret,
         }
     }
@@ -79,7 +93,7 @@ impl TokenView {
     ),
 )]
 async fn create_token(
-    _: AdminAuth,
+    admin: AdminAuth,
     st: web::Data<AppState>,
     body: web::Json<CreateToken>,
 ) -> Result<HttpResponse, ApiError> {
@@ -95,5 +109,106 @@ async fn create_token(
     let issued = issue_token(kind, &body.name, &body.roles);
     let row = issued.row.clone();
     st.store.run(move |c| row.insert(c)).await?;
+    let detail = json!({"kind": kind.as_str(), "name": body.name, "roles": body.roles});
+    audit::record(&st, &admin.0, "token.create", &issued.row.id, detail).await;
     Ok(HttpResponse::Created().json(TokenView::new(&issued.row, Some(issued.secret))))
+}
+
+/// `GET /tokens`: every token, live and revoked, ordered by id (ids are random, so
+/// this order is stable under inserts but not chronological); the cursor is the last
+/// id of the previous page.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tokens",
+    tag = "tokens",
+    params(PageParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Tokens by id, never a secret", body = crate::http::openapi::TokenPage),
+        (status = 400, description = "A bad `limit` or `cursor` (`bad_request`)", body = crate::http::openapi::ErrorBody),
+        (status = 401, description = "Missing, unknown, revoked or expired token (`unauthorized`)", body = crate::http::openapi::ErrorBody),
+        (status = 403, description = "The token is not an admin token (`forbidden`)", body = crate::http::openapi::ErrorBody),
+        (status = 503, description = "The store cannot serve the request now (`unavailable`); may carry `Retry-After`",
+         body = crate::http::openapi::ErrorBody,
+         headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
+    ),
+)]
+async fn list_tokens(
+    _: AdminAuth,
+    st: web::Data<AppState>,
+    query: web::Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    let limit = query.limit()?;
+    let cursor = query.into_inner().cursor;
+    if cursor.as_deref().is_some_and(|c| !is_token_id(c)) {
+        return Err(ApiError::new(ErrorCode::BadRequest, "cursor is not valid"));
+    }
+    let rows = st.store.run(move |c| TokenRow::page(c, cursor.as_deref(), limit + 1)).await?;
+    let page = Page::from_rows(rows, limit, |r| r.id.clone(), |r| TokenView::new(&r, None));
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// `DELETE /tokens/{id}`: revoke. Idempotent: revoking again answers 200 with the
+/// first `revoked_at` (and writes no second audit entry). Live sessions of the token
+/// are closed every time, which also catches one that authenticated while the first
+/// revoke was under way.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/tokens/{id}",
+    tag = "tokens",
+    params(("id" = String, Path, description = "Token id", example = "tok_3kq9x0c2m7ab1def")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Revoked (now or before); its sessions were closed with 1008", body = TokenView),
+        (status = 400, description = "A path that is not valid UTF-8 (`bad_request`)", body = crate::http::openapi::ErrorBody),
+        (status = 401, description = "Missing, unknown, revoked or expired token (`unauthorized`)", body = crate::http::openapi::ErrorBody),
+        (status = 403, description = "The token is not an admin token (`forbidden`)", body = crate::http::openapi::ErrorBody),
+        (status = 404, description = "No such token (`not_found`)", body = crate::http::openapi::ErrorBody),
+        (status = 503, description = "The store cannot serve the request now (`unavailable`); may carry `Retry-After`",
+         body = crate::http::openapi::ErrorBody,
+         headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
+    ),
+)]
+async fn revoke_token(
+    admin: AdminAuth,
+    st: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let not_found = || ApiError::new(ErrorCode::NotFound, format!("token {id} not found"));
+    if !is_token_id(&id) {
+        return Err(not_found());
+    }
+    let key = id.clone();
+    let (row, revoked_now) =
+        st.store.run(move |c| TokenRow::revoke(c, &key, now_ms())).await?.ok_or_else(not_found)?;
+    let closed = st.sessions.close_token(&row.id, CLOSE_REVOKED, "token revoked");
+    if revoked_now {
+        let detail = json!({"kind": row.kind, "name": row.name, "sessions_closed": closed});
+        audit::record(&st, &admin.0, "token.revoke", &row.id, detail).await;
+    }
+    Ok(HttpResponse::Ok().json(TokenView::new(&row, None)))
+}
+
+/// Token ids are `tok_` and lower-case letters and digits (see `auth::issue_token`);
+/// anything else cannot name a token.
+fn is_token_id(id: &str) -> bool {
+    id.strip_prefix("tok_").is_some_and(|rest| {
+        !rest.is_empty()
+            && rest.len() <= 64
+            && rest.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_ids_are_recognised() {
+        assert!(is_token_id(&issue_token(UserKind::User, "a", &[]).row.id));
+        for bad in ["", "tok_", "tok_ABC", "x_abc", "tok_a b", "tok_a/../b"] {
+            assert!(!is_token_id(bad), "{bad:?}");
+        }
+    }
 }

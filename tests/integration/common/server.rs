@@ -73,6 +73,11 @@ impl TestServer {
             ("ROOMD__DATABASE__URL", db.url()),
             ("ROOMD__LOG__LEVEL", "info".to_string()),
             ("ROOMD__LOG__FORMAT", "json".to_string()),
+            // Tests poll the admin API with `eventually` (50 requests/s) for up to
+            // `LONG`, which the default admin rate limit would refuse after a few
+            // seconds. A test of the limit sets its own (later variables win).
+            ("ROOMD__LIMITS__ADMIN_PER_SEC", "100000".to_string()),
+            ("ROOMD__LIMITS__ADMIN_BURST", "100000".to_string()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))

@@ -1,0 +1,110 @@
+//! `GET /api/v1/audit`: the audit log of admin-API changes, newest first, optionally
+//! filtered by `action` and `target`. Entries are written by `http::audit::record`.
+
+use actix_web::{web, HttpResponse};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::{ApiError, ErrorCode};
+use crate::http::auth::AdminAuth;
+use crate::http::pagination::{Page, PageParams};
+use crate::http::AppState;
+use crate::model::rfc3339;
+use crate::store::audit::{AuditFilter, AuditRow};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/audit").get(list_audit));
+}
+
+/// `GET /audit` query. Unknown parameters are a 400, so a misspelt filter does not
+/// silently list everything.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListAudit {
+    /// Page size, 1 to 500 (default 50); 400 otherwise.
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Only entries with exactly this action (`token.revoke`).
+    pub action: Option<String>,
+    /// Only entries about exactly this target id.
+    pub target: Option<String>,
+    /// The admin token, if not in the `Authorization` header.
+    #[serde(rename = "token")]
+    #[param(rename = "token")]
+    pub _token: Option<String>,
+}
+
+/// An audit entry as the API shows it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AuditView {
+    pub id: i64,
+    /// RFC 3339.
+    pub at: String,
+    pub actor: ActorView,
+    pub action: String,
+    pub target: String,
+    #[schema(value_type = Object)]
+    pub detail: Value,
+}
+
+/// Who made the change: the admin token's id and name.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ActorView {
+    pub id: String,
+    pub name: String,
+}
+
+impl AuditView {
+    fn new(row: AuditRow) -> Self {
+        Self {
+            id: row.id,
+            at: rfc3339(row.at),
+            actor: ActorView { id: row.actor_id, name: row.actor_name },
+            action: row.action,
+            target: row.target,
+            // Written by `record` from a JSON value; a corrupt one reads as null
+            // rather than failing the whole page.
+            detail: serde_json::from_str(&row.detail).unwrap_or(Value::Null),
+        }
+    }
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit",
+    tag = "audit",
+    params(ListAudit),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Entries, newest first", body = crate::http::openapi::AuditPage),
+        (status = 400, description = "A bad `limit`, `cursor` or unknown parameter (`bad_request`)", body = crate::http::openapi::ErrorBody),
+        (status = 401, description = "Missing, unknown, revoked or expired token (`unauthorized`)", body = crate::http::openapi::ErrorBody),
+        (status = 403, description = "The token is not an admin token (`forbidden`)", body = crate::http::openapi::ErrorBody),
+        (status = 503, description = "The store cannot serve the request now (`unavailable`); may carry `Retry-After`",
+         body = crate::http::openapi::ErrorBody,
+         headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
+    ),
+)]
+async fn list_audit(
+    _: AdminAuth,
+    st: web::Data<AppState>,
+    query: web::Query<ListAudit>,
+) -> Result<HttpResponse, ApiError> {
+    let ListAudit { limit, cursor, action, target, .. } = query.into_inner();
+    let limit = PageParams { limit, cursor: None }.limit()?;
+    // The cursor is the id of the previous page's last (oldest) entry.
+    let before = match cursor {
+        None => None,
+        Some(c) => match c.parse::<i64>() {
+            Ok(id) if id > 0 => Some(id),
+            _ => return Err(ApiError::new(ErrorCode::BadRequest, "cursor is not valid")),
+        },
+    };
+    let filter = AuditFilter { action, target };
+    let rows = st.store.run(move |c| AuditRow::page(c, &filter, before, limit + 1)).await?;
+    let page = Page::from_rows(rows, limit, |r| r.id.to_string(), AuditView::new);
+    Ok(HttpResponse::Ok().json(page))
+}

@@ -1,0 +1,73 @@
+//! The `audit_log` table: an append-only record of admin-API changes (who, what, when,
+//! on which target). Rows are never updated or deleted; `id` grows with time, so it
+//! both orders the log (newest first) and serves as the page cursor.
+
+use diesel::prelude::*;
+
+use super::{DbConn, StoreError};
+use crate::schema::audit_log;
+
+/// A stored audit entry.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = audit_log)]
+pub struct AuditRow {
+    pub id: i64,
+    /// Unix milliseconds.
+    pub at: i64,
+    pub actor_id: String,
+    pub actor_name: String,
+    pub action: String,
+    pub target: String,
+    /// A JSON object.
+    pub detail: String,
+}
+
+/// An entry to append; the database assigns `id`.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = audit_log)]
+pub struct NewAudit {
+    pub at: i64,
+    pub actor_id: String,
+    pub actor_name: String,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+}
+
+/// `GET /audit` filters; `None` matches everything.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub action: Option<String>,
+    pub target: Option<String>,
+}
+
+impl NewAudit {
+    /// Appends the entry; the database assigns the next `id`.
+    pub fn insert(&self, c: &mut DbConn) -> Result<(), StoreError> {
+        diesel::insert_into(audit_log::table).values(self).execute(c)?;
+        Ok(())
+    }
+}
+
+impl AuditRow {
+    /// Up to `limit` entries matching `filter`, newest first, older than the entry
+    /// `before` (the previous page's cursor) when given.
+    pub fn page(
+        c: &mut DbConn,
+        filter: &AuditFilter,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<Self>, StoreError> {
+        let mut query = audit_log::table.select(Self::as_select()).into_boxed();
+        if let Some(before) = before {
+            query = query.filter(audit_log::id.lt(before));
+        }
+        if let Some(action) = &filter.action {
+            query = query.filter(audit_log::action.eq(action.clone()));
+        }
+        if let Some(target) = &filter.target {
+            query = query.filter(audit_log::target.eq(target.clone()));
+        }
+        Ok(query.order(audit_log::id.desc()).limit(limit).load(c)?)
+    }
+}
