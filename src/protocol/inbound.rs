@@ -98,6 +98,27 @@ fn explain(text: &str, err: serde_json::Error) -> FrameError {
     }
 }
 
+/// Checks a message about to be sent (over WebSocket or by the operator): text 1 to
+/// `max_text` characters without NUL, `client_id` 1 to 128 bytes without NUL.
+pub fn check_send(text: &str, client_id: Option<&str>, max_text: usize) -> Result<(), (ErrorCode, String)> {
+    if text.is_empty() {
+        return Err((ErrorCode::BadRequest, "text must not be empty".into()));
+    }
+    let chars = text.chars().count();
+    if chars > max_text {
+        return Err((ErrorCode::TooLarge, format!("text is {chars} characters, the limit is {max_text}")));
+    }
+    if text.contains('\0') {
+        return Err((ErrorCode::BadRequest, "text must not contain NUL characters".into()));
+    }
+    if let Some(c) = client_id {
+        if c.is_empty() || c.len() > 128 || c.contains('\0') {
+            return Err((ErrorCode::BadRequest, "client_id must be 1 to 128 bytes, without NUL".into()));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,25 +146,4 @@ mod tests {
         let e = parse("[1]").unwrap_err();
         assert_eq!(e.message, "a frame must be a JSON object");
     }
-}
-
-/// Checks a message about to be sent (over WebSocket or by the operator): text 1 to
-/// `max_text` characters without NUL, `client_id` 1 to 128 bytes without NUL.
-pub fn check_send(text: &str, client_id: Option<&str>, max_text: usize) -> Result<(), (ErrorCode, String)> {
-    if text.is_empty() {
-        return Err((ErrorCode::BadRequest, "text must not be empty".into()));
-    }
-    let chars = text.chars().count();
-    if chars > max_text {
-        return Err((ErrorCode::TooLarge, format!("text is {chars} characters, the limit is {max_text}")));
-    }
-    if text.contains('\0') {
-        return Err((ErrorCode::BadRequest, "text must not contain NUL characters".into()));
-    }
-    if let Some(c) = client_id {
-        if c.is_empty() || c.len() > 128 || c.contains('\0') {
-            return Err((ErrorCode::BadRequest, "client_id must be 1 to 128 bytes, without NUL".into()));
-        }
-    }
-    Ok(())
 }

@@ -204,7 +204,7 @@ async fn an_admin_token_made_with_the_cli_before_first_boot_works() {
     let out = srv.cli(&["token", "create", "--kind", "admin", "--name", "ops"]).await;
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "roomd token create: {}\n{stdout}", String::from_utf8_lossy(&out.stderr));
-    let secret = stdout.lines().filter(|l| !l.trim().is_empty()).last().unwrap_or("").trim().to_string();
+    let secret = stdout.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("").trim().to_string();
     assert!(secret.starts_with("rmd_"), "the last stdout line is the secret: {stdout:?}");
 
     srv.admin_token = secret;

@@ -144,7 +144,7 @@ async fn a_listener_that_reconnects_with_after_seq_gets_every_message_exactly_on
     assert!(at_join >= last_seen + 20, "joined.seq {at_join} is behind what was acked");
     let mut after = Vec::new();
     // Read well past the join point so replay and live both happen, then stop the sender.
-    while after.last().map_or(true, |s: &Seen| s.0 < at_join + 100) {
+    while after.last().is_none_or(|s: &Seen| s.0 < at_join + 100) {
         after.extend(read_messages(&mut listener, 1).await);
     }
     stop.store(true, Ordering::SeqCst);
