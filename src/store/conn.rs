@@ -83,9 +83,13 @@ impl r2d2::ManageConnection for Manager {
                 let mut c = SqliteConnection::establish(&self.url.target)
                     .map_err(diesel::r2d2::Error::ConnectionError)?;
                 // busy_timeout first: WAL first makes concurrent opens of a new file fail.
+                // No automatic checkpoints: one would run inside whichever commit crossed
+                // the threshold (an fsync on the writer's path); `Store::start_checkpointer`
+                // runs them on a thread of their own instead.
                 c.batch_execute(
                     "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                     PRAGMA wal_autocheckpoint = 0;",
                 )
                 .map_err(diesel::r2d2::Error::QueryError)?;
                 Ok(DbConn::Sqlite(c))

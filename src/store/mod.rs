@@ -117,6 +117,39 @@ impl Store {
         self.backend
     }
 
+    /// SQLite only: checkpoints the WAL every `every` on a thread of its own (PASSIVE:
+    /// it never blocks the writer), so no commit pays for a checkpoint. Connections
+    /// have automatic checkpoints off; SQLite also checkpoints when the last
+    /// connection closes. Does nothing on PostgreSQL.
+    pub fn start_checkpointer(&self, every: Duration, log: slog::Logger) {
+        if self.backend != Backend::Sqlite {
+            return;
+        }
+        let (manager, thread_log) = (self.manager.clone(), log.clone());
+        let spawned = std::thread::Builder::new().name("sqlite-checkpoint".into()).spawn(move || {
+            use diesel::connection::SimpleConnection;
+            use r2d2::ManageConnection;
+            let mut conn = None;
+            loop {
+                std::thread::sleep(every);
+                if conn.is_none() {
+                    conn = manager.connect().ok();
+                }
+                if let Some(c) = conn.as_mut() {
+                    if let Err(e) = c.batch_execute("PRAGMA wal_checkpoint(PASSIVE);") {
+                        slog::warn!(thread_log, "WAL checkpoint failed"; "err" => %e);
+                        conn = None;
+                    }
+                }
+            }
+        });
+        if let Err(e) = spawned {
+            // Without the thread the WAL still gets checkpointed when the last
+            // connection closes; it just grows meanwhile.
+            slog::warn!(log, "could not start the WAL checkpoint thread"; "err" => %e);
+        }
+    }
+
     /// Runs `f` on the blocking pool with a pooled connection.
     pub async fn run<T, F>(&self, f: F) -> Result<T, StoreError>
     where
