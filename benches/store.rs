@@ -5,7 +5,8 @@
 //!
 //! SQLite in a temp dir always; PostgreSQL too when `ROOMD_BENCH_DATABASE_URL` is set
 //! (e.g. `postgres://postgres@127.0.0.1:5432/test`), in a fresh schema `b_<hex>` that
-//! is dropped at the end. Reported as rows/s (`Throughput::Elements`).
+//! is dropped at the end. Reported as rows/s (`Throughput::Elements`). Before measuring,
+//! each backend gets 20k rows and an `ANALYZE` (see [`seed`]).
 //! Run: `ROOMD_BENCH_DATABASE_URL=… cargo bench --bench store`.
 
 use std::collections::HashMap;
@@ -13,10 +14,11 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput};
+use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use roomd::model::now_ms;
 use roomd::store::conn::write_txn;
-use roomd::store::messages::{append_batch, AppendOutcome, NewMessage};
+use roomd::store::messages::{append_batch, existing_client_ids, AppendOutcome, NewMessage};
 use roomd::store::rooms::RoomRow;
 use roomd::store::{Store, StoreError};
 
@@ -26,8 +28,18 @@ const BATCHES: [usize; 3] = [1, 100, 1000];
 const DEDUPE_MS: i64 = 300_000;
 
 /// Client ids unique across the whole run, so the dedupe lookup finds nothing (the
-/// common case) but still has to search the index.
+/// common case) but still has to search the index. The counter is scrambled (an odd
+/// multiplier is a bijection on u64) so ids land all over the index, as independent
+/// clients' ids do, rather than always at its right edge.
 static NEXT_CLIENT_ID: AtomicU64 = AtomicU64::new(0);
+
+fn next_client_id() -> String {
+    format!("c-{:016x}", NEXT_CLIENT_ID.fetch_add(1, Relaxed).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+}
+
+/// Rows with client ids written before measuring, then `ANALYZE`, so the planner has
+/// statistics (see `seed`).
+const SEED_ROWS: usize = 20_000;
 
 fn batch(room: &str, n: usize, client_ids: bool) -> Vec<NewMessage> {
     let ts = now_ms();
@@ -38,7 +50,7 @@ fn batch(room: &str, n: usize, client_ids: bool) -> Vec<NewMessage> {
             sender_name: "Bench User".into(),
             sender_kind: "user".into(),
             text: "Hello everyone, the deploy went fine; see the notes for details".into(),
-            client_id: client_ids.then(|| format!("c-{:012x}", NEXT_CLIENT_ID.fetch_add(1, Relaxed))),
+            client_id: client_ids.then(next_client_id),
             reply_to: None,
             ts,
         })
@@ -58,7 +70,29 @@ fn add_room(store: &Store, id: &str) {
     store.run_blocking(|c| row.insert(c)).expect("room row");
 }
 
+/// Fills the table a little and gathers statistics. Without this, PostgreSQL plans
+/// the dedupe lookup's prepared statement while the table is new and empty, keeps that
+/// (sequential-scan) generic plan as the table grows, and the lookup's cost grows with
+/// the table: a fresh-database artefact, measured separately with `ROOMD_BENCH_NO_ANALYZE=1`.
+fn seed(store: &Store) {
+    add_room(store, "seed");
+    store
+        .run_blocking(|conn| {
+            let mut last_seqs = HashMap::new();
+            for _ in 0..SEED_ROWS / 1000 {
+                let msgs = batch("seed", 1000, true);
+                write_txn(conn, |conn| append_batch(conn, &msgs, &mut last_seqs, DEDUPE_MS, now_ms()))?;
+            }
+            if std::env::var_os("ROOMD_BENCH_NO_ANALYZE").is_none() {
+                conn.batch_execute("ANALYZE messages")?;
+            }
+            Ok::<_, StoreError>(())
+        })
+        .expect("seed");
+}
+
 fn bench_backend(c: &mut Criterion, backend: &str, store: &Store) {
+    seed(store);
     let mut g = c.benchmark_group(format!("store/append_batch/{backend}"));
     for client_ids in [false, true] {
         let variant = if client_ids { "client_ids" } else { "no_client_ids" };
@@ -88,6 +122,26 @@ fn bench_backend(c: &mut Criterion, backend: &str, store: &Store) {
                 })
             });
         }
+    }
+    // The dedupe lookup alone (no transaction, nothing written), for the same batch
+    // sizes: what `client_ids` costs on top of `no_client_ids`, minus index upkeep.
+    for n in BATCHES {
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_function(BenchmarkId::new("dedupe_lookup_only", n), |b| {
+            b.iter_custom(|iters| {
+                let batches: Vec<Vec<NewMessage>> = (0..iters).map(|_| batch("seed", n, true)).collect();
+                store
+                    .run_blocking(|conn| {
+                        let start = Instant::now();
+                        for msgs in &batches {
+                            let found = existing_client_ids(conn, msgs)?;
+                            debug_assert!(found.is_empty());
+                        }
+                        Ok::<_, StoreError>(start.elapsed())
+                    })
+                    .expect("lookup")
+            })
+        });
     }
     g.finish();
 }
