@@ -124,8 +124,9 @@ fn main() {
         .configure_from_args();
 
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = Store::open(&format!("sqlite://{}/bench.db", dir.path().display()), 4, Duration::from_secs(5))
-        .expect("store");
+    let store =
+        Store::open(&format!("sqlite://{}/bench.db", dir.path().display()), 4, Duration::from_secs(5))
+            .expect("store");
     for n in SIZES {
         add_room(&store, &format!("fan{n}"));
     }
@@ -160,7 +161,8 @@ fn main() {
                     let capacity = cfg.session.send_buffer;
                     let addr = FakeSession { tally: tally.clone(), capacity, mailbox }.start();
                     let out = TrackedAddr::new(addr.clone(), stats).recipient::<Outbound>();
-                    let user = UserRef { id: format!("u_{i:04}"), name: format!("User {i}"), kind: UserKind::User };
+                    let user =
+                        UserRef { id: format!("u_{i:04}"), name: format!("User {i}"), kind: UserKind::User };
                     room.send(Join { session: i as u64 + 1, user, out, after_seq: None })
                         .await
                         .expect("room answers")
@@ -169,7 +171,14 @@ fn main() {
                 }
                 let stats = room.send(GetStats).await.expect("stats");
                 assert_eq!(stats.members_online, n, "every session joined");
-                fixtures.push(Fixture { id, room, tally, n: n as u64, seq: stats.last_seq, _sessions: sessions });
+                fixtures.push(Fixture {
+                    id,
+                    room,
+                    tally,
+                    n: n as u64,
+                    seq: stats.last_seq,
+                    _sessions: sessions,
+                });
             }
             fixtures
         }
@@ -187,7 +196,8 @@ fn main() {
                         let before = f.tally.received.load(Relaxed);
                         f.tally.target.store(before + f.n, Relaxed);
                         let (tx, _rx) = tokio::sync::oneshot::channel();
-                        let ticket = SendTicket { reply: ReplyTo::Operator(tx), frame_id: None, client_id: None };
+                        let ticket =
+                            SendTicket { reply: ReplyTo::Operator(tx), frame_id: None, client_id: None };
                         let stored = Ok(AppendOutcome::Stored(row(&f.id, f.seq)));
                         f.room.do_send(Committed { results: vec![(ticket, stored)] });
                         f.tally.done.notified().await;

@@ -26,8 +26,7 @@ fn row() -> MessageRow {
     }
 }
 
-const SEND: &str =
-    r#"{"type":"send","id":17,"room":"lobby","text":"Hello everyone, the deploy went fine","client_id":"c-7f3a9e1b-0001"}"#;
+const SEND: &str = r#"{"type":"send","id":17,"room":"lobby","text":"Hello everyone, the deploy went fine","client_id":"c-7f3a9e1b-0001"}"#;
 const JOIN: &str = r#"{"type":"join","id":"j1","room":"lobby","after_seq":123400}"#;
 
 fn encode(c: &mut Criterion) {

@@ -169,7 +169,8 @@ impl PgSchema {
 impl Drop for PgSchema {
     fn drop(&mut self) {
         if let Ok(mut conn) = PgConnection::establish(&self.base) {
-            let _ = diesel::sql_query(format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema)).execute(&mut conn);
+            let _ = diesel::sql_query(format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema))
+                .execute(&mut conn);
         }
     }
 }
@@ -182,8 +183,9 @@ fn main() {
         .configure_from_args();
 
     let dir = tempfile::tempdir().expect("temp dir");
-    let sqlite = Store::open(&format!("sqlite://{}/bench.db", dir.path().display()), 2, Duration::from_secs(5))
-        .expect("sqlite store");
+    let sqlite =
+        Store::open(&format!("sqlite://{}/bench.db", dir.path().display()), 2, Duration::from_secs(5))
+            .expect("sqlite store");
     bench_backend(&mut c, "sqlite", &sqlite);
     drop(sqlite);
 
