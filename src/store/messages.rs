@@ -165,8 +165,9 @@ pub fn append_batch(
 
 type DedupeKey = (String, String, String);
 
-/// Stored `(room, sender, client_id) -> (seq, ts)` for the batch's client ids.
-fn existing_client_ids(
+/// Stored `(room, sender, client_id) -> (seq, ts)` for the batch's client ids: the
+/// dedupe lookup of [`append_batch`] (`pub` for `benches/store.rs`).
+pub fn existing_client_ids(
     c: &mut DbConn,
     batch: &[NewMessage],
 ) -> Result<HashMap<DedupeKey, (i64, i64)>, StoreError> {
