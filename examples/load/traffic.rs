@@ -458,3 +458,30 @@ pub fn validate(plan: &Plan) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{SeqCheck, SeqVerdict};
+
+    fn verdicts(seqs: &[u64]) -> (u32, u32) {
+        let mut c = SeqCheck::default();
+        let (mut late, mut dup) = (0, 0);
+        for &s in seqs {
+            match c.check(s) {
+                SeqVerdict::InOrder => {}
+                SeqVerdict::Late => late += 1,
+                SeqVerdict::Duplicate => dup += 1,
+            }
+        }
+        (late, dup)
+    }
+
+    #[test]
+    fn seq_check() {
+        assert_eq!(verdicts(&[5, 6, 7, 8]), (0, 0));
+        assert_eq!(verdicts(&[5, 7, 6, 8]), (1, 0));
+        assert_eq!(verdicts(&[5, 6, 6, 7, 5]), (0, 2));
+        // A gap never filled is a loss (counted from acks), not a reorder.
+        assert_eq!(verdicts(&[1, 2, 4, 5]), (0, 0));
+    }
+}
