@@ -71,11 +71,10 @@ pub async fn run(opts: &Opts, server: &Server) -> Result<(serde_json::Value, Out
     }
     let secs = start.elapsed().as_secs_f64();
     let sample = sampler.finish();
-    let open_at_end = kept.lock().map(|k| k.len()).unwrap_or(0);
-    if let Ok(mut k) = kept.lock() {
-        for ws in k.iter_mut() {
-            let _ = tokio::time::timeout(Duration::from_millis(100), ws.close(None)).await;
-        }
+    let mut kept: Vec<conn::Ws> = kept.lock().map(|mut k| std::mem::take(&mut *k)).unwrap_or_default();
+    let open_at_end = kept.len();
+    for ws in kept.iter_mut() {
+        let _ = tokio::time::timeout(Duration::from_millis(100), ws.close(None)).await;
     }
     let opened = lat.len() as u64;
     let failed = failed.load(Ordering::Relaxed);

@@ -225,6 +225,7 @@ pub async fn run(server: &Server, tokens: &[String], plan: Plan) -> Result<Outco
         "sent": sent,
         "acked": c.acked,
         "errors": shared.errors.load(Ordering::Relaxed),
+        "unacked": sent.saturating_sub(c.acked + shared.errors.load(Ordering::Relaxed)),
         "first_error": first_error,
         "expected": expected,
         "received": c.received,
