@@ -1,0 +1,163 @@
+//! Load scenario runner for roomd (issue 7, docs/LOAD.md).
+//!
+//! `cargo run --release --example load -- <fanout|rooms|ingress|idle|connect> [options]`
+//!
+//! Starts `target/release/roomd serve` in a temp directory (its own SQLite, or
+//! `--database-url`), makes user tokens through the admin API, drives the server over
+//! real WebSockets on loopback, stops it, and prints one JSON line on stdout. Exits 1
+//! if a message was lost, duplicated or reordered (or a connection failed), 2 on an
+//! error that stopped the run.
+//!
+//! Files: `server.rs` the server process and /proc sampling; `conn.rs` one protocol
+//! connection and the message marker; `traffic.rs` the send/receive engine of the
+//! message scenarios; `report.rs` counters and percentiles; one file per scenario.
+
+mod conn;
+mod connect;
+mod fanout;
+mod idle;
+mod ingress;
+mod report;
+mod rooms;
+mod server;
+mod traffic;
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, ValueEnum};
+use serde_json::{json, Value};
+
+use server::{Server, ServerOpts};
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Scenario {
+    /// 1 room × --members (1000), one sender, --window (64) undelivered messages.
+    Fanout,
+    /// --rooms (100) × --members (10), everyone sends, --rate (1000) msg/s in total.
+    Rooms,
+    /// --senders (100) in --rooms (1), each pipelining --window (64) unacked sends.
+    Ingress,
+    /// --conns (9000) idle connections in rooms of --members (10), held --hold (10) s.
+    Idle,
+    /// open + join (+ close) with --concurrency (16) connectors for --duration (5) s.
+    Connect,
+}
+
+/// Options; those without a default take the scenario's (see `Scenario`).
+#[derive(Parser, Debug)]
+#[command(about = "roomd load scenarios; prints one JSON line per run")]
+pub struct Opts {
+    #[arg(value_enum)]
+    pub scenario: Scenario,
+    /// Sessions per room.
+    #[arg(long)]
+    pub members: Option<u32>,
+    /// Number of rooms (rooms, ingress).
+    #[arg(long)]
+    pub rooms: Option<u32>,
+    /// Sending connections (ingress).
+    #[arg(long)]
+    pub senders: Option<u32>,
+    /// Connections (idle; connect --keep cap).
+    #[arg(long)]
+    pub conns: Option<u32>,
+    /// fanout: undelivered messages; ingress: unacked sends per sender; rooms: unacked cap per sender.
+    #[arg(long)]
+    pub window: Option<u32>,
+    /// Total send rate, msg/s (rooms).
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// Measured seconds (after the warmup).
+    #[arg(long)]
+    pub duration: Option<f64>,
+    /// Seconds of sending before the measured window.
+    #[arg(long, default_value_t = 1.0)]
+    pub warmup: f64,
+    /// Most seconds to wait after sending for outstanding acks and deliveries.
+    #[arg(long, default_value_t = 10.0)]
+    pub drain: f64,
+    /// Seconds to hold the connections (idle).
+    #[arg(long)]
+    pub hold: Option<f64>,
+    /// Connections opened at once (connectors for `connect`).
+    #[arg(long)]
+    pub concurrency: Option<usize>,
+    /// connect: keep the connections open instead of closing each after its join.
+    #[arg(long)]
+    pub keep: bool,
+    /// Distinct user tokens (connection i uses token i mod users). Default: one per
+    /// connection for fanout/rooms/ingress, 1000 for idle/connect.
+    #[arg(long)]
+    pub users: Option<usize>,
+    #[arg(long, default_value = "target/release/roomd")]
+    pub server_bin: PathBuf,
+    /// postgres://… instead of a fresh SQLite file.
+    #[arg(long)]
+    pub database_url: Option<String>,
+    /// Admin token of an existing database (a fresh one prints its own).
+    #[arg(long)]
+    pub admin_token: Option<String>,
+    /// Extra server setting NAME=VALUE (e.g. ROOMD__STORE__BATCH_MAX_ROWS=500); repeatable.
+    #[arg(long = "server-env")]
+    pub server_env: Vec<String>,
+}
+
+fn main() {
+    let opts = Opts::parse();
+    match run(&opts) {
+        Ok(ok) => std::process::exit(if ok { 0 } else { 1 }),
+        Err(e) => {
+            eprintln!("load: {e:#}");
+            std::process::exit(2);
+        }
+    }
+}
+
+/// Runs one scenario and prints its JSON line; Ok(false) when a check failed.
+fn run(opts: &Opts) -> Result<bool> {
+    let mut extra_env = Vec::new();
+    for kv in &opts.server_env {
+        let Some((k, v)) = kv.split_once('=') else { bail!("--server-env wants NAME=VALUE, got {kv}") };
+        extra_env.push((k.to_string(), v.to_string()));
+    }
+    let server = Server::start(&ServerOpts {
+        bin: &opts.server_bin,
+        database_url: opts.database_url.as_deref(),
+        admin_token: opts.admin_token.as_deref(),
+        extra_env: &extra_env,
+    })?;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("tokio runtime")?;
+    let result = rt.block_on(async {
+        match opts.scenario {
+            Scenario::Fanout => fanout::run(opts, &server).await,
+            Scenario::Rooms => rooms::run(opts, &server).await,
+            Scenario::Ingress => ingress::run(opts, &server).await,
+            Scenario::Idle => idle::run(opts, &server).await,
+            Scenario::Connect => connect::run(opts, &server).await,
+        }
+    });
+    drop(rt);
+    server.stop();
+    let (params, outcome) = result?;
+    let database = match &opts.database_url {
+        Some(url) => url.split(':').next().unwrap_or("?").to_string(),
+        None => "sqlite".to_string(),
+    };
+    // serde_json sorts object keys; put the identifying ones first by hand.
+    let mut line = format!(
+        r#"{{"scenario":{},"parameters":{},"database":{},"ok":{}"#,
+        json!(format!("{:?}", opts.scenario).to_lowercase()),
+        params,
+        json!(database),
+        outcome.ok
+    );
+    if let Value::Object(rest) = outcome.json {
+        for (k, v) in rest {
+            line.push_str(&format!(",{}:{}", json!(k), v));
+        }
+    }
+    line.push('}');
+    println!("{line}");
+    Ok(outcome.ok)
+}
