@@ -40,5 +40,5 @@ start_server 18261 ROOMD__ROOMS__AUTO_CREATE=true
 make_tokens 10
 echo "{\"round\":1,\"scenario\":\"idle\",\"server\":\"roomd\",\"load\":$($W capacity --url "ws://127.0.0.1:$PORT/ws?token={token}" --token-file "$WORK/tokens.txt" --adapter json \
   --hello '"type":"hello"' --join '{"type":"join","room":"{room}"}' --join-ack '"type":"joined"' \
-  --conns 10000 --room-size 10 --hold 10 --src-addrs 4 --server-pid "$SRV" 2>/dev/null)}"
+  --send '{"type":"send","room":"{room}","text":"{payload}"}' --conns 10000 --room-size 10 --hold 10 --src-addrs 4 --server-pid "$SRV" 2>/dev/null)}"
 stop_server

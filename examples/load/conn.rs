@@ -41,10 +41,11 @@ pub struct Frame<'a> {
 /// Opens `url`, waits for `hello`, joins `room` and waits for its `joined`.
 pub async fn open_joined(url: &str, room: &str) -> Result<Ws> {
     let req = url.into_client_request().context("websocket request")?;
-    let (mut ws, _) = tokio::time::timeout(STEP_TIMEOUT, tokio_tungstenite::connect_async_with_config(req, None, true))
-        .await
-        .map_err(|_| anyhow!("websocket upgrade timed out"))?
-        .context("websocket upgrade")?;
+    let (mut ws, _) =
+        tokio::time::timeout(STEP_TIMEOUT, tokio_tungstenite::connect_async_with_config(req, None, true))
+            .await
+            .map_err(|_| anyhow!("websocket upgrade timed out"))?
+            .context("websocket upgrade")?;
     wait_for(&mut ws, "hello").await?;
     let join = serde_json::json!({"type": "join", "room": room}).to_string();
     ws.send(Message::text(join)).await.context("sending join")?;
@@ -68,7 +69,9 @@ async fn wait_for(ws: &mut Ws, kind: &str) -> Result<()> {
         }
         bail!("connection closed while waiting for {kind}")
     };
-    tokio::time::timeout(STEP_TIMEOUT, step).await.map_err(|_| anyhow!("no {kind} within {STEP_TIMEOUT:?}"))?
+    tokio::time::timeout(STEP_TIMEOUT, step)
+        .await
+        .map_err(|_| anyhow!("no {kind} within {STEP_TIMEOUT:?}"))?
 }
 
 /// What identifies one load message: sender (connection index), its per-sender
@@ -104,7 +107,11 @@ impl Marker {
 
     fn parse(s: &str) -> Option<Marker> {
         let mut it = s.split(':');
-        let m = Marker { sender: it.next()?.parse().ok()?, n: it.next()?.parse().ok()?, sent_ns: it.next()?.parse().ok()? };
+        let m = Marker {
+            sender: it.next()?.parse().ok()?,
+            n: it.next()?.parse().ok()?,
+            sent_ns: it.next()?.parse().ok()?,
+        };
         it.next().is_none().then_some(m)
     }
 }

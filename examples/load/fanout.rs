@@ -15,7 +15,8 @@ pub async fn run(opts: &Opts, server: &Server) -> Result<(serde_json::Value, Out
     let window = opts.window.unwrap_or(64);
     let duration = opts.duration.unwrap_or(5.0);
     let tokens = server.create_tokens(opts.users.unwrap_or(members as usize).min(members as usize)).await?;
-    let conns = (0..members).map(|i| ConnPlan { room: "fanout".into(), room_size: members, sends: i == 0 }).collect();
+    let conns =
+        (0..members).map(|i| ConnPlan { room: "fanout".into(), room_size: members, sends: i == 0 }).collect();
     let plan = Plan {
         conns,
         pacing: Pacing::Fanout { window },

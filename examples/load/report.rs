@@ -56,7 +56,10 @@ mod tests {
     fn percentiles_of_1_to_1000() {
         let mut v: Vec<u32> = (1..=1000).collect();
         let p = percentiles(&mut v);
-        assert_eq!((p["p50"].as_u64(), p["p99"].as_u64(), p["p999"].as_u64()), (Some(500), Some(990), Some(999)));
+        assert_eq!(
+            (p["p50"].as_u64(), p["p99"].as_u64(), p["p999"].as_u64()),
+            (Some(500), Some(990), Some(999))
+        );
         assert_eq!(p["max"].as_u64(), Some(1000));
     }
 }

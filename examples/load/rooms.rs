@@ -22,8 +22,9 @@ pub async fn run(opts: &Opts, server: &Server) -> Result<(serde_json::Value, Out
     }
     let n = (rooms * members) as usize;
     let tokens = server.create_tokens(opts.users.unwrap_or(n).min(n)).await?;
-    let conns =
-        (0..rooms * members).map(|i| ConnPlan { room: format!("r{}", i % rooms), room_size: members, sends: true }).collect();
+    let conns = (0..rooms * members)
+        .map(|i| ConnPlan { room: format!("r{}", i % rooms), room_size: members, sends: true })
+        .collect();
     let plan = Plan {
         conns,
         pacing: Pacing::Rate { rate, max_unacked: window },

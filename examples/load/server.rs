@@ -38,8 +38,9 @@ impl Server {
     /// At `log.level = warning` the `{"msg":"listening",…}` line is filtered out, so the
     /// port is chosen here (bind :0, read the port, release it) and passed in `server.bind`.
     pub fn start(opts: &ServerOpts) -> Result<Server> {
-        let bin = std::fs::canonicalize(opts.bin)
-            .with_context(|| format!("server binary {} (run `cargo build --release` first)", opts.bin.display()))?;
+        let bin = std::fs::canonicalize(opts.bin).with_context(|| {
+            format!("server binary {} (run `cargo build --release` first)", opts.bin.display())
+        })?;
         let workdir = tempfile::tempdir().context("temp working directory")?;
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let mut cmd = Command::new(&bin);
@@ -77,13 +78,15 @@ impl Server {
         });
         let admin = match opts.admin_token {
             Some(t) => t.to_string(),
-            None => match rx.recv_timeout(Duration::from_secs(30)) {
-                Ok(t) => t,
-                Err(_) => {
-                    let _ = child.kill();
-                    bail!("roomd printed no admin token within 30 s (an existing database needs --admin-token)")
+            None => {
+                match rx.recv_timeout(Duration::from_secs(30)) {
+                    Ok(t) => t,
+                    Err(_) => {
+                        let _ = child.kill();
+                        bail!("roomd printed no admin token within 30 s (an existing database needs --admin-token)")
+                    }
                 }
-            },
+            }
         };
         let deadline = Instant::now() + Duration::from_secs(30);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -205,7 +208,14 @@ impl Sampler {
                 std::thread::sleep(Duration::from_millis(50));
             }
         });
-        Sampler { pid, started: Instant::now(), server_cpu0: cpu_secs(pid), client_cpu0: cpu_secs(0), peak, done }
+        Sampler {
+            pid,
+            started: Instant::now(),
+            server_cpu0: cpu_secs(pid),
+            client_cpu0: cpu_secs(0),
+            peak,
+            done,
+        }
     }
 
     /// Restarts the CPU window (e.g. at the end of the warmup); the RSS peak keeps going.

@@ -154,7 +154,13 @@ pub async fn run(server: &Server, tokens: &[String], plan: Plan) -> Result<Outco
             Pacing::Rate { max_unacked, .. } => max_unacked,
         };
         let unacked = Arc::new(Semaphore::new(window as usize));
-        readers.push(tokio::spawn(read_loop(stream, c.room_size, unacked.clone(), shared.clone(), stop_rx.clone())));
+        readers.push(tokio::spawn(read_loop(
+            stream,
+            c.room_size,
+            unacked.clone(),
+            shared.clone(),
+            stop_rx.clone(),
+        )));
         if c.sends {
             let offset = sender_index as f64 / senders as f64;
             sender_index += 1;
@@ -166,7 +172,14 @@ pub async fn run(server: &Server, tokens: &[String], plan: Plan) -> Result<Outco
                     Pace::Every { interval, offset: interval * offset }
                 }
             };
-            sender_tasks.push(tokio::spawn(send_loop(sink, i as u32, c.room.clone(), unacked, pace, shared.clone())));
+            sender_tasks.push(tokio::spawn(send_loop(
+                sink,
+                i as u32,
+                c.room.clone(),
+                unacked,
+                pace,
+                shared.clone(),
+            )));
         } else {
             idle_sinks.push(sink);
         }
@@ -185,7 +198,8 @@ pub async fn run(server: &Server, tokens: &[String], plan: Plan) -> Result<Outco
     let drain_deadline = Instant::now() + plan.drain;
     loop {
         let s = &shared;
-        let acks_done = s.acked.load(Ordering::Relaxed) + s.errors.load(Ordering::Relaxed) >= s.sent.load(Ordering::Relaxed);
+        let acks_done = s.acked.load(Ordering::Relaxed) + s.errors.load(Ordering::Relaxed)
+            >= s.sent.load(Ordering::Relaxed);
         if acks_done && s.received.load(Ordering::Relaxed) >= s.expected.load(Ordering::Relaxed) {
             break;
         }
@@ -215,7 +229,8 @@ pub async fn run(server: &Server, tokens: &[String], plan: Plan) -> Result<Outco
     let unique = c.received - c.duplicated;
     let lost = expected.saturating_sub(unique);
     let first_error = shared.first_error.lock().ok().and_then(|e| e.clone());
-    let ok = lost == 0 && c.duplicated == 0 && c.reordered == 0 && c.marker_errors == 0 && !total.closed_early;
+    let ok =
+        lost == 0 && c.duplicated == 0 && c.reordered == 0 && c.marker_errors == 0 && !total.closed_early;
     let json = json!({
         "sent_per_s": round1(shared.sent_in_window.load(Ordering::Relaxed) as f64 / secs),
         "delivered_per_s": round1(c.delivered_in_window as f64 / secs),
@@ -247,10 +262,15 @@ pub fn round1(x: f64) -> f64 {
 }
 
 enum Pace {
-    Fanout { window: u64 },
+    Fanout {
+        window: u64,
+    },
     AsAcked,
     /// One send every `interval` seconds, the first at `offset`.
-    Every { interval: f64, offset: f64 },
+    Every {
+        interval: f64,
+        offset: f64,
+    },
 }
 
 /// Sends until the end of the measured window; returns the sink (None if it failed).
@@ -400,7 +420,11 @@ async fn read_loop(
             "error" => {
                 shared.errors.fetch_add(1, Ordering::Relaxed);
                 unacked.add_permits(1);
-                shared.note_error(format!("error frame: {} {}", f.code.as_deref().unwrap_or("?"), text.as_str()));
+                shared.note_error(format!(
+                    "error frame: {} {}",
+                    f.code.as_deref().unwrap_or("?"),
+                    text.as_str()
+                ));
             }
             _ => st.counts.other_frames += 1,
         }

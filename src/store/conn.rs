@@ -76,9 +76,18 @@ impl r2d2::ManageConnection for Manager {
 
     fn connect(&self) -> Result<DbConn, Self::Error> {
         match self.url.backend {
-            Backend::Postgres => PgConnection::establish(&self.url.target)
-                .map(DbConn::Postgresql)
-                .map_err(diesel::r2d2::Error::ConnectionError),
+            Backend::Postgres => {
+                let mut c = PgConnection::establish(&self.url.target)
+                    .map_err(diesel::r2d2::Error::ConnectionError)?;
+                // Diesel keeps statements prepared; after five runs PostgreSQL may
+                // switch to a generic plan made while `messages` was still small (a
+                // sequential scan for the dedupe lookup) and keep it as the table
+                // grows: measured 200x slower on a fresh database until autovacuum's
+                // first ANALYZE. Custom plans follow the table's real size.
+                c.batch_execute("SET plan_cache_mode = force_custom_plan;")
+                    .map_err(diesel::r2d2::Error::QueryError)?;
+                Ok(DbConn::Postgresql(c))
+            }
             Backend::Sqlite => {
                 let mut c = SqliteConnection::establish(&self.url.target)
                     .map_err(diesel::r2d2::Error::ConnectionError)?;
