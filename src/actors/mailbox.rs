@@ -17,7 +17,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering::Relaxed};
-use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
 
 use actix::dev::{Request, ToEnvelope};
@@ -124,7 +124,11 @@ pub struct MailboxStats {
     /// Unix ms of the last restart; 0 = never.
     last_restart_ms: AtomicI64,
     status: AtomicU8,
-    timing: Option<Timing>,
+    /// Whether wait and handler times are recorded at all.
+    timed: bool,
+    /// The actor's histograms, made at its first timed message (an idle session never
+    /// pays for them).
+    timing: OnceLock<Timing>,
 }
 
 /// A point-in-time copy of an actor's figures.
@@ -150,16 +154,6 @@ impl MailboxStats {
     /// New figures for an actor of `kind` named `id`, registered in the directory until
     /// the returned [`Registration`] drops.
     pub fn register(kind: ActorKind, id: impl Into<String>, cfg: &MetricsConfig) -> Registration {
-        let timing = (cfg.enabled && cfg.timing_sample > 0).then(|| {
-            let m = metrics();
-            let label = [kind.as_str()];
-            Timing {
-                wait: actor_histogram("wait"),
-                handle: actor_histogram("handle"),
-                kind_wait: m.mailbox_wait.with_label_values(&label),
-                kind_handle: m.handler.with_label_values(&label),
-            }
-        });
         let stats = Arc::new(Self {
             kind,
             id: id.into(),
@@ -173,7 +167,8 @@ impl MailboxStats {
             restarts: AtomicU32::new(0),
             last_restart_ms: AtomicI64::new(0),
             status: AtomicU8::new(ActorStatus::Running as u8),
-            timing,
+            timed: cfg.enabled && cfg.timing_sample > 0,
+            timing: OnceLock::new(),
         });
         directory().insert(stats.key, stats.clone());
         Registration(stats)
@@ -186,12 +181,27 @@ impl MailboxStats {
         if !self.enabled {
             return None;
         }
-        let n = self.enqueued.fetch_add(1, Relaxed);
+        // The N-th, 2N-th, … enqueue is sampled (not the first), so an actor that
+        // handles fewer than N messages never allocates its histograms.
+        let n = self.enqueued.fetch_add(1, Relaxed) + 1;
         if !n.is_multiple_of(self.sample_every) {
             return None;
         }
-        self.note_depth((n + 1).saturating_sub(self.handled.load(Relaxed)));
-        self.timing.as_ref().map(|_| Instant::now())
+        self.note_depth(n.saturating_sub(self.handled.load(Relaxed)));
+        self.timed.then(Instant::now)
+    }
+
+    fn timing(&self) -> &Timing {
+        self.timing.get_or_init(|| {
+            let m = metrics();
+            let label = [self.kind.as_str()];
+            Timing {
+                wait: actor_histogram("wait"),
+                handle: actor_histogram("handle"),
+                kind_wait: m.mailbox_wait.with_label_values(&label),
+                kind_handle: m.handler.with_label_values(&label),
+            }
+        })
     }
 
     fn note_depth(&self, depth: u64) {
@@ -217,7 +227,8 @@ impl MailboxStats {
             return None;
         }
         self.handled.fetch_add(1, Relaxed);
-        let (t, at) = (self.timing.as_ref()?, enqueued_at?);
+        let at = enqueued_at?;
+        let t = self.timing();
         let now = Instant::now();
         let wait = now.saturating_duration_since(at).as_secs_f64();
         t.wait.observe(wait);
@@ -227,7 +238,7 @@ impl MailboxStats {
 
     /// Records the handler time of a timed message.
     pub fn on_handled(&self, started: Option<Instant>) {
-        if let (Some(t), Some(s)) = (self.timing.as_ref(), started) {
+        if let (Some(t), Some(s)) = (self.timing.get(), started) {
             let secs = s.elapsed().as_secs_f64();
             t.handle.observe(secs);
             t.kind_handle.observe(secs);
@@ -267,7 +278,7 @@ impl MailboxStats {
 
     /// p99 of the wait in µs (0 before any timed message): the `wait` sort key.
     pub fn wait_p99_us(&self) -> f64 {
-        self.timing.as_ref().and_then(|t| quantiles_us(&t.wait)).map_or(0.0, |q| q.1)
+        self.timing.get().and_then(|t| quantiles_us(&t.wait)).map_or(0.0, |q| q.1)
     }
 
     pub fn snapshot(&self) -> MailboxSnapshot {
@@ -280,8 +291,8 @@ impl MailboxStats {
             capacity: self.capacity.load(Relaxed),
             max_depth: self.max_depth(),
             handled: self.handled(),
-            wait_us: self.timing.as_ref().and_then(|t| quantiles_us(&t.wait)),
-            handle_us: self.timing.as_ref().and_then(|t| quantiles_us(&t.handle)),
+            wait_us: self.timing.get().and_then(|t| quantiles_us(&t.wait)),
+            handle_us: self.timing.get().and_then(|t| quantiles_us(&t.handle)),
             restarts: self.restarts.load(Relaxed),
             last_restart_ms: (last != 0).then_some(last),
         }
@@ -582,7 +593,8 @@ mod tests {
         let m = MailboxStats::register(ActorKind::Session, "t-sample", &cfg(4));
         let stamped = (0..8).filter(|_| m.on_enqueue().is_some()).count();
         assert_eq!(stamped, 2);
-        assert_eq!(m.max_depth(), 5, "the depth is looked at on sampled enqueues (1st and 5th)");
+        assert_eq!(m.max_depth(), 8, "the depth is looked at on sampled enqueues (4th and 8th)");
+        assert!(m.snapshot().wait_us.is_none(), "no histogram before the first timed message");
         let off = MailboxStats::register(ActorKind::Session, "t-off", &cfg(0));
         assert!(off.on_enqueue().is_none());
         assert_eq!((off.depth(), off.max_depth()), (1, 1), "counting goes on without timing");
