@@ -210,6 +210,15 @@ impl MailboxStats {
         }
     }
 
+    /// Uncounts a message a mailbox refused and hands it back unwrapped.
+    fn refused<M>(&self, e: SendError<Tracked<M>>) -> SendError<M> {
+        self.on_refused(matches!(e, SendError::Full(_)));
+        match e {
+            SendError::Full(t) => SendError::Full(t.msg),
+            SendError::Closed(t) => SendError::Closed(t.msg),
+        }
+    }
+
     /// A counted message did not make it into the mailbox; `full` says the mailbox
     /// was at its capacity.
     fn on_refused(&self, full: bool) {
@@ -450,13 +459,7 @@ impl<A: Actor> TrackedAddr<A> {
         A::Context: ToEnvelope<A, Tracked<M>>,
     {
         let enqueued_at = self.stats.on_enqueue();
-        self.addr.try_send(Tracked { msg, enqueued_at }).map_err(|e| {
-            self.stats.on_refused(matches!(e, SendError::Full(_)));
-            match e {
-                SendError::Full(t) => SendError::Full(t.msg),
-                SendError::Closed(t) => SendError::Closed(t.msg),
-            }
-        })
+        self.addr.try_send(Tracked { msg, enqueued_at }).map_err(|e| self.stats.refused(e))
     }
 
     /// `Addr::send`: waits for room in the mailbox, then for the reply.
@@ -525,13 +528,7 @@ where
 
     pub fn try_send(&self, msg: M) -> Result<(), SendError<M>> {
         let enqueued_at = self.stats.on_enqueue();
-        self.recipient.try_send(Tracked { msg, enqueued_at }).map_err(|e| {
-            self.stats.on_refused(matches!(e, SendError::Full(_)));
-            match e {
-                SendError::Full(t) => SendError::Full(t.msg),
-                SendError::Closed(t) => SendError::Closed(t.msg),
-            }
-        })
+        self.recipient.try_send(Tracked { msg, enqueued_at }).map_err(|e| self.stats.refused(e))
     }
 }
 

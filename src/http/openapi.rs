@@ -91,7 +91,7 @@ pub const DOCS_PATH: &str = "/docs";
         audit::AuditView,
         audit::ActorView,
     )),
-    modifiers(&SecuritySchemes, &RateLimited),
+    modifiers(&SecuritySchemes, &AdminResponses),
     tags(
         (name = "health", description = "Liveness, readiness and metrics; no auth"),
         (name = "rooms", description = "Rooms and their actors"),
@@ -268,27 +268,37 @@ pub struct AuditPage {
     pub next_cursor: Option<String>,
 }
 
-/// Adds the 429 answer to every `/api/v1` operation: each admin token has its own
-/// rate limit (`limits.admin_per_sec`, `limits.admin_burst`), checked on every call.
-struct RateLimited;
+/// Adds the answers every `/api/v1` operation shares, from `AdminAuth`: 401 (no valid
+/// token), 403 (not an admin token) and 429 (each admin token has its own rate limit,
+/// `limits.admin_per_sec`, `limits.admin_burst`, checked on every call).
+struct AdminResponses;
 
-impl Modify for RateLimited {
+impl Modify for AdminResponses {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::{header::HeaderBuilder, ContentBuilder, ResponseBuilder};
-        let response = ResponseBuilder::new()
-            .description(
-                "This admin token is over its rate limit (`rate_limited`); retry after `Retry-After` seconds",
-            )
-            .header("Retry-After", HeaderBuilder::new().schema(u32::schema()).build())
-            .content("application/json", ContentBuilder::new().schema(Some(ErrorBody::schema())).build())
-            .build();
+        use utoipa::openapi::{header::HeaderBuilder, ContentBuilder, Ref, Response, ResponseBuilder};
+        let body = || ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
+        let error = |description: &str| {
+            ResponseBuilder::new().description(description).content("application/json", body())
+        };
+        let shared: [(&str, Response); 3] = [
+            ("401", error("Missing, unknown, revoked or expired token (`unauthorized`)").build()),
+            ("403", error("The token is not an admin token (`forbidden`)").build()),
+            (
+                "429",
+                error("This admin token is over its rate limit (`rate_limited`); retry after `Retry-After` seconds")
+                    .header("Retry-After", HeaderBuilder::new().schema(u32::schema()).build())
+                    .build(),
+            ),
+        ];
         for (path, item) in doc.paths.paths.iter_mut() {
             if !path.starts_with("/api/v1/") || path == OPENAPI_PATH {
                 continue;
             }
             let ops = [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
             for op in ops.into_iter().flatten() {
-                op.responses.responses.insert("429".into(), RefOr::T(response.clone()));
+                for (status, response) in &shared {
+                    op.responses.responses.insert(status.to_string(), RefOr::T(response.clone()));
+                }
             }
         }
     }

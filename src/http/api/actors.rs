@@ -144,8 +144,6 @@ fn round(us: f64) -> f64 {
     responses(
         (status = 200, description = "The supervision tree, or with `top` `{\"items\":[…]}`", body = ActorsView),
         (status = 400, description = "`top` out of range, `sort` without `top`, or an unknown parameter (`bad_request`)", body = crate::http::openapi::ErrorBody),
-        (status = 401, description = "Missing, unknown, revoked or expired token (`unauthorized`)", body = crate::http::openapi::ErrorBody),
-        (status = 403, description = "The token is not an admin token (`forbidden`)", body = crate::http::openapi::ErrorBody),
         (status = 503, description = "The store cannot check the token now (`unavailable`)", body = crate::http::openapi::ErrorBody),
     ),
 )]

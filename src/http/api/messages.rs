@@ -62,8 +62,6 @@ pub struct PostMessage {
     responses(
         (status = 200, description = "Messages, oldest first", body = crate::http::openapi::HistoryPage),
         (status = 400, description = "A bad `limit`, seq or path (`bad_request`)", body = crate::http::openapi::ErrorBody),
-        (status = 401, description = "Missing, unknown, revoked or expired token (`unauthorized`)", body = crate::http::openapi::ErrorBody),
-        (status = 403, description = "The token is not an admin token (`forbidden`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such room (`not_found`)", body = crate::http::openapi::ErrorBody),
         (status = 503, description = "The room's actor or the store cannot answer now (`room_unavailable`, `unavailable`); may carry `Retry-After`",
          body = crate::http::openapi::ErrorBody,
@@ -114,8 +112,6 @@ async fn history(
         (status = 201, description = "Stored and delivered", body = crate::http::openapi::MessageItem),
         (status = 200, description = "The `client_id` was used before: the original message", body = crate::http::openapi::MessageItem),
         (status = 400, description = "Malformed JSON, empty text, NUL, a bad `client_id` or path (`bad_request`)", body = crate::http::openapi::ErrorBody),
-        (status = 401, description = "Missing, unknown, revoked or expired token (`unauthorized`)", body = crate::http::openapi::ErrorBody),
-        (status = 403, description = "The token is not an admin token (`forbidden`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such room (`not_found`)", body = crate::http::openapi::ErrorBody),
         (status = 413, description = "Body or text too large (`too_large`)", body = crate::http::openapi::ErrorBody),
         (status = 422, description = "A missing or unknown field (`unprocessable`)", body = crate::http::openapi::ErrorBody),

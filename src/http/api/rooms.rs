@@ -131,8 +131,6 @@ impl RoomView {
     responses(
         (status = 201, description = "Created", body = RoomView),
         (status = 400, description = "Malformed JSON or not `Content-Type: application/json` (`bad_request`)", body = crate::http::openapi::ErrorBody),
-        (status = 401, description = "Missing, unknown, revoked or expired token (`unauthorized`)", body = crate::http::openapi::ErrorBody),
-        (status = 403, description = "The token is not an admin token (`forbidden`)", body = crate::http::openapi::ErrorBody),
         (status = 409, description = "A room with this id exists (`conflict`)", body = crate::http::openapi::ErrorBody),
         (status = 413, description = "Body larger than `server.max_body_bytes` (`too_large`)", body = crate::http::openapi::ErrorBody),
         (status = 422, description = "Well-formed JSON with a missing or invalid field (`unprocessable`)", body = crate::http::openapi::ErrorBody),
@@ -181,8 +179,6 @@ async fn create_room(
     responses(
         (status = 200, description = "The room with its live figures", body = RoomView),
         (status = 400, description = "The path is not valid UTF-8 (`bad_request`)", body = crate::http::openapi::ErrorBody),
-        (status = 401, description = "Missing, unknown, revoked or expired token (`unauthorized`)", body = crate::http::openapi::ErrorBody),
-        (status = 403, description = "The token is not an admin token (`forbidden`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such room (`not_found`)", body = crate::http::openapi::ErrorBody),
         (status = 503, description = "The store cannot serve the request now (`unavailable`); may carry `Retry-After`",
          body = crate::http::openapi::ErrorBody,
@@ -221,8 +217,6 @@ pub struct PatchRoom {
     responses(
         (status = 200, description = "The room as it is now", body = RoomView),
         (status = 400, description = "Malformed JSON, not `Content-Type: application/json`, or a path that is not valid UTF-8 (`bad_request`)", body = crate::http::openapi::ErrorBody),
-        (status = 401, description = "Missing, unknown, revoked or expired token (`unauthorized`)", body = crate::http::openapi::ErrorBody),
-        (status = 403, description = "The token is not an admin token (`forbidden`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such room (`not_found`)", body = crate::http::openapi::ErrorBody),
         (status = 413, description = "Body larger than `server.max_body_bytes` (`too_large`)", body = crate::http::openapi::ErrorBody),
         (status = 422, description = "An invalid name, tag or setting, or an unknown field (`unprocessable`)", body = crate::http::openapi::ErrorBody),
@@ -237,7 +231,7 @@ async fn patch_room(
     id: web::Path<String>,
     body: web::Json<PatchRoom>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = existing_room(&st, &id).await?;
+    let (id, mut row) = stored_room(&st, &id).await?;
     let patch = body.into_inner();
     if let Some(name) = &patch.name {
         check_name("name", name, 200)?;
@@ -245,12 +239,6 @@ async fn patch_room(
     for t in patch.tags.iter().flatten() {
         check_name("tag", t, 64)?;
     }
-    let key = id.to_string();
-    let mut row = st
-        .store
-        .run(move |c| RoomRow::find(c, &key))
-        .await?
-        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("room {id} not found")))?;
     if let Some(name) = patch.name {
         row.name = name;
     }
@@ -304,8 +292,6 @@ pub struct DeleteRoom {
     responses(
         (status = 204, description = "Deleted; connected members got `room_closed`"),
         (status = 400, description = "A bad query parameter or a path that is not valid UTF-8 (`bad_request`)", body = crate::http::openapi::ErrorBody),
-        (status = 401, description = "Missing, unknown, revoked or expired token (`unauthorized`)", body = crate::http::openapi::ErrorBody),
-        (status = 403, description = "The token is not an admin token (`forbidden`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such room (`not_found`)", body = crate::http::openapi::ErrorBody),
         (status = 503, description = "The room's actor or the store cannot answer now (`room_unavailable`, `unavailable`); may carry `Retry-After`",
          body = crate::http::openapi::ErrorBody,
@@ -359,8 +345,6 @@ pub(super) async fn running_room(st: &AppState, id: &RoomId) -> Option<TrackedAd
     responses(
         (status = 200, description = "Restarted; the room as it is now", body = RoomView),
         (status = 400, description = "The path is not valid UTF-8 (`bad_request`)", body = crate::http::openapi::ErrorBody),
-        (status = 401, description = "Missing, unknown, revoked or expired token (`unauthorized`)", body = crate::http::openapi::ErrorBody),
-        (status = 403, description = "The token is not an admin token (`forbidden`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such room (`not_found`)", body = crate::http::openapi::ErrorBody),
         (status = 503, description = "The room's actor or the store cannot answer now (`room_unavailable`, `unavailable`); may carry `Retry-After`",
          body = crate::http::openapi::ErrorBody,
@@ -390,8 +374,6 @@ async fn restart_room(
     responses(
         (status = 202, description = "The room's actor was told to panic; its supervisor restarts it", body = crate::http::openapi::Crashed),
         (status = 400, description = "The path is not valid UTF-8 (`bad_request`)", body = crate::http::openapi::ErrorBody),
-        (status = 401, description = "Missing, unknown, revoked or expired token (`unauthorized`)", body = crate::http::openapi::ErrorBody),
-        (status = 403, description = "The token is not an admin token (`forbidden`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such room, or `debug.fault_injection` is off (`not_found`)", body = crate::http::openapi::ErrorBody),
         (status = 503, description = "The room's actor or the store cannot answer now (`room_unavailable`, `unavailable`); may carry `Retry-After`",
          body = crate::http::openapi::ErrorBody,
@@ -418,11 +400,16 @@ async fn crash_room(
 
 /// The id of a stored room, or 404.
 pub(super) async fn existing_room(st: &AppState, id: &str) -> Result<RoomId, ApiError> {
+    Ok(stored_room(st, id).await?.0)
+}
+
+/// The id and row of a stored room, or 404.
+async fn stored_room(st: &AppState, id: &str) -> Result<(RoomId, RoomRow), ApiError> {
     let not_found = || ApiError::new(ErrorCode::NotFound, format!("room {id} not found"));
     let id = RoomId::parse(id).map_err(|_| not_found())?;
     let key = id.to_string();
-    st.store.run(move |c| RoomRow::find(c, &key)).await?.ok_or_else(not_found)?;
-    Ok(id)
+    let row = st.store.run(move |c| RoomRow::find(c, &key)).await?.ok_or_else(not_found)?;
+    Ok((id, row))
 }
 
 /// A stored room with its live figures, or 404.
@@ -444,8 +431,6 @@ async fn room_view(st: &AppState, id: RoomId) -> Result<RoomView, ApiError> {
     responses(
         (status = 200, description = "One page of rooms, ordered by id", body = crate::http::openapi::RoomPage),
         (status = 400, description = "A query parameter is malformed or out of range (`bad_request`)", body = crate::http::openapi::ErrorBody),
-        (status = 401, description = "Missing, unknown, revoked or expired token (`unauthorized`)", body = crate::http::openapi::ErrorBody),
-        (status = 403, description = "The token is not an admin token (`forbidden`)", body = crate::http::openapi::ErrorBody),
         (status = 503, description = "The store cannot serve the request now (`unavailable`); may carry `Retry-After`",
          body = crate::http::openapi::ErrorBody,
          headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
