@@ -1,7 +1,10 @@
 //! Bearer authentication: opaque tokens (random secrets, stored as SHA-256 hashes) and
 //! HS256 JWTs. Both resolve to an [`Identity`].
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use rand::distr::{Alphanumeric, SampleString};
 use serde::Deserialize;
@@ -99,13 +102,60 @@ struct JwtClaims {
 pub struct Authenticator {
     store: Store,
     jwt_key: Option<Arc<jsonwebtoken::DecodingKey>>,
+    cache: Arc<TokenCache>,
+}
+
+/// Opaque tokens verified recently: secret hash → identity and when it was read.
+/// Only tokens the store said are live get in, so the map is bounded by the number
+/// of live tokens in use; `forget_all` (every revoke) empties it.
+struct TokenCache {
+    ttl: Duration,
+    entries: RwLock<HashMap<String, (Identity, Instant)>>,
+    /// Bumped by every `forget_all`: a lookup that read the store before a revoke
+    /// must not put its (now stale) answer back in after the revoke emptied the map.
+    generation: AtomicU64,
+}
+
+impl TokenCache {
+    fn get(&self, hash: &str) -> Option<Identity> {
+        let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
+        let (identity, at) = entries.get(hash)?;
+        (at.elapsed() < self.ttl).then(|| identity.clone())
+    }
+
+    fn put(&self, hash: String, identity: &Identity, generation: u64) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        if self.generation.load(Ordering::Acquire) == generation {
+            entries.insert(hash, (identity.clone(), Instant::now()));
+        }
+    }
+
+    fn forget_all(&self) {
+        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        entries.clear();
+    }
 }
 
 impl Authenticator {
-    pub fn new(store: Store, jwt_secret: &str) -> Self {
+    pub fn new(store: Store, jwt_secret: &str, token_cache: Duration) -> Self {
         let jwt_key = (!jwt_secret.is_empty())
             .then(|| Arc::new(jsonwebtoken::DecodingKey::from_secret(jwt_secret.as_bytes())));
-        Self { store, jwt_key }
+        let cache = Arc::new(TokenCache {
+            ttl: token_cache,
+            entries: RwLock::new(HashMap::new()),
+            generation: AtomicU64::new(0),
+        });
+        Self { store, jwt_key, cache }
+    }
+
+    /// Forgets every remembered opaque token, so the next use of each reads the store.
+    /// Called before a revoke is answered.
+    pub fn forget_verified(&self) {
+        self.cache.forget_all();
     }
 
     /// Resolves a bearer token: opaque secrets by hash lookup, anything else as a JWT.
@@ -118,17 +168,24 @@ impl Authenticator {
 
     async fn verify_opaque(&self, token: &str) -> Result<Identity, AuthError> {
         let hash = hash_secret(token);
+        if let Some(identity) = self.cache.get(&hash) {
+            return Ok(identity);
+        }
+        let generation = self.cache.generation.load(Ordering::Acquire);
+        let key = hash.clone();
         let row = self
             .store
-            .run(move |c| TokenRow::find_live_by_hash(c, &hash))
+            .run(move |c| TokenRow::find_live_by_hash(c, &key))
             .await?
             .ok_or(AuthError::Invalid)?;
         let kind = UserKind::parse(&row.kind).ok_or(AuthError::Invalid)?;
-        Ok(Identity {
+        let identity = Identity {
             roles: row.role_list(),
             user: UserRef { id: row.name.clone(), name: row.name, kind },
             token_id: Some(row.id),
-        })
+        };
+        self.cache.put(hash, &identity, generation);
+        Ok(identity)
     }
 
     fn verify_jwt(&self, token: &str) -> Result<Identity, AuthError> {

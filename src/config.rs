@@ -94,6 +94,10 @@ pub enum LogLevel {
 pub struct AuthConfig {
     /// HS256 secret for JWTs; empty disables JWT.
     pub jwt_secret: String,
+    /// How long a verified opaque token is remembered, so an upgrade or admin request
+    /// does not read the store each time; 0 = always read. Revoking through this
+    /// process's API forgets every remembered token at once.
+    pub token_cache_secs: u64,
 }
 
 /// `[limits]`: per-session limits announced in `hello`, and the admin API's rate.

@@ -75,7 +75,11 @@ async fn serve(cfg: Arc<Settings>, store: Store, log: Logger) -> anyhow::Result<
     let state = AppState {
         cfg: cfg.clone(),
         store: store.clone(),
-        auth: Authenticator::new(store.clone(), &cfg.auth.jwt_secret),
+        auth: Authenticator::new(
+            store.clone(),
+            &cfg.auth.jwt_secret,
+            Duration::from_secs(cfg.auth.token_cache_secs),
+        ),
         registry: registry.clone(),
         writer: writer.clone(),
         sessions,

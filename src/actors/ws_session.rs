@@ -9,12 +9,13 @@ use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Instant;
 
 use actix::prelude::*;
 use actix_web_actors::ws;
 use bytestring::ByteString;
+use governor::clock::QuantaClock;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use slog::{debug, error, Logger};
 
@@ -72,6 +73,11 @@ pub struct SessionDeps {
 
 static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
 
+/// One clock for every session's rate limiter. Making a `quanta` clock probes the CPU
+/// (`cpuid`, which traps to the hypervisor in a VM): per session that was about a
+/// tenth of the server's CPU when connections open quickly (docs/PERFORMANCE.md).
+static LIMITER_CLOCK: LazyLock<QuantaClock> = LazyLock::new(QuantaClock::default);
+
 struct JoinedRoom {
     addr: TrackedAddr<Room>,
     /// Sequenced frames below this were covered by `joined` + replay.
@@ -105,7 +111,10 @@ impl WsSession {
             identity,
             log,
             rooms: HashMap::new(),
-            limiter: RateLimiter::direct(Quota::per_second(rate).allow_burst(burst)),
+            limiter: RateLimiter::direct_with_clock(
+                Quota::per_second(rate).allow_burst(burst),
+                LIMITER_CLOCK.clone(),
+            ),
             last_heard: Instant::now(),
             draining: false,
             mailbox: MailboxStats::register(ActorKind::Session, name.clone(), &deps.cfg.metrics),
@@ -127,7 +136,14 @@ impl Actor for WsSession {
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.set_mailbox_capacity(self.deps.cfg.session.send_buffer);
         self.mailbox.set_capacity(self.deps.cfg.session.send_buffer);
-        self.deps.directory.register(self.id, self.identity.token_id.clone(), self.me(ctx));
+        if !self.deps.directory.register(self.id, self.identity.token_id.clone(), self.me(ctx)) {
+            ctx.close(Some(ws::CloseReason {
+                code: ws::CloseCode::Policy,
+                description: Some("token revoked".into()),
+            }));
+            ctx.stop();
+            return;
+        }
         let limits = &self.deps.cfg.limits;
         ctx.text(out::encode(&out::Hello {
             session: &self.name,

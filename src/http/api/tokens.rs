@@ -176,6 +176,7 @@ async fn revoke_token(
     let key = id.clone();
     let (row, revoked_now) =
         st.store.run(move |c| TokenRow::revoke(c, &key, now_ms())).await?.ok_or_else(not_found)?;
+    st.auth.forget_verified();
     let closed = st.sessions.close_token(&row.id, CLOSE_REVOKED, "token revoked");
     if revoked_now {
         let detail = json!({"kind": row.kind, "name": row.name, "sessions_closed": closed});
