@@ -18,12 +18,15 @@ use bytestring::ByteString;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use slog::{debug, error, Logger};
 
+mod room_life;
+
 use super::mailbox::{ActorKind, MailboxStats, Metered, Registration, TrackedAddr, TrackedRecipient};
 use super::registry::{GetRoom, RoomRegistry};
 use super::room::{
     panic_message, Join, JoinReply, Leave, Replay, ReplyTo, Room, RoomError, SendText, SendTicket, PANIC_TEXT,
 };
 use super::sessions::SessionDirectory;
+use super::violations::ViolationWindow;
 use crate::auth::Identity;
 use crate::config::Settings;
 use crate::error::{ErrorCode, HasCode};
@@ -58,6 +61,9 @@ pub enum Outbound {
     Close { code: u16, reason: &'static str },
     /// The server is shutting down: refuse new frames (but `ping`) from now on.
     Drain,
+    /// A frame for this session alone that reports a policy violation (a spam
+    /// `notice`): written, and counted toward `limits.max_violations`.
+    Violation(ByteString),
 }
 
 /// What every session shares (one instance, behind an `Arc`).
@@ -90,6 +96,8 @@ pub struct WsSession {
     last_heard: Instant,
     draining: bool,
     mailbox: Registration,
+    /// Recent policy violations; too many in a minute close the session (1008).
+    violations: ViolationWindow,
 }
 
 impl WsSession {
@@ -108,6 +116,7 @@ impl WsSession {
             limiter: RateLimiter::direct(Quota::per_second(rate).allow_burst(burst)),
             last_heard: Instant::now(),
             draining: false,
+            violations: ViolationWindow::new(limits.max_violations),
             mailbox: MailboxStats::register(ActorKind::Session, name.clone(), &deps.cfg.metrics),
             name,
             deps,
@@ -201,6 +210,10 @@ impl WsSession {
                 ctx.text(frame);
             }
             Outbound::Drain => self.draining = true,
+            Outbound::Violation(frame) => {
+                ctx.text(frame);
+                self.violation(ctx);
+            }
             Outbound::Close { code, reason } => {
                 ctx.close(Some(ws::CloseReason {
                     code: ws::CloseCode::from(code),
@@ -290,7 +303,8 @@ impl WsSession {
             if let Err(not_until) = self.limiter.check() {
                 let wait = not_until.wait_time_from(governor::clock::Clock::now(self.limiter.clock()));
                 let ms = wait.as_millis().max(1) as u64;
-                return self.error(ctx, frame.id(), ErrorCode::RateLimited, "too many frames", Some(ms));
+                self.error(ctx, frame.id(), ErrorCode::RateLimited, "too many frames", Some(ms));
+                return self.violation(ctx);
             }
         }
         match frame {
@@ -303,6 +317,8 @@ impl WsSession {
             ClientFrame::History { id, room, before_seq, limit } => {
                 self.on_history(id, &room, before_seq, limit, ctx)
             }
+            ClientFrame::Typing { id, room, active } => self.on_typing(id, &room, active, ctx),
+            ClientFrame::Read { id, room, seq } => self.on_read(id, &room, seq, ctx),
         }
     }
 
