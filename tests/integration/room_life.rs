@@ -47,6 +47,14 @@ async fn frames_until_message(ws: &mut WsClient, seq: i64) -> Vec<Value> {
     }
 }
 
+/// `user`'s entry in `GET /api/v1/rooms/{room}/members` (null if absent).
+async fn member(srv: &TestServer, room: &str, user: &str) -> Value {
+    let resp = srv.get(&format!("/api/v1/rooms/{room}/members?limit=500")).send().await.expect("GET members");
+    let body: Value = resp.json().await.expect("members JSON");
+    let items = body["items"].as_array().cloned().unwrap_or_default();
+    items.into_iter().find(|m| m["id"] == user).unwrap_or(Value::Null)
+}
+
 /// The frames of `ty` among `frames`.
 fn of_type<'a>(frames: &'a [Value], ty: &str) -> Vec<&'a Value> {
     frames.iter().filter(|f| f["type"] == ty).collect()

@@ -1,15 +1,10 @@
 //! Presence: `member_joined` / `member_left` only on a user's first / last session;
 //! the members API shows `online` and `last_seen`.
 
-use serde_json::{json, Value};
+use serde_json::json;
 
-use super::{frames_until_own_message, of_type};
+use super::{frames_until_own_message, member, of_type};
 use crate::common::{assert_error_frame, assert_recent_rfc3339, eventually, pick, TestServer, LONG};
-
-async fn member(srv: &TestServer, room: &str, user: &str) -> Value {
-    let resp = srv.get(&format!("/api/v1/rooms/{room}/members/{user}")).send().await.expect("GET member");
-    resp.json().await.expect("member JSON")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn joined_and_left_events_come_on_the_first_and_last_session_only() {

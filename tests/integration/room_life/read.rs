@@ -3,14 +3,12 @@
 
 use serde_json::json;
 
-use super::{frames_until_own_message, of_type};
+use super::{frames_until_own_message, member, of_type};
 use crate::common::{assert_error_frame, eventually, pick, TestServer, LONG};
 
 /// `last_read_seq` of `user` in `room` from the members API.
 async fn stored_read_seq(srv: &TestServer, room: &str, user: &str) -> i64 {
-    let resp = srv.get(&format!("/api/v1/rooms/{room}/members/{user}")).send().await.expect("GET member");
-    let body: serde_json::Value = resp.json().await.expect("member JSON");
-    body["last_read_seq"].as_i64().unwrap_or(-1)
+    member(srv, room, user).await["last_read_seq"].as_i64().unwrap_or(-1)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -133,7 +133,6 @@ async fn a_burst_of_500_joins_welcomes_each_user_once_and_the_room_keeps_answeri
     let env = [
         ("ROOMD__AUTH__JWT_SECRET", JWT_SECRET),
         ("ROOMD__LIMITS__CONNECTS_PER_IP_PER_SEC", "100000"),
-        ("ROOMD__LOG__LEVEL", "warning"),
     ];
     let srv = TestServer::start_with(&env).await;
     srv.create_room("arena").await;
