@@ -62,7 +62,8 @@ impl Room {
                     if loaded.exists {
                         loaded.life.file_template = read_template(&welcome.template_file);
                         let window_ms = (welcome.dedupe_secs as i64).saturating_mul(1000);
-                        loaded.life.welcomed = WelcomeMark::since(c, &id, now_ms().saturating_sub(window_ms))?;
+                        loaded.life.welcomed =
+                            WelcomeMark::since(c, &id, now_ms().saturating_sub(window_ms))?;
                     }
                     Ok(loaded)
                 })

@@ -76,7 +76,8 @@ impl Room {
             self.broadcast_event(frame, Some(&m.user.id));
         }
         if let Some(id) = &m.id {
-            let frame = encode(&ReadReceipt { id: Some(id), room: self.id.as_str(), user: &m.user, seq: position });
+            let frame =
+                encode(&ReadReceipt { id: Some(id), room: self.id.as_str(), user: &m.user, seq: position });
             // do_send: one reply per request, like acks.
             m.out.do_send(Outbound::Direct(frame));
         }

@@ -87,7 +87,7 @@ impl RepeatTracker {
             return Ok(());
         }
         self.checks = self.checks.wrapping_add(1);
-        if self.checks % PRUNE_EVERY == 0 {
+        if self.checks.is_multiple_of(PRUNE_EVERY) {
             self.prune(limit.window, now);
         }
         let sent = self.by_user.entry(user.to_string()).or_default();

@@ -45,7 +45,8 @@ impl WsSession {
         if seq < 0 {
             return self.error(ctx, id.as_ref(), ErrorCode::BadRequest, "seq must be >= 0", None);
         }
-        let mark = MarkRead { session: self.id, user: self.identity.user.clone(), seq, id, out: self.me(ctx) };
+        let mark =
+            MarkRead { session: self.id, user: self.identity.user.clone(), seq, id, out: self.me(ctx) };
         match addr.try_send(mark) {
             Ok(()) => {}
             Err(SendError::Full(mark)) => {

@@ -18,11 +18,16 @@ async fn joined_and_left_events_come_on_the_first_and_last_session_only() {
     a2.join("lobby").await;
     let joined = a2.join("lobby").await; // joining again is harmless
     assert!(
-        joined["members"].as_array().expect("members").iter().any(|m| pick(m, &["id", "online"]) == json!({"id": "alice", "online": true})),
+        joined["members"]
+            .as_array()
+            .expect("members")
+            .iter()
+            .any(|m| pick(m, &["id", "online"]) == json!({"id": "alice", "online": true})),
         "{joined}"
     );
     let seen = frames_until_own_message(&mut bob, "lobby", "mark 1").await;
-    let events: Vec<_> = of_type(&seen, "member_joined").into_iter().map(|f| pick(f, &["room", "user"])).collect();
+    let events: Vec<_> =
+        of_type(&seen, "member_joined").into_iter().map(|f| pick(f, &["room", "user"])).collect();
     assert_eq!(events, [json!({"room": "lobby", "user": {"id": "alice", "name": "alice", "kind": "user"}})]);
     assert_eq!(member(&srv, "lobby", "alice").await["online"], true);
 
@@ -33,7 +38,10 @@ async fn joined_and_left_events_come_on_the_first_and_last_session_only() {
 
     drop(a2); // the last session goes away without a leave
     let left = bob.expect("member_left").await;
-    assert_eq!(pick(&left, &["room", "user"]), json!({"room": "lobby", "user": {"id": "alice", "name": "alice", "kind": "user"}}));
+    assert_eq!(
+        pick(&left, &["room", "user"]),
+        json!({"room": "lobby", "user": {"id": "alice", "name": "alice", "kind": "user"}})
+    );
     eventually("alice shows offline with a last_seen", LONG, || async {
         let m = member(&srv, "lobby", "alice").await;
         m["online"] == false && m["last_seen"].is_string()

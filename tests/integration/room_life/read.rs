@@ -44,7 +44,8 @@ async fn read_moves_forward_only_is_stored_and_shows_as_unread() {
 
     // Alice saw exactly one receipt (the lower seq and the errors told nobody).
     let seen = frames_until_own_message(&mut alice, "lobby", "four").await;
-    let reads: Vec<_> = of_type(&seen, "read").into_iter().map(|f| pick(f, &["type", "room", "user", "seq", "id"])).collect();
+    let reads: Vec<_> =
+        of_type(&seen, "read").into_iter().map(|f| pick(f, &["type", "room", "user", "seq", "id"])).collect();
     assert_eq!(reads, [json!({"type": "read", "room": "lobby", "user": bob_ref, "seq": 2, "id": null})]);
 
     eventually("bob's read position is stored", LONG, || async {
@@ -54,7 +55,10 @@ async fn read_moves_forward_only_is_stored_and_shows_as_unread() {
     drop(bob);
     let mut bob = srv.ws(&bob_token).await;
     let joined = bob.join("lobby").await;
-    assert_eq!(pick(&joined, &["seq", "last_read_seq", "unread"]), json!({"seq": 4, "last_read_seq": 2, "unread": 2}));
+    assert_eq!(
+        pick(&joined, &["seq", "last_read_seq", "unread"]),
+        json!({"seq": 4, "last_read_seq": 2, "unread": 2})
+    );
 
     // And across a restart.
     drop(bob);
@@ -62,7 +66,10 @@ async fn read_moves_forward_only_is_stored_and_shows_as_unread() {
     srv.restart().await;
     let mut bob = srv.ws(&bob_token).await;
     let joined = bob.join("lobby").await;
-    assert_eq!(pick(&joined, &["seq", "last_read_seq", "unread"]), json!({"seq": 4, "last_read_seq": 2, "unread": 2}));
+    assert_eq!(
+        pick(&joined, &["seq", "last_read_seq", "unread"]),
+        json!({"seq": 4, "last_read_seq": 2, "unread": 2})
+    );
     bob.request(json!({"type": "read", "room": "lobby", "seq": 4, "id": "r6"})).await;
     let joined = srv.ws(&bob_token).await.join("lobby").await;
     assert_eq!(pick(&joined, &["last_read_seq", "unread"]), json!({"last_read_seq": 4, "unread": 0}));

@@ -23,10 +23,13 @@ async fn frames_over_the_session_rate_get_rate_limited_and_are_not_stored() {
     let srv = TestServer::start_with(&env).await;
     srv.create_room("lobby").await;
     let mut alice = srv.ws_user("alice").await;
-    assert_eq!(pick(&alice.hello["limits"], &["msgs_per_sec", "burst"]), json!({"msgs_per_sec": 1, "burst": 2}));
+    assert_eq!(
+        pick(&alice.hello["limits"], &["msgs_per_sec", "burst"]),
+        json!({"msgs_per_sec": 1, "burst": 2})
+    );
     alice.join("lobby").await; // one frame of the burst
     alice.say("lobby", "one").await; // the other
-    // Pipelined: at most one of these finds a token refilled meanwhile.
+                                     // Pipelined: at most one of these finds a token refilled meanwhile.
     for id in ["a", "b", "c"] {
         alice.send(json!({"type": "send", "room": "lobby", "text": id, "id": id})).await;
     }
@@ -55,7 +58,8 @@ async fn the_same_text_past_max_repeats_gets_a_notice_and_is_not_stored() {
     let (mut alice, mut bob) = (srv.ws_user("alice").await, srv.ws_user("bob").await);
     alice.join("lobby").await;
     bob.join("lobby").await;
-    let first = alice.request(json!({"type": "send", "room": "lobby", "text": "buy", "client_id": "c1"})).await;
+    let first =
+        alice.request(json!({"type": "send", "room": "lobby", "text": "buy", "client_id": "c1"})).await;
     assert_eq!(first["type"], "ack");
     alice.say("lobby", "buy").await;
     let refused = alice.request(json!({"type": "send", "room": "lobby", "text": "buy", "id": "r"})).await;
@@ -66,8 +70,12 @@ async fn the_same_text_past_max_repeats_gets_a_notice_and_is_not_stored() {
     );
     assert!(refused["text"].as_str().is_some_and(|t| !t.is_empty()), "{refused}");
     // A retry of an earlier send (same client_id) is not a repeat: it is a duplicate.
-    let retry = alice.request(json!({"type": "send", "room": "lobby", "text": "buy", "client_id": "c1"})).await;
-    assert_eq!(pick(&retry, &["type", "seq", "duplicate"]), json!({"type": "ack", "seq": 1, "duplicate": true}));
+    let retry =
+        alice.request(json!({"type": "send", "room": "lobby", "text": "buy", "client_id": "c1"})).await;
+    assert_eq!(
+        pick(&retry, &["type", "seq", "duplicate"]),
+        json!({"type": "ack", "seq": 1, "duplicate": true})
+    );
     // Other texts and other users are not affected.
     alice.say("lobby", "something else").await;
     bob.say("lobby", "buy").await;

@@ -130,10 +130,7 @@ fn jwt(sub: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_of_500_joins_welcomes_each_user_once_and_the_room_keeps_answering() {
-    let env = [
-        ("ROOMD__AUTH__JWT_SECRET", JWT_SECRET),
-        ("ROOMD__LIMITS__CONNECTS_PER_IP_PER_SEC", "100000"),
-    ];
+    let env = [("ROOMD__AUTH__JWT_SECRET", JWT_SECRET), ("ROOMD__LIMITS__CONNECTS_PER_IP_PER_SEC", "100000")];
     let srv = TestServer::start_with(&env).await;
     srv.create_room("arena").await;
     set_room_settings(&srv, "arena", json!({"welcome_template": "welcome {{name}}"})).await;
@@ -158,7 +155,8 @@ async fn a_burst_of_500_joins_welcomes_each_user_once_and_the_room_keeps_answeri
     // The room keeps serving while the welcomes are written.
     let ack = watcher.say("arena", "still here").await;
     assert_eq!(ack["type"], "ack");
-    let replies = clients.iter_mut().map(|ws| async move { ws.expect_where("joined", |f| f["id"] == "j").await });
+    let replies =
+        clients.iter_mut().map(|ws| async move { ws.expect_where("joined", |f| f["id"] == "j").await });
     for reply in futures_util::future::join_all(replies).await {
         assert_eq!(reply["type"], "joined", "{reply}");
     }
@@ -174,7 +172,7 @@ async fn a_burst_of_500_joins_welcomes_each_user_once_and_the_room_keeps_answeri
     drop(clients);
     let history = watcher.full_history("arena").await;
     let mut welcomed: Vec<&str> =
-        history.iter().filter(|m| m["from"]["kind"] == "system").map(|m| text(m)).collect();
+        history.iter().filter(|m| m["from"]["kind"] == "system").map(text).collect();
     welcomed.sort_unstable();
     let mut expected: Vec<String> = (0..BURST).map(|i| format!("welcome u{i:03}")).collect();
     expected.push("welcome watcher".into());
