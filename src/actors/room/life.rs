@@ -35,6 +35,26 @@ pub(super) struct RoomLife {
     pub repeats: RepeatTracker,
     /// When each user's last `typing` `active: true` was passed on.
     pub typing: HashMap<String, Instant>,
+    /// Sizes at which `welcomed` and `typing` are next pruned ([`prune_when_grown`]).
+    pub welcomed_prune_at: usize,
+    pub typing_prune_at: usize,
+}
+
+/// Smallest size at which a map is pruned.
+const PRUNE_FLOOR: usize = 4096;
+
+/// Drops the entries `keep` rejects once `map` has reached `*at` entries, then sets
+/// `*at` to twice what is left (at least [`PRUNE_FLOOR`]): pruning costs O(1) per
+/// insert, amortized, even when every entry is still live.
+pub(super) fn prune_when_grown<K, V>(
+    map: &mut HashMap<K, V>,
+    at: &mut usize,
+    keep: impl FnMut(&K, &mut V) -> bool,
+) {
+    if map.len() >= *at {
+        map.retain(keep);
+        *at = (map.len() * 2).max(PRUNE_FLOOR);
+    }
 }
 
 impl RoomLife {

@@ -58,18 +58,65 @@ impl Refusal {
     }
 }
 
+/// Most sends remembered per user per room; older ones are forgotten early. At the
+/// default frame rate (50/s, burst 100) a 30 s window holds at most 1600.
+const MAX_REMEMBERED: usize = 2048;
+
 /// One recent send of a user.
 #[derive(Debug)]
 struct Sent {
     at: Instant,
     text_hash: u64,
-    client_id: Option<String>,
+    client_id_hash: Option<u64>,
+}
+
+/// A user's sends within the window, with counts by text and by `client_id` so a check
+/// costs O(1) however many messages the user sent.
+#[derive(Debug, Default)]
+struct UserSends {
+    log: VecDeque<Sent>,
+    texts: HashMap<u64, u32>,
+    client_ids: HashMap<u64, u32>,
+}
+
+impl UserSends {
+    /// Forgets sends older than `window`, and the oldest beyond [`MAX_REMEMBERED`].
+    fn expire(&mut self, window: Duration, now: Instant) {
+        while let Some(first) = self.log.front() {
+            if now.duration_since(first.at) < window && self.log.len() < MAX_REMEMBERED {
+                break;
+            }
+            if let Some(old) = self.log.pop_front() {
+                decrement(&mut self.texts, old.text_hash);
+                if let Some(c) = old.client_id_hash {
+                    decrement(&mut self.client_ids, c);
+                }
+            }
+        }
+    }
+
+    fn record(&mut self, sent: Sent) {
+        *self.texts.entry(sent.text_hash).or_default() += 1;
+        if let Some(c) = sent.client_id_hash {
+            *self.client_ids.entry(c).or_default() += 1;
+        }
+        self.log.push_back(sent);
+    }
+}
+
+fn decrement(counts: &mut HashMap<u64, u32>, key: u64) {
+    if let Some(n) = counts.get_mut(&key) {
+        *n -= 1;
+        if *n == 0 {
+            counts.remove(&key);
+        }
+    }
 }
 
 /// Recent sends per user, for the repeat limit.
 #[derive(Debug, Default)]
 pub struct RepeatTracker {
-    by_user: HashMap<String, VecDeque<Sent>>,
+    by_user: HashMap<String, UserSends>,
     checks: u32,
 }
 
@@ -90,24 +137,22 @@ impl RepeatTracker {
         if self.checks.is_multiple_of(PRUNE_EVERY) {
             self.prune(limit.window, now);
         }
-        let sent = self.by_user.entry(user.to_string()).or_default();
-        while sent.front().is_some_and(|s| now.duration_since(s.at) >= limit.window) {
-            sent.pop_front();
-        }
-        if client_id.is_some() && sent.iter().any(|s| s.client_id.as_deref() == client_id) {
+        let sends = self.by_user.entry(user.to_string()).or_default();
+        sends.expire(limit.window, now);
+        let client_id_hash = client_id.map(hash);
+        if client_id_hash.is_some_and(|c| sends.client_ids.contains_key(&c)) {
             return Ok(());
         }
         let text_hash = hash(text);
-        let same = sent.iter().filter(|s| s.text_hash == text_hash).count();
-        if same >= limit.max_repeats as usize {
+        if sends.texts.get(&text_hash).copied().unwrap_or(0) >= limit.max_repeats {
             return Err(Refusal::Repeated(limit));
         }
-        sent.push_back(Sent { at: now, text_hash, client_id: client_id.map(str::to_string) });
+        sends.record(Sent { at: now, text_hash, client_id_hash });
         Ok(())
     }
 
     fn prune(&mut self, window: Duration, now: Instant) {
-        self.by_user.retain(|_, sent| sent.back().is_some_and(|s| now.duration_since(s.at) < window));
+        self.by_user.retain(|_, s| s.log.back().is_some_and(|last| now.duration_since(last.at) < window));
     }
 }
 
@@ -209,6 +254,18 @@ mod tests {
         }
         assert_eq!(t.check("u", "hi", Some("c2"), LIMIT, t0), Ok(()));
         assert_eq!(t.check("u", "hi", Some("c3"), LIMIT, t0), Err(Refusal::Repeated(LIMIT)));
+    }
+
+    #[test]
+    fn memory_per_user_is_bounded() {
+        let mut t = RepeatTracker::default();
+        let t0 = Instant::now();
+        for n in 0..3 * MAX_REMEMBERED {
+            assert_eq!(t.check("u", &n.to_string(), Some(&n.to_string()), LIMIT, t0), Ok(()));
+        }
+        let sends = &t.by_user["u"];
+        assert!(sends.log.len() <= MAX_REMEMBERED && sends.texts.len() <= MAX_REMEMBERED);
+        assert!(sends.client_ids.len() <= MAX_REMEMBERED);
     }
 
     #[test]

@@ -6,14 +6,12 @@ use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 
+use super::life::prune_when_grown;
 use super::messages::SessionId;
 use super::Room;
 use crate::model::UserRef;
 use crate::protocol::outbound::encode;
 use crate::protocol::room_life::Typing as TypingFrame;
-
-/// Throttle entries kept before stale ones are dropped.
-const PRUNE_ABOVE: usize = 4096;
 
 /// A session's `typing` frame.
 #[derive(Message)]
@@ -47,9 +45,8 @@ impl Room {
             if self.life.typing.get(&m.user.id).is_some_and(|at| now.duration_since(*at) < throttle) {
                 return;
             }
-            if self.life.typing.len() > PRUNE_ABOVE {
-                self.life.typing.retain(|_, at| now.duration_since(*at) < throttle);
-            }
+            let live = |_: &String, at: &mut Instant| now.duration_since(*at) < throttle;
+            prune_when_grown(&mut self.life.typing, &mut self.life.typing_prune_at, live);
             self.life.typing.insert(m.user.id.clone(), now);
         } else {
             self.life.typing.remove(&m.user.id);

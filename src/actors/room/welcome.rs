@@ -13,6 +13,7 @@
 use actix::prelude::*;
 use slog::warn;
 
+use super::life::prune_when_grown;
 use super::messages::{ReplyTo, SendTicket};
 use super::Room;
 use crate::actors::store_writer::{AppendMessage, AppendWelcome};
@@ -22,9 +23,6 @@ use crate::store::room_life::WelcomeMark;
 
 /// Sender of welcome messages (`from`).
 pub const WELCOME_SENDER: &str = "system";
-
-/// Entries of the welcomed map kept before old ones are dropped.
-const PRUNE_ABOVE: usize = 4096;
 
 /// Fills `{{name}}`, `{{room}}` and `{{member_count}}` in `template`, in one pass (a
 /// name that looks like a placeholder stays as it is); other `{{…}}` are left alone.
@@ -90,9 +88,9 @@ impl Room {
         }
         let max = self.deps.cfg.limits.max_text;
         let text: String = text.chars().take(max).collect();
-        if self.life.welcomed.len() > PRUNE_ABOVE {
-            self.life.welcomed.retain(|_, at| now - *at < window);
-        }
+        prune_when_grown(&mut self.life.welcomed, &mut self.life.welcomed_prune_at, |_, at| {
+            now - *at < window
+        });
         self.life.welcomed.insert(user.id.clone(), now);
         let msg = NewMessage {
             room_id: self.id.to_string(),
