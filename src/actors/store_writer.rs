@@ -237,8 +237,11 @@ impl Handler<AppendWelcome> for StoreWriter {
     fn handle(&mut self, m: AppendWelcome, ctx: &mut Self::Context) {
         self.guarded(ctx, |w, ctx| {
             // Queued before the message: `on_append` starts the commit, which then
-            // takes both into one transaction.
-            w.pending.push_back(Pending::Write(RoomWrite::Welcome(m.mark)));
+            // takes both into one transaction. A message refused for lack of room
+            // (`max_pending`) leaves no mark either.
+            if w.messages_pending < w.cfg.max_pending {
+                w.pending.push_back(Pending::Write(RoomWrite::Welcome(m.mark)));
+            }
             w.on_append(m.append, ctx);
         });
     }

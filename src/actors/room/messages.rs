@@ -36,7 +36,7 @@ pub enum ReplyTo {
     Session(TrackedRecipient<Outbound>),
     /// An admin API request (`POST /rooms/{id}/messages`).
     Operator(tokio::sync::oneshot::Sender<PostOutcome>),
-    /// Nobody: the room posted it itself (a welcome); the outcome is only logged.
+    /// Nobody: the room posted it itself (a welcome); the outcome is dropped.
     Room,
 }
 
