@@ -47,8 +47,9 @@ pub struct TouchMember(pub MemberTouch);
 #[rtype(result = "()")]
 pub struct WriteRoom(pub RoomWrite);
 
-/// Append a welcome message and record the welcome (`mark`) in the same batch, so
-/// both commit together or not at all.
+/// Append a welcome message and record the welcome (`mark`), queued together so they
+/// normally commit in one transaction (the mark first, should a batch boundary fall
+/// between them).
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct AppendWelcome {

@@ -8,7 +8,8 @@
 //! Nothing blocks the room's thread: who was welcomed recently is read from the store
 //! when the room loads and kept in memory; a welcome goes to the `StoreWriter` together
 //! with its mark (`AppendWelcome`), so a burst of joins is one group commit, and the
-//! message and the mark commit in the same transaction.
+//! message and the mark normally commit in the same transaction (a batch boundary can
+//! split them; a crash right then loses that one welcome, never repeats it).
 
 use actix::prelude::*;
 use slog::warn;
