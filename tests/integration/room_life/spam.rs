@@ -53,7 +53,8 @@ async fn frames_over_the_session_rate_get_rate_limited_and_are_not_stored() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_text_past_max_repeats_gets_a_notice_and_is_not_stored() {
-    let srv = TestServer::start_with(&[("ROOMD__SPAM__MAX_REPEATS", "2")]).await;
+    let env = [("ROOMD__SPAM__MAX_REPEATS", "2"), ("ROOMD__SPAM__WINDOW_SECS", "600")];
+    let srv = TestServer::start_with(&env).await;
     srv.create_room("lobby").await;
     let (mut alice, mut bob) = (srv.ws_user("alice").await, srv.ws_user("bob").await);
     alice.join("lobby").await;
@@ -110,7 +111,11 @@ async fn a_banned_word_gets_a_notice_whole_words_in_any_case() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn repeated_violations_close_the_session_with_1008() {
-    let env = [("ROOMD__LIMITS__MAX_VIOLATIONS", "3"), ("ROOMD__SPAM__MAX_REPEATS", "1")];
+    let env = [
+        ("ROOMD__LIMITS__MAX_VIOLATIONS", "3"),
+        ("ROOMD__SPAM__MAX_REPEATS", "1"),
+        ("ROOMD__SPAM__WINDOW_SECS", "600"),
+    ];
     let srv = TestServer::start_with(&env).await;
     srv.create_room("lobby").await;
     set_room_settings(&srv, "lobby", json!({"banned_words": ["nope"]})).await;

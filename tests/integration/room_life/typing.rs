@@ -7,7 +7,8 @@ use crate::common::{assert_error_frame, pick, TestServer};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn typing_reaches_the_others_not_the_typers_own_sessions_and_is_throttled() {
-    let srv = TestServer::start().await;
+    // A throttle far longer than the test, so a slow machine cannot let a second through.
+    let srv = TestServer::start_with(&[("ROOMD__TYPING__THROTTLE_MS", "600000")]).await;
     srv.create_room("lobby").await;
     let alice_token = srv.user("alice").await;
     let (mut alice, mut alice2) = (srv.ws(&alice_token).await, srv.ws(&alice_token).await);
