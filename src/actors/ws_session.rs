@@ -5,6 +5,8 @@
 //! Ordering: `join` holds the session (`ctx.wait`) until `joined` and the replay are
 //! written, so live messages queued meanwhile follow the replay with no gap or overlap.
 
+mod room_life;
+
 use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -17,8 +19,6 @@ use actix_web_actors::ws;
 use bytestring::ByteString;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use slog::{debug, error, Logger};
-
-mod room_life;
 
 use super::mailbox::{ActorKind, MailboxStats, Metered, Registration, TrackedAddr, TrackedRecipient};
 use super::registry::{GetRoom, RoomRegistry};
