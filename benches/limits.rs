@@ -20,6 +20,8 @@ fn limits(admin_per_sec: u32, admin_burst: u32) -> LimitsConfig {
         burst: 20,
         admin_per_sec,
         admin_burst,
+        max_violations: 10,
+        connects_per_ip_per_sec: 50,
     }
 }
 

@@ -25,6 +25,9 @@ pub struct Settings {
     pub supervisor: SupervisorConfig,
     pub metrics: MetricsConfig,
     pub debug: DebugConfig,
+    pub welcome: WelcomeConfig,
+    pub spam: SpamConfig,
+    pub typing: TypingConfig,
 }
 
 /// `[server]`: the HTTP/WebSocket listener.
@@ -112,6 +115,13 @@ pub struct LimitsConfig {
     pub admin_per_sec: u32,
     /// Admin API requests one admin token may make at once before 429 `rate_limited`.
     pub admin_burst: u32,
+    /// Policy violations (rate-limited frames, repeated texts, banned words) one
+    /// session may commit within a minute; the one that reaches it closes the
+    /// connection with 1008.
+    pub max_violations: u32,
+    /// WebSocket upgrade attempts per client IP per second (also the burst); over it
+    /// the upgrade is answered 429 `rate_limited` with `Retry-After`.
+    pub connects_per_ip_per_sec: u32,
 }
 
 /// `[rooms]`: room actors.
@@ -168,6 +178,37 @@ pub struct MetricsConfig {
 pub struct DebugConfig {
     /// Enables `POST /api/v1/rooms/{id}/crash`.
     pub fault_injection: bool,
+}
+
+/// `[welcome]`: the system message a room posts when someone joins it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WelcomeConfig {
+    /// A user is welcomed to a room at most once within this many seconds (also
+    /// across restarts: welcomes are recorded in the store).
+    pub dedupe_secs: u64,
+    /// Template used by rooms without a `welcome_template` setting; relative to the
+    /// working directory; a missing file means no welcome for those rooms.
+    pub template_file: String,
+}
+
+/// `[spam]`: repeated-text limit per user per room (a room's `spam` setting overrides it).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpamConfig {
+    /// Sends of the same text one user may make to a room within `window_secs`; the
+    /// next identical one is refused with a `notice` (0 = no limit).
+    pub max_repeats: u32,
+    pub window_secs: u64,
+}
+
+/// `[typing]`: typing indicators.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TypingConfig {
+    /// At most one `typing` with `active: true` per user per room is passed on within
+    /// this many milliseconds; the others are dropped (`active: false` always passes).
+    pub throttle_ms: u64,
 }
 
 /// Why the settings could not be loaded.
@@ -239,6 +280,8 @@ mod tests {
         assert_eq!(s.rooms.dedupe_secs, 86400);
         assert_eq!(s.supervisor.max_restarts, 5);
         assert_eq!(s.log.format, LogFormat::Json);
+        assert_eq!(s.welcome.dedupe_secs, 86400);
+        assert_eq!(s.welcome.template_file, "config/templates/welcome/default.txt");
     }
 
     #[test]

@@ -64,5 +64,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    welcomes (room_id, user_id) {
+        room_id -> Text,
+        user_id -> Text,
+        welcomed_at -> BigInt,
+    }
+}
+
 diesel::joinable!(members -> rooms (room_id));
-diesel::allow_tables_to_appear_in_same_query!(rooms, tokens, members, messages, audit_log);
+diesel::joinable!(welcomes -> rooms (room_id));
+diesel::allow_tables_to_appear_in_same_query!(rooms, tokens, members, messages, audit_log, welcomes);

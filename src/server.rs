@@ -84,6 +84,7 @@ async fn serve(cfg: Arc<Settings>, store: Store, log: Logger) -> anyhow::Result<
         writer: writer.clone(),
         sessions,
         admin_limiter: Arc::new(AdminLimiter::new(&cfg.limits)),
+        upgrade_limiter: Arc::new(http::upgrade_limit::UpgradeLimiter::new(&cfg.limits)),
         session_deps,
         log: log.clone(),
     };

@@ -23,4 +23,5 @@ pub mod room;
 pub mod sessions;
 pub mod store_writer;
 pub mod supervisor;
+pub mod violations;
 pub mod ws_session;

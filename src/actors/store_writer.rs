@@ -25,6 +25,7 @@ use crate::metrics::metrics;
 use crate::store::conn::write_txn;
 use crate::store::members::MemberTouch;
 use crate::store::messages::{append_batch, AppendOutcome, NewMessage};
+use crate::store::room_life::{RoomWrite, WelcomeMark};
 use crate::store::{Store, StoreError};
 
 /// Append a message; the result goes to `notify` as part of a [`Committed`].
@@ -40,6 +41,21 @@ pub struct AppendMessage {
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct TouchMember(pub MemberTouch);
+
+/// A read position or another small room write; committed with the next batch.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct WriteRoom(pub RoomWrite);
+
+/// Append a welcome message and record the welcome (`mark`), queued together so they
+/// normally commit in one transaction (the mark first, should a batch boundary fall
+/// between them).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct AppendWelcome {
+    pub append: AppendMessage,
+    pub mark: WelcomeMark,
+}
 
 /// A room's messages were purged: forget its cached last seq (the next append reads
 /// it from the table again).
@@ -62,6 +78,7 @@ pub struct Committed {
 enum Pending {
     Message { msg: NewMessage, ticket: SendTicket, notify: TrackedRecipient<Committed>, queued: Instant },
     Member(MemberTouch),
+    Write(RoomWrite),
 }
 
 /// The group-commit writer.
@@ -158,7 +175,7 @@ impl Metered for StoreWriter {
     }
 }
 
-crate::tracked_handlers!(StoreWriter: AppendMessage, TouchMember, Flush, ForgetRoom);
+crate::tracked_handlers!(StoreWriter: AppendMessage, TouchMember, Flush, ForgetRoom, WriteRoom, AppendWelcome);
 
 impl Handler<ForgetRoom> for StoreWriter {
     type Result = ();
@@ -200,6 +217,33 @@ impl Handler<TouchMember> for StoreWriter {
         self.guarded(ctx, |w, ctx| {
             w.pending.push_back(Pending::Member(m.0));
             w.commit_next(ctx);
+        });
+    }
+}
+
+impl Handler<WriteRoom> for StoreWriter {
+    type Result = ();
+
+    fn handle(&mut self, m: WriteRoom, ctx: &mut Self::Context) {
+        self.guarded(ctx, |w, ctx| {
+            w.pending.push_back(Pending::Write(m.0));
+            w.commit_next(ctx);
+        });
+    }
+}
+
+impl Handler<AppendWelcome> for StoreWriter {
+    type Result = ();
+
+    fn handle(&mut self, m: AppendWelcome, ctx: &mut Self::Context) {
+        self.guarded(ctx, |w, ctx| {
+            // Queued before the message: `on_append` starts the commit, which then
+            // takes both into one transaction. A message refused for lack of room
+            // (`max_pending`) leaves no mark either.
+            if w.messages_pending < w.cfg.max_pending {
+                w.pending.push_back(Pending::Write(RoomWrite::Welcome(m.mark)));
+            }
+            w.on_append(m.append, ctx);
         });
     }
 }
@@ -248,7 +292,7 @@ impl StoreWriter {
         let full = self.pending.len() >= self.cfg.batch_max_rows.max(1);
         let oldest_waited = self.pending.iter().find_map(|p| match p {
             Pending::Message { queued, .. } => Some(queued.elapsed()),
-            Pending::Member(_) => None,
+            Pending::Member(_) | Pending::Write(_) => None,
         });
         if !delay.is_zero()
             && !full
@@ -278,13 +322,15 @@ impl StoreWriter {
                         .iter()
                         .filter_map(|p| match p {
                             Pending::Message { msg, .. } => Some(msg.clone()),
-                            Pending::Member(_) => None,
+                            Pending::Member(_) | Pending::Write(_) => None,
                         })
                         .collect();
                     let outcomes = append_batch(c, &msgs, &mut last_seqs, dedupe_ms, now)?;
                     for p in &batch {
-                        if let Pending::Member(t) = p {
-                            t.apply(c)?;
+                        match p {
+                            Pending::Member(t) => t.apply(c)?,
+                            Pending::Write(w) => w.apply(c)?,
+                            Pending::Message { .. } => {}
                         }
                     }
                     Ok::<_, StoreError>(outcomes)
@@ -337,6 +383,7 @@ impl StoreWriter {
                     let room = match p {
                         Pending::Message { msg, .. } => &msg.room_id,
                         Pending::Member(t) => &t.room_id,
+                        Pending::Write(w) => w.room_id(),
                     };
                     last_seqs.remove(room);
                 }

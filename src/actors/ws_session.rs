@@ -5,6 +5,8 @@
 //! Ordering: `join` holds the session (`ctx.wait`) until `joined` and the replay are
 //! written, so live messages queued meanwhile follow the replay with no gap or overlap.
 
+mod room_life;
+
 use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -25,6 +27,7 @@ use super::room::{
     panic_message, Join, JoinReply, Leave, Replay, ReplyTo, Room, RoomError, SendText, SendTicket, PANIC_TEXT,
 };
 use super::sessions::SessionDirectory;
+use super::violations::ViolationWindow;
 use crate::auth::Identity;
 use crate::config::Settings;
 use crate::error::{ErrorCode, HasCode};
@@ -59,6 +62,9 @@ pub enum Outbound {
     Close { code: u16, reason: &'static str },
     /// The server is shutting down: refuse new frames (but `ping`) from now on.
     Drain,
+    /// A frame for this session alone that reports a policy violation (a spam
+    /// `notice`): written, and counted toward `limits.max_violations`.
+    Violation(ByteString),
 }
 
 /// What every session shares (one instance, behind an `Arc`).
@@ -96,6 +102,8 @@ pub struct WsSession {
     last_heard: Instant,
     draining: bool,
     mailbox: Registration,
+    /// Recent policy violations; too many in a minute close the session (1008).
+    violations: ViolationWindow,
 }
 
 impl WsSession {
@@ -117,6 +125,7 @@ impl WsSession {
             ),
             last_heard: Instant::now(),
             draining: false,
+            violations: ViolationWindow::new(limits.max_violations),
             mailbox: MailboxStats::register(ActorKind::Session, name.clone(), &deps.cfg.metrics),
             name,
             deps,
@@ -217,6 +226,10 @@ impl WsSession {
                 ctx.text(frame);
             }
             Outbound::Drain => self.draining = true,
+            Outbound::Violation(frame) => {
+                ctx.text(frame);
+                self.violation(ctx);
+            }
             Outbound::Close { code, reason } => {
                 ctx.close(Some(ws::CloseReason {
                     code: ws::CloseCode::from(code),
@@ -306,7 +319,8 @@ impl WsSession {
             if let Err(not_until) = self.limiter.check() {
                 let wait = not_until.wait_time_from(governor::clock::Clock::now(self.limiter.clock()));
                 let ms = wait.as_millis().max(1) as u64;
-                return self.error(ctx, frame.id(), ErrorCode::RateLimited, "too many frames", Some(ms));
+                self.error(ctx, frame.id(), ErrorCode::RateLimited, "too many frames", Some(ms));
+                return self.violation(ctx);
             }
         }
         match frame {
@@ -319,6 +333,8 @@ impl WsSession {
             ClientFrame::History { id, room, before_seq, limit } => {
                 self.on_history(id, &room, before_seq, limit, ctx)
             }
+            ClientFrame::Typing { id, room, active } => self.on_typing(id, &room, active, ctx),
+            ClientFrame::Read { id, room, seq } => self.on_read(id, &room, seq, ctx),
         }
     }
 

@@ -10,6 +10,7 @@ pub mod openapi;
 pub mod pagination;
 pub mod rate_limit;
 pub mod request_log;
+pub mod upgrade_limit;
 pub mod ws;
 
 use std::sync::Arc;
@@ -38,6 +39,8 @@ pub struct AppState {
     pub sessions: Arc<SessionDirectory>,
     /// Per-admin-token request budget, checked by `AdminAuth`.
     pub admin_limiter: Arc<AdminLimiter>,
+    /// WebSocket upgrade attempts per client IP, checked by `GET /ws`.
+    pub upgrade_limiter: Arc<upgrade_limit::UpgradeLimiter>,
     /// Handed to every WebSocket session.
     pub session_deps: Arc<SessionDeps>,
     pub log: slog::Logger,

@@ -52,6 +52,8 @@ mod tests {
             burst: 1,
             admin_per_sec: per_sec,
             admin_burst: burst,
+            max_violations: 10,
+            connects_per_ip_per_sec: 50,
         }
     }
 

@@ -25,6 +25,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         (status = 101, description = "Switched to the WebSocket protocol"),
         (status = 400, description = "Not a valid WebSocket handshake (no body)"),
         (status = 401, description = "Missing, unknown, revoked or expired token (`unauthorized`)", body = crate::http::openapi::ErrorBody),
+        (status = 429, description = "Too many upgrade attempts from this IP (`rate_limited`, `limits.connects_per_ip_per_sec`)",
+         body = crate::http::openapi::ErrorBody,
+         headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
         (status = 503, description = "The store cannot check the token now (`unavailable`)", body = crate::http::openapi::ErrorBody),
     ),
 )]
@@ -33,6 +36,9 @@ async fn upgrade(
     stream: web::Payload,
     st: web::Data<AppState>,
 ) -> Result<HttpResponse, actix_web::Error> {
+    if let Some(peer) = req.peer_addr() {
+        st.upgrade_limiter.check(peer.ip())?;
+    }
     let identity = authenticate(&req).await.map_err(ApiError::from)?;
     let codec = actix_http::ws::Codec::new().max_size(WsSession::codec_limit(&st.cfg));
     ws::WsResponseBuilder::new(WsSession::new(identity, st.session_deps.clone()), &req, stream)

@@ -35,10 +35,20 @@ pub enum ClientFrame {
     Ping {
         id: Option<FrameId>,
     },
+    Typing {
+        id: Option<FrameId>,
+        room: String,
+        active: bool,
+    },
+    Read {
+        id: Option<FrameId>,
+        room: String,
+        seq: i64,
+    },
 }
 
 /// Frame types the server understands, for the "unknown type" message.
-const KNOWN_TYPES: &[&str] = &["join", "leave", "send", "history", "ping"];
+const KNOWN_TYPES: &[&str] = &["join", "leave", "send", "history", "ping", "typing", "read"];
 
 impl ClientFrame {
     pub fn id(&self) -> Option<&FrameId> {
@@ -47,7 +57,9 @@ impl ClientFrame {
             | Self::Leave { id, .. }
             | Self::Send { id, .. }
             | Self::History { id, .. }
-            | Self::Ping { id } => id.as_ref(),
+            | Self::Ping { id }
+            | Self::Typing { id, .. }
+            | Self::Read { id, .. } => id.as_ref(),
         }
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod inbound;
 pub mod outbound;
+pub mod room_life;
 
 use serde::{Deserialize, Serialize};
 

@@ -7,6 +7,7 @@ pub mod conn;
 pub mod members;
 pub mod messages;
 pub mod migrate;
+pub mod room_life;
 pub mod rooms;
 pub mod tokens;
 

@@ -14,6 +14,7 @@ mod delivery;
 mod durability;
 mod metrics;
 mod openapi;
+mod room_life;
 mod rooms_api;
 mod supervision;
 mod ws_protocol;

@@ -195,6 +195,7 @@ pub(super) fn send_ack(ticket: SendTicket, room: &str, seq: i64, duplicate: bool
         ReplyTo::Operator(tx) => {
             let _ = tx.send(Ok((seq, duplicate)));
         }
+        ReplyTo::Room => {}
     }
 }
 
@@ -205,6 +206,8 @@ pub(super) fn reply_error(ticket: SendTicket, code: ErrorCode, message: &str) {
         ReplyTo::Operator(tx) => {
             let _ = tx.send(Err((code, message.to_string())));
         }
+        // The room's own posts (welcomes) are best effort: a failed one is dropped.
+        ReplyTo::Room => {}
     }
 }
 

@@ -14,7 +14,8 @@ use crate::model::{now_ms, Role, UserKind, UserRef};
 use crate::protocol::outbound as out;
 use crate::store::members::MemberRow;
 use crate::store::messages::MessageRow;
-use crate::store::rooms::RoomRow;
+use crate::store::room_life::WelcomeMark;
+use crate::store::rooms::{RoomRow, RoomSettings};
 use crate::store::StoreError;
 
 /// How long to wait before reading again when the store is unreachable.
@@ -27,6 +28,17 @@ pub(super) struct Loaded {
     last_seq: i64,
     /// The newest messages (first start) or those after the last delivered seq (restart).
     recent: Vec<MessageRow>,
+    /// Name, settings, welcome template and recent welcomes (`life.rs`).
+    life: LoadedLife,
+}
+
+/// What `RoomLife` needs from the store and the disk.
+#[derive(Default)]
+struct LoadedLife {
+    name: String,
+    settings: RoomSettings,
+    file_template: Option<String>,
+    welcomed: Vec<(String, i64)>,
 }
 
 impl Room {
@@ -39,11 +51,23 @@ impl Room {
         let tail_len = self.deps.cfg.rooms.tail_len as i64;
         let since = self.delivered_seq;
         let store = self.deps.store.clone();
+        let welcome = self.deps.cfg.welcome.clone();
         let fut = async move {
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
             }
-            store.run(move |c| read_room(c, &id, auto_create, tail_len, since)).await
+            store
+                .run(move |c| {
+                    let mut loaded = read_room(c, &id, auto_create, tail_len, since)?;
+                    if loaded.exists {
+                        loaded.life.file_template = read_template(&welcome.template_file);
+                        let window_ms = (welcome.dedupe_secs as i64).saturating_mul(1000);
+                        loaded.life.welcomed =
+                            WelcomeMark::since(c, &id, now_ms().saturating_sub(window_ms))?;
+                    }
+                    Ok(loaded)
+                })
+                .await
         };
         ctx.wait(fut.into_actor(self).map(|res, act, ctx| {
             act.guarded(ctx, "load", |act, ctx| act.loaded(res, ctx));
@@ -71,8 +95,11 @@ impl Room {
                 Member::new(UserRef { id: row.user_id.clone(), name: row.name.clone(), kind })
             });
             entry.set_grant(&row);
-            entry.last_read_seq = row.last_read_seq;
+            entry.last_read_seq = entry.last_read_seq.max(row.last_read_seq);
         }
+        self.life.set_settings(l.life.name, l.life.settings);
+        self.life.file_template = l.life.file_template;
+        self.remember_welcomes(l.life.welcomed);
         let frames = l.recent.iter().map(|r| RoomFrame { seq: r.seq, text: out::message_frame(r) });
         match self.delivered_seq {
             None => {
@@ -97,7 +124,15 @@ fn read_room(
     tail_len: i64,
     since: Option<i64>,
 ) -> Result<Loaded, StoreError> {
-    let mut exists = RoomRow::find(c, id)?.is_some();
+    let found = RoomRow::find(c, id)?;
+    let mut life = LoadedLife::default();
+    if let Some(row) = &found {
+        life.name = row.name.clone();
+        life.settings = row.settings();
+    } else {
+        life.name = id.to_string();
+    }
+    let mut exists = found.is_some();
     if !exists && auto_create {
         let now = now_ms();
         let row = RoomRow {
@@ -112,7 +147,7 @@ fn read_room(
         exists = true;
     }
     if !exists {
-        return Ok(Loaded { exists, members: vec![], last_seq: 0, recent: vec![] });
+        return Ok(Loaded { exists, members: vec![], last_seq: 0, recent: vec![], life });
     }
     let last_seq = MessageRow::last_seq(c, id)?;
     let recent = match since {
@@ -120,7 +155,13 @@ fn read_room(
         Some(s) if last_seq > s => MessageRow::range(c, id, s, last_seq)?,
         Some(_) => Vec::new(),
     };
-    Ok(Loaded { exists, members: MemberRow::for_room(c, id)?, last_seq, recent })
+    Ok(Loaded { exists, members: MemberRow::for_room(c, id)?, last_seq, recent, life })
+}
+
+/// The welcome template file; `None` if it is missing, unreadable or blank (not
+/// logged: a missing file is the documented way to have no default welcome).
+fn read_template(path: &str) -> Option<String> {
+    std::fs::read_to_string(path).ok().filter(|t| !t.trim().is_empty())
 }
 
 impl Member {

@@ -36,6 +36,8 @@ pub enum ReplyTo {
     Session(TrackedRecipient<Outbound>),
     /// An admin API request (`POST /rooms/{id}/messages`).
     Operator(tokio::sync::oneshot::Sender<PostOutcome>),
+    /// Nobody: the room posted it itself (a welcome); the outcome is dropped.
+    Room,
 }
 
 /// Join a session to the room; replies with the room's last seq and members.
@@ -157,6 +159,8 @@ pub enum RoomError {
     Quarantined,
     #[error("room unavailable: {0}")]
     Mailbox(#[from] MailboxError),
+    #[error("room is full: it has {0} members, its max_members setting")]
+    Full(u32),
 }
 
 impl HasCode for RoomError {
@@ -164,6 +168,7 @@ impl HasCode for RoomError {
         match self {
             Self::NotFound => ErrorCode::NotFound,
             Self::Unavailable | Self::Quarantined | Self::Mailbox(_) => ErrorCode::RoomUnavailable,
+            Self::Full(_) => ErrorCode::Forbidden,
         }
     }
 }

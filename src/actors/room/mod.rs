@@ -15,8 +15,13 @@
 //! the store and delivered first.
 
 mod delivery;
+mod life;
 mod load;
 mod messages;
+mod read;
+mod spam;
+mod typing;
+mod welcome;
 
 use std::collections::{HashMap, VecDeque};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -25,7 +30,10 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use slog::{error, info, Logger};
 
+pub use life::SettingsChanged;
 pub use messages::*;
+pub use read::MarkRead;
+pub use typing::Typing;
 
 use self::delivery::{reply_error, send_error};
 use super::mailbox::{ActorStatus, MailboxStats, Metered, Registration, TrackedAddr};
@@ -36,7 +44,7 @@ use super::ws_session::{Outbound, RoomFrame};
 use crate::actors::mailbox::TrackedRecipient;
 use crate::actors::registry::RoomGone;
 use crate::error::{ErrorCode, HasCode};
-use crate::model::{now_ms, Role, RoomId, UserRef};
+use crate::model::{now_ms, Role, RoomId, UserKind, UserRef};
 use crate::protocol::outbound::{self as out, MemberView};
 use crate::store::messages::NewMessage;
 
@@ -86,6 +94,8 @@ pub struct Room {
     /// Delay before the reload that follows a crash.
     restart_delay: Duration,
     mailbox: Registration,
+    /// Settings, welcomes, spam and typing state (`life.rs`).
+    life: life::RoomLife,
 }
 
 impl Room {
@@ -105,6 +115,7 @@ impl Room {
             policy,
             restart_delay: Duration::ZERO,
             mailbox,
+            life: life::RoomLife::default(),
         }
     }
 
@@ -184,7 +195,7 @@ impl Handler<Join> for Room {
     type Result = Result<JoinReply, RoomError>;
 
     fn handle(&mut self, m: Join, ctx: &mut Context<Self>) -> Self::Result {
-        self.guarded(ctx, "join", |room, _| room.on_join(m)).unwrap_or(Err(RoomError::Unavailable))
+        self.guarded(ctx, "join", |room, ctx| room.on_join(m, ctx)).unwrap_or(Err(RoomError::Unavailable))
     }
 }
 
@@ -203,7 +214,7 @@ impl Handler<SendText> for Room {
         // An operator's request learns of a crash from its dropped reply channel.
         let to = match &m.ticket.reply {
             ReplyTo::Session(to) => Some(to.clone()),
-            ReplyTo::Operator(_) => None,
+            ReplyTo::Operator(_) | ReplyTo::Room => None,
         };
         let id = m.ticket.frame_id.clone();
         if self.guarded(ctx, "send", |room, ctx| room.on_send(m, ctx)).is_none() {
@@ -358,8 +369,9 @@ impl Room {
         }
     }
 
-    fn on_join(&mut self, m: Join) -> Result<JoinReply, RoomError> {
+    fn on_join(&mut self, m: Join, ctx: &mut Context<Self>) -> Result<JoinReply, RoomError> {
         self.check_running()?;
+        self.check_capacity(&m.user)?;
         let user_id = m.user.id.clone();
         let member = self.members.entry(user_id.clone()).or_insert_with(|| Member::new(m.user.clone()));
         member.user = m.user.clone();
@@ -377,6 +389,7 @@ impl Room {
                 user: &m.user,
             });
             self.broadcast_event(frame, Some(&user_id));
+            self.welcome_if_due(&m.user, ctx);
         }
         let last_seq = self.delivered_seq.unwrap_or(0);
         Ok(JoinReply {
@@ -400,6 +413,7 @@ impl Room {
         if self.deps.cfg.debug.fault_injection && m.text == SLOW_TEXT {
             std::thread::sleep(SLOW_HANDLER);
         }
+        let Some(m) = self.screen_send(m) else { return };
         let msg = NewMessage {
             room_id: self.id.to_string(),
             sender_id: m.user.id,
@@ -417,6 +431,21 @@ impl Room {
                 SendError::Closed(_) => "store writer stopped",
             };
             reply_error(e.into_inner().ticket, ErrorCode::RoomUnavailable, text);
+        }
+    }
+
+    /// A user who is not a member yet may join only while the room has fewer members
+    /// than its `max_members` setting; global admins always may.
+    fn check_capacity(&self, user: &UserRef) -> Result<(), RoomError> {
+        match self.life.settings.max_members {
+            Some(max)
+                if user.kind != UserKind::Admin
+                    && !self.members.contains_key(&user.id)
+                    && self.members.len() >= max as usize =>
+            {
+                Err(RoomError::Full(max))
+            }
+            _ => Ok(()),
         }
     }
 

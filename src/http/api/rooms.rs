@@ -10,7 +10,7 @@ use super::check_name;
 use crate::actors::mailbox::TrackedAddr;
 use crate::actors::mailbox::{directory, ActorKind, ActorStatus};
 use crate::actors::registry::{FindRoom, GetRoom, StatsFor};
-use crate::actors::room::{CloseRoom, Crash, Restart, Room, RoomError, RoomStats};
+use crate::actors::room::{CloseRoom, Crash, Restart, Room, RoomError, RoomStats, SettingsChanged};
 use crate::actors::store_writer::ForgetRoom;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::auth::AdminAuth;
@@ -262,7 +262,12 @@ async fn patch_room(
     }
     row.updated_at = now_ms();
     let detail = serde_json::json!({"name": row.name, "tags": row.tag_list(), "settings": row.settings()});
+    let changed = SettingsChanged { name: row.name.clone(), settings: row.settings() };
     st.store.run(move |c| row.update(c)).await?;
+    if let Some(addr) = running_room(&st, &id).await {
+        // Awaited: a join or send right after the PATCH sees the new settings.
+        let _ = addr.send(changed).await;
+    }
     crate::http::audit::record(&st, &admin.0, "room.update", id.as_str(), detail).await;
     Ok(HttpResponse::Ok().json(room_view(&st, id).await?))
 }

@@ -1,0 +1,85 @@
+//! Read receipts: a member's `read` frame moves their `last_read_seq` forward (never
+//! back), stores it through the `StoreWriter` (batched with other writes), and tells
+//! the other members' sessions. A `seq` beyond the room's last is `bad_request` and
+//! changes nothing; a `seq` at or below the current position is accepted and ignored.
+//! A frame with an `id` is answered with the `read` frame itself, carrying the position
+//! in force.
+
+use actix::prelude::*;
+use slog::warn;
+
+use super::delivery::send_error;
+use super::messages::SessionId;
+use super::Room;
+use crate::actors::mailbox::TrackedRecipient;
+use crate::actors::store_writer::WriteRoom;
+use crate::actors::ws_session::Outbound;
+use crate::error::{ErrorCode, HasCode};
+use crate::model::UserRef;
+use crate::protocol::outbound::encode;
+use crate::protocol::room_life::ReadReceipt;
+use crate::protocol::FrameId;
+use crate::store::room_life::{ReadMark, RoomWrite};
+
+/// A session's `read` frame.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct MarkRead {
+    pub session: SessionId,
+    pub user: UserRef,
+    pub seq: i64,
+    /// The frame's `id`, echoed on the reply.
+    pub id: Option<FrameId>,
+    pub out: TrackedRecipient<Outbound>,
+}
+
+crate::tracked_handlers!(Room: MarkRead);
+
+impl Handler<MarkRead> for Room {
+    type Result = ();
+
+    fn handle(&mut self, m: MarkRead, ctx: &mut Context<Self>) {
+        let (out, id) = (m.out.clone(), m.id.clone());
+        if self.guarded(ctx, "read", |room, _| room.on_mark_read(m)).is_none() {
+            send_error(&out, id.as_ref(), ErrorCode::RoomUnavailable, "room crashed handling this frame");
+        }
+    }
+}
+
+impl Room {
+    fn on_mark_read(&mut self, m: MarkRead) {
+        if let Err(e) = self.check_running() {
+            return send_error(&m.out, m.id.as_ref(), e.code(), &e.to_string());
+        }
+        if !self.online.contains_key(&m.session) {
+            return send_error(&m.out, m.id.as_ref(), ErrorCode::NotJoined, "join the room first");
+        }
+        let last = self.delivered_seq.unwrap_or(0);
+        if m.seq > last {
+            let msg = format!("seq {} is beyond the room's last seq {last}", m.seq);
+            return send_error(&m.out, m.id.as_ref(), ErrorCode::BadRequest, &msg);
+        }
+        let Some(member) = self.members.get_mut(&m.user.id) else {
+            return send_error(&m.out, m.id.as_ref(), ErrorCode::NotJoined, "join the room first");
+        };
+        let moved = m.seq > member.last_read_seq;
+        if moved {
+            member.last_read_seq = m.seq;
+        }
+        let position = member.last_read_seq;
+        if moved {
+            let mark = ReadMark { room_id: self.id.to_string(), user_id: m.user.id.clone(), seq: m.seq };
+            if self.deps.writer.try_send(WriteRoom(RoomWrite::Read(mark))).is_err() {
+                warn!(self.log, "read position not stored"; "user" => &m.user.id, "reason" => "store busy");
+            }
+            let frame = encode(&ReadReceipt { id: None, room: self.id.as_str(), user: &m.user, seq: m.seq });
+            self.broadcast_event(frame, Some(&m.user.id));
+        }
+        if let Some(id) = &m.id {
+            let frame =
+                encode(&ReadReceipt { id: Some(id), room: self.id.as_str(), user: &m.user, seq: position });
+            // do_send: one reply per request, like acks.
+            m.out.do_send(Outbound::Direct(frame));
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! Welcome messages. When a user (not a bot) joins a room with their first session and
+//! was not welcomed there within `welcome.dedupe_secs`, the room posts its template,
+//! rendered, as a system message: stored and delivered like any other. The template is
+//! the room's `welcome_template` setting (an empty one disables welcomes for the room),
+//! else the file `welcome.template_file` as read when the room loaded (missing: no
+//! welcome).
+//!
+//! Nothing blocks the room's thread: who was welcomed recently is read from the store
+//! when the room loads and kept in memory; a welcome goes to the `StoreWriter` together
+//! with its mark (`AppendWelcome`), so a burst of joins is one group commit, and the
+//! message and the mark normally commit in the same transaction (a batch boundary can
+//! split them; a crash right then loses that one welcome, never repeats it).
+
+use actix::prelude::*;
+use slog::warn;
+
+use super::life::prune_when_grown;
+use super::messages::{ReplyTo, SendTicket};
+use super::Room;
+use crate::actors::store_writer::{AppendMessage, AppendWelcome};
+use crate::model::{now_ms, UserKind, UserRef};
+use crate::store::messages::NewMessage;
+use crate::store::room_life::WelcomeMark;
+
+/// Sender of welcome messages (`from`).
+pub const WELCOME_SENDER: &str = "system";
+
+/// Fills `{{name}}`, `{{room}}` and `{{member_count}}` in `template`, in one pass (a
+/// name that looks like a placeholder stays as it is); other `{{…}}` are left alone.
+pub fn render(template: &str, name: &str, room: &str, member_count: usize) -> String {
+    let count = member_count.to_string();
+    let values = [("{{name}}", name), ("{{room}}", room), ("{{member_count}}", count.as_str())];
+    let mut out = String::with_capacity(template.len() + name.len());
+    let mut rest = template;
+    while let Some(at) = rest.find("{{") {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        match values.iter().find(|(key, _)| rest.starts_with(key)) {
+            Some((key, value)) => {
+                out.push_str(value);
+                rest = &rest[key.len()..];
+            }
+            None => {
+                out.push('{');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+impl Room {
+    /// The dedupe window in ms.
+    fn welcome_window_ms(&self) -> i64 {
+        (self.deps.cfg.welcome.dedupe_secs as i64).saturating_mul(1000)
+    }
+
+    /// Merges welcomes read from the store into the in-memory map.
+    pub(super) fn remember_welcomes(&mut self, rows: Vec<(String, i64)>) {
+        for (user, at) in rows {
+            let e = self.life.welcomed.entry(user).or_insert(at);
+            *e = (*e).max(at);
+        }
+    }
+
+    /// Posts the welcome for `user`, who just joined with their first session, unless
+    /// they are a bot, were welcomed within the window, or the room has no template.
+    pub(super) fn welcome_if_due(&mut self, user: &UserRef, ctx: &mut Context<Self>) {
+        if user.kind == UserKind::Bot {
+            return;
+        }
+        let now = now_ms();
+        let window = self.welcome_window_ms();
+        if self.life.welcomed.get(&user.id).is_some_and(|at| now - at < window) {
+            return;
+        }
+        let template = match &self.life.settings.welcome_template {
+            Some(t) => t.as_str(),
+            None => match &self.life.file_template {
+                Some(t) => t.as_str(),
+                None => return,
+            },
+        };
+        let text = render(template, &user.name, &self.life.name, self.members.len());
+        let text = text.trim();
+        if text.is_empty() {
+            return;
+        }
+        let max = self.deps.cfg.limits.max_text;
+        let text: String = text.chars().take(max).collect();
+        prune_when_grown(&mut self.life.welcomed, &mut self.life.welcomed_prune_at, |_, at| {
+            now - *at < window
+        });
+        self.life.welcomed.insert(user.id.clone(), now);
+        let msg = NewMessage {
+            room_id: self.id.to_string(),
+            sender_id: WELCOME_SENDER.into(),
+            sender_name: WELCOME_SENDER.into(),
+            sender_kind: UserKind::System.as_str().into(),
+            text,
+            client_id: None,
+            reply_to: None,
+            ts: now,
+        };
+        let append = AppendMessage {
+            msg,
+            ticket: SendTicket { reply: ReplyTo::Room, frame_id: None, client_id: None },
+            notify: self.tracked(ctx).recipient(),
+        };
+        let mark = WelcomeMark { room_id: self.id.to_string(), user_id: user.id.clone(), at: now };
+        if self.deps.writer.try_send(AppendWelcome { append, mark }).is_err() {
+            // Best effort, like presence: a full writer queue drops the welcome.
+            warn!(self.log, "welcome dropped"; "user" => &user.id, "reason" => "store busy");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::render;
+
+    #[test]
+    fn placeholders_are_filled_everywhere_they_appear() {
+        let t = "Hi {{name}}! {{room}} has {{member_count}} members. Bye {{name}}. {{unknown}}";
+        assert_eq!(render(t, "Zoe", "Lobby", 3), "Hi Zoe! Lobby has 3 members. Bye Zoe. {{unknown}}");
+        assert_eq!(render("{{name}} in {{room}}", "{{room}}", "R", 1), "{{room}} in R");
+        assert_eq!(render("{{{name}}}", "a", "R", 1), "{a}");
+    }
+}

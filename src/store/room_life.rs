@@ -1,0 +1,92 @@
+//! Small per-member writes a room makes as people come and go: welcome marks (table
+//! `welcomes`) and read positions (`members.last_read_seq`). Rooms never run these
+//! themselves: they hand a [`RoomWrite`] to the `StoreWriter`, which applies it in its
+//! next group-commit transaction.
+
+use diesel::prelude::*;
+
+use super::conn::with_inner;
+use super::{DbConn, StoreError};
+use crate::schema::{members, welcomes};
+
+/// A welcome was posted to `user_id` in `room_id` at `at` (Unix ms).
+#[derive(Debug, Clone)]
+pub struct WelcomeMark {
+    pub room_id: String,
+    pub user_id: String,
+    pub at: i64,
+}
+
+/// `user_id` has read `room_id` up to `seq`.
+#[derive(Debug, Clone)]
+pub struct ReadMark {
+    pub room_id: String,
+    pub user_id: String,
+    pub seq: i64,
+}
+
+/// One write the store writer applies for a room.
+#[derive(Debug, Clone)]
+pub enum RoomWrite {
+    Welcome(WelcomeMark),
+    Read(ReadMark),
+}
+
+impl RoomWrite {
+    /// The room written to.
+    pub fn room_id(&self) -> &str {
+        match self {
+            Self::Welcome(w) => &w.room_id,
+            Self::Read(r) => &r.room_id,
+        }
+    }
+
+    /// Applies the write on `c` (inside the writer's transaction).
+    pub fn apply(&self, c: &mut DbConn) -> Result<(), StoreError> {
+        match self {
+            Self::Welcome(w) => w.upsert(c),
+            Self::Read(r) => r.advance(c),
+        }
+    }
+}
+
+impl WelcomeMark {
+    /// Records the welcome, replacing an older one of the same member.
+    fn upsert(&self, c: &mut DbConn) -> Result<(), StoreError> {
+        let row = (
+            welcomes::room_id.eq(&self.room_id),
+            welcomes::user_id.eq(&self.user_id),
+            welcomes::welcomed_at.eq(self.at),
+        );
+        with_inner!(c, |c| diesel::insert_into(welcomes::table)
+            .values(row)
+            .on_conflict((welcomes::room_id, welcomes::user_id))
+            .do_update()
+            .set(welcomes::welcomed_at.eq(self.at))
+            .execute(c))?;
+        Ok(())
+    }
+
+    /// `(user_id, welcomed_at)` of the welcomes posted in `room` at or after `since`.
+    pub fn since(c: &mut DbConn, room: &str, since: i64) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(welcomes::table
+            .filter(welcomes::room_id.eq(room).and(welcomes::welcomed_at.ge(since)))
+            .select((welcomes::user_id, welcomes::welcomed_at))
+            .load(c)?)
+    }
+}
+
+impl ReadMark {
+    /// Moves the stored read position forward to `seq`; never back.
+    fn advance(&self, c: &mut DbConn) -> Result<(), StoreError> {
+        diesel::update(
+            members::table
+                .filter(members::room_id.eq(&self.room_id))
+                .filter(members::user_id.eq(&self.user_id))
+                .filter(members::last_read_seq.lt(self.seq)),
+        )
+        .set(members::last_read_seq.eq(self.seq))
+        .execute(c)?;
+        Ok(())
+    }
+}
