@@ -122,6 +122,9 @@ pub struct LimitsConfig {
     /// WebSocket upgrade attempts per client IP per second (also the burst); over it
     /// the upgrade is answered 429 `rate_limited` with `Retry-After`.
     pub connects_per_ip_per_sec: u32,
+    /// Whether loopback peers (127.0.0.0/8, ::1) are limited too; off by default so a
+    /// load test or a reverse proxy on the same host is not refused.
+    pub connects_limit_loopback: bool,
 }
 
 /// `[rooms]`: room actors.

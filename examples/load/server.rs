@@ -52,7 +52,6 @@ impl Server {
             .env("ROOMD__LIMITS__BURST", "1000000")
             .env("ROOMD__LIMITS__ADMIN_PER_SEC", "1000000")
             .env("ROOMD__LIMITS__ADMIN_BURST", "1000000")
-            .env("ROOMD__LIMITS__CONNECTS_PER_IP_PER_SEC", "1000000")
             .env("ROOMD__ROOMS__AUTO_CREATE", "true")
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(workdir.path().join("stdout.log"))?)

@@ -4,7 +4,9 @@
 //! `rate_limited` with `Retry-After`, and no upgrade.
 //!
 //! The IP is the TCP peer address; behind a reverse proxy every client shares the
-//! proxy's address, so raise the limit there (or limit at the proxy).
+//! proxy's address, so raise the limit there (or limit at the proxy). Loopback peers
+//! are not limited unless `limits.connects_limit_loopback` is on: a load test or a
+//! proxy on the same host would otherwise be refused after the first 50 connections.
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -21,16 +23,23 @@ const PRUNE_ABOVE: usize = 10_000;
 /// Token buckets keyed by client IP.
 pub struct UpgradeLimiter {
     buckets: DefaultKeyedRateLimiter<IpAddr>,
+    limit_loopback: bool,
 }
 
 impl UpgradeLimiter {
     pub fn new(limits: &LimitsConfig) -> Self {
         let rate = NonZeroU32::new(limits.connects_per_ip_per_sec.max(1)).unwrap_or(NonZeroU32::MIN);
-        Self { buckets: RateLimiter::keyed(Quota::per_second(rate)) }
+        Self {
+            buckets: RateLimiter::keyed(Quota::per_second(rate)),
+            limit_loopback: limits.connects_limit_loopback,
+        }
     }
 
     /// Takes one attempt from `ip`'s bucket, or a 429 saying when to try again.
     pub fn check(&self, ip: IpAddr) -> Result<(), ApiError> {
+        if ip.is_loopback() && !self.limit_loopback {
+            return Ok(());
+        }
         if self.buckets.len() > PRUNE_ABOVE {
             self.buckets.retain_recent();
         }
@@ -59,6 +68,7 @@ mod tests {
             admin_burst: 1,
             max_violations: 1,
             connects_per_ip_per_sec: 2,
+        connects_limit_loopback: true,
         };
         let limiter = UpgradeLimiter::new(&limits);
         let a: IpAddr = "10.0.0.1".parse().unwrap();

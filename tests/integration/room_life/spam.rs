@@ -146,7 +146,10 @@ async fn repeated_violations_close_the_session_with_1008() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn too_many_upgrade_attempts_from_one_ip_get_429_with_retry_after() {
-    let srv = TestServer::start_with(&[("ROOMD__LIMITS__CONNECTS_PER_IP_PER_SEC", "1")]).await;
+    let srv = TestServer::start_with(&[
+        ("ROOMD__LIMITS__CONNECTS_PER_IP_PER_SEC", "1"),
+        ("ROOMD__LIMITS__CONNECTS_LIMIT_LOOPBACK", "true"),
+    ]).await;
     let token = srv.user("alice").await;
     let url = srv.url(&format!("/ws?token={token}"));
     // A few attempts in a row: with one per second, some must be refused.
@@ -178,4 +181,15 @@ async fn too_many_upgrade_attempts_from_one_ip_get_429_with_retry_after() {
         }
     })
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loopback_upgrades_are_not_limited_by_default() {
+    let srv = TestServer::start_with(&[("ROOMD__LIMITS__CONNECTS_PER_IP_PER_SEC", "1")]).await;
+    let token = srv.user("alice").await;
+    // Well over the per-IP budget, all from 127.0.0.1: none refused.
+    for i in 0..20 {
+        let ws = srv.ws(&token).await;
+        assert_eq!(ws.hello["type"], "hello", "connection {i} from loopback was upgraded");
+    }
 }
