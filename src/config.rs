@@ -25,6 +25,7 @@ pub struct Settings {
     pub supervisor: SupervisorConfig,
     pub metrics: MetricsConfig,
     pub debug: DebugConfig,
+    pub commands: CommandsConfig,
 }
 
 /// `[server]`: the HTTP/WebSocket listener.
@@ -166,6 +167,21 @@ pub struct DebugConfig {
     pub fault_injection: bool,
 }
 
+/// `[commands]`: `!name` commands, built-in and bot-registered.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommandsConfig {
+    /// How long a bot has to answer a forwarded command (`send` with `reply_to`)
+    /// before the invoker gets a `notice` saying it did not.
+    pub timeout_ms: u64,
+}
+
+impl CommandsConfig {
+    pub fn timeout(&self) -> Duration {
+        Duration::from_millis(self.timeout_ms.max(1))
+    }
+}
+
 /// Why the settings could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -235,6 +251,7 @@ mod tests {
         assert_eq!(s.rooms.dedupe_secs, 86400);
         assert_eq!(s.supervisor.max_restarts, 5);
         assert_eq!(s.log.format, LogFormat::Json);
+        assert_eq!(s.commands.timeout_ms, 5000);
     }
 
     #[test]

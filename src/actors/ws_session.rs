@@ -5,6 +5,8 @@
 //! Ordering: `join` holds the session (`ctx.wait`) until `joined` and the replay are
 //! written, so live messages queued meanwhile follow the replay with no gap or overlap.
 
+mod commands;
+
 use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -90,6 +92,9 @@ pub struct WsSession {
     last_heard: Instant,
     draining: bool,
     mailbox: Registration,
+    /// Commands this bot registered with `room: "*"`: registered again in every room
+    /// this session joins.
+    wildcard_commands: Vec<commands::CommandSpec>,
 }
 
 impl WsSession {
@@ -108,6 +113,7 @@ impl WsSession {
             limiter: RateLimiter::direct(Quota::per_second(rate).allow_burst(burst)),
             last_heard: Instant::now(),
             draining: false,
+            wildcard_commands: Vec::new(),
             mailbox: MailboxStats::register(ActorKind::Session, name.clone(), &deps.cfg.metrics),
             name,
             deps,
@@ -303,6 +309,9 @@ impl WsSession {
             ClientFrame::History { id, room, before_seq, limit } => {
                 self.on_history(id, &room, before_seq, limit, ctx)
             }
+            ClientFrame::RegisterCommand { id, room, name, description, min_role } => {
+                self.on_register_command(id, &room, name, description, min_role, ctx)
+            }
         }
     }
 
@@ -380,7 +389,8 @@ impl WsSession {
         for f in frames {
             ctx.text(f);
         }
-        self.rooms.insert(room, JoinedRoom { addr, min_seq: reply.last_seq + 1 });
+        self.rooms.insert(room.clone(), JoinedRoom { addr, min_seq: reply.last_seq + 1 });
+        self.register_wildcards_in(&room, ctx);
     }
 
     fn on_leave(&mut self, id: Option<FrameId>, room: &str, ctx: &mut ws::WebsocketContext<Self>) {

@@ -35,10 +35,19 @@ pub enum ClientFrame {
     Ping {
         id: Option<FrameId>,
     },
+    /// Bots only: `!name` in `room` (a room id, or `*` for every room the session is
+    /// in) is forwarded to this bot (docs/PROTOCOL.md, Bots).
+    RegisterCommand {
+        id: Option<FrameId>,
+        room: String,
+        name: String,
+        description: Option<String>,
+        min_role: Option<String>,
+    },
 }
 
 /// Frame types the server understands, for the "unknown type" message.
-const KNOWN_TYPES: &[&str] = &["join", "leave", "send", "history", "ping"];
+const KNOWN_TYPES: &[&str] = &["join", "leave", "send", "history", "ping", "register_command"];
 
 impl ClientFrame {
     pub fn id(&self) -> Option<&FrameId> {
@@ -47,6 +56,7 @@ impl ClientFrame {
             | Self::Leave { id, .. }
             | Self::Send { id, .. }
             | Self::History { id, .. }
+            | Self::RegisterCommand { id, .. }
             | Self::Ping { id } => id.as_ref(),
         }
     }

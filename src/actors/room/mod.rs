@@ -14,6 +14,7 @@
 //! report shows a gap (e.g. a report lost in a crash), the missing range is read from
 //! the store and delivered first.
 
+mod commands;
 mod delivery;
 mod load;
 mod messages;
@@ -25,6 +26,7 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use slog::{error, info, Logger};
 
+pub use commands::{is_builtin, valid_name, CommandError, RegisterCommand, MAX_NAME as MAX_COMMAND_NAME};
 pub use messages::*;
 
 use self::delivery::{reply_error, send_error};
@@ -86,6 +88,8 @@ pub struct Room {
     /// Delay before the reload that follows a crash.
     restart_delay: Duration,
     mailbox: Registration,
+    /// `!commands`: bot registrations, pending invocations (survive restarts).
+    commands: commands::CommandState,
 }
 
 impl Room {
@@ -105,6 +109,7 @@ impl Room {
             policy,
             restart_delay: Duration::ZERO,
             mailbox,
+            commands: commands::CommandState::default(),
         }
     }
 
@@ -171,6 +176,7 @@ impl Actor for Room {
         self.mailbox.set_capacity(self.deps.cfg.rooms.mailbox_capacity);
         let delay = std::mem::take(&mut self.restart_delay);
         self.load(delay, ctx);
+        self.rearm_command_timeouts(ctx);
     }
 }
 
@@ -394,6 +400,9 @@ impl Room {
         if m.session.is_some_and(|s| !self.online.contains_key(&s)) {
             return reply_error(m.ticket, ErrorCode::NotJoined, "join the room first");
         }
+        if let Err((code, msg)) = self.check_command_send(&m) {
+            return reply_error(m.ticket, code, &msg);
+        }
         if self.deps.cfg.debug.fault_injection && m.text == PANIC_TEXT {
             panic!("fault injection: poison message");
         }
@@ -409,6 +418,7 @@ impl Room {
             client_id: m.ticket.client_id.clone(),
             reply_to: m.reply_to,
             ts: now_ms(),
+            announcement: false,
         };
         let append = AppendMessage { msg, ticket: m.ticket, notify: self.tracked(ctx).recipient() };
         if let Err(e) = self.deps.writer.try_send(append) {
