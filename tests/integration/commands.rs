@@ -119,7 +119,7 @@ async fn builtins_reply_as_system_messages_and_refuse_with_a_notice_to_the_invok
     let ack = alice.say("lobby", "!help").await;
     let invoking = bob.expect("message").await;
     assert_eq!((seq(&invoking), text(&invoking)), (seq(&ack), "!help"));
-    let help = system_message(&bob).await;
+    let help = system_message(&mut bob).await;
     assert_eq!(help["from"], json!({"id": "system", "name": "roomd", "kind": "system"}));
     assert_eq!(seq(&help), seq(&ack) + 1);
     for listed in ["!help", "!rules", "!status"] {
@@ -128,14 +128,14 @@ async fn builtins_reply_as_system_messages_and_refuse_with_a_notice_to_the_invok
     for hidden in ["!stats", "!announce"] {
         assert!(!text(&help).contains(hidden), "a member may not use {hidden}: {help}");
     }
-    assert_eq!(system_message(&alice).await, help, "everyone gets the same reply");
+    assert_eq!(system_message(&mut alice).await, help, "everyone gets the same reply");
 
     alice.say("lobby", "!rules").await;
-    let rules = system_message(&bob).await;
+    let rules = system_message(&mut bob).await;
     assert_eq!(text(&rules), "Rules of lobby:\nBe kind.");
 
     alice.say("lobby", "!status").await;
-    let status = system_message(&bob).await;
+    let status = system_message(&mut bob).await;
     let s = text(&status);
     assert!(s.contains("2 online (alice, bob)") && s.contains("last seq 5") && s.contains("0 restarts"), "{s}");
 
@@ -158,7 +158,7 @@ async fn builtins_reply_as_system_messages_and_refuse_with_a_notice_to_the_invok
     let mut op = srv.ws(&admin).await;
     op.join("lobby").await;
     op.say("lobby", "!announce Maintenance at noon").await;
-    let ann = system_message(&bob).await;
+    let ann = system_message(&mut bob).await;
     assert_eq!(
         pick(&ann, &["text", "announcement", "from"]),
         json!({"text": "Maintenance at noon", "announcement": true,
@@ -166,7 +166,7 @@ async fn builtins_reply_as_system_messages_and_refuse_with_a_notice_to_the_invok
     );
     assert!(help.get("announcement").is_none(), "only announcements carry the flag: {help}");
     op.say("lobby", "!stats").await;
-    let stats = system_message(&bob).await;
+    let stats = system_message(&mut bob).await;
     let s = text(&stats);
     assert!(s.contains("messages today") && s.contains("alice ("), "{s}");
 
@@ -190,7 +190,7 @@ async fn an_expiring_grant_lapses_in_the_room_without_a_restart() {
     assert_eq!(resp.status().as_u16(), 200);
 
     bob.say("club", "!stats").await;
-    let reply = system_message(&bob).await;
+    let reply = system_message(&mut bob).await;
     assert!(text(&reply).starts_with("Stats of club"), "{reply}");
 
     // Once the grant ends, the same command is refused (no restart, no new PUT).
@@ -248,7 +248,7 @@ async fn a_bot_command_is_forwarded_and_answered_with_reply_to() {
     );
     // The bot's command shows in !help with its description.
     alice.say("lobby", "!help").await;
-    let help = system_message(&alice).await;
+    let help = system_message(&mut alice).await;
     assert!(text(&help).contains("!echo — Echo text back (bot echo-bot)"), "{help}");
 
     // min_role: a moderator-only command is refused to a member with a notice.
@@ -313,7 +313,7 @@ async fn a_bots_commands_go_away_when_its_last_session_disconnects() {
     alice.expect_where("the bot leaves", |f| f["type"] == "member_left" && f["user"]["id"] == "echo-bot").await;
     alice.say("lobby", "!echo two").await;
     alice.say("lobby", "!help").await;
-    let help = system_message(&alice).await;
+    let help = system_message(&mut alice).await;
     assert!(!text(&help).contains("!echo"), "{help}");
 
     // Back without registering: not forwarded; another bot may now take the name.
