@@ -89,10 +89,8 @@ async fn bots_join_read_send_and_resume_like_users() {
     let mut b = srv.ws(&token).await;
     let joined = b.join_after("lobby", last_seen).await;
     assert_eq!(seq(&joined), last_seen + 2);
-    let replay: Vec<String> = [b.expect("message").await, b.expect("message").await]
-        .iter()
-        .map(|m| text(m).to_string())
-        .collect();
+    let replay: Vec<String> =
+        [b.expect("message").await, b.expect("message").await].iter().map(|m| text(m).to_string()).collect();
     assert_eq!(replay, ["missed 1", "missed 2"]);
     let history = b.full_history("lobby").await;
     assert_eq!(history.len(), 4);
@@ -137,10 +135,17 @@ async fn builtins_reply_as_system_messages_and_refuse_with_a_notice_to_the_invok
     alice.say("lobby", "!status").await;
     let status = system_message(&mut bob).await;
     let s = text(&status);
-    assert!(s.contains("2 online (alice, bob)") && s.contains("last seq 5") && s.contains("0 restarts"), "{s}");
+    assert!(
+        s.contains("2 online (alice, bob)") && s.contains("last seq 5") && s.contains("0 restarts"),
+        "{s}"
+    );
 
     // Refusals: a notice to alice only; the invoking messages are stored.
-    for (cmd, why) in [("!stats", "needs role moderator"), ("!announce hi", "needs role admin"), ("!status now", "takes no arguments")] {
+    for (cmd, why) in [
+        ("!stats", "needs role moderator"),
+        ("!announce hi", "needs role admin"),
+        ("!status now", "takes no arguments"),
+    ] {
         alice.say("lobby", cmd).await;
         let notice = alice.expect("notice").await;
         assert_eq!(notice["room"], "lobby");
@@ -240,7 +245,9 @@ async fn a_bot_command_is_forwarded_and_answered_with_reply_to() {
         .request(json!({"type": "send", "room": "lobby", "text": "hello  there", "reply_to": invocation}))
         .await;
     assert_eq!(reply["type"], "ack", "{reply}");
-    let answer = alice.expect_where("the bot's answer", |f| f["type"] == "message" && f["from"]["kind"] == "bot").await;
+    let answer = alice
+        .expect_where("the bot's answer", |f| f["type"] == "message" && f["from"]["kind"] == "bot")
+        .await;
     assert_eq!(
         pick(&answer, &["seq", "text", "reply_to", "from"]),
         json!({"seq": seq(&ack) + 1, "text": "hello  there", "reply_to": invocation,
@@ -310,7 +317,9 @@ async fn a_bots_commands_go_away_when_its_last_session_disconnects() {
     }
 
     drop(b2);
-    alice.expect_where("the bot leaves", |f| f["type"] == "member_left" && f["user"]["id"] == "echo-bot").await;
+    alice
+        .expect_where("the bot leaves", |f| f["type"] == "member_left" && f["user"]["id"] == "echo-bot")
+        .await;
     alice.say("lobby", "!echo two").await;
     alice.say("lobby", "!help").await;
     let help = system_message(&mut alice).await;
@@ -381,9 +390,11 @@ async fn a_star_registration_applies_in_every_room_the_bot_is_in_and_joins_later
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_command_input_gets_a_clear_error_and_nothing_is_stored() {
-    let srv =
-        TestServer::start_with(&[("ROOMD__LIMITS__MAX_TEXT", "100"), ("ROOMD__COMMANDS__TIMEOUT_MS", "60000")])
-            .await;
+    let srv = TestServer::start_with(&[
+        ("ROOMD__LIMITS__MAX_TEXT", "100"),
+        ("ROOMD__COMMANDS__TIMEOUT_MS", "60000"),
+    ])
+    .await;
     srv.create_room("lobby").await;
     srv.create_room("other").await;
     let mut alice = srv.ws_user("alice").await;
@@ -433,6 +444,8 @@ async fn bad_command_input_gets_a_clear_error_and_nothing_is_stored() {
     let last = alice.say("lobby", "after").await;
     assert_eq!(seq(&last), seq(&first) + 2, "only `!echo hi` was stored in between");
     // The real answer still works after the refused ones.
-    let ok = b.request(json!({"type": "send", "room": "lobby", "text": "hi", "reply_to": cmd["invocation"]})).await;
+    let ok = b
+        .request(json!({"type": "send", "room": "lobby", "text": "hi", "reply_to": cmd["invocation"]}))
+        .await;
     assert_eq!(ok["type"], "ack", "{ok}");
 }

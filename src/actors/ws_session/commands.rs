@@ -8,7 +8,9 @@ use actix_web_actors::ws;
 use futures_util::future::join_all;
 
 use super::WsSession;
-use crate::actors::room::{is_builtin, valid_name, CommandError, RegisterCommand, RoomError, MAX_COMMAND_NAME};
+use crate::actors::room::{
+    is_builtin, valid_name, CommandError, RegisterCommand, RoomError, MAX_COMMAND_NAME,
+};
 use crate::error::{ErrorCode, HasCode};
 use crate::model::{Role, RoomId, UserKind};
 use crate::protocol::commands::{Notice, Registered};

@@ -118,7 +118,7 @@ impl Handler<RegisterCommand> for Room {
 impl Room {
     fn on_register(&mut self, m: RegisterCommand) -> Result<(), CommandError> {
         self.check_running()?;
-        if !self.online.get(&m.session).is_some_and(|(uid, _)| *uid == m.bot.id) {
+        if self.online.get(&m.session).is_none_or(|(uid, _)| *uid != m.bot.id) {
             return Err(CommandError::NotJoined);
         }
         if is_builtin(&m.name) {
@@ -129,7 +129,8 @@ impl Room {
                 return Err(CommandError::Taken { name: m.name, holder: held.bot.name.clone() });
             }
         }
-        let cmd = BotCommand { bot: m.bot, session: m.session, description: m.description, min_role: m.min_role };
+        let cmd =
+            BotCommand { bot: m.bot, session: m.session, description: m.description, min_role: m.min_role };
         self.commands.bots.by_name.insert(m.name, cmd);
         Ok(())
     }

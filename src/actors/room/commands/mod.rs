@@ -162,7 +162,12 @@ impl Room {
             let role = self.role_of(&inv.from);
             if let Some(b) = builtin(&inv.name) {
                 if role < b.min_role() {
-                    let text = format!("!{} needs role {} or higher; yours here is {}", b.name(), b.min_role().as_str(), role.as_str());
+                    let text = format!(
+                        "!{} needs role {} or higher; yours here is {}",
+                        b.name(),
+                        b.min_role().as_str(),
+                        role.as_str()
+                    );
                     self.notice(inv.invoker.as_ref(), &text);
                 } else if b.usage().is_none() && !inv.args.is_empty() {
                     self.notice(inv.invoker.as_ref(), &format!("!{} takes no arguments", b.name()));

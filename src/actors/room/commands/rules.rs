@@ -27,7 +27,8 @@ impl BuiltIn for Rules {
                 Ok(row) => row.and_then(|r| r.settings().rules).filter(|r| !r.trim().is_empty()),
                 Err(e) => {
                     warn!(room.log, "rules read failed"; "err" => %e);
-                    return room.notice(inv.invoker.as_ref(), "!rules: the store cannot answer now; try again");
+                    return room
+                        .notice(inv.invoker.as_ref(), "!rules: the store cannot answer now; try again");
                 }
             };
             let text = match rules {

@@ -36,7 +36,8 @@ impl BuiltIn for Stats {
                 Ok(d) => d,
                 Err(e) => {
                     warn!(room.log, "stats read failed"; "err" => %e);
-                    return room.notice(inv.invoker.as_ref(), "!stats: the store cannot answer now; try again");
+                    return room
+                        .notice(inv.invoker.as_ref(), "!stats: the store cannot answer now; try again");
                 }
             };
             let top = if day.top_senders.is_empty() {
