@@ -64,14 +64,13 @@ impl Room {
         for (ticket, result) in m.results {
             match result {
                 Ok(AppendOutcome::Stored(row)) => {
-                    let invoker = match &ticket.reply {
-                        ReplyTo::Session(to) => Some(to.clone()),
-                        ReplyTo::Operator(_) => None,
-                    };
+                    let new = row.seq > self.delivered_seq.unwrap_or(0);
+                    if new {
+                        invocations.extend(self.invocation_of(&row, &ticket));
+                    }
                     send_ack(ticket, self.id.as_str(), row.seq, false);
-                    if row.seq > self.delivered_seq.unwrap_or(0) {
+                    if new {
                         frames.push(RoomFrame { seq: row.seq, text: out::message_frame(&row) });
-                        invocations.extend(self.invocation_of(&row, invoker));
                     }
                 }
                 Ok(AppendOutcome::Duplicate { seq }) => send_ack(ticket, self.id.as_str(), seq, true),

@@ -26,7 +26,9 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use slog::{error, info, Logger};
 
-pub use commands::{is_builtin, valid_name, CommandError, RegisterCommand, MAX_NAME as MAX_COMMAND_NAME};
+pub use commands::{
+    is_builtin, valid_name, CommandError, RegisterCommand, MAX_BOT_COMMANDS, MAX_NAME as MAX_COMMAND_NAME,
+};
 pub use messages::*;
 
 use self::delivery::{reply_error, send_error};

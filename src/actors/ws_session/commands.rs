@@ -9,7 +9,7 @@ use futures_util::future::join_all;
 
 use super::WsSession;
 use crate::actors::room::{
-    is_builtin, valid_name, CommandError, RegisterCommand, RoomError, MAX_COMMAND_NAME,
+    is_builtin, valid_name, CommandError, RegisterCommand, RoomError, MAX_BOT_COMMANDS, MAX_COMMAND_NAME,
 };
 use crate::error::{ErrorCode, HasCode};
 use crate::model::{Role, RoomId, UserKind};
@@ -116,6 +116,10 @@ impl WsSession {
         ctx: &mut ws::WebsocketContext<Self>,
     ) {
         self.wildcard_commands.retain(|s| s.name != spec.name);
+        if self.wildcard_commands.len() >= MAX_BOT_COMMANDS {
+            let msg = format!("at most {MAX_BOT_COMMANDS} \"*\" commands per connection");
+            return self.error(ctx, id.as_ref(), ErrorCode::BadRequest, &msg, None);
+        }
         self.wildcard_commands.push(spec.clone());
         let requests: Vec<_> = self
             .rooms

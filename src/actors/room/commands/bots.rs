@@ -11,7 +11,7 @@ use std::time::Instant;
 use actix::prelude::*;
 use rand::distr::{Alphanumeric, SampleString};
 
-use super::{is_builtin, Invocation};
+use super::{is_builtin, Invocation, MAX_BOT_COMMANDS};
 use crate::actors::mailbox::TrackedRecipient;
 use crate::actors::room::{Room, RoomError, SessionId};
 use crate::actors::ws_session::Outbound;
@@ -40,6 +40,8 @@ pub enum CommandError {
     BuiltIn(String),
     #[error("!{name} is already registered in this room by bot {holder}")]
     Taken { name: String, holder: String },
+    #[error("this room already has {MAX_BOT_COMMANDS} bot commands")]
+    TooMany,
     #[error(transparent)]
     Room(#[from] RoomError),
 }
@@ -48,7 +50,7 @@ impl HasCode for CommandError {
     fn code(&self) -> ErrorCode {
         match self {
             Self::NotJoined => ErrorCode::NotJoined,
-            Self::BuiltIn(_) | Self::Taken { .. } => ErrorCode::BadRequest,
+            Self::BuiltIn(_) | Self::Taken { .. } | Self::TooMany => ErrorCode::BadRequest,
             Self::Room(e) => e.code(),
         }
     }
@@ -124,10 +126,14 @@ impl Room {
         if is_builtin(&m.name) {
             return Err(CommandError::BuiltIn(m.name));
         }
-        if let Some(held) = self.commands.bots.by_name.get(&m.name) {
-            if held.bot.id != m.bot.id {
+        match self.commands.bots.by_name.get(&m.name) {
+            Some(held) if held.bot.id != m.bot.id => {
                 return Err(CommandError::Taken { name: m.name, holder: held.bot.name.clone() });
             }
+            None if self.commands.bots.by_name.len() >= MAX_BOT_COMMANDS => {
+                return Err(CommandError::TooMany)
+            }
+            _ => {}
         }
         let cmd =
             BotCommand { bot: m.bot, session: m.session, description: m.description, min_role: m.min_role };

@@ -36,6 +36,8 @@ use crate::store::messages::{MessageRow, NewMessage};
 
 /// Longest command name.
 pub const MAX_NAME: usize = 32;
+/// Most bot commands registered in one room (and `*` commands on one session).
+pub const MAX_BOT_COMMANDS: usize = 256;
 
 /// A command built into roomd.
 pub(super) trait BuiltIn: Sync {
@@ -134,12 +136,8 @@ impl Room {
     }
 
     /// The invocation a committed message makes, if it names a known command.
-    pub(super) fn invocation_of(
-        &self,
-        row: &MessageRow,
-        invoker: Option<TrackedRecipient<Outbound>>,
-    ) -> Option<Invocation> {
-        if row.reply_to.is_some() {
+    pub(super) fn invocation_of(&self, row: &MessageRow, ticket: &SendTicket) -> Option<Invocation> {
+        if row.reply_to.is_some() || !row.text.starts_with('!') {
             return None;
         }
         let kind = UserKind::parse(&row.sender_kind).filter(|k| *k != UserKind::System)?;
@@ -152,7 +150,10 @@ impl Room {
             name,
             seq: row.seq,
             from: UserRef { id: row.sender_id.clone(), name: row.sender_name.clone(), kind },
-            invoker,
+            invoker: match &ticket.reply {
+                ReplyTo::Session(to) => Some(to.clone()),
+                ReplyTo::Operator(_) => None,
+            },
         })
     }
 
