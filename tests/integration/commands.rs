@@ -449,3 +449,50 @@ async fn bad_command_input_gets_a_clear_error_and_nothing_is_stored() {
         .await;
     assert_eq!(ok["type"], "ack", "{ok}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grant_made_before_the_first_join_applies_when_the_user_joins() {
+    let srv = TestServer::start().await;
+    srv.create_room("club").await;
+    let mut bob = srv.ws_user("bob").await;
+    bob.join("club").await; // the room is running now
+    let resp = put_role(&srv, "club", "carol", json!({"role": "moderator"})).send().await.expect("PUT");
+    assert_eq!(resp.status().as_u16(), 200);
+    let mut carol = srv.ws_user("carol").await;
+    carol.join("club").await;
+    carol.say("club", "!stats").await;
+    let reply = system_message(&mut carol).await;
+    assert!(text(&reply).starts_with("Stats of club"), "{reply}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registrations_and_pending_invocations_survive_a_room_crash() {
+    let srv = TestServer::start_with(&[
+        ("ROOMD__DEBUG__FAULT_INJECTION", "true"),
+        ("ROOMD__COMMANDS__TIMEOUT_MS", "1000"),
+    ])
+    .await;
+    srv.create_room("lobby").await;
+    let mut b = bot(&srv, "echo-bot", &["lobby"]).await;
+    assert_eq!(register(&mut b, "lobby", "echo", json!({})).await["type"], "registered");
+    let mut alice = srv.ws_user("alice").await;
+    alice.join("lobby").await;
+
+    alice.say("lobby", "!echo before").await;
+    let pending = b.expect("command").await;
+    let resp = srv.post("/api/v1/rooms/lobby/crash", &json!({})).send().await.expect("POST crash");
+    assert_eq!(resp.status().as_u16(), 202);
+
+    // The unanswered invocation still times out after the restart…
+    let notice = alice.expect("notice").await;
+    assert_eq!(text(&notice), "!echo: bot echo-bot did not answer within 1000 ms");
+    // …and the registration still forwards.
+    alice.say("lobby", "!echo after").await;
+    let cmd = b.expect("command").await;
+    assert_eq!(cmd["args"], "after");
+    assert_ne!(cmd["invocation"], pending["invocation"]);
+    let ok = b
+        .request(json!({"type": "send", "room": "lobby", "text": "after", "reply_to": cmd["invocation"]}))
+        .await;
+    assert_eq!(ok["type"], "ack", "{ok}");
+}
