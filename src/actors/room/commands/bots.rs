@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use actix::prelude::*;
 use rand::distr::{Alphanumeric, SampleString};
+use slog::{debug, info};
 
 use super::{is_builtin, Invocation, MAX_BOT_COMMANDS};
 use crate::actors::mailbox::TrackedRecipient;
@@ -101,8 +102,11 @@ impl BotCommands {
         v
     }
 
-    pub fn remove_bot(&mut self, user_id: &str) {
+    /// Drops `user_id`'s commands; how many there were.
+    pub fn remove_bot(&mut self, user_id: &str) -> usize {
+        let before = self.by_name.len();
         self.by_name.retain(|_, c| c.bot.id != user_id);
+        before - self.by_name.len()
     }
 }
 
@@ -135,6 +139,8 @@ impl Room {
             }
             _ => {}
         }
+        info!(self.log, "bot command registered"; "command" => &m.name, "bot" => &m.bot.id,
+              "session" => m.session, "min_role" => m.min_role.as_str());
         let cmd =
             BotCommand { bot: m.bot, session: m.session, description: m.description, min_role: m.min_role };
         self.commands.bots.by_name.insert(m.name, cmd);
@@ -207,6 +213,7 @@ impl Room {
         let Some(p) = self.commands.bots.pending.remove(id) else { return };
         if !p.answered {
             let ms = self.deps.cfg.commands.timeout_ms;
+            debug!(self.log, "bot command timed out"; "command" => &p.name, "bot" => &p.bot_id);
             let text = format!("!{}: bot {} did not answer within {ms} ms", p.name, p.bot_name);
             self.notice(p.invoker.as_ref(), &text);
         }

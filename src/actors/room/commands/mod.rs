@@ -18,7 +18,7 @@ mod status;
 use std::time::Instant;
 
 use actix::prelude::*;
-use slog::warn;
+use slog::{info, warn};
 use tokio::sync::oneshot;
 
 pub use bots::{CommandError, RegisterCommand};
@@ -228,7 +228,10 @@ impl Room {
 
     /// Forgets the commands of a bot that has no session left in the room.
     pub(super) fn bot_gone(&mut self, user_id: &str) {
-        self.commands.bots.remove_bot(user_id);
+        let removed = self.commands.bots.remove_bot(user_id);
+        if removed > 0 {
+            info!(self.log, "bot commands unregistered"; "bot" => user_id, "commands" => removed);
+        }
     }
 }
 
