@@ -187,7 +187,7 @@ async fn an_expiring_grant_lapses_in_the_room_without_a_restart() {
     srv.create_room("club").await;
     let mut bob = srv.ws_user("bob").await;
     bob.join("club").await;
-    let expires = (chrono::Utc::now() + chrono::Duration::milliseconds(2000)).to_rfc3339();
+    let expires = (chrono::Utc::now() + chrono::Duration::milliseconds(3000)).to_rfc3339();
     let resp = put_role(&srv, "club", "bob", json!({"role": "moderator", "expires_at": expires}))
         .send()
         .await
