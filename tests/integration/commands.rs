@@ -496,3 +496,35 @@ async fn registrations_and_pending_invocations_survive_a_room_crash() {
         .await;
     assert_eq!(ok["type"], "ack", "{ok}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_jwt_with_kind_bot_is_a_bot_and_a_jwt_user_cannot_register() {
+    use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+    const SECRET: &str = "commands-test-secret";
+    let jwt = |sub: &str, kind: Option<&str>| {
+        let mut claims = json!({"sub": sub, "exp": chrono::Utc::now().timestamp() + 3600});
+        if let Some(k) = kind {
+            claims["kind"] = json!(k);
+        }
+        encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(SECRET.as_bytes()))
+            .expect("encode JWT")
+    };
+    let srv = TestServer::start_with(&[("ROOMD__AUTH__JWT_SECRET", SECRET)]).await;
+    srv.create_room("lobby").await;
+    let mut b = srv.ws(&jwt("jwt-bot", Some("bot"))).await;
+    assert_eq!(b.hello["user"]["kind"], "bot");
+    b.join("lobby").await;
+    assert_eq!(register(&mut b, "lobby", "hi", json!({})).await["type"], "registered");
+
+    let mut u = srv.ws(&jwt("jwt-user", None)).await;
+    u.join("lobby").await;
+    let refused = register(&mut u, "lobby", "mine", json!({})).await;
+    assert_error_frame(&refused, Some(refused["id"].clone()), "forbidden");
+    u.say("lobby", "!hi").await;
+    let cmd = b.expect("command").await;
+    assert_eq!(cmd["from"], json!({"id": "jwt-user", "name": "jwt-user", "kind": "user"}));
+    let ok = b
+        .request(json!({"type": "send", "room": "lobby", "text": "hello", "reply_to": cmd["invocation"]}))
+        .await;
+    assert_eq!(ok["type"], "ack", "{ok}");
+}
