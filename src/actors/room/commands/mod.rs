@@ -97,7 +97,7 @@ pub(super) struct Invocation {
     /// Seq of the invoking message.
     pub seq: i64,
     pub from: UserRef,
-    /// The invoking session, for notices (none for replayed messages).
+    /// The invoking session, for notices (`None` only if the message had no session).
     pub invoker: Option<TrackedRecipient<Outbound>>,
 }
 
@@ -128,7 +128,9 @@ impl Room {
         }
         match parse(&m.text) {
             Some((name, "")) => match builtin(&name).and_then(|b| b.usage()) {
-                Some(usage) => Err((ErrorCode::BadRequest, format!("!{name} needs arguments: {usage}"))),
+                Some(usage) => {
+                    Err((ErrorCode::BadRequest, format!("!{name} needs arguments: !{name} {usage}")))
+                }
                 None => Ok(()),
             },
             _ => Ok(()),
