@@ -528,3 +528,19 @@ async fn a_jwt_with_kind_bot_is_a_bot_and_a_jwt_user_cannot_register() {
         .await;
     assert_eq!(ok["type"], "ack", "{ok}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_room_holds_at_most_256_bot_commands() {
+    let srv = TestServer::start_with(crate::common::FAST).await;
+    srv.create_room("lobby").await;
+    let mut b = bot(&srv, "busy-bot", &["lobby"]).await;
+    for i in 0..256 {
+        let reg = register(&mut b, "lobby", &format!("c{i}"), json!({})).await;
+        assert_eq!(reg["type"], "registered", "{reg}");
+    }
+    let over = register(&mut b, "lobby", "c256", json!({})).await;
+    assert_error_frame(&over, Some(over["id"].clone()), "bad_request");
+    assert_eq!(over["message"], "this room already has 256 bot commands");
+    let again = register(&mut b, "lobby", "c7", json!({"description": "still updatable"})).await;
+    assert_eq!(again["type"], "registered", "{again}");
+}
