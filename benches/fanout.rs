@@ -103,6 +103,7 @@ fn row(room: &str, seq: i64) -> MessageRow {
         client_id: Some(format!("c-{seq}")),
         reply_to: None,
         ts: now_ms(),
+        announcement: false,
     }
 }
 

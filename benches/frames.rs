@@ -23,6 +23,7 @@ fn row() -> MessageRow {
         client_id: Some("c-7f3a9e1b-0001".into()),
         reply_to: None,
         ts: 1_795_000_000_123,
+        announcement: false,
     }
 }
 

@@ -22,7 +22,7 @@ fn limits(admin_per_sec: u32, admin_burst: u32) -> LimitsConfig {
         admin_burst,
         max_violations: 10,
         connects_per_ip_per_sec: 50,
-    connects_limit_loopback: true,
+        connects_limit_loopback: true,
     }
 }
 

@@ -53,6 +53,7 @@ fn batch(room: &str, n: usize, client_ids: bool) -> Vec<NewMessage> {
             client_id: client_ids.then(next_client_id),
             reply_to: None,
             ts,
+            announcement: false,
         })
         .collect()
 }

@@ -173,11 +173,8 @@ impl Authenticator {
         }
         let generation = self.cache.generation.load(Ordering::Acquire);
         let key = hash.clone();
-        let row = self
-            .store
-            .run(move |c| TokenRow::find_live_by_hash(c, &key))
-            .await?
-            .ok_or(AuthError::Invalid)?;
+        let row =
+            self.store.run(move |c| TokenRow::find_live_by_hash(c, &key)).await?.ok_or(AuthError::Invalid)?;
         let kind = UserKind::parse(&row.kind).ok_or(AuthError::Invalid)?;
         let identity = Identity {
             roles: row.role_list(),

@@ -28,6 +28,7 @@ pub struct Settings {
     pub welcome: WelcomeConfig,
     pub spam: SpamConfig,
     pub typing: TypingConfig,
+    pub commands: CommandsConfig,
 }
 
 /// `[server]`: the HTTP/WebSocket listener.
@@ -214,6 +215,21 @@ pub struct TypingConfig {
     pub throttle_ms: u64,
 }
 
+/// `[commands]`: `!name` commands, built-in and bot-registered.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommandsConfig {
+    /// How long a bot has to answer a forwarded command (`send` with `reply_to`)
+    /// before the invoker gets a `notice` saying it did not.
+    pub timeout_ms: u64,
+}
+
+impl CommandsConfig {
+    pub fn timeout(&self) -> Duration {
+        Duration::from_millis(self.timeout_ms.max(1))
+    }
+}
+
 /// Why the settings could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -285,6 +301,7 @@ mod tests {
         assert_eq!(s.log.format, LogFormat::Json);
         assert_eq!(s.welcome.dedupe_secs, 86400);
         assert_eq!(s.welcome.template_file, "config/templates/welcome/default.txt");
+        assert_eq!(s.commands.timeout_ms, 5000);
     }
 
     #[test]

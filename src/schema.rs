@@ -49,6 +49,7 @@ diesel::table! {
         client_id -> Nullable<Text>,
         reply_to -> Nullable<Text>,
         ts -> BigInt,
+        announcement -> Bool,
     }
 }
 

@@ -5,6 +5,7 @@
 //! Ordering: `join` holds the session (`ctx.wait`) until `joined` and the replay are
 //! written, so live messages queued meanwhile follow the replay with no gap or overlap.
 
+mod commands;
 mod room_life;
 
 use std::collections::HashMap;
@@ -104,6 +105,9 @@ pub struct WsSession {
     mailbox: Registration,
     /// Recent policy violations; too many in a minute close the session (1008).
     violations: ViolationWindow,
+    /// Commands this bot registered with `room: "*"`: registered again in every room
+    /// this session joins.
+    wildcard_commands: Vec<commands::CommandSpec>,
 }
 
 impl WsSession {
@@ -126,6 +130,7 @@ impl WsSession {
             last_heard: Instant::now(),
             draining: false,
             violations: ViolationWindow::new(limits.max_violations),
+            wildcard_commands: Vec::new(),
             mailbox: MailboxStats::register(ActorKind::Session, name.clone(), &deps.cfg.metrics),
             name,
             deps,
@@ -335,6 +340,9 @@ impl WsSession {
             }
             ClientFrame::Typing { id, room, active } => self.on_typing(id, &room, active, ctx),
             ClientFrame::Read { id, room, seq } => self.on_read(id, &room, seq, ctx),
+            ClientFrame::RegisterCommand { id, room, name, description, min_role } => {
+                self.on_register_command(id, &room, name, description, min_role, ctx)
+            }
         }
     }
 
@@ -412,7 +420,8 @@ impl WsSession {
         for f in frames {
             ctx.text(f);
         }
-        self.rooms.insert(room, JoinedRoom { addr, min_seq: reply.last_seq + 1 });
+        self.rooms.insert(room.clone(), JoinedRoom { addr, min_seq: reply.last_seq + 1 });
+        self.register_wildcards_in(&room, ctx);
     }
 
     fn on_leave(&mut self, id: Option<FrameId>, room: &str, ctx: &mut ws::WebsocketContext<Self>) {

@@ -231,7 +231,10 @@ pub struct MessageItem {
     pub ts: String,
     #[schema(required = true)]
     pub client_id: Option<String>,
+    /// The bot's answer to a command: the `invocation` id it answers.
     pub reply_to: Option<String>,
+    /// Present (and true) only on messages posted by `!announce`.
+    pub announcement: Option<bool>,
 }
 
 /// Schema only: the sender of a message.

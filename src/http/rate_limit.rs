@@ -54,7 +54,7 @@ mod tests {
             admin_burst: burst,
             max_violations: 10,
             connects_per_ip_per_sec: 50,
-        connects_limit_loopback: true,
+            connects_limit_loopback: true,
         }
     }
 

@@ -68,7 +68,7 @@ mod tests {
             admin_burst: 1,
             max_violations: 1,
             connects_per_ip_per_sec: 2,
-        connects_limit_loopback: true,
+            connects_limit_loopback: true,
         };
         let limiter = UpgradeLimiter::new(&limits);
         let a: IpAddr = "10.0.0.1".parse().unwrap();

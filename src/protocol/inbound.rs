@@ -45,10 +45,20 @@ pub enum ClientFrame {
         room: String,
         seq: i64,
     },
+    /// Bots only: `!name` in `room` (a room id, or `*` for every room the session is
+    /// in) is forwarded to this bot (docs/PROTOCOL.md, Bots).
+    RegisterCommand {
+        id: Option<FrameId>,
+        room: String,
+        name: String,
+        description: Option<String>,
+        min_role: Option<String>,
+    },
 }
 
 /// Frame types the server understands, for the "unknown type" message.
-const KNOWN_TYPES: &[&str] = &["join", "leave", "send", "history", "ping", "typing", "read"];
+const KNOWN_TYPES: &[&str] =
+    &["join", "leave", "send", "history", "ping", "typing", "read", "register_command"];
 
 impl ClientFrame {
     pub fn id(&self) -> Option<&FrameId> {
@@ -59,7 +69,8 @@ impl ClientFrame {
             | Self::History { id, .. }
             | Self::Ping { id }
             | Self::Typing { id, .. }
-            | Self::Read { id, .. } => id.as_ref(),
+            | Self::Read { id, .. }
+            | Self::RegisterCommand { id, .. } => id.as_ref(),
         }
     }
 }

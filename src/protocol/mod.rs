@@ -1,6 +1,7 @@
 //! The WebSocket protocol of CONTRACT §2: client frames in ([`inbound`]) and server
 //! frames out ([`outbound`]). Every frame is one JSON text object with a `type`.
 
+pub mod commands;
 pub mod inbound;
 pub mod outbound;
 pub mod room_life;

@@ -142,6 +142,9 @@ pub struct MessageView<'a> {
     client_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reply_to: Option<&'a str>,
+    /// Present (and true) only on `!announce` messages.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    announcement: bool,
 }
 
 impl<'a> MessageView<'a> {
@@ -154,6 +157,7 @@ impl<'a> MessageView<'a> {
             ts: rfc3339(row.ts),
             client_id: row.client_id.as_deref(),
             reply_to: row.reply_to.as_deref(),
+            announcement: row.announcement,
         }
     }
 }
@@ -199,6 +203,7 @@ mod tests {
             client_id: Some("c1".into()),
             reply_to: None,
             ts: 0,
+            announcement: false,
         }
     }
 

@@ -196,6 +196,7 @@ mod batch_tests {
             client_id: cid.map(Into::into),
             reply_to: None,
             ts: 1,
+            announcement: false,
         }
     }
 

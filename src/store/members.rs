@@ -102,7 +102,18 @@ impl MemberRow {
                     last_seen: None,
                     joined_at: now,
                 };
-                diesel::insert_into(members::table).values(&row).execute(c)?;
+                // An upsert: the store writer may create the membership (a first join)
+                // between the lookup above and this insert.
+                with_inner!(c, |c| diesel::insert_into(members::table)
+                    .values(&row)
+                    .on_conflict((members::room_id, members::user_id))
+                    .do_update()
+                    .set((
+                        members::role.eq(&row.role),
+                        members::role_expires_at.eq(row.role_expires_at),
+                        members::base_role.eq(&row.base_role),
+                    ))
+                    .execute(c))?;
             }
         }
         Ok(())

@@ -25,6 +25,8 @@ pub struct MessageRow {
     pub client_id: Option<String>,
     pub reply_to: Option<String>,
     pub ts: i64,
+    /// Posted by `!announce`: the frame says `"announcement":true`.
+    pub announcement: bool,
 }
 
 /// A message waiting for its seq.
@@ -38,6 +40,8 @@ pub struct NewMessage {
     pub client_id: Option<String>,
     pub reply_to: Option<String>,
     pub ts: i64,
+    /// Posted by `!announce`: the frame says `"announcement":true`.
+    pub announcement: bool,
 }
 
 /// What became of one message of a batch.
@@ -153,6 +157,7 @@ pub fn append_batch(
             client_id: m.client_id.clone(),
             reply_to: m.reply_to.clone(),
             ts: m.ts,
+            announcement: m.announcement,
         };
         outcomes.push(AppendOutcome::Stored(row.clone()));
         rows.push(row);

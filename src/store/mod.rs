@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod conn;
 pub mod members;
+pub mod message_stats;
 pub mod messages;
 pub mod migrate;
 pub mod room_life;

@@ -10,6 +10,7 @@ mod admin_api;
 mod admin_tokens;
 mod auth;
 mod bad_input;
+mod commands;
 mod delivery;
 mod durability;
 mod metrics;

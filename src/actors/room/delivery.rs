@@ -29,7 +29,7 @@ impl Room {
         let delivered = self.delivered_seq.unwrap_or(0);
         match first_new {
             Some(first) if first > delivered + 1 => self.repair_gap(delivered, first - 1, m, ctx),
-            _ => self.apply_committed(m),
+            _ => self.apply_committed(m, ctx),
         }
     }
 
@@ -40,7 +40,7 @@ impl Room {
         let (store, id) = (self.deps.store.clone(), self.id.to_string());
         let fut = async move { store.run(move |c| MessageRow::range(c, &id, after, upto)).await };
         ctx.wait(fut.into_actor(self).map(move |rows, act, ctx| {
-            act.guarded(ctx, "gap repair", |act, _| {
+            act.guarded(ctx, "gap repair", |act, ctx| {
                 match rows {
                     Ok(rows) => {
                         let frames = rows
@@ -51,19 +51,25 @@ impl Room {
                     }
                     Err(e) => warn!(act.log, "gap repair failed"; "err" => %e),
                 }
-                act.apply_committed(m);
+                act.apply_committed(m, ctx);
             });
         }));
     }
 
-    /// Acks each sender, then sends all new frames to every member session at once.
-    fn apply_committed(&mut self, m: Committed) {
+    /// Acks each sender, then sends all new frames to every member session at once,
+    /// then runs the `!commands` among them.
+    fn apply_committed(&mut self, m: Committed, ctx: &mut Context<Self>) {
         let mut frames = Vec::new();
+        let mut invocations = Vec::new();
         for (ticket, result) in m.results {
             match result {
                 Ok(AppendOutcome::Stored(row)) => {
+                    let new = row.seq > self.delivered_seq.unwrap_or(0);
+                    if new {
+                        invocations.extend(self.invocation_of(&row, &ticket));
+                    }
                     send_ack(ticket, self.id.as_str(), row.seq, false);
-                    if row.seq > self.delivered_seq.unwrap_or(0) {
+                    if new {
                         frames.push(RoomFrame { seq: row.seq, text: out::message_frame(&row) });
                     }
                 }
@@ -73,6 +79,9 @@ impl Room {
         }
         if !frames.is_empty() {
             self.fan_out(frames);
+        }
+        if !invocations.is_empty() {
+            self.run_commands(invocations, ctx);
         }
     }
 
@@ -132,6 +141,7 @@ impl Room {
     /// (reason `kicked`) and leave the room; the others get `member_left`.
     pub(super) fn on_kick(&mut self, user_id: &str) {
         let Some(member) = self.members.remove(user_id) else { return };
+        self.bot_gone(user_id);
         let frame = out::encode(&out::RoomClosed { room: self.id.as_str(), reason: "kicked" });
         for sid in &member.sessions {
             if let Some((_, to)) = self.online.remove(sid) {
@@ -155,6 +165,7 @@ impl Room {
         member.sessions.retain(|s| *s != session);
         if member.sessions.is_empty() {
             let user = member.user.clone();
+            self.bot_gone(&user_id);
             self.touch_member(&user, now_ms());
             let frame =
                 out::encode(&out::MemberEvent { kind: "member_left", room: self.id.as_str(), user: &user });

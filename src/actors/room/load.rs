@@ -182,9 +182,13 @@ impl Room {
         ctx.wait(fut.into_actor(self).map(|rows, act, _| match rows {
             Ok(rows) => {
                 for row in rows {
-                    if let Some(m) = act.members.get_mut(&row.user_id) {
-                        m.set_grant(&row);
-                    }
+                    // A grant to someone who never joined creates the member, so
+                    // their first join finds the role.
+                    let Some(kind) = UserKind::parse(&row.kind) else { continue };
+                    let m = act.members.entry(row.user_id.clone()).or_insert_with(|| {
+                        Member::new(UserRef { id: row.user_id.clone(), name: row.name.clone(), kind })
+                    });
+                    m.set_grant(&row);
                 }
             }
             Err(e) => warn!(act.log, "role reload failed"; "err" => %e),

@@ -14,6 +14,7 @@
 //! report shows a gap (e.g. a report lost in a crash), the missing range is read from
 //! the store and delivered first.
 
+mod commands;
 mod delivery;
 mod life;
 mod load;
@@ -30,6 +31,9 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use slog::{error, info, Logger};
 
+pub use commands::{
+    is_builtin, valid_name, CommandError, RegisterCommand, MAX_BOT_COMMANDS, MAX_NAME as MAX_COMMAND_NAME,
+};
 pub use life::SettingsChanged;
 pub use messages::*;
 pub use read::MarkRead;
@@ -96,6 +100,8 @@ pub struct Room {
     mailbox: Registration,
     /// Settings, welcomes, spam and typing state (`life.rs`).
     life: life::RoomLife,
+    /// `!commands`: bot registrations, pending invocations (survive restarts).
+    commands: commands::CommandState,
 }
 
 impl Room {
@@ -116,6 +122,7 @@ impl Room {
             restart_delay: Duration::ZERO,
             mailbox,
             life: life::RoomLife::default(),
+            commands: commands::CommandState::default(),
         }
     }
 
@@ -182,6 +189,7 @@ impl Actor for Room {
         self.mailbox.set_capacity(self.deps.cfg.rooms.mailbox_capacity);
         let delay = std::mem::take(&mut self.restart_delay);
         self.load(delay, ctx);
+        self.rearm_command_timeouts(ctx);
     }
 }
 
@@ -407,6 +415,9 @@ impl Room {
         if m.session.is_some_and(|s| !self.online.contains_key(&s)) {
             return reply_error(m.ticket, ErrorCode::NotJoined, "join the room first");
         }
+        if let Err((code, msg)) = self.check_command_send(&m) {
+            return reply_error(m.ticket, code, &msg);
+        }
         if self.deps.cfg.debug.fault_injection && m.text == PANIC_TEXT {
             panic!("fault injection: poison message");
         }
@@ -423,6 +434,7 @@ impl Room {
             client_id: m.ticket.client_id.clone(),
             reply_to: m.reply_to,
             ts: now_ms(),
+            announcement: false,
         };
         let append = AppendMessage { msg, ticket: m.ticket, notify: self.tracked(ctx).recipient() };
         if let Err(e) = self.deps.writer.try_send(append) {

@@ -101,6 +101,7 @@ impl Room {
             text,
             client_id: None,
             reply_to: None,
+            announcement: false,
             ts: now,
         };
         let append = AppendMessage {

@@ -149,7 +149,8 @@ async fn too_many_upgrade_attempts_from_one_ip_get_429_with_retry_after() {
     let srv = TestServer::start_with(&[
         ("ROOMD__LIMITS__CONNECTS_PER_IP_PER_SEC", "1"),
         ("ROOMD__LIMITS__CONNECTS_LIMIT_LOOPBACK", "true"),
-    ]).await;
+    ])
+    .await;
     let token = srv.user("alice").await;
     let url = srv.url(&format!("/ws?token={token}"));
     // A few attempts in a row: with one per second, some must be refused.
