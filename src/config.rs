@@ -25,6 +25,8 @@ pub struct Settings {
     pub supervisor: SupervisorConfig,
     pub metrics: MetricsConfig,
     pub debug: DebugConfig,
+    pub broadcast: BroadcastConfig,
+    pub scheduler: SchedulerConfig,
 }
 
 /// `[server]`: the HTTP/WebSocket listener.
@@ -162,8 +164,34 @@ pub struct MetricsConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DebugConfig {
-    /// Enables `POST /api/v1/rooms/{id}/crash`.
+    /// Enables `POST /api/v1/rooms/{id}/crash` and the scheduler's test clock
+    /// (`POST /api/v1/debug/clock`).
     pub fault_injection: bool,
+}
+
+/// `[broadcast]`: broadcast jobs (announcements to many rooms).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BroadcastConfig {
+    /// Deliveries per second over all running jobs (the pace of fan-out), at least 1.
+    pub rooms_per_sec: u32,
+    /// First retry delay of a room that was unavailable; doubles per attempt, with jitter.
+    pub retry_min_ms: u64,
+    /// Largest retry delay.
+    pub retry_max_ms: u64,
+    /// Attempts per room before it is marked `failed` (at least 1).
+    pub max_attempts: u32,
+}
+
+/// `[scheduler]`: cron schedules that start broadcast jobs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchedulerConfig {
+    /// A due time missed (process down) by more than this is skipped and recorded
+    /// instead of fired.
+    pub misfire_grace_secs: u64,
+    /// How often the scheduler looks for due schedules.
+    pub tick_ms: u64,
 }
 
 /// Why the settings could not be loaded.
@@ -235,6 +263,8 @@ mod tests {
         assert_eq!(s.rooms.dedupe_secs, 86400);
         assert_eq!(s.supervisor.max_restarts, 5);
         assert_eq!(s.log.format, LogFormat::Json);
+        assert_eq!((s.broadcast.rooms_per_sec, s.broadcast.max_attempts), (500, 5));
+        assert_eq!(s.scheduler.misfire_grace_secs, 300);
     }
 
     #[test]

@@ -3,11 +3,13 @@
 //! blocking thread pool, never on an actor's thread.
 
 pub mod audit;
+pub mod broadcasts;
 pub mod conn;
 pub mod members;
 pub mod messages;
 pub mod migrate;
 pub mod rooms;
+pub mod schedules;
 pub mod tokens;
 
 use std::sync::Arc;

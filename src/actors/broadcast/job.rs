@@ -1,0 +1,425 @@
+//! `BroadcastJob`: one per unfinished broadcast job. Loads its pending rooms from the
+//! store, asks the queue to pace them, and delivers each room it is handed (`Go`) as
+//! an operator post with `client_id = "bc:<job>"` (so a repeat never posts twice).
+//! Each outcome is written to the store before it counts: a room that was unavailable
+//! (restarting, quarantined, mailbox full, no answer) is retried after an exponential,
+//! jittered delay (`broadcast.retry_min_ms` → `retry_max_ms`) up to
+//! `broadcast.max_attempts`, then marked `failed` with the reason; a room that no
+//! longer exists fails at once. Rooms never wait for each other. When no room is
+//! pending the job is finished in the store, publishes its final event and tells the
+//! queue.
+//!
+//! Supervised: a panic restarts it in place, and it reloads everything from the store.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use actix::dev::SendError;
+use actix::prelude::*;
+use serde_json::json;
+use slog::{error, info, warn};
+
+use super::queue::{BroadcastQueue, Enqueue, JobFinished};
+use super::{client_id, BroadcastDeps, ProgressEvent};
+use crate::actors::guard::run_guarded;
+use crate::actors::mailbox::{MailboxStats, Metered, Registration, TrackedAddr};
+use crate::actors::registry::{GetRoom, RoomRegistry};
+use crate::actors::room::{ReplyTo, SendText, SendTicket};
+use crate::config::BroadcastConfig;
+use crate::error::ErrorCode;
+use crate::metrics::metrics;
+use crate::model::{now_ms, RoomId, UserKind, UserRef};
+use crate::store::broadcasts::{BroadcastRoomRow, BroadcastRow, Counts, Priority, NO_SUCH_ROOM};
+use crate::store::StoreError;
+
+/// How long one delivery waits for the room's answer before it counts as unavailable.
+const DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Delay before retrying a store operation of the job itself (load, finish).
+const STORE_RETRY: Duration = Duration::from_secs(1);
+
+/// Deliver to this room now (from the queue).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Go(pub String);
+
+/// The job was cancelled (the store already says so): stop.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Cancel;
+
+/// Why one delivery did not happen.
+#[derive(Debug, Clone)]
+enum Failure {
+    /// Worth another attempt (the room may come back).
+    Retry(String),
+    /// Final (the room does not exist).
+    Fatal(String),
+}
+
+/// What one attempt came to, as written to the store.
+#[derive(Debug, Clone)]
+enum Step {
+    Delivered(i64),
+    Retry(String),
+    Failed(String),
+}
+
+/// The job's view of its rooms once loaded.
+struct Loaded {
+    text: String,
+    priority: Priority,
+    sender: UserRef,
+    /// Rooms still to reach → attempts made so far.
+    pending: HashMap<String, i64>,
+    in_flight: HashSet<String>,
+    counts: Counts,
+}
+
+/// One broadcast job.
+pub struct BroadcastJob {
+    id: String,
+    deps: BroadcastDeps,
+    queue: TrackedAddr<BroadcastQueue>,
+    state: Option<Loaded>,
+    finished: bool,
+    /// Bumped at each restart: outcomes of attempts started before it are stale.
+    generation: u64,
+    mailbox: Registration,
+}
+
+impl BroadcastJob {
+    pub fn new(
+        id: String,
+        deps: BroadcastDeps,
+        queue: TrackedAddr<BroadcastQueue>,
+        mailbox: Registration,
+    ) -> Self {
+        let log = deps.log.new(slog::o!("actor" => "broadcast", "job" => id.clone()));
+        Self { id, deps: BroadcastDeps { log, ..deps }, queue, state: None, finished: false, generation: 0, mailbox }
+    }
+
+    fn cfg(&self) -> &BroadcastConfig {
+        &self.deps.cfg.broadcast
+    }
+
+    fn guarded(&mut self, ctx: &mut Context<Self>, what: &'static str, body: impl FnOnce(&mut Self, &mut Context<Self>)) {
+        if let Err(why) = run_guarded(self, ctx, body) {
+            error!(self.deps.log, "broadcast job crashed, restarting"; "in" => what, "err" => why);
+            self.mailbox.on_restart();
+            ctx.stop();
+        }
+    }
+
+    /// Reads the job and its pending rooms; marks it running.
+    fn load(&mut self, ctx: &mut Context<Self>) {
+        let (store, id) = (self.deps.store.clone(), self.id.clone());
+        let read = async move {
+            store
+                .run(move |c| {
+                    let Some(row) = BroadcastRow::find(c, &id)? else { return Ok(None) };
+                    if row.finished() {
+                        return Ok(Some((row, Vec::new(), Counts::default())));
+                    }
+                    BroadcastRow::mark_running(c, &id, now_ms())?;
+                    let pending = BroadcastRoomRow::pending(c, &id)?;
+                    let counts = BroadcastRoomRow::counts(c, &[id.clone()])?.remove(&id).unwrap_or_default();
+                    Ok(Some((row, pending, counts)))
+                })
+                .await
+        };
+        let generation = self.generation;
+        ctx.spawn(read.into_actor(self).map(move |loaded, job, ctx| {
+            if generation != job.generation || job.finished {
+                return;
+            }
+            match loaded {
+                Err(e) => {
+                    warn!(job.deps.log, "loading the job failed; retrying"; "err" => %e);
+                    ctx.run_later(STORE_RETRY, |job, ctx| job.load(ctx));
+                }
+                Ok(None) => job.stop_for_good(),
+                Ok(Some((row, _, _))) if row.finished() => job.stop_for_good(),
+                Ok(Some((row, pending, counts))) => job.on_loaded(row, pending, counts, ctx),
+            }
+        }));
+    }
+
+    fn on_loaded(&mut self, row: BroadcastRow, pending: Vec<(String, i64)>, counts: Counts, ctx: &mut Context<Self>) {
+        info!(self.deps.log, "broadcast job running"; "pending" => pending.len(), "total" => counts.total);
+        let priority = Priority::parse(&row.priority);
+        let rooms: Vec<String> = pending.iter().map(|(r, _)| r.clone()).collect();
+        self.state = Some(Loaded {
+            text: row.text,
+            priority,
+            sender: UserRef { id: "system".into(), name: row.created_by, kind: UserKind::System },
+            pending: pending.into_iter().collect(),
+            in_flight: HashSet::new(),
+            counts,
+        });
+        self.queue.do_send(Enqueue { job: self.id.clone(), priority, rooms, replace: true });
+        self.publish_progress();
+        self.maybe_finish(ctx);
+    }
+
+    /// Starts one attempt at `room`.
+    fn on_go(&mut self, room: String, ctx: &mut Context<Self>) {
+        if self.finished {
+            return;
+        }
+        let max_attempts = i64::from(self.cfg().max_attempts.max(1));
+        let Some(st) = self.state.as_mut() else { return };
+        if st.in_flight.contains(&room) {
+            return;
+        }
+        let Some(attempts) = st.pending.get_mut(&room) else { return };
+        *attempts += 1;
+        let attempt = *attempts;
+        st.in_flight.insert(room.clone());
+        let (text, sender) = (st.text.clone(), st.sender.clone());
+        let (registry, store, job) = (self.deps.registry.clone(), self.deps.store.clone(), self.id.clone());
+        let target = room.clone();
+        let attempt_fut = async move {
+            let step = match deliver(&registry, &target, text, sender, client_id(&job)).await {
+                Ok(seq) => Step::Delivered(seq),
+                Err(Failure::Fatal(why)) => Step::Failed(why),
+                Err(Failure::Retry(why)) if attempt >= max_attempts => Step::Failed(why),
+                Err(Failure::Retry(why)) => Step::Retry(why),
+            };
+            let record = step.clone();
+            let saved = store
+                .run(move |c| {
+                    let now = now_ms();
+                    match &record {
+                        Step::Delivered(seq) => BroadcastRoomRow::record_delivered(c, &job, &target, *seq, attempt, now),
+                        Step::Retry(why) => BroadcastRoomRow::record_failure(c, &job, &target, attempt, why, false, now),
+                        Step::Failed(why) => BroadcastRoomRow::record_failure(c, &job, &target, attempt, why, true, now),
+                    }
+                })
+                .await;
+            (step, saved)
+        };
+        let generation = self.generation;
+        ctx.spawn(attempt_fut.into_actor(self).map(move |(step, saved), job, ctx| {
+            if generation == job.generation {
+                job.guarded(ctx, "outcome", |job, ctx| job.on_outcome(room, attempt, step, saved, ctx));
+            }
+        }));
+    }
+
+    fn on_outcome(
+        &mut self,
+        room: String,
+        attempt: i64,
+        step: Step,
+        saved: Result<(), StoreError>,
+        ctx: &mut Context<Self>,
+    ) {
+        let Some(st) = self.state.as_mut() else { return };
+        st.in_flight.remove(&room);
+        if self.finished {
+            return;
+        }
+        if let Err(e) = saved {
+            // Not recorded: try the room again (a delivered post comes back as a
+            // duplicate with its original seq).
+            warn!(self.deps.log, "recording a delivery failed; retrying the room"; "room" => &room, "err" => %e);
+            return self.retry_later(room, attempt, ctx);
+        }
+        let event = match &step {
+            Step::Delivered(seq) => {
+                st.pending.remove(&room);
+                st.counts.delivered += 1;
+                st.counts.pending -= 1;
+                metrics().broadcast_rooms.with_label_values(&["delivered"]).inc();
+                json!({"room": room, "status": "delivered", "attempts": attempt, "seq": seq, "last_error": null})
+            }
+            Step::Failed(why) => {
+                st.pending.remove(&room);
+                st.counts.failed += 1;
+                st.counts.pending -= 1;
+                metrics().broadcast_rooms.with_label_values(&["failed"]).inc();
+                warn!(self.deps.log, "broadcast room failed"; "room" => &room, "attempts" => attempt, "err" => why);
+                json!({"room": room, "status": "failed", "attempts": attempt, "seq": null, "last_error": why})
+            }
+            Step::Retry(why) => {
+                json!({"room": room, "status": "pending", "attempts": attempt, "seq": null, "last_error": why})
+            }
+        };
+        self.deps.hub.publish(&self.id, ProgressEvent::new("room", event));
+        self.publish_progress();
+        match step {
+            Step::Retry(_) => self.retry_later(room, attempt, ctx),
+            _ => self.maybe_finish(ctx),
+        }
+    }
+
+    /// Queues `room` again after the backoff for `attempt`.
+    fn retry_later(&mut self, room: String, attempt: i64, ctx: &mut Context<Self>) {
+        let delay = backoff(self.cfg(), attempt);
+        ctx.run_later(delay, move |job, _| {
+            let Some(st) = job.state.as_ref().filter(|_| !job.finished) else { return };
+            if st.pending.contains_key(&room) {
+                job.queue.do_send(Enqueue { job: job.id.clone(), priority: st.priority, rooms: vec![room], replace: false });
+            }
+        });
+    }
+
+    fn publish_progress(&self) {
+        if let Some(st) = &self.state {
+            let data = json!({"id": self.id, "status": "running", "counts": st.counts});
+            self.deps.hub.publish(&self.id, ProgressEvent::new("progress", data));
+        }
+    }
+
+    /// Finishes the job once no room is pending or in flight.
+    fn maybe_finish(&mut self, ctx: &mut Context<Self>) {
+        let done = self.state.as_ref().is_some_and(|st| st.pending.is_empty() && st.in_flight.is_empty());
+        if !done || self.finished {
+            return;
+        }
+        let (store, id) = (self.deps.store.clone(), self.id.clone());
+        let generation = self.generation;
+        ctx.spawn(async move { store.run(move |c| BroadcastRow::finish(c, &id, now_ms())).await }.into_actor(self).map(
+            move |finished, job, ctx| {
+                if generation != job.generation || job.finished {
+                    return;
+                }
+                match finished {
+                    Ok(status) => {
+                        let status = status.unwrap_or("cancelled");
+                        let counts = job.state.as_ref().map(|s| s.counts).unwrap_or_default();
+                        info!(job.deps.log, "broadcast job finished"; "status" => status,
+                              "delivered" => counts.delivered, "failed" => counts.failed);
+                        job.finish_with(status);
+                    }
+                    Err(e) => {
+                        warn!(job.deps.log, "finishing the job failed; retrying"; "err" => %e);
+                        ctx.run_later(STORE_RETRY, |job, ctx| job.maybe_finish(ctx));
+                    }
+                }
+            },
+        ));
+    }
+
+    /// Publishes the final event and leaves the queue; the actor then stops once its
+    /// last address is gone.
+    fn finish_with(&mut self, status: &str) {
+        let counts = self.state.as_ref().map(|s| s.counts).unwrap_or_default();
+        let data = json!({"id": self.id, "status": status, "counts": counts});
+        self.deps.hub.finish(&self.id, ProgressEvent::new("done", data));
+        self.stop_for_good();
+    }
+
+    fn stop_for_good(&mut self) {
+        self.finished = true;
+        self.queue.do_send(JobFinished(self.id.clone()));
+    }
+}
+
+/// The delay before attempt `attempt + 1`: `retry_min_ms · 2^(attempt-1)` capped at
+/// `retry_max_ms`, then jittered to between half and all of it.
+pub fn backoff(cfg: &BroadcastConfig, attempt: i64) -> Duration {
+    let shift = u32::try_from(attempt.saturating_sub(1).clamp(0, 32)).unwrap_or(32);
+    let base = cfg.retry_min_ms.saturating_mul(1u64 << shift).min(cfg.retry_max_ms.max(cfg.retry_min_ms));
+    let half = base / 2;
+    Duration::from_millis(half + rand::random_range(0..=base - half))
+}
+
+/// One attempt: the room's actor stores and delivers the post, or says why not.
+async fn deliver(
+    registry: &TrackedAddr<RoomRegistry>,
+    room: &str,
+    text: String,
+    user: UserRef,
+    client_id: String,
+) -> Result<i64, Failure> {
+    let id = RoomId::parse(room).map_err(|_| Failure::Fatal(NO_SUCH_ROOM.into()))?;
+    let addr = registry
+        .send(GetRoom(id))
+        .await
+        .map_err(|e| Failure::Retry(format!("room_unavailable: registry did not answer: {e}")))?;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let send = SendText {
+        session: None,
+        user,
+        text,
+        reply_to: None,
+        ticket: SendTicket { reply: ReplyTo::Operator(tx), frame_id: None, client_id: Some(client_id) },
+    };
+    if let Err(e) = addr.try_send(send) {
+        return Err(Failure::Retry(match e {
+            SendError::Full(_) => "room_unavailable: mailbox full".into(),
+            SendError::Closed(_) => "room_unavailable: room stopped".into(),
+        }));
+    }
+    match tokio::time::timeout(DELIVERY_TIMEOUT, rx).await {
+        Err(_) => Err(Failure::Retry("room_unavailable: no answer in time".into())),
+        Ok(Err(_)) => Err(Failure::Retry("room_unavailable: the room crashed handling the message".into())),
+        Ok(Ok(Ok((seq, _duplicate)))) => Ok(seq),
+        Ok(Ok(Err((ErrorCode::NotFound, _)))) => Err(Failure::Fatal(NO_SUCH_ROOM.into())),
+        Ok(Ok(Err((code, message)))) => Err(Failure::Retry(format!("{}: {message}", code.as_str()))),
+    }
+}
+
+impl Actor for BroadcastJob {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        if !self.finished {
+            self.load(ctx);
+        }
+    }
+}
+
+/// Restarted in place after a panic: forget everything and reload from the store.
+impl Supervised for BroadcastJob {
+    fn restarting(&mut self, _: &mut Context<Self>) {
+        self.generation += 1;
+        self.state = None;
+    }
+}
+
+impl Metered for BroadcastJob {
+    fn mailbox(&self) -> &MailboxStats {
+        &self.mailbox
+    }
+}
+
+crate::tracked_handlers!(BroadcastJob: Go, Cancel);
+
+impl Handler<Go> for BroadcastJob {
+    type Result = ();
+
+    fn handle(&mut self, m: Go, ctx: &mut Context<Self>) {
+        self.guarded(ctx, "go", |job, ctx| job.on_go(m.0, ctx));
+    }
+}
+
+impl Handler<Cancel> for BroadcastJob {
+    type Result = ();
+
+    fn handle(&mut self, _: Cancel, _: &mut Context<Self>) {
+        if !self.finished {
+            info!(self.deps.log, "broadcast job cancelled");
+            self.finish_with("cancelled");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_is_capped() {
+        let cfg = BroadcastConfig { rooms_per_sec: 1, retry_min_ms: 100, retry_max_ms: 1000, max_attempts: 5 };
+        for _ in 0..50 {
+            let d1 = backoff(&cfg, 1).as_millis();
+            let d3 = backoff(&cfg, 3).as_millis();
+            let d9 = backoff(&cfg, 9).as_millis();
+            assert!((50..=100).contains(&d1), "{d1}");
+            assert!((200..=400).contains(&d3), "{d3}");
+            assert!((500..=1000).contains(&d9), "{d9}");
+        }
+    }
+}
