@@ -185,6 +185,8 @@ pub struct BroadcastRow {
 /// The progress of one target room.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = broadcast_rooms)]
+// One multi-row INSERT on SQLite too (no DEFAULT keyword, so no per-row transaction).
+#[diesel(treat_none_as_default_value = false)]
 pub struct BroadcastRoomRow {
     pub broadcast_id: String,
     pub room_id: String,
