@@ -75,10 +75,12 @@ async fn dst_days_fire_fixed_times_once_and_hourly_23_and_25_times() {
     assert_eq!(f["recent"][0]["outcome"], "fired");
     assert_eq!(f["recent"][0]["due_at"], "2026-03-29T01:00:00.000Z");
 
-    // Fall back on 2026-10-25 (03:00 → 02:00): re-enable from the eve of it.
-    set_clock(&srv, "2026-10-24T21:59:00Z").await;
+    // Fall back on 2026-10-25 (03:00 → 02:00): paused meanwhile, re-enabled on the eve.
     for id in [fixed_id, hourly_id] {
         patch(&srv, id, json!({"enabled": false})).await;
+    }
+    set_clock(&srv, "2026-10-24T21:59:00Z").await;
+    for id in [fixed_id, hourly_id] {
         let back = patch(&srv, id, json!({"enabled": true})).await;
         assert!(back["next_run_at"].as_str().unwrap() > "2026-10-24T21:59:00");
     }
