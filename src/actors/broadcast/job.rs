@@ -122,7 +122,7 @@ impl BroadcastJob {
                     }
                     BroadcastRow::mark_running(c, &id, now_ms())?;
                     let pending = BroadcastRoomRow::pending(c, &id)?;
-                    let counts = BroadcastRoomRow::counts(c, &[id.clone()])?.remove(&id).unwrap_or_default();
+                    let counts = BroadcastRoomRow::counts(c, std::slice::from_ref(&id))?.remove(&id).unwrap_or_default();
                     Ok(Some((row, pending, counts)))
                 })
                 .await
