@@ -202,6 +202,14 @@ async fn high_priority_deliveries_overtake_normal_and_low() {
         let job = start(&srv, json!({"text": priority, "rooms": rooms, "priority": priority})).await;
         ids.push(job["id"].as_str().unwrap().to_string());
     }
+    // The running jobs are actors under the broadcast queue; the scheduler is there too.
+    let tree: Value = srv.get("/api/v1/actors").send().await.unwrap().json().await.unwrap();
+    let top = tree["children"].as_array().unwrap();
+    let queue = top.iter().find(|n| n["kind"] == "broadcast" && n["id"] == "queue").expect("the queue");
+    assert!(top.iter().any(|n| n["kind"] == "scheduler" && n["status"] == "running"), "{tree}");
+    let jobs: Vec<&str> = queue["children"].as_array().unwrap().iter().map(|n| n["id"].as_str().unwrap()).collect();
+    assert!(jobs.contains(&ids[0].as_str()), "the low job still runs: {jobs:?}");
+    assert!(queue["children"][0]["mailbox"]["capacity"].is_u64());
     for id in &ids {
         finished(&srv, id, LONG).await;
     }
