@@ -12,8 +12,8 @@ use slog::{info, warn, Logger};
 
 use crate::actors::broadcast::{BroadcastDeps, BroadcastQueue, ProgressHub};
 use crate::actors::registry::{RoomRegistry, SyncAll};
-use crate::actors::scheduler::{Scheduler, SharedClock, SystemClock, TestClock};
 use crate::actors::room::RoomDeps;
+use crate::actors::scheduler::{Scheduler, SharedClock, SystemClock, TestClock};
 use crate::actors::sessions::SessionDirectory;
 use crate::actors::store_writer::{Flush, StoreWriter};
 use crate::actors::ws_session::{Outbound, SessionDeps};

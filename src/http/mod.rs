@@ -18,8 +18,8 @@ use actix_web::{error::JsonPayloadError, web, HttpRequest, HttpResponse};
 
 use crate::actors::broadcast::{BroadcastQueue, ProgressHub};
 use crate::actors::mailbox::TrackedAddr;
-use crate::actors::scheduler::{Scheduler, SharedClock, TestClock};
 use crate::actors::registry::RoomRegistry;
+use crate::actors::scheduler::{Scheduler, SharedClock, TestClock};
 use crate::actors::sessions::SessionDirectory;
 use crate::actors::store_writer::StoreWriter;
 use crate::actors::ws_session::SessionDeps;

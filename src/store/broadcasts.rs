@@ -40,7 +40,9 @@ const INSERT_CHUNK: usize = 1000;
 #[serde(untagged)]
 pub enum Target {
     Rooms(Vec<String>),
-    Tag { tag: String },
+    Tag {
+        tag: String,
+    },
     /// Only `"all"` is valid; anything else is refused by [`Target::check`].
     Keyword(String),
 }
@@ -134,8 +136,20 @@ impl Target {
 }
 
 /// Delivery priority across running jobs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Priority {
     High,
@@ -227,7 +241,9 @@ pub fn new_job_id(now_ms: i64) -> String {
 /// True for strings shaped like a job id (anything else cannot name a job).
 pub fn is_job_id(id: &str) -> bool {
     id.strip_prefix("bc_").is_some_and(|rest| {
-        !rest.is_empty() && rest.len() <= 32 && rest.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        !rest.is_empty()
+            && rest.len() <= 32
+            && rest.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
     })
 }
 
@@ -285,9 +301,11 @@ impl BroadcastRow {
 
     /// Marks a pending job running (the first time a job actor picks it up).
     pub fn mark_running(c: &mut DbConn, id: &str, now: i64) -> Result<(), StoreError> {
-        diesel::update(broadcasts::table.filter(broadcasts::id.eq(id)).filter(broadcasts::status.eq(JOB_PENDING)))
-            .set((broadcasts::status.eq(JOB_RUNNING), broadcasts::started_at.eq(now)))
-            .execute(c)?;
+        diesel::update(
+            broadcasts::table.filter(broadcasts::id.eq(id)).filter(broadcasts::status.eq(JOB_PENDING)),
+        )
+        .set((broadcasts::status.eq(JOB_RUNNING), broadcasts::started_at.eq(now)))
+        .execute(c)?;
         Ok(())
     }
 
@@ -454,7 +472,10 @@ mod tests {
         let bad: Target = serde_json::from_str(r#""some""#).unwrap();
         assert!(matches!(bad.check(), Err(TargetError::UnknownKeyword(_))));
         assert!(matches!(Target::Rooms(vec![]).check(), Err(TargetError::Empty)));
-        assert!(matches!(Target::Rooms(vec!["ok".into(), "Bad!".into()]).check(), Err(TargetError::InvalidRoomId(1))));
+        assert!(matches!(
+            Target::Rooms(vec!["ok".into(), "Bad!".into()]).check(),
+            Err(TargetError::InvalidRoomId(1))
+        ));
     }
 
     #[test]

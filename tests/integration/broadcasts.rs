@@ -29,7 +29,13 @@ async fn start(srv: &TestServer, body: Value) -> Value {
 }
 
 async fn job(srv: &TestServer, id: &str) -> Value {
-    srv.get(&format!("/api/v1/broadcasts/{id}")).send().await.expect("GET job").json().await.expect("job JSON")
+    srv.get(&format!("/api/v1/broadcasts/{id}"))
+        .send()
+        .await
+        .expect("GET job")
+        .json()
+        .await
+        .expect("job JSON")
 }
 
 /// Polls until the job has finished; returns it.
@@ -95,12 +101,14 @@ async fn every_room_gets_it_once_while_some_are_crashed_or_quarantined() {
     let quarantined = ["r010", "r120"];
     for room in quarantined {
         for _ in 0..2 {
-            let resp = srv.post(&format!("/api/v1/rooms/{room}/crash"), &json!({})).send().await.expect("crash");
+            let resp =
+                srv.post(&format!("/api/v1/rooms/{room}/crash"), &json!({})).send().await.expect("crash");
             assert_eq!(resp.status().as_u16(), 202);
         }
         let srv = &srv;
         eventually(&format!("{room} quarantined"), LONG, || async move {
-            let r: Value = srv.get(&format!("/api/v1/rooms/{room}")).send().await.unwrap().json().await.unwrap();
+            let r: Value =
+                srv.get(&format!("/api/v1/rooms/{room}")).send().await.unwrap().json().await.unwrap();
             r["status"] == "quarantined"
         })
         .await;
@@ -124,7 +132,10 @@ async fn every_room_gets_it_once_while_some_are_crashed_or_quarantined() {
     assert_eq!(done["report"]["failures_by_reason"], json!({ reason: 2 }), "{}", done["report"]);
     for r in done["rooms"].as_array().expect("rooms") {
         if quarantined.contains(&r["room"].as_str().unwrap_or_default()) {
-            assert_eq!((&r["status"], &r["attempts"], &r["last_error"]), (&json!("failed"), &json!(3), &json!(reason)));
+            assert_eq!(
+                (&r["status"], &r["attempts"], &r["last_error"]),
+                (&json!("failed"), &json!(3), &json!(reason))
+            );
             assert!(r["seq"].is_null());
         }
     }
@@ -168,7 +179,13 @@ async fn cancel_leaves_the_rooms_not_reached_without_the_message() {
         async move { fut.await["counts"]["delivered"].as_i64().unwrap_or(0) >= 2 }
     })
     .await;
-    let resp = srv.http().delete(srv.url(&format!("/api/v1/broadcasts/{id}"))).bearer_auth(&srv.admin_token).send().await.unwrap();
+    let resp = srv
+        .http()
+        .delete(srv.url(&format!("/api/v1/broadcasts/{id}")))
+        .bearer_auth(&srv.admin_token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status().as_u16(), 200);
     let cancelled: Value = resp.json().await.unwrap();
     assert_eq!(cancelled["status"], "cancelled", "{cancelled}");
@@ -176,7 +193,8 @@ async fn cancel_leaves_the_rooms_not_reached_without_the_message() {
     assert!(cancelled["report"].is_object());
     tokio::time::sleep(Duration::from_millis(800)).await; // longer than a few pacing slots
     let after = job(&srv, &id).await;
-    let (delivered, gone) = (after["counts"]["delivered"].as_i64().unwrap(), after["counts"]["cancelled"].as_i64().unwrap());
+    let (delivered, gone) =
+        (after["counts"]["delivered"].as_i64().unwrap(), after["counts"]["cancelled"].as_i64().unwrap());
     assert_eq!(delivered + gone, 30, "{}", after["counts"]);
     assert!(gone >= 20, "most rooms were not reached: {}", after["counts"]);
     for r in after["rooms"].as_array().unwrap() {
@@ -189,7 +207,13 @@ async fn cancel_leaves_the_rooms_not_reached_without_the_message() {
         }
     }
     // Cancelling again changes nothing.
-    let again = srv.http().delete(srv.url(&format!("/api/v1/broadcasts/{id}"))).bearer_auth(&srv.admin_token).send().await.unwrap();
+    let again = srv
+        .http()
+        .delete(srv.url(&format!("/api/v1/broadcasts/{id}")))
+        .bearer_auth(&srv.admin_token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(again.status().as_u16(), 200);
 }
 
@@ -207,15 +231,19 @@ async fn high_priority_deliveries_overtake_normal_and_low() {
     let top = tree["children"].as_array().unwrap();
     let queue = top.iter().find(|n| n["kind"] == "broadcast" && n["id"] == "queue").expect("the queue");
     assert!(top.iter().any(|n| n["kind"] == "scheduler" && n["status"] == "running"), "{tree}");
-    let jobs: Vec<&str> = queue["children"].as_array().unwrap().iter().map(|n| n["id"].as_str().unwrap()).collect();
+    let jobs: Vec<&str> =
+        queue["children"].as_array().unwrap().iter().map(|n| n["id"].as_str().unwrap()).collect();
     assert!(jobs.contains(&ids[0].as_str()), "the low job still runs: {jobs:?}");
     assert!(queue["children"][0]["mailbox"]["capacity"].is_u64());
     for id in &ids {
         finished(&srv, id, LONG).await;
     }
     // The last room of each job: by then all three were queued, so the order is by priority.
-    let texts: Vec<String> =
-        history(&srv, "p005").await.iter().map(|m| m["text"].as_str().unwrap_or_default().to_string()).collect();
+    let texts: Vec<String> = history(&srv, "p005")
+        .await
+        .iter()
+        .map(|m| m["text"].as_str().unwrap_or_default().to_string())
+        .collect();
     assert_eq!(texts, ["high", "normal", "low"]);
     let finished_at: Vec<String> = join_all(ids.iter().map(|id| job(&srv, id)))
         .await
@@ -239,7 +267,8 @@ fn parse_sse(body: &str) -> Vec<(String, Value)> {
 async fn read_events(srv: &TestServer, id: &str) -> Vec<(String, Value)> {
     let mut resp = srv.get(&format!("/api/v1/broadcasts/{id}/events")).send().await.expect("GET events");
     assert_eq!(resp.status().as_u16(), 200);
-    let ctype = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let ctype =
+        resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     assert!(ctype.starts_with("text/event-stream"), "{ctype}");
     let mut body = Vec::new();
     let read = async {
@@ -271,7 +300,8 @@ async fn the_event_stream_shows_progress_and_ends_with_done() {
     // A finished job's stream is its state and the final event.
     let again = read_events(&srv, &id).await;
     assert_eq!(again.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), ["progress", "done"]);
-    assert_api_error(srv.get("/api/v1/broadcasts/bc_0000/events").send().await.unwrap(), 404, "not_found").await;
+    assert_api_error(srv.get("/api/v1/broadcasts/bc_0000/events").send().await.unwrap(), 404, "not_found")
+        .await;
 }
 
 #[tokio::test]
@@ -281,9 +311,15 @@ async fn bad_input_is_refused_and_unknown_rooms_are_reported_per_room() {
     let job = start(&srv, json!({"text": "hi", "rooms": ["alpha", "ghost"]})).await;
     let id = job["id"].as_str().unwrap().to_string();
     let done = finished(&srv, &id, LONG).await;
-    assert_eq!(done["counts"], json!({"total": 2, "delivered": 1, "failed": 1, "pending": 0, "cancelled": 0}));
+    assert_eq!(
+        done["counts"],
+        json!({"total": 2, "delivered": 1, "failed": 1, "pending": 0, "cancelled": 0})
+    );
     let ghost = done["rooms"].as_array().unwrap().iter().find(|r| r["room"] == "ghost").cloned().unwrap();
-    assert_eq!(ghost, json!({"room": "ghost", "status": "failed", "attempts": 0, "last_error": "not_found: no such room", "seq": null}));
+    assert_eq!(
+        ghost,
+        json!({"room": "ghost", "status": "failed", "attempts": 0, "last_error": "not_found: no such room", "seq": null})
+    );
     assert_eq!(done["report"]["failures_by_reason"], json!({"not_found: no such room": 1}));
 
     let before = srv.get("/api/v1/broadcasts").send().await.unwrap().json::<Value>().await.unwrap();
@@ -304,12 +340,22 @@ async fn bad_input_is_refused_and_unknown_rooms_are_reported_per_room() {
         assert_api_error(resp, status, code).await;
     }
     let after = srv.get("/api/v1/broadcasts").send().await.unwrap().json::<Value>().await.unwrap();
-    assert_eq!(before["items"].as_array().map(Vec::len), after["items"].as_array().map(Vec::len), "nothing stored");
+    assert_eq!(
+        before["items"].as_array().map(Vec::len),
+        after["items"].as_array().map(Vec::len),
+        "nothing stored"
+    );
     assert_eq!(after["items"][0]["id"], json!(id), "history newest first");
     assert!(after["items"][0].get("rooms").is_none(), "the list has no room lists");
     assert_api_error(srv.get("/api/v1/broadcasts/bc_ffff").send().await.unwrap(), 404, "not_found").await;
     assert_api_error(srv.get("/api/v1/broadcasts/nope").send().await.unwrap(), 404, "not_found").await;
-    let del = srv.http().delete(srv.url("/api/v1/broadcasts/bc_ffff")).bearer_auth(&srv.admin_token).send().await.unwrap();
+    let del = srv
+        .http()
+        .delete(srv.url("/api/v1/broadcasts/bc_ffff"))
+        .bearer_auth(&srv.admin_token)
+        .send()
+        .await
+        .unwrap();
     assert_api_error(del, 404, "not_found").await;
     assert_api_error(srv.get("/api/v1/broadcasts?cursor=x").send().await.unwrap(), 400, "bad_request").await;
 }
@@ -320,13 +366,25 @@ async fn history_pages_newest_first() {
     srv.create_room("h").await;
     let mut ids = Vec::new();
     for i in 0..3 {
-        ids.push(start(&srv, json!({"text": format!("n{i}"), "rooms": ["h"]})).await["id"].as_str().unwrap().to_string());
+        ids.push(
+            start(&srv, json!({"text": format!("n{i}"), "rooms": ["h"]})).await["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
     }
     let p1: Value = srv.get("/api/v1/broadcasts?limit=2").send().await.unwrap().json().await.unwrap();
     let got: Vec<&str> = p1["items"].as_array().unwrap().iter().map(|j| j["id"].as_str().unwrap()).collect();
     assert_eq!(got, [ids[2].as_str(), ids[1].as_str()]);
     let cursor = p1["next_cursor"].as_str().expect("a next page");
-    let p2: Value = srv.get(&format!("/api/v1/broadcasts?limit=2&cursor={cursor}")).send().await.unwrap().json().await.unwrap();
+    let p2: Value = srv
+        .get(&format!("/api/v1/broadcasts?limit=2&cursor={cursor}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(p2["items"][0]["id"], json!(ids[0]));
     assert!(p2["next_cursor"].is_null());
 }

@@ -49,7 +49,13 @@ async fn get(srv: &TestServer, path: &str) -> Value {
 /// Broadcast jobs a schedule started.
 async fn jobs_of(srv: &TestServer, schedule: &str) -> Vec<Value> {
     let page = get(srv, "/api/v1/broadcasts?limit=500").await;
-    page["items"].as_array().unwrap().iter().filter(|j| j["schedule_id"] == json!(schedule)).cloned().collect()
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|j| j["schedule_id"] == json!(schedule))
+        .cloned()
+        .collect()
 }
 
 #[tokio::test]
@@ -62,7 +68,10 @@ async fn dst_days_fire_fixed_times_once_and_hourly_23_and_25_times() {
     let fixed = create(&srv, json!({"cron": "30 2 * * *"}).merge(&base)).await;
     let hourly = create(&srv, json!({"cron": "0 * * * *"}).merge(&base)).await;
     let (fixed_id, hourly_id) = (fixed["id"].as_str().unwrap(), hourly["id"].as_str().unwrap());
-    assert_eq!(fixed["next_run_at"], "2026-03-29T01:00:00.000Z", "02:30 does not exist: the first minute after the gap");
+    assert_eq!(
+        fixed["next_run_at"], "2026-03-29T01:00:00.000Z",
+        "02:30 does not exist: the first minute after the gap"
+    );
     assert_eq!(hourly["next_run_at"], "2026-03-28T23:00:00.000Z");
     // The whole local day (00:00 CET to 23:59:59 CEST).
     set_clock(&srv, "2026-03-29T21:59:59Z").await;
@@ -97,7 +106,8 @@ async fn dst_days_fire_fixed_times_once_and_hourly_23_and_25_times() {
     })
     .await;
     let h = get(&srv, "/api/v1/rooms/news/messages?limit=500").await;
-    let mut ids: Vec<&str> = h["items"].as_array().unwrap().iter().map(|m| m["client_id"].as_str().unwrap()).collect();
+    let mut ids: Vec<&str> =
+        h["items"].as_array().unwrap().iter().map(|m| m["client_id"].as_str().unwrap()).collect();
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 50, "one message per fired job");
@@ -125,7 +135,8 @@ async fn a_due_time_fires_once_also_across_a_restart() {
     assert_eq!(jobs_of(&srv, &id).await.len(), 2);
     let s = get(&srv, &format!("/api/v1/schedules/{id}")).await;
     assert_eq!(s["next_run_at"], json!(format!("{day}T10:03:00.000Z")));
-    let fires: Vec<&str> = s["recent"].as_array().unwrap().iter().map(|f| f["outcome"].as_str().unwrap()).collect();
+    let fires: Vec<&str> =
+        s["recent"].as_array().unwrap().iter().map(|f| f["outcome"].as_str().unwrap()).collect();
     assert_eq!(fires, ["fired", "fired"]);
 }
 
@@ -147,8 +158,14 @@ async fn due_times_missed_beyond_the_grace_are_skipped_and_recorded() {
     let s = get(&srv, &format!("/api/v1/schedules/{id}")).await;
     let recent = s["recent"].as_array().unwrap();
     assert_eq!(recent.len(), 2, "{recent:?}");
-    assert_eq!((&recent[0]["due_at"], &recent[0]["outcome"]), (&json!("2030-01-01T10:00:00.000Z"), &json!("fired")));
-    assert_eq!((&recent[1]["due_at"], &recent[1]["outcome"]), (&json!("2030-01-01T09:05:00.000Z"), &json!("skipped")));
+    assert_eq!(
+        (&recent[0]["due_at"], &recent[0]["outcome"]),
+        (&json!("2030-01-01T10:00:00.000Z"), &json!("fired"))
+    );
+    assert_eq!(
+        (&recent[1]["due_at"], &recent[1]["outcome"]),
+        (&json!("2030-01-01T09:05:00.000Z"), &json!("skipped"))
+    );
     assert!(recent[1]["reason"].as_str().unwrap().contains("misfire_grace_secs"), "{}", recent[1]);
     assert_eq!(recent[0]["broadcast_id"], jobs[0]["id"]);
     assert_eq!(s["next_run_at"], "2030-01-01T10:05:00.000Z");
@@ -183,7 +200,10 @@ async fn invalid_schedules_are_refused_with_the_reason() {
     assert_eq!(list["items"], json!([]), "nothing stored");
     // Six fields (seconds first) and the defaults.
     let s = create(&srv, json!({"cron": "30 0 9 * * MON", "rooms": "all", "text": "x"})).await;
-    assert_eq!((&s["timezone"], &s["priority"], &s["enabled"]), (&json!("UTC"), &json!("normal"), &json!(true)));
+    assert_eq!(
+        (&s["timezone"], &s["priority"], &s["enabled"]),
+        (&json!("UTC"), &json!("normal"), &json!(true))
+    );
     let id = s["id"].as_str().unwrap();
     let bad = srv
         .http()
@@ -197,11 +217,19 @@ async fn invalid_schedules_are_refused_with_the_reason() {
     let off = patch(&srv, id, json!({"enabled": false})).await;
     assert!(off["next_run_at"].is_null());
     assert_api_error(srv.get("/api/v1/schedules/sch_nothing").send().await.unwrap(), 404, "not_found").await;
-    let del = srv.http().delete(srv.url(&format!("/api/v1/schedules/{id}"))).bearer_auth(&srv.admin_token).send().await.unwrap();
+    let del = srv
+        .http()
+        .delete(srv.url(&format!("/api/v1/schedules/{id}")))
+        .bearer_auth(&srv.admin_token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(del.status().as_u16(), 200);
-    assert_api_error(srv.get(&format!("/api/v1/schedules/{id}")).send().await.unwrap(), 404, "not_found").await;
+    assert_api_error(srv.get(&format!("/api/v1/schedules/{id}")).send().await.unwrap(), 404, "not_found")
+        .await;
     // The test clock exists only with fault injection.
-    let clock = srv.post("/api/v1/debug/clock", &json!({"now": "2030-01-01T00:00:00Z"})).send().await.unwrap();
+    let clock =
+        srv.post("/api/v1/debug/clock", &json!({"now": "2030-01-01T00:00:00Z"})).send().await.unwrap();
     assert_api_error(clock, 404, "not_found").await;
 }
 

@@ -95,14 +95,27 @@ impl BroadcastJob {
         mailbox: Registration,
     ) -> Self {
         let log = deps.log.new(slog::o!("actor" => "broadcast", "job" => id.clone()));
-        Self { id, deps: BroadcastDeps { log, ..deps }, queue, state: None, finished: false, generation: 0, mailbox }
+        Self {
+            id,
+            deps: BroadcastDeps { log, ..deps },
+            queue,
+            state: None,
+            finished: false,
+            generation: 0,
+            mailbox,
+        }
     }
 
     fn cfg(&self) -> &BroadcastConfig {
         &self.deps.cfg.broadcast
     }
 
-    fn guarded(&mut self, ctx: &mut Context<Self>, what: &'static str, body: impl FnOnce(&mut Self, &mut Context<Self>)) {
+    fn guarded(
+        &mut self,
+        ctx: &mut Context<Self>,
+        what: &'static str,
+        body: impl FnOnce(&mut Self, &mut Context<Self>),
+    ) {
         if let Err(why) = run_guarded(self, ctx, body) {
             error!(self.deps.log, "broadcast job crashed, restarting"; "in" => what, "err" => why);
             self.mailbox.on_restart();
@@ -122,7 +135,9 @@ impl BroadcastJob {
                     }
                     BroadcastRow::mark_running(c, &id, now_ms())?;
                     let pending = BroadcastRoomRow::pending(c, &id)?;
-                    let counts = BroadcastRoomRow::counts(c, std::slice::from_ref(&id))?.remove(&id).unwrap_or_default();
+                    let counts = BroadcastRoomRow::counts(c, std::slice::from_ref(&id))?
+                        .remove(&id)
+                        .unwrap_or_default();
                     Ok(Some((row, pending, counts)))
                 })
                 .await
@@ -144,7 +159,13 @@ impl BroadcastJob {
         }));
     }
 
-    fn on_loaded(&mut self, row: BroadcastRow, pending: Vec<(String, i64)>, counts: Counts, ctx: &mut Context<Self>) {
+    fn on_loaded(
+        &mut self,
+        row: BroadcastRow,
+        pending: Vec<(String, i64)>,
+        counts: Counts,
+        ctx: &mut Context<Self>,
+    ) {
         info!(self.deps.log, "broadcast job running"; "pending" => pending.len(), "total" => counts.total);
         let priority = Priority::parse(&row.priority);
         let rooms: Vec<String> = pending.iter().map(|(r, _)| r.clone()).collect();
@@ -190,9 +211,15 @@ impl BroadcastJob {
                 .run(move |c| {
                     let now = now_ms();
                     match &record {
-                        Step::Delivered(seq) => BroadcastRoomRow::record_delivered(c, &job, &target, *seq, attempt, now),
-                        Step::Retry(why) => BroadcastRoomRow::record_failure(c, &job, &target, attempt, why, false, now),
-                        Step::Failed(why) => BroadcastRoomRow::record_failure(c, &job, &target, attempt, why, true, now),
+                        Step::Delivered(seq) => {
+                            BroadcastRoomRow::record_delivered(c, &job, &target, *seq, attempt, now)
+                        }
+                        Step::Retry(why) => {
+                            BroadcastRoomRow::record_failure(c, &job, &target, attempt, why, false, now)
+                        }
+                        Step::Failed(why) => {
+                            BroadcastRoomRow::record_failure(c, &job, &target, attempt, why, true, now)
+                        }
                     }
                 })
                 .await;
@@ -259,7 +286,12 @@ impl BroadcastJob {
         ctx.run_later(delay, move |job, _| {
             let Some(st) = job.state.as_ref().filter(|_| !job.finished) else { return };
             if st.pending.contains_key(&room) {
-                job.queue.do_send(Enqueue { job: job.id.clone(), priority: st.priority, rooms: vec![room], replace: false });
+                job.queue.do_send(Enqueue {
+                    job: job.id.clone(),
+                    priority: st.priority,
+                    rooms: vec![room],
+                    replace: false,
+                });
             }
         });
     }
@@ -279,26 +311,28 @@ impl BroadcastJob {
         }
         let (store, id) = (self.deps.store.clone(), self.id.clone());
         let generation = self.generation;
-        ctx.spawn(async move { store.run(move |c| BroadcastRow::finish(c, &id, now_ms())).await }.into_actor(self).map(
-            move |finished, job, ctx| {
-                if generation != job.generation || job.finished {
-                    return;
-                }
-                match finished {
-                    Ok(status) => {
-                        let status = status.unwrap_or("cancelled");
-                        let counts = job.state.as_ref().map(|s| s.counts).unwrap_or_default();
-                        info!(job.deps.log, "broadcast job finished"; "status" => status,
+        ctx.spawn(
+            async move { store.run(move |c| BroadcastRow::finish(c, &id, now_ms())).await }
+                .into_actor(self)
+                .map(move |finished, job, ctx| {
+                    if generation != job.generation || job.finished {
+                        return;
+                    }
+                    match finished {
+                        Ok(status) => {
+                            let status = status.unwrap_or("cancelled");
+                            let counts = job.state.as_ref().map(|s| s.counts).unwrap_or_default();
+                            info!(job.deps.log, "broadcast job finished"; "status" => status,
                               "delivered" => counts.delivered, "failed" => counts.failed);
-                        job.finish_with(status);
+                            job.finish_with(status);
+                        }
+                        Err(e) => {
+                            warn!(job.deps.log, "finishing the job failed; retrying"; "err" => %e);
+                            ctx.run_later(STORE_RETRY, |job, ctx| job.maybe_finish(ctx));
+                        }
                     }
-                    Err(e) => {
-                        warn!(job.deps.log, "finishing the job failed; retrying"; "err" => %e);
-                        ctx.run_later(STORE_RETRY, |job, ctx| job.maybe_finish(ctx));
-                    }
-                }
-            },
-        ));
+                }),
+        );
     }
 
     /// Publishes the final event and leaves the queue; the actor then stops once its
@@ -412,7 +446,8 @@ mod tests {
 
     #[test]
     fn backoff_doubles_with_jitter_and_is_capped() {
-        let cfg = BroadcastConfig { rooms_per_sec: 1, retry_min_ms: 100, retry_max_ms: 1000, max_attempts: 5 };
+        let cfg =
+            BroadcastConfig { rooms_per_sec: 1, retry_min_ms: 100, retry_max_ms: 1000, max_attempts: 5 };
         for _ in 0..50 {
             let d1 = backoff(&cfg, 1).as_millis();
             let d3 = backoff(&cfg, 3).as_millis();

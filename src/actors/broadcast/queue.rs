@@ -118,7 +118,12 @@ impl BroadcastQueue {
         self.jobs.insert(id, TrackedAddr::new(addr, stats));
     }
 
-    fn guarded(&mut self, ctx: &mut Context<Self>, what: &'static str, body: impl FnOnce(&mut Self, &mut Context<Self>)) {
+    fn guarded(
+        &mut self,
+        ctx: &mut Context<Self>,
+        what: &'static str,
+        body: impl FnOnce(&mut Self, &mut Context<Self>),
+    ) {
         if let Err(why) = run_guarded(self, ctx, body) {
             error!(self.deps.log, "broadcast queue crashed, restarting"; "in" => what, "err" => why);
             self.mailbox.on_restart();

@@ -49,7 +49,8 @@ impl CronSpec {
         if expr.len() > 200 || expr.contains('\0') {
             return Err(CronError::Pattern("too long".into()));
         }
-        let tz: Tz = timezone.parse().map_err(|_| CronError::Timezone(timezone.chars().take(64).collect()))?;
+        let tz: Tz =
+            timezone.parse().map_err(|_| CronError::Timezone(timezone.chars().take(64).collect()))?;
         let cron = CronParser::builder()
             .seconds(Seconds::Optional)
             .year(Year::Disallowed)

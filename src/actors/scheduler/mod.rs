@@ -174,7 +174,14 @@ fn handle_due(
                     rfc3339(now - grace_ms)
                 )
             });
-            let d = DueTime { schedule: &schedule, due_at: due, next_at: next, now, skip, job_id: new_job_id(now_ms()) };
+            let d = DueTime {
+                schedule: &schedule,
+                due_at: due,
+                next_at: next,
+                now,
+                skip,
+                job_id: new_job_id(now_ms()),
+            };
             let outcome = fire_due(c, &d)?;
             handled.push((schedule.id.clone(), outcome));
             schedule.next_run_at = next;

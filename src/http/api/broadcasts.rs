@@ -223,7 +223,8 @@ async fn create_broadcast(
         .await?;
     let resolved = outcome?;
     st.broadcasts.do_send(StartJob(row.id.clone()));
-    let detail = json!({"rooms": resolved.rooms.len(), "unknown": resolved.unknown.len(), "priority": row.priority});
+    let detail =
+        json!({"rooms": resolved.rooms.len(), "unknown": resolved.unknown.len(), "priority": row.priority});
     audit::record(&st, &admin.0, "broadcast.create", &row.id, detail).await;
     Ok(HttpResponse::Created().json(load_view(&st, &row.id, true).await?))
 }
@@ -291,7 +292,11 @@ fn take<T: Default>(map: &mut HashMap<String, T>, key: &str) -> T {
          headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
     ),
 )]
-async fn get_broadcast(_: AdminAuth, st: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+async fn get_broadcast(
+    _: AdminAuth,
+    st: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(load_view(&st, &id, true).await?))
 }
 
@@ -323,7 +328,8 @@ async fn cancel_broadcast(
         return Err(not_found());
     }
     let key = id.clone();
-    let (_, cancelled) = st.store.run(move |c| BroadcastRow::cancel(c, &key, now_ms())).await?.ok_or_else(not_found)?;
+    let (_, cancelled) =
+        st.store.run(move |c| BroadcastRow::cancel(c, &key, now_ms())).await?.ok_or_else(not_found)?;
     if cancelled {
         st.broadcasts.do_send(CancelJob(id.clone()));
         audit::record(&st, &admin.0, "broadcast.cancel", &id, json!({})).await;

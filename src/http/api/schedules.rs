@@ -172,7 +172,9 @@ fn new_schedule_id() -> String {
 
 fn is_schedule_id(id: &str) -> bool {
     id.strip_prefix("sch_").is_some_and(|rest| {
-        !rest.is_empty() && rest.len() <= 32 && rest.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        !rest.is_empty()
+            && rest.len() <= 32
+            && rest.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
     })
 }
 
@@ -287,7 +289,11 @@ async fn list_schedules(
          headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
     ),
 )]
-async fn get_schedule(_: AdminAuth, st: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+async fn get_schedule(
+    _: AdminAuth,
+    st: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let row = find(&st, &id).await?;
     let key = row.id.clone();
     let recent = st.store.run(move |c| ScheduleFireRow::recent(c, &key, RECENT_FIRES)).await?;
@@ -404,7 +410,11 @@ async fn delete_schedule(
         (status = 503, description = "The scheduler did not answer (`unavailable`)", body = crate::http::openapi::ErrorBody),
     ),
 )]
-async fn set_clock(_: AdminAuth, st: web::Data<AppState>, body: web::Json<SetClock>) -> Result<HttpResponse, ApiError> {
+async fn set_clock(
+    _: AdminAuth,
+    st: web::Data<AppState>,
+    body: web::Json<SetClock>,
+) -> Result<HttpResponse, ApiError> {
     let Some(clock) = st.test_clock.as_ref().filter(|_| st.cfg.debug.fault_injection) else {
         return Err(ApiError::new(ErrorCode::NotFound, "fault injection is off"));
     };
