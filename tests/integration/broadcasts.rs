@@ -91,9 +91,9 @@ async fn every_room_gets_it_once_while_some_are_crashed_or_quarantined() {
         ("ROOMD__DEBUG__FAULT_INJECTION", "true"),
         ("ROOMD__SUPERVISOR__MAX_RESTARTS", "1"),
         ("ROOMD__BROADCAST__ROOMS_PER_SEC", "200"),
-        ("ROOMD__BROADCAST__RETRY_MIN_MS", "20"),
-        ("ROOMD__BROADCAST__RETRY_MAX_MS", "100"),
-        ("ROOMD__BROADCAST__MAX_ATTEMPTS", "3"),
+        ("ROOMD__BROADCAST__RETRY_MIN_MS", "50"),
+        ("ROOMD__BROADCAST__RETRY_MAX_MS", "400"),
+        ("ROOMD__BROADCAST__MAX_ATTEMPTS", "4"),
     ])
     .await;
     let rooms = create_rooms(&srv, "r", 200).await;
@@ -134,7 +134,7 @@ async fn every_room_gets_it_once_while_some_are_crashed_or_quarantined() {
         if quarantined.contains(&r["room"].as_str().unwrap_or_default()) {
             assert_eq!(
                 (&r["status"], &r["attempts"], &r["last_error"]),
-                (&json!("failed"), &json!(3), &json!(reason))
+                (&json!("failed"), &json!(4), &json!(reason))
             );
             assert!(r["seq"].is_null());
         }
@@ -282,7 +282,7 @@ async fn read_events(srv: &TestServer, id: &str) -> Vec<(String, Value)> {
 
 #[tokio::test]
 async fn the_event_stream_shows_progress_and_ends_with_done() {
-    let srv = TestServer::start_with(&[("ROOMD__BROADCAST__ROOMS_PER_SEC", "5")]).await;
+    let srv = TestServer::start_with(&[("ROOMD__BROADCAST__ROOMS_PER_SEC", "2")]).await;
     let rooms = create_rooms(&srv, "s", 5).await;
     let created = start(&srv, json!({"text": "watch me", "rooms": rooms})).await;
     let id = created["id"].as_str().unwrap().to_string();
@@ -292,7 +292,10 @@ async fn the_event_stream_shows_progress_and_ends_with_done() {
     assert_eq!(names.last(), Some(&"done"), "{names:?}");
     let delivered: Vec<&Value> =
         events.iter().filter(|(n, d)| n == "room" && d["status"] == "delivered").map(|(_, d)| d).collect();
-    assert_eq!(delivered.len(), 5, "one room event per room: {events:?}");
+    // One room event per room reached after the stream began (its first event's counts).
+    let before = events[0].1["counts"]["delivered"].as_i64().unwrap() as usize;
+    assert_eq!(before + delivered.len(), 5, "one room event per room: {events:?}");
+    assert!(delivered.len() >= 3, "the stream opened before most deliveries (2 rooms/s): {events:?}");
     assert!(delivered.iter().all(|d| d["seq"].as_i64() == Some(1) && d["attempts"] == 1), "{delivered:?}");
     let (_, done) = events.last().unwrap();
     assert_eq!((&done["id"], &done["status"]), (&json!(id), &json!("done")));
