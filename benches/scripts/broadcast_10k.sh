@@ -2,7 +2,7 @@
 # A 10,000-room broadcast on SQLite: the job's duration at a given pace.
 # Usage: RATE=500 BIN=target/release/roomd benches/scripts/broadcast_10k.sh (from a scratch dir: it writes data/)
 set -e
-BIN=${BIN:-target/release/roomd}
+BIN=${BIN:-$(cd "$(dirname "$0")/../.." && pwd)/target/release/roomd}
 export ROOMD__SERVER__BIND=127.0.0.1:18989 ROOMD__DATABASE__URL=sqlite://data/m.db ROOMD__LOG__LEVEL=warning
 export ROOMD__BROADCAST__ROOMS_PER_SEC=${RATE:-100000}
 $BIN migrate >/dev/null

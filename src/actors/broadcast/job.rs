@@ -34,6 +34,7 @@ use crate::store::StoreError;
 
 /// How long one delivery waits for the room's answer before it counts as unavailable.
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
+const JOB_MAILBOX: usize = 4096;
 /// Delay before retrying a store operation of the job itself (load, finish).
 const STORE_RETRY: Duration = Duration::from_secs(1);
 
@@ -399,6 +400,9 @@ impl Actor for BroadcastJob {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
+        // `Go` arrives by `do_send` (the queue never waits); the bound is for the figures.
+        ctx.set_mailbox_capacity(JOB_MAILBOX);
+        self.mailbox.set_capacity(JOB_MAILBOX);
         if !self.finished {
             self.load(ctx);
         }
