@@ -391,3 +391,23 @@ async fn history_pages_newest_first() {
     assert_eq!(p2["items"][0]["id"], json!(ids[0]));
     assert!(p2["next_cursor"].is_null());
 }
+
+#[tokio::test]
+async fn a_crashed_job_actor_restarts_and_resumes_from_the_store() {
+    let srv = TestServer::start_with(&[
+        ("ROOMD__DEBUG__FAULT_INJECTION", "true"),
+        ("ROOMD__BROADCAST__ROOMS_PER_SEC", "20"),
+    ])
+    .await;
+    let rooms = create_rooms(&srv, "j", 10).await;
+    // This text makes the job panic once, after its second delivery (fault injection).
+    let text = "__roomd_fault_injection_job_panic__";
+    let created = start(&srv, json!({"text": text, "rooms": rooms})).await;
+    let id = created["id"].as_str().unwrap().to_string();
+    let done = finished(&srv, &id, LONG).await;
+    assert_eq!(done["status"], "done", "{done}");
+    assert_eq!(done["counts"]["delivered"], 10, "{}", done["counts"]);
+    assert_exactly_once(&srv, &done, &rooms).await;
+    let metrics = srv.http().get(srv.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("roomd_actor_restarts_total{actor=\"broadcast\"} 1"), "{metrics}");
+}

@@ -35,6 +35,9 @@ use crate::store::StoreError;
 /// How long one delivery waits for the room's answer before it counts as unavailable.
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
 const JOB_MAILBOX: usize = 4096;
+/// Fault injection (`debug.fault_injection`): a job with exactly this text panics once,
+/// after its second delivery, to show that it restarts and resumes from the store.
+pub const JOB_PANIC_TEXT: &str = "__roomd_fault_injection_job_panic__";
 /// Delay before retrying a store operation of the job itself (load, finish).
 const STORE_RETRY: Duration = Duration::from_secs(1);
 
@@ -83,6 +86,8 @@ pub struct BroadcastJob {
     queue: TrackedAddr<BroadcastQueue>,
     state: Option<Loaded>,
     finished: bool,
+    /// Restarts after a panic.
+    restarts: u32,
     /// Bumped at each restart: outcomes of attempts started before it are stale.
     generation: u64,
     mailbox: Registration,
@@ -102,6 +107,7 @@ impl BroadcastJob {
             queue,
             state: None,
             finished: false,
+            restarts: 0,
             generation: 0,
             mailbox,
         }
@@ -119,6 +125,7 @@ impl BroadcastJob {
     ) {
         if let Err(why) = run_guarded(self, ctx, body) {
             error!(self.deps.log, "broadcast job crashed, restarting"; "in" => what, "err" => why);
+            self.restarts += 1;
             self.mailbox.on_restart();
             ctx.stop();
         }
@@ -192,6 +199,13 @@ impl BroadcastJob {
         let Some(st) = self.state.as_mut() else { return };
         if st.in_flight.contains(&room) {
             return;
+        }
+        if self.deps.cfg.debug.fault_injection
+            && st.text == JOB_PANIC_TEXT
+            && self.restarts == 0
+            && st.counts.delivered >= 2
+        {
+            panic!("fault injection: broadcast job crash");
         }
         let Some(attempts) = st.pending.get_mut(&room) else { return };
         *attempts += 1;
