@@ -32,7 +32,8 @@ pub const ROOM_CANCELLED: &str = "cancelled";
 /// The reason recorded for a target room that does not exist.
 pub const NO_SUCH_ROOM: &str = "not_found: no such room";
 
-/// Rows per multi-row INSERT (SQLite binds at most 32766 variables per statement).
+/// Rows per multi-row INSERT, and ids per `IN (…)` (SQLite binds at most 32766
+/// variables per statement).
 const INSERT_CHUNK: usize = 1000;
 
 /// Which rooms a broadcast goes to: a list of ids, `"all"`, or `{"tag": …}`.
@@ -120,10 +121,14 @@ impl Target {
                 let mut ids = ids.clone();
                 ids.sort();
                 ids.dedup();
-                let existing: Vec<String> = crate::schema::rooms::table
-                    .filter(crate::schema::rooms::id.eq_any(&ids))
-                    .select(crate::schema::rooms::id)
-                    .load(c)?;
+                let mut existing = std::collections::HashSet::new();
+                for chunk in ids.chunks(INSERT_CHUNK) {
+                    let found: Vec<String> = crate::schema::rooms::table
+                        .filter(crate::schema::rooms::id.eq_any(chunk))
+                        .select(crate::schema::rooms::id)
+                        .load(c)?;
+                    existing.extend(found);
+                }
                 let (rooms, unknown) = ids.into_iter().partition(|id| existing.contains(id));
                 Resolved { rooms, unknown }
             }

@@ -104,6 +104,29 @@ mod tests {
     }
 
     #[test]
+    fn odd_patterns_are_refused_or_handled_without_panicking() {
+        let t = ms("2026-01-01T00:00:00Z");
+        for expr in [
+            "*/0 * * * *",
+            "0-99999999999 * * * *",
+            "5-1 * * * *",
+            "# # # # #",
+            "L * * * *",
+            "0 0 L * *",
+            "0 0 * * 5#6",
+            "0 0 * * 5L",
+            "0 0 31 2 *",
+            "0 0 29 2 MON",
+            "? ? ? ? ?",
+            "0 0 1W * *",
+            "* * * * * *",
+        ] {
+            let parsed = std::panic::catch_unwind(|| CronSpec::parse(expr, "UTC").map(|s| s.next_after(t)));
+            assert!(parsed.is_ok(), "{expr} panicked");
+        }
+    }
+
+    #[test]
     fn spring_forward_fixed_time_runs_once_right_after_the_gap() {
         // Europe/Berlin, 2026-03-29: 02:00 CET jumps to 03:00 CEST (01:00 UTC).
         let spec = CronSpec::parse("30 2 * * *", "Europe/Berlin").unwrap();
