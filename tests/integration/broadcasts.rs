@@ -179,14 +179,15 @@ async fn cancel_leaves_the_rooms_not_reached_without_the_message() {
         async move { fut.await["counts"]["delivered"].as_i64().unwrap_or(0) >= 2 }
     })
     .await;
-    let resp = srv
-        .http()
-        .delete(srv.url(&format!("/api/v1/broadcasts/{id}")))
-        .bearer_auth(&srv.admin_token)
-        .send()
-        .await
-        .unwrap();
+    // An open event stream ends with the cancel.
+    let (events, resp) = tokio::join!(read_events(&srv, &id), async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let url = srv.url(&format!("/api/v1/broadcasts/{id}"));
+        srv.http().delete(url).bearer_auth(&srv.admin_token).send().await.unwrap()
+    });
     assert_eq!(resp.status().as_u16(), 200);
+    let (last, done) = events.last().expect("events");
+    assert_eq!((last.as_str(), &done["status"]), ("done", &json!("cancelled")), "{events:?}");
     let cancelled: Value = resp.json().await.unwrap();
     assert_eq!(cancelled["status"], "cancelled", "{cancelled}");
     assert_eq!(cancelled["counts"]["pending"], 0);

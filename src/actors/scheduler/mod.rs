@@ -116,13 +116,13 @@ impl Handler<Tick> for Scheduler {
 
 impl Scheduler {
     /// The store work of one tick, to run off the actor's thread.
-    fn due_now(&self) -> impl std::future::Future<Output = Result<Vec<(String, FireOutcome)>, StoreError>> {
+    fn due_now(&self) -> impl std::future::Future<Output = Result<Handled, StoreError>> {
         let (store, now) = (self.store.clone(), self.clock.now_ms());
         let grace_ms = i64::try_from(self.cfg.misfire_grace_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
         async move { store.run(move |c| handle_due(c, now, grace_ms)).await }
     }
 
-    fn started_jobs(&mut self, handled: Result<Vec<(String, FireOutcome)>, StoreError>) {
+    fn started_jobs(&mut self, handled: Result<Handled, StoreError>) {
         let handled = match handled {
             Ok(h) => h,
             // The due times stay due; the next tick tries again.
@@ -130,52 +130,52 @@ impl Scheduler {
         };
         for (schedule, outcome) in handled {
             match outcome {
-                FireOutcome::Fired(job) => {
+                Ok(FireOutcome::Fired(job)) => {
                     metrics().schedule_fires.inc();
                     info!(self.log, "schedule fired"; "schedule" => &schedule, "job" => &job);
                     self.queue.do_send(StartJob(job));
                 }
-                FireOutcome::Skipped(reason) => {
+                Ok(FireOutcome::Skipped(reason)) => {
                     warn!(self.log, "schedule due time skipped"; "schedule" => &schedule, "reason" => reason)
                 }
-                FireOutcome::AlreadyHandled => {
+                Ok(FireOutcome::AlreadyHandled) => {
                     info!(self.log, "due time already handled"; "schedule" => &schedule)
                 }
+                // That due time stays due; the next tick tries again.
+                Err(e) => warn!(self.log, "firing a schedule failed"; "schedule" => &schedule, "err" => %e),
             }
         }
     }
 }
 
+/// What one tick did: per schedule, each due time's outcome, or the store error that
+/// stopped that schedule (the others go on).
+type Handled = Vec<(String, Result<FireOutcome, StoreError>)>;
+
 /// Handles every due time up to `now` of every enabled schedule (blocking; store).
-fn handle_due(
-    c: &mut crate::store::DbConn,
-    now: i64,
-    grace_ms: i64,
-) -> Result<Vec<(String, FireOutcome)>, StoreError> {
+fn handle_due(c: &mut crate::store::DbConn, now: i64, grace_ms: i64) -> Result<Handled, StoreError> {
     let mut handled = Vec::new();
     for mut schedule in ScheduleRow::due(c, now)? {
-        let spec = match CronSpec::parse(&schedule.cron, &schedule.timezone) {
-            Ok(spec) => spec,
-            Err(e) => {
-                // Only valid crons are stored; a stored one that no longer parses (a
-                // time zone gone from the database) is left alone rather than looping.
-                handled.push((schedule.id.clone(), FireOutcome::Skipped(e.to_string())));
-                continue;
-            }
-        };
+        // Only valid crons are stored; one that no longer parses (a time zone gone from
+        // the database) is recorded as skipped once and stops (`next_run_at` null).
+        let spec = CronSpec::parse(&schedule.cron, &schedule.timezone);
         for _ in 0..MAX_PER_TICK {
             let Some(due) = schedule.next_run_at.filter(|d| *d <= now) else { break };
             let late = now - due > grace_ms;
-            // A run of due times older than the grace is recorded once, and the
-            // schedule resumes at its first due time within the grace.
-            let next = if late { spec.next_after(now - grace_ms - 1) } else { spec.next_after(due) };
-            let skip = late.then(|| {
-                format!(
-                    "missed by more than scheduler.misfire_grace_secs ({}s); due times up to {} skipped",
-                    grace_ms / 1000,
-                    rfc3339(now - grace_ms)
-                )
-            });
+            let (next, skip) = match &spec {
+                Err(e) => (None, Some(e.to_string())),
+                // A run of due times older than the grace is recorded once, and the
+                // schedule resumes at its first due time within the grace.
+                Ok(spec) if late => (
+                    spec.next_after(now - grace_ms - 1),
+                    Some(format!(
+                        "missed by more than scheduler.misfire_grace_secs ({}s); due times up to {} skipped",
+                        grace_ms / 1000,
+                        rfc3339(now - grace_ms)
+                    )),
+                ),
+                Ok(spec) => (spec.next_after(due), None),
+            };
             let d = DueTime {
                 schedule: &schedule,
                 due_at: due,
@@ -184,8 +184,12 @@ fn handle_due(
                 skip,
                 job_id: new_job_id(now_ms()),
             };
-            let outcome = fire_due(c, &d)?;
+            let outcome = fire_due(c, &d);
+            let failed = outcome.is_err();
             handled.push((schedule.id.clone(), outcome));
+            if failed {
+                break;
+            }
             schedule.next_run_at = next;
         }
     }
