@@ -207,3 +207,71 @@ impl ScheduleFireRow {
             .load(c)?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::store::broadcasts::BroadcastRow;
+    use crate::store::rooms::RoomRow;
+    use crate::store::Store;
+
+    fn schedule(target: &str) -> ScheduleRow {
+        ScheduleRow {
+            id: "sch_t".into(),
+            cron: "* * * * *".into(),
+            timezone: "UTC".into(),
+            target: target.into(),
+            text: "hi".into(),
+            priority: "normal".into(),
+            enabled: true,
+            next_run_at: Some(60_000),
+            last_run_at: None,
+            last_broadcast_id: None,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    /// Two schedulers (or a repeated tick) handling the same due time: one job.
+    #[test]
+    fn a_due_time_fires_once_even_when_handled_twice() {
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            Store::open(&format!("sqlite://{}/t.db", dir.path().display()), 2, Duration::from_secs(1))
+                .unwrap();
+        store
+            .run_blocking(|c| {
+                RoomRow {
+                    id: "a".into(),
+                    name: "a".into(),
+                    tags: "[]".into(),
+                    settings: "{}".into(),
+                    created_at: 0,
+                    updated_at: 0,
+                }
+                .insert(c)?;
+                let s = schedule(r#"["a"]"#);
+                s.insert(c)?;
+                let due = |job: &str| DueTime {
+                    schedule: &s,
+                    due_at: 60_000,
+                    next_at: Some(120_000),
+                    now: 61_000,
+                    skip: None,
+                    job_id: job.into(),
+                };
+                assert_eq!(fire_due(c, &due("bc_1"))?, FireOutcome::Fired("bc_1".into()));
+                assert_eq!(fire_due(c, &due("bc_2"))?, FireOutcome::AlreadyHandled);
+                assert!(BroadcastRow::find(c, "bc_2")?.is_none(), "no second job");
+                let after = ScheduleRow::find(c, "sch_t")?.unwrap();
+                assert_eq!(
+                    (after.next_run_at, after.last_broadcast_id.as_deref()),
+                    (Some(120_000), Some("bc_1"))
+                );
+                Ok(())
+            })
+            .unwrap();
+    }
+}
