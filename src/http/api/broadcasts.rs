@@ -35,7 +35,7 @@ pub struct CreateBroadcast {
     #[schema(min_length = 1, example = "maintenance at noon")]
     pub text: String,
     /// A list of room ids, `"all"`, or `{"tag": "…"}`.
-    #[schema(value_type = Object, example = json!(["lobby", "support"]))]
+    #[schema(value_type = Value, example = json!(["lobby", "support"]))]
     pub rooms: Target,
     /// `high`, `normal` (default) or `low`.
     #[serde(default)]
@@ -71,7 +71,7 @@ pub struct BroadcastView {
     pub id: String,
     pub text: String,
     /// The target as given: a list of room ids, `"all"` or `{"tag": …}`.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Value)]
     pub target: Value,
     /// `high`, `normal` or `low`.
     pub priority: String,
@@ -286,6 +286,7 @@ fn take<T: Default>(map: &mut HashMap<String, T>, key: &str) -> T {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The job", body = BroadcastView),
+        (status = 400, description = "A path that is not valid UTF-8 (`bad_request`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such job (`not_found`)", body = crate::http::openapi::ErrorBody),
         (status = 503, description = "The store cannot serve the request now (`unavailable`); may carry `Retry-After`",
          body = crate::http::openapi::ErrorBody,
@@ -311,6 +312,7 @@ async fn get_broadcast(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Cancelled now, or already finished", body = BroadcastView),
+        (status = 400, description = "A path that is not valid UTF-8 (`bad_request`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such job (`not_found`)", body = crate::http::openapi::ErrorBody),
         (status = 503, description = "The store cannot serve the request now (`unavailable`); may carry `Retry-After`",
          body = crate::http::openapi::ErrorBody,

@@ -49,7 +49,7 @@ pub struct CreateSchedule {
     #[schema(example = "Europe/Berlin")]
     pub timezone: String,
     /// A list of room ids, `"all"`, or `{"tag": "…"}`; resolved at each due time.
-    #[schema(value_type = Object, example = json!("all"))]
+    #[schema(value_type = Value, example = json!("all"))]
     pub rooms: Target,
     #[schema(min_length = 1)]
     pub text: String,
@@ -65,7 +65,7 @@ pub struct CreateSchedule {
 pub struct PatchSchedule {
     pub cron: Option<String>,
     pub timezone: Option<String>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<Value>)]
     pub rooms: Option<Target>,
     pub text: Option<String>,
     pub priority: Option<Priority>,
@@ -93,7 +93,7 @@ pub struct ScheduleView {
     pub id: String,
     pub cron: String,
     pub timezone: String,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Value)]
     pub rooms: Value,
     pub text: String,
     pub priority: String,
@@ -283,6 +283,7 @@ async fn list_schedules(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The schedule", body = ScheduleView),
+        (status = 400, description = "A path that is not valid UTF-8 (`bad_request`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such schedule (`not_found`)", body = crate::http::openapi::ErrorBody),
         (status = 503, description = "The store cannot serve the request now (`unavailable`); may carry `Retry-After`",
          body = crate::http::openapi::ErrorBody,
@@ -312,7 +313,7 @@ async fn get_schedule(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Changed", body = ScheduleView),
-        (status = 400, description = "Malformed JSON, empty text or NUL (`bad_request`)", body = crate::http::openapi::ErrorBody),
+        (status = 400, description = "Malformed JSON, empty text, NUL or a path that is not valid UTF-8 (`bad_request`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such schedule (`not_found`)", body = crate::http::openapi::ErrorBody),
         (status = 413, description = "Body or text too large (`too_large`)", body = crate::http::openapi::ErrorBody),
         (status = 422, description = "An invalid cron, time zone or target, or an unknown field (`unprocessable`)", body = crate::http::openapi::ErrorBody),
@@ -373,6 +374,7 @@ async fn patch_schedule(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Deleted; the schedule as it was", body = ScheduleView),
+        (status = 400, description = "A path that is not valid UTF-8 (`bad_request`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such schedule (`not_found`)", body = crate::http::openapi::ErrorBody),
         (status = 503, description = "The store cannot serve the request now (`unavailable`); may carry `Retry-After`",
          body = crate::http::openapi::ErrorBody,
@@ -404,7 +406,7 @@ async fn delete_schedule(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The clock was set and due schedules handled", body = SetClock),
-        (status = 400, description = "Malformed JSON or a `now` that is not RFC 3339 (`bad_request`)", body = crate::http::openapi::ErrorBody),
+        (status = 400, description = "Malformed JSON, or a `now` that is not RFC 3339 or not in the years 1970 to 4000 (`bad_request`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "Fault injection is off (`not_found`)", body = crate::http::openapi::ErrorBody),
         (status = 422, description = "A missing or unknown field (`unprocessable`)", body = crate::http::openapi::ErrorBody),
         (status = 503, description = "The scheduler did not answer (`unavailable`)", body = crate::http::openapi::ErrorBody),
@@ -420,6 +422,9 @@ async fn set_clock(
     };
     let at = chrono::DateTime::parse_from_rfc3339(&body.now)
         .map_err(|e| ApiError::new(ErrorCode::BadRequest, format!("now is not RFC 3339: {e}")))?;
+    if !(1970..=4000).contains(&chrono::Datelike::year(&at.naive_utc())) {
+        return Err(ApiError::new(ErrorCode::BadRequest, "now must be between the years 1970 and 4000"));
+    }
     clock.set(at.timestamp_millis());
     st.scheduler
         .send(Tick)
