@@ -17,7 +17,9 @@ use utoipa::openapi::{RefOr, Schema};
 use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
-use super::api::{actors, audit, broadcast_events, broadcasts, members, messages, rooms, schedules, tokens};
+use super::api::{
+    actors, audit, broadcast_events, broadcasts, debug_clock, members, messages, rooms, schedules, tokens,
+};
 use super::{health, metrics, ws};
 use crate::error::ErrorCode;
 use crate::store::rooms::{RoomSettings, SpamSettings};
@@ -68,7 +70,7 @@ pub const DOCS_PATH: &str = "/docs";
         schedules::get_schedule,
         schedules::patch_schedule,
         schedules::delete_schedule,
-        schedules::set_clock,
+        debug_clock::set_clock,
         openapi_json,
         docs,
     ),
@@ -113,7 +115,7 @@ pub const DOCS_PATH: &str = "/docs";
         schedules::ScheduleView,
         schedules::SchedulePage,
         schedules::FireView,
-        schedules::SetClock,
+        debug_clock::SetClock,
     )),
     modifiers(&SecuritySchemes, &AdminResponses),
     tags(

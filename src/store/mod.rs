@@ -10,6 +10,7 @@ pub mod messages;
 pub mod migrate;
 pub mod rooms;
 pub mod schedules;
+pub mod targets;
 pub mod tokens;
 
 use std::sync::Arc;

@@ -14,6 +14,7 @@
 //! `client_id = "bc:<job>"`, so a repeated attempt (after a crash, a lost reply or a
 //! process restart) is answered with the original seq instead of posting twice.
 
+pub mod delivery;
 pub mod job;
 pub mod progress;
 pub mod queue;

@@ -4,6 +4,7 @@ pub mod actors;
 pub mod audit;
 pub mod broadcast_events;
 pub mod broadcasts;
+pub mod debug_clock;
 pub mod members;
 pub mod messages;
 pub mod rooms;
@@ -21,7 +22,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(audit::configure)
         .configure(broadcasts::configure)
         .configure(broadcast_events::configure)
-        .configure(schedules::configure);
+        .configure(schedules::configure)
+        .configure(debug_clock::configure);
 }
 
 /// Rejects strings the store cannot hold or that make no sense as names.
