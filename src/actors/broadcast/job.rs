@@ -1,9 +1,9 @@
 //! `BroadcastJob`: one per unfinished broadcast job. Loads its pending rooms from the
 //! store, asks the queue to pace them, and delivers each room it is handed (`Go`) as
 //! an operator post with `client_id = "bc:<job>"` (so a repeat never posts twice).
-//! Each outcome is written to the store before it counts: a room that was unavailable
-//! (restarting, quarantined, mailbox full, no answer) is retried after an exponential,
-//! jittered delay (`broadcast.retry_min_ms` → `retry_max_ms`) up to
+//! Outcomes are written to the store (batched, one transaction every 200 ms) before
+//! they count: a room that was unavailable (restarting, quarantined, mailbox full, no
+//! answer) is retried after an exponential, jittered delay (`broadcast.retry_min_ms` → `retry_max_ms`) up to
 //! `broadcast.max_attempts`, then marked `failed` with the reason; a room that no
 //! longer exists fails at once. Rooms never wait for each other. When no room is
 //! pending the job is finished in the store, publishes its final event and tells the
@@ -27,12 +27,17 @@ use crate::config::BroadcastConfig;
 use crate::metrics::metrics;
 use crate::model::{now_ms, UserKind, UserRef};
 use crate::store::broadcasts::{BroadcastRoomRow, BroadcastRow, Counts, Priority};
+use crate::store::conn::write_txn;
 use crate::store::StoreError;
 
 const JOB_MAILBOX: usize = 4096;
 /// Fault injection (`debug.fault_injection`): a job with exactly this text panics once,
 /// after its second delivery, to show that it restarts and resumes from the store.
 pub const JOB_PANIC_TEXT: &str = "__roomd_fault_injection_job_panic__";
+/// Outcomes are written at most this long after they arrive…
+const FLUSH_DELAY: Duration = Duration::from_millis(200);
+/// …or at once when this many wait.
+const FLUSH_MAX: usize = 500;
 /// Delay before retrying a store operation of the job itself (load, finish).
 const STORE_RETRY: Duration = Duration::from_secs(1);
 
@@ -52,6 +57,13 @@ enum Step {
     Delivered(i64),
     Retry(String),
     Failed(String),
+}
+
+/// An attempt's outcome waiting to be written to the store.
+struct Unsaved {
+    room: String,
+    attempt: i64,
+    step: Step,
 }
 
 /// The job's view of its rooms once loaded.
@@ -74,6 +86,10 @@ pub struct BroadcastJob {
     finished: bool,
     /// Restarts after a panic.
     restarts: u32,
+    /// Outcomes not yet written; a room stays in flight until its outcome is.
+    unsaved: Vec<Unsaved>,
+    /// A write of `unsaved` is scheduled or running.
+    flushing: bool,
     /// Bumped at each restart: outcomes of attempts started before it are stale.
     generation: u64,
     mailbox: Registration,
@@ -94,6 +110,8 @@ impl BroadcastJob {
             state: None,
             finished: false,
             restarts: 0,
+            unsaved: Vec::new(),
+            flushing: false,
             generation: 0,
             mailbox,
         }
@@ -198,60 +216,105 @@ impl BroadcastJob {
         let attempt = *attempts;
         st.in_flight.insert(room.clone());
         let (text, sender) = (st.text.clone(), st.sender.clone());
-        let (registry, store, job) = (self.deps.registry.clone(), self.deps.store.clone(), self.id.clone());
-        let target = room.clone();
+        let (registry, job) = (self.deps.registry.clone(), self.id.clone());
         let attempt_fut = async move {
-            let step = match deliver(&registry, &target, text, sender, client_id(&job)).await {
-                Ok(seq) => Step::Delivered(seq),
-                Err(Failure::Fatal(why)) => Step::Failed(why),
-                Err(Failure::Retry(why)) if attempt >= max_attempts => Step::Failed(why),
-                Err(Failure::Retry(why)) => Step::Retry(why),
-            };
-            let record = step.clone();
-            let saved = store
-                .run(move |c| {
-                    let now = now_ms();
-                    match &record {
-                        Step::Delivered(seq) => {
-                            BroadcastRoomRow::record_delivered(c, &job, &target, *seq, attempt, now)
-                        }
-                        Step::Retry(why) => {
-                            BroadcastRoomRow::record_failure(c, &job, &target, attempt, why, false, now)
-                        }
-                        Step::Failed(why) => {
-                            BroadcastRoomRow::record_failure(c, &job, &target, attempt, why, true, now)
-                        }
-                    }
-                })
-                .await;
-            (step, saved)
+            match deliver(&registry, &room, text, sender, client_id(&job)).await {
+                Ok(seq) => (room, Step::Delivered(seq)),
+                Err(Failure::Fatal(why)) => (room, Step::Failed(why)),
+                Err(Failure::Retry(why)) if attempt >= max_attempts => (room, Step::Failed(why)),
+                Err(Failure::Retry(why)) => (room, Step::Retry(why)),
+            }
         };
         let generation = self.generation;
-        ctx.spawn(attempt_fut.into_actor(self).map(move |(step, saved), job, ctx| {
+        ctx.spawn(attempt_fut.into_actor(self).map(move |(room, step), job, ctx| {
             if generation == job.generation {
-                job.guarded(ctx, "outcome", |job, ctx| job.on_outcome(room, attempt, step, saved, ctx));
+                job.unsaved.push(Unsaved { room, attempt, step });
+                job.schedule_flush(ctx);
             }
         }));
     }
 
-    fn on_outcome(
-        &mut self,
-        room: String,
-        attempt: i64,
-        step: Step,
-        saved: Result<(), StoreError>,
-        ctx: &mut Context<Self>,
-    ) {
+    /// Writes the waiting outcomes soon: after `FLUSH_DELAY`, or at once when many
+    /// wait. One write transaction per batch keeps the job's progress writes from
+    /// competing with live messages for the store (SQLite has one writer).
+    fn schedule_flush(&mut self, ctx: &mut Context<Self>) {
+        if self.flushing || self.unsaved.is_empty() {
+            return;
+        }
+        self.flushing = true;
+        let delay = if self.unsaved.len() >= FLUSH_MAX { Duration::ZERO } else { FLUSH_DELAY };
+        let generation = self.generation;
+        ctx.run_later(delay, move |job, ctx| {
+            if generation == job.generation {
+                job.flush(ctx);
+            }
+        });
+    }
+
+    fn flush(&mut self, ctx: &mut Context<Self>) {
+        let batch = std::mem::take(&mut self.unsaved);
+        let rows: Vec<(String, i64, Step)> =
+            batch.iter().map(|u| (u.room.clone(), u.attempt, u.step.clone())).collect();
+        let (store, id) = (self.deps.store.clone(), self.id.clone());
+        let write = async move {
+            store
+                .run(move |c| {
+                    write_txn(c, |c| {
+                        let now = now_ms();
+                        for (room, attempt, step) in &rows {
+                            match step {
+                                Step::Delivered(seq) => {
+                                    BroadcastRoomRow::record_delivered(c, &id, room, *seq, *attempt, now)
+                                }
+                                Step::Retry(why) => {
+                                    BroadcastRoomRow::record_failure(c, &id, room, *attempt, why, false, now)
+                                }
+                                Step::Failed(why) => {
+                                    BroadcastRoomRow::record_failure(c, &id, room, *attempt, why, true, now)
+                                }
+                            }?;
+                        }
+                        Ok::<_, StoreError>(())
+                    })
+                })
+                .await
+                .map_err(|e| e.to_string())
+        };
+        let generation = self.generation;
+        ctx.spawn(write.into_actor(self).map(move |saved, job, ctx| {
+            if generation != job.generation {
+                return;
+            }
+            job.flushing = false;
+            if let Err(e) = saved {
+                // The deliveries happened; only their record is missing. Keep the
+                // outcomes and write them again a little later (a process death
+                // meanwhile resumes those rooms, and the dedupe returns their seqs).
+                warn!(job.deps.log, "recording progress failed; retrying"; "rooms" => batch.len(), "err" => e);
+                let newer = std::mem::replace(&mut job.unsaved, batch);
+                job.unsaved.extend(newer);
+                job.flushing = true;
+                ctx.run_later(STORE_RETRY, move |job, ctx| {
+                    if generation == job.generation {
+                        job.flush(ctx);
+                    }
+                });
+                return;
+            }
+            job.guarded(ctx, "outcome", |job, ctx| {
+                for u in batch {
+                    job.on_outcome(u.room, u.attempt, u.step, ctx);
+                }
+            });
+            job.schedule_flush(ctx);
+        }));
+    }
+
+    fn on_outcome(&mut self, room: String, attempt: i64, step: Step, ctx: &mut Context<Self>) {
         let Some(st) = self.state.as_mut() else { return };
         st.in_flight.remove(&room);
         if self.finished {
             return;
-        }
-        if let Err(e) = saved {
-            // Not recorded: try the room again (a delivered post comes back as a
-            // duplicate with its original seq).
-            warn!(self.deps.log, "recording a delivery failed; retrying the room"; "room" => &room, "err" => %e);
-            return self.retry_later(room, attempt, ctx);
         }
         let event = match &step {
             Step::Delivered(seq) => {
@@ -369,6 +432,8 @@ impl Supervised for BroadcastJob {
     fn restarting(&mut self, _: &mut Context<Self>) {
         self.generation += 1;
         self.state = None;
+        self.unsaved.clear();
+        self.flushing = false;
     }
 }
 
