@@ -275,6 +275,22 @@ impl BroadcastRoomRow {
         Ok(())
     }
 
+    /// Every room of the job still pending becomes `failed` with `error`.
+    pub fn fail_pending(c: &mut DbConn, id: &str, error: &str, now: i64) -> Result<(), StoreError> {
+        diesel::update(
+            broadcast_rooms::table
+                .filter(broadcast_rooms::broadcast_id.eq(id))
+                .filter(broadcast_rooms::status.eq(ROOM_PENDING)),
+        )
+        .set((
+            broadcast_rooms::status.eq(ROOM_FAILED),
+            broadcast_rooms::last_error.eq(error),
+            broadcast_rooms::updated_at.eq(now),
+        ))
+        .execute(c)?;
+        Ok(())
+    }
+
     /// Room counts by status of each of `ids`.
     pub fn counts(c: &mut DbConn, ids: &[String]) -> Result<HashMap<String, Counts>, StoreError> {
         use diesel::dsl::count_star;

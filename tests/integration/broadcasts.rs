@@ -412,3 +412,27 @@ async fn a_crashed_job_actor_restarts_and_resumes_from_the_store() {
     let metrics = srv.http().get(srv.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("roomd_actor_restarts_total{actor=\"broadcast\"} 1"), "{metrics}");
 }
+
+#[tokio::test]
+async fn a_job_that_keeps_crashing_gives_up_and_fails_its_rooms() {
+    let srv = TestServer::start_with(&[
+        ("ROOMD__DEBUG__FAULT_INJECTION", "true"),
+        ("ROOMD__SUPERVISOR__MAX_RESTARTS", "2"),
+        ("ROOMD__SUPERVISOR__BACKOFF_MAX_MS", "20"),
+    ])
+    .await;
+    let rooms = create_rooms(&srv, "g", 3).await;
+    // This text makes the job panic at every attempt (fault injection).
+    let created =
+        start(&srv, json!({"text": "__roomd_fault_injection_job_panic_always__", "rooms": rooms})).await;
+    let id = created["id"].as_str().unwrap().to_string();
+    let done = finished(&srv, &id, LONG).await;
+    assert_eq!(done["status"], "failed", "{done}");
+    let reason = "internal: the broadcast job crashed repeatedly and gave up";
+    assert_eq!(done["report"]["failures_by_reason"], json!({ reason: 3 }), "{done}");
+    for room in &rooms {
+        assert!(history(&srv, room).await.is_empty(), "nothing was posted to {room}");
+    }
+    let metrics = srv.http().get(srv.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("roomd_actor_restarts_total{actor=\"broadcast\"} 2"), "{metrics}");
+}

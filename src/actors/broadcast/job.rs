@@ -12,7 +12,7 @@
 //! Supervised: a panic restarts it in place, and it reloads everything from the store.
 
 use std::collections::{HashMap, HashSet};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use serde_json::json;
@@ -23,6 +23,7 @@ use super::queue::{BroadcastQueue, Enqueue, JobFinished};
 use super::{client_id, BroadcastDeps, ProgressEvent};
 use crate::actors::guard::run_guarded;
 use crate::actors::mailbox::{MailboxStats, Metered, Registration, TrackedAddr};
+use crate::actors::supervisor::{Decision, RestartPolicy};
 use crate::config::BroadcastConfig;
 use crate::metrics::metrics;
 use crate::model::{now_ms, UserKind, UserRef};
@@ -34,6 +35,10 @@ const JOB_MAILBOX: usize = 4096;
 /// Fault injection (`debug.fault_injection`): a job with exactly this text panics once,
 /// after its second delivery, to show that it restarts and resumes from the store.
 pub const JOB_PANIC_TEXT: &str = "__roomd_fault_injection_job_panic__";
+/// Fault injection: a job with exactly this text panics at every attempt (so it gives up).
+pub const JOB_PANIC_ALWAYS_TEXT: &str = "__roomd_fault_injection_job_panic_always__";
+/// Why the rooms of a job that crashed too often failed.
+pub const GAVE_UP: &str = "internal: the broadcast job crashed repeatedly and gave up";
 /// Outcomes are written at most this long after they arrive…
 const FLUSH_DELAY: Duration = Duration::from_millis(200);
 /// …or at once when this many wait.
@@ -86,6 +91,10 @@ pub struct BroadcastJob {
     finished: bool,
     /// Restarts after a panic.
     restarts: u32,
+    /// Crash intensity (`[supervisor]`): too many crashes and the job gives up.
+    policy: RestartPolicy,
+    /// Wait this long before reloading after a restart (the policy's backoff).
+    restart_delay: Duration,
     /// Outcomes not yet written; a room stays in flight until its outcome is.
     unsaved: Vec<Unsaved>,
     /// A write of `unsaved` is scheduled or running.
@@ -103,6 +112,7 @@ impl BroadcastJob {
         mailbox: Registration,
     ) -> Self {
         let log = deps.log.new(slog::o!("actor" => "broadcast", "job" => id.clone()));
+        let policy = RestartPolicy::new(deps.cfg.supervisor.clone());
         Self {
             id,
             deps: BroadcastDeps { log, ..deps },
@@ -110,6 +120,8 @@ impl BroadcastJob {
             state: None,
             finished: false,
             restarts: 0,
+            policy,
+            restart_delay: Duration::ZERO,
             unsaved: Vec::new(),
             flushing: false,
             generation: 0,
@@ -127,12 +139,45 @@ impl BroadcastJob {
         what: &'static str,
         body: impl FnOnce(&mut Self, &mut Context<Self>),
     ) {
-        if let Err(why) = run_guarded(self, ctx, body) {
-            error!(self.deps.log, "broadcast job crashed, restarting"; "in" => what, "err" => why);
-            self.restarts += 1;
-            self.mailbox.on_restart();
-            ctx.stop();
+        let Err(why) = run_guarded(self, ctx, body) else { return };
+        match self.policy.on_crash(Instant::now()) {
+            Decision::Restart(delay) => {
+                error!(self.deps.log, "broadcast job crashed, restarting"; "in" => what, "err" => why,
+                       "delay_ms" => delay.as_millis() as u64);
+                self.restarts += 1;
+                self.restart_delay = delay;
+                self.mailbox.on_restart();
+                ctx.stop();
+            }
+            Decision::Quarantine => {
+                error!(self.deps.log, "broadcast job crashed too often; giving up"; "in" => what, "err" => why);
+                self.give_up(ctx);
+            }
         }
+    }
+
+    /// Too many crashes (`supervisor.max_restarts` within `window_secs`): the rooms
+    /// still pending fail with [`GAVE_UP`] and the job finishes.
+    fn give_up(&mut self, ctx: &mut Context<Self>) {
+        self.finished = true;
+        self.generation += 1;
+        self.state = None;
+        let (store, id) = (self.deps.store.clone(), self.id.clone());
+        let write = async move {
+            store
+                .run(move |c| {
+                    BroadcastRoomRow::fail_pending(c, &id, GAVE_UP, now_ms())?;
+                    BroadcastRow::finish(c, &id, now_ms())
+                })
+                .await
+        };
+        ctx.spawn(write.into_actor(self).map(|done, job, ctx| match done {
+            Ok(status) => job.finish_with(status.unwrap_or("cancelled")),
+            Err(e) => {
+                warn!(job.deps.log, "giving up the job failed; retrying"; "err" => %e);
+                ctx.run_later(STORE_RETRY, |job, ctx| job.give_up(ctx));
+            }
+        }));
     }
 
     /// Reads the job and its pending rooms; marks it running.
@@ -205,9 +250,8 @@ impl BroadcastJob {
             return;
         }
         if self.deps.cfg.debug.fault_injection
-            && st.text == JOB_PANIC_TEXT
-            && self.restarts == 0
-            && st.counts.delivered >= 2
+            && ((st.text == JOB_PANIC_TEXT && self.restarts == 0 && st.counts.delivered >= 2)
+                || st.text == JOB_PANIC_ALWAYS_TEXT)
         {
             panic!("fault injection: broadcast job crash");
         }
@@ -421,8 +465,14 @@ impl Actor for BroadcastJob {
         // `Go` arrives by `do_send` (the queue never waits); the bound is for the figures.
         ctx.set_mailbox_capacity(JOB_MAILBOX);
         self.mailbox.set_capacity(JOB_MAILBOX);
-        if !self.finished {
-            self.load(ctx);
+        if self.finished {
+            return;
+        }
+        match std::mem::take(&mut self.restart_delay) {
+            Duration::ZERO => self.load(ctx),
+            delay => {
+                ctx.run_later(delay, |job, ctx| job.load(ctx));
+            }
         }
     }
 }
