@@ -68,10 +68,10 @@ pub struct DueTime<'a> {
     pub job_id: String,
 }
 
-/// Handles one due time in one transaction: claims `(schedule, due_at)` in
-/// `schedule_fires`, creates the broadcast (when firing), and moves the schedule's
-/// `next_run_at` on — only if it still points at this due time (an edit meanwhile
-/// wins).
+/// Handles one due time in one transaction: moves the schedule's `next_run_at` on
+/// (only if it still points at this due time and the schedule is enabled, else
+/// nothing happens), claims `(schedule, due_at)` in `schedule_fires`, and creates the
+/// broadcast (when firing).
 pub fn fire_due(c: &mut DbConn, d: &DueTime<'_>) -> Result<FireOutcome, StoreError> {
     write_txn(c, |c| {
         let s = d.schedule;
@@ -87,6 +87,19 @@ pub fn fire_due(c: &mut DbConn, d: &DueTime<'_>) -> Result<FireOutcome, StoreErr
                 },
             },
         };
+        // Move the schedule on first, only if it still points at this due time and is
+        // enabled: an edit, a disable or another scheduler that got here first wins.
+        let moved = diesel::update(
+            schedules::table
+                .filter(schedules::id.eq(&s.id))
+                .filter(schedules::next_run_at.eq(d.due_at))
+                .filter(schedules::enabled.eq(true)),
+        )
+        .set(schedules::next_run_at.eq(d.next_at))
+        .execute(c)?;
+        if moved == 0 {
+            return Ok(FireOutcome::AlreadyHandled);
+        }
         let claim = ScheduleFireRow {
             schedule_id: s.id.clone(),
             due_at: d.due_at,
@@ -101,25 +114,16 @@ pub fn fire_due(c: &mut DbConn, d: &DueTime<'_>) -> Result<FireOutcome, StoreErr
             .do_nothing()
             .execute(c))?;
         let outcome = match plan {
+            // Handled before (e.g. the schedule was set back to a due time it had).
             _ if claimed == 0 => FireOutcome::AlreadyHandled,
             Ok((job, resolved)) => {
                 job.insert_with_rooms(c, &resolved)?;
+                diesel::update(schedules::table.filter(schedules::id.eq(&s.id)))
+                    .set((schedules::last_run_at.eq(d.now), schedules::last_broadcast_id.eq(&job.id)))
+                    .execute(c)?;
                 FireOutcome::Fired(job.id)
             }
             Err(reason) => FireOutcome::Skipped(reason),
-        };
-        let advance = diesel::update(
-            schedules::table.filter(schedules::id.eq(&s.id)).filter(schedules::next_run_at.eq(d.due_at)),
-        );
-        match &outcome {
-            FireOutcome::Fired(job) => advance
-                .set((
-                    schedules::next_run_at.eq(d.next_at),
-                    schedules::last_run_at.eq(d.now),
-                    schedules::last_broadcast_id.eq(job),
-                ))
-                .execute(c)?,
-            _ => advance.set(schedules::next_run_at.eq(d.next_at)).execute(c)?,
         };
         Ok(outcome)
     })
@@ -270,6 +274,18 @@ mod tests {
                     (after.next_run_at, after.last_broadcast_id.as_deref()),
                     (Some(120_000), Some("bc_1"))
                 );
+                // Set back to a due time it already handled: moves on, fires nothing.
+                let mut back = after.clone();
+                back.next_run_at = Some(60_000);
+                back.update(c)?;
+                assert_eq!(fire_due(c, &due("bc_3"))?, FireOutcome::AlreadyHandled);
+                assert!(BroadcastRow::find(c, "bc_3")?.is_none());
+                assert_eq!(ScheduleRow::find(c, "sch_t")?.unwrap().next_run_at, Some(120_000));
+                // Disabled meanwhile: nothing happens.
+                back.enabled = false;
+                back.update(c)?;
+                assert_eq!(fire_due(c, &due("bc_4"))?, FireOutcome::AlreadyHandled);
+                assert!(BroadcastRow::find(c, "bc_4")?.is_none());
                 Ok(())
             })
             .unwrap();

@@ -249,3 +249,28 @@ impl Merge for Value {
         out
     }
 }
+
+#[tokio::test]
+async fn a_schedule_fires_on_the_real_clock_until_disabled() {
+    let srv = TestServer::start_with(&[("ROOMD__SCHEDULER__TICK_MS", "100")]).await;
+    srv.create_room("now").await;
+    let s = create(&srv, json!({"cron": "* * * * * *", "rooms": ["now"], "text": "every second"})).await;
+    let id = s["id"].as_str().unwrap().to_string();
+    eventually("two fires", LONG, || {
+        let fut = jobs_of(&srv, &id);
+        async move { fut.await.len() >= 2 }
+    })
+    .await;
+    let off = patch(&srv, &id, json!({"enabled": false})).await;
+    assert!(off["next_run_at"].is_null());
+    let fired = jobs_of(&srv, &id).await.len();
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(jobs_of(&srv, &id).await.len(), fired, "no fire while disabled");
+    let s = get(&srv, &format!("/api/v1/schedules/{id}")).await;
+    assert!(s["last_run_at"].is_string() && s["last_broadcast_id"].is_string(), "{s}");
+    eventually("the announcements arrive", LONG, || async {
+        let h = get(&srv, "/api/v1/rooms/now/messages?limit=500").await;
+        h["items"].as_array().map(Vec::len) == Some(fired)
+    })
+    .await;
+}

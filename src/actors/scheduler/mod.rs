@@ -1,9 +1,9 @@
 //! `Scheduler`: one supervised actor that fires cron schedules. Every
 //! `scheduler.tick_ms` (and whenever asked with [`Tick`]) it reads the enabled
 //! schedules whose `next_run_at` has come (by its [`Clock`]) and handles each due time
-//! with one idempotent store operation (`store::schedules::fire_due`): the due time is
-//! claimed in `schedule_fires`, the broadcast job created in the same transaction, and
-//! `next_run_at` moved on. The queue then starts the job. The scheduler keeps no
+//! with one idempotent store operation (`store::schedules::fire_due`): `next_run_at`
+//! is moved on (compare-and-set), the due time claimed in `schedule_fires`, and the
+//! broadcast job created, in one transaction. The queue then starts the job. The scheduler keeps no
 //! state of its own, so a crash or a process restart can neither lose nor repeat a
 //! fire.
 //!
@@ -185,9 +185,10 @@ fn handle_due(c: &mut crate::store::DbConn, now: i64, grace_ms: i64) -> Result<H
                 job_id: new_job_id(now_ms()),
             };
             let outcome = fire_due(c, &d);
-            let failed = outcome.is_err();
+            // An error, or a schedule changed meanwhile: the next tick reads it again.
+            let stop = matches!(outcome, Err(_) | Ok(FireOutcome::AlreadyHandled));
             handled.push((schedule.id.clone(), outcome));
-            if failed {
+            if stop {
                 break;
             }
             schedule.next_run_at = next;
