@@ -29,6 +29,8 @@ pub struct Settings {
     pub spam: SpamConfig,
     pub typing: TypingConfig,
     pub commands: CommandsConfig,
+    pub broadcast: BroadcastConfig,
+    pub scheduler: SchedulerConfig,
 }
 
 /// `[server]`: the HTTP/WebSocket listener.
@@ -180,7 +182,8 @@ pub struct MetricsConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DebugConfig {
-    /// Enables `POST /api/v1/rooms/{id}/crash`.
+    /// Enables `POST /api/v1/rooms/{id}/crash` and the scheduler's test clock
+    /// (`POST /api/v1/debug/clock`).
     pub fault_injection: bool,
 }
 
@@ -228,6 +231,31 @@ impl CommandsConfig {
     pub fn timeout(&self) -> Duration {
         Duration::from_millis(self.timeout_ms.max(1))
     }
+}
+
+/// `[broadcast]`: broadcast jobs (announcements to many rooms).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BroadcastConfig {
+    /// Deliveries per second over all running jobs (the pace of fan-out), at least 1.
+    pub rooms_per_sec: u32,
+    /// First retry delay of a room that was unavailable; doubles per attempt, with jitter.
+    pub retry_min_ms: u64,
+    /// Largest retry delay.
+    pub retry_max_ms: u64,
+    /// Attempts per room before it is marked `failed` (at least 1).
+    pub max_attempts: u32,
+}
+
+/// `[scheduler]`: cron schedules that start broadcast jobs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchedulerConfig {
+    /// A due time missed (process down) by more than this is skipped and recorded
+    /// instead of fired.
+    pub misfire_grace_secs: u64,
+    /// How often the scheduler looks for due schedules.
+    pub tick_ms: u64,
 }
 
 /// Why the settings could not be loaded.
@@ -302,6 +330,8 @@ mod tests {
         assert_eq!(s.welcome.dedupe_secs, 86400);
         assert_eq!(s.welcome.template_file, "config/templates/welcome/default.txt");
         assert_eq!(s.commands.timeout_ms, 5000);
+        assert_eq!((s.broadcast.rooms_per_sec, s.broadcast.max_attempts), (500, 5));
+        assert_eq!(s.scheduler.misfire_grace_secs, 300);
     }
 
     #[test]

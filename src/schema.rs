@@ -76,3 +76,61 @@ diesel::table! {
 diesel::joinable!(members -> rooms (room_id));
 diesel::joinable!(welcomes -> rooms (room_id));
 diesel::allow_tables_to_appear_in_same_query!(rooms, tokens, members, messages, audit_log, welcomes);
+
+diesel::table! {
+    broadcasts (id) {
+        id -> Text,
+        text -> Text,
+        target -> Text,
+        priority -> Text,
+        status -> Text,
+        created_by -> Text,
+        schedule_id -> Nullable<Text>,
+        created_at -> BigInt,
+        started_at -> Nullable<BigInt>,
+        finished_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    broadcast_rooms (broadcast_id, room_id) {
+        broadcast_id -> Text,
+        room_id -> Text,
+        status -> Text,
+        attempts -> BigInt,
+        last_error -> Nullable<Text>,
+        seq -> Nullable<BigInt>,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    schedules (id) {
+        id -> Text,
+        cron -> Text,
+        timezone -> Text,
+        target -> Text,
+        text -> Text,
+        priority -> Text,
+        enabled -> Bool,
+        next_run_at -> Nullable<BigInt>,
+        last_run_at -> Nullable<BigInt>,
+        last_broadcast_id -> Nullable<Text>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    schedule_fires (schedule_id, due_at) {
+        schedule_id -> Text,
+        due_at -> BigInt,
+        handled_at -> BigInt,
+        outcome -> Text,
+        reason -> Nullable<Text>,
+        broadcast_id -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(broadcast_rooms -> broadcasts (broadcast_id));
+diesel::allow_tables_to_appear_in_same_query!(broadcasts, broadcast_rooms, schedules, schedule_fires);

@@ -10,8 +10,10 @@ use actix_web::{App, HttpServer};
 use anyhow::Context as _;
 use slog::{info, warn, Logger};
 
+use crate::actors::broadcast::{BroadcastDeps, BroadcastQueue, ProgressHub};
 use crate::actors::registry::{RoomRegistry, SyncAll};
 use crate::actors::room::RoomDeps;
+use crate::actors::scheduler::{Scheduler, SharedClock, SystemClock, TestClock};
 use crate::actors::sessions::SessionDirectory;
 use crate::actors::store_writer::{Flush, StoreWriter};
 use crate::actors::ws_session::{Outbound, SessionDeps};
@@ -72,6 +74,27 @@ async fn serve(cfg: Arc<Settings>, store: Store, log: Logger) -> anyhow::Result<
         directory: sessions.clone(),
         log: log.clone(),
     });
+    let progress = Arc::new(ProgressHub::default());
+    let broadcasts = BroadcastQueue::start(BroadcastDeps {
+        store: store.clone(),
+        registry: registry.clone(),
+        hub: progress.clone(),
+        cfg: cfg.clone(),
+        log: log.clone(),
+    });
+    let test_clock = cfg.debug.fault_injection.then(|| Arc::new(TestClock::default()));
+    let clock: SharedClock = match &test_clock {
+        Some(c) => c.clone(),
+        None => Arc::new(SystemClock),
+    };
+    let scheduler = Scheduler::start(
+        store.clone(),
+        broadcasts.clone(),
+        clock.clone(),
+        cfg.scheduler.clone(),
+        &cfg.metrics,
+        &log,
+    );
     let state = AppState {
         cfg: cfg.clone(),
         store: store.clone(),
@@ -87,6 +110,11 @@ async fn serve(cfg: Arc<Settings>, store: Store, log: Logger) -> anyhow::Result<
         upgrade_limiter: Arc::new(http::upgrade_limit::UpgradeLimiter::new(&cfg.limits)),
         session_deps,
         log: log.clone(),
+        broadcasts,
+        progress,
+        scheduler,
+        clock,
+        test_clock,
     };
     let app_state = state.clone();
     let server = HttpServer::new(move || {

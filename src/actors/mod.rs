@@ -7,6 +7,9 @@
 //! │   └── Room × N ─ members, next deliverable seq, a bounded tail of recent frames
 //! ├── StoreWriter ── group commit on its own arbiter; assigns seqs inside the
 //! │                  transaction; tells each Room what committed
+//! ├── BroadcastQueue ─ paces broadcast deliveries, high priority first (`broadcast`)
+//! │   └── BroadcastJob × N ─ one per unfinished job; state in the store
+//! ├── Scheduler ──── cron schedules; each due time starts a broadcast job
 //! └── HTTP workers ─ one WsSession actor per WebSocket connection
 //! ```
 //!
@@ -16,10 +19,13 @@
 //! Every one of these actors is addressed through a `mailbox::TrackedAddr` (or
 //! `TrackedRecipient`), which meters its mailbox; see `mailbox`.
 
+pub mod broadcast;
+pub mod guard;
 pub mod mailbox;
 pub mod rate_window;
 pub mod registry;
 pub mod room;
+pub mod scheduler;
 pub mod sessions;
 pub mod store_writer;
 pub mod supervisor;

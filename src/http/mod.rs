@@ -17,8 +17,10 @@ use std::sync::Arc;
 
 use actix_web::{error::JsonPayloadError, web, HttpRequest, HttpResponse};
 
+use crate::actors::broadcast::{BroadcastQueue, ProgressHub};
 use crate::actors::mailbox::TrackedAddr;
 use crate::actors::registry::RoomRegistry;
+use crate::actors::scheduler::{Scheduler, SharedClock, TestClock};
 use crate::actors::sessions::SessionDirectory;
 use crate::actors::store_writer::StoreWriter;
 use crate::actors::ws_session::SessionDeps;
@@ -44,6 +46,15 @@ pub struct AppState {
     /// Handed to every WebSocket session.
     pub session_deps: Arc<SessionDeps>,
     pub log: slog::Logger,
+    /// Starts, cancels and paces broadcast jobs.
+    pub broadcasts: TrackedAddr<BroadcastQueue>,
+    /// Live progress of running jobs, for their SSE streams.
+    pub progress: Arc<ProgressHub>,
+    pub scheduler: TrackedAddr<Scheduler>,
+    /// The scheduler's clock (schedules' next due times are computed from it).
+    pub clock: SharedClock,
+    /// Set only with `debug.fault_injection`: the clock tests can move.
+    pub test_clock: Option<Arc<TestClock>>,
 }
 
 /// Mounts every route.

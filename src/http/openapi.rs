@@ -17,7 +17,9 @@ use utoipa::openapi::{RefOr, Schema};
 use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
-use super::api::{actors, audit, members, messages, rooms, tokens};
+use super::api::{
+    actors, audit, broadcast_events, broadcasts, debug_clock, members, messages, rooms, schedules, tokens,
+};
 use super::{health, metrics, ws};
 use crate::error::ErrorCode;
 use crate::store::rooms::{RoomSettings, SpamSettings};
@@ -58,6 +60,17 @@ pub const DOCS_PATH: &str = "/docs";
         tokens::revoke_token,
         audit::list_audit,
         actors::actors,
+        broadcasts::create_broadcast,
+        broadcasts::list_broadcasts,
+        broadcasts::get_broadcast,
+        broadcasts::cancel_broadcast,
+        broadcast_events::broadcast_events,
+        schedules::create_schedule,
+        schedules::list_schedules,
+        schedules::get_schedule,
+        schedules::patch_schedule,
+        schedules::delete_schedule,
+        debug_clock::set_clock,
         openapi_json,
         docs,
     ),
@@ -90,6 +103,19 @@ pub const DOCS_PATH: &str = "/docs";
         AuditPage,
         audit::AuditView,
         audit::ActorView,
+        broadcasts::CreateBroadcast,
+        broadcasts::BroadcastView,
+        broadcasts::BroadcastPage,
+        broadcasts::RoomProgressView,
+        broadcasts::ReportView,
+        crate::store::broadcasts::Counts,
+        crate::store::broadcasts::Priority,
+        schedules::CreateSchedule,
+        schedules::PatchSchedule,
+        schedules::ScheduleView,
+        schedules::SchedulePage,
+        schedules::FireView,
+        debug_clock::SetClock,
     )),
     modifiers(&SecuritySchemes, &AdminResponses),
     tags(
@@ -100,6 +126,8 @@ pub const DOCS_PATH: &str = "/docs";
         (name = "tokens", description = "Opaque access tokens"),
         (name = "audit", description = "Every change made through the admin API"),
         (name = "actors", description = "The supervision tree and mailbox figures"),
+        (name = "broadcasts", description = "Announcements to many rooms, their progress and history"),
+        (name = "schedules", description = "Cron schedules that start broadcasts"),
         (name = "docs", description = "This document and its UI"),
     ),
 )]

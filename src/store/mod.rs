@@ -3,6 +3,7 @@
 //! blocking thread pool, never on an actor's thread.
 
 pub mod audit;
+pub mod broadcasts;
 pub mod conn;
 pub mod members;
 pub mod message_stats;
@@ -10,6 +11,8 @@ pub mod messages;
 pub mod migrate;
 pub mod room_life;
 pub mod rooms;
+pub mod schedules;
+pub mod targets;
 pub mod tokens;
 
 use std::sync::Arc;

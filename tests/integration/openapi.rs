@@ -34,6 +34,17 @@ const MOUNTED: &[&str] = &[
     "DELETE /api/v1/tokens/{id}",
     "GET /api/v1/audit",
     "GET /api/v1/actors",
+    "GET /api/v1/broadcasts",
+    "POST /api/v1/broadcasts",
+    "GET /api/v1/broadcasts/{id}",
+    "DELETE /api/v1/broadcasts/{id}",
+    "GET /api/v1/broadcasts/{id}/events",
+    "GET /api/v1/schedules",
+    "POST /api/v1/schedules",
+    "GET /api/v1/schedules/{id}",
+    "PATCH /api/v1/schedules/{id}",
+    "DELETE /api/v1/schedules/{id}",
+    "POST /api/v1/debug/clock",
 ];
 
 async fn document(srv: &TestServer) -> Value {

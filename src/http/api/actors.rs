@@ -169,7 +169,8 @@ async fn actors(_: AdminAuth, q: web::Query<ActorsQuery>) -> Result<HttpResponse
 }
 
 /// `supervisor(root) → registry → rooms`, `supervisor(sessions) → sessions`,
-/// `store_writer`, and any other kind directly under the root.
+/// `store_writer`, `broadcast(queue) → broadcast jobs`, `scheduler`, and any other
+/// kind directly under the root.
 fn tree(mut all: Vec<MailboxSnapshot>) -> Node {
     all.sort_by(|a, b| a.id.cmp(&b.id));
     let of = |kind: ActorKind| all.iter().filter(move |s| s.kind == kind);
@@ -182,7 +183,17 @@ fn tree(mut all: Vec<MailboxSnapshot>) -> Node {
     }
     children.extend(registries);
     children.push(Node::group("sessions", of(ActorKind::Session).map(Node::actor).collect()));
-    for kind in [ActorKind::StoreWriter, ActorKind::Broadcast, ActorKind::Scheduler, ActorKind::Supervisor] {
+    // Broadcast jobs hang under the broadcast queue (the actor that starts them).
+    let (queues, jobs): (Vec<_>, Vec<_>) = of(ActorKind::Broadcast).partition(|s| s.id == "queue");
+    let jobs: Vec<Node> = jobs.into_iter().map(Node::actor).collect();
+    let mut queues: Vec<Node> = queues.into_iter().map(Node::actor).collect();
+    match queues.first_mut() {
+        Some(queue) => queue.children = jobs,
+        None => queues.extend(jobs),
+    }
+    children.extend(of(ActorKind::StoreWriter).map(Node::actor));
+    children.extend(queues);
+    for kind in [ActorKind::Scheduler, ActorKind::Supervisor] {
         children.extend(of(kind).map(Node::actor));
     }
     Node::group("root", children)

@@ -2,9 +2,13 @@
 
 pub mod actors;
 pub mod audit;
+pub mod broadcast_events;
+pub mod broadcasts;
+pub mod debug_clock;
 pub mod members;
 pub mod messages;
 pub mod rooms;
+pub mod schedules;
 pub mod tokens;
 
 use actix_web::web;
@@ -15,7 +19,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(messages::configure)
         .configure(tokens::configure)
         .configure(actors::configure)
-        .configure(audit::configure);
+        .configure(audit::configure)
+        .configure(broadcasts::configure)
+        .configure(broadcast_events::configure)
+        .configure(schedules::configure)
+        .configure(debug_clock::configure);
 }
 
 /// Rejects strings the store cannot hold or that make no sense as names.

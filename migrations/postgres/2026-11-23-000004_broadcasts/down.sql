@@ -1,0 +1,4 @@
+DROP TABLE schedule_fires;
+DROP TABLE schedules;
+DROP TABLE broadcast_rooms;
+DROP TABLE broadcasts;

@@ -1,0 +1,184 @@
+//! What a broadcast (or a schedule) targets — a list of room ids, `"all"`, or
+//! `{"tag": …}` — and how it resolves against the `rooms` table; and the delivery
+//! [`Priority`] of a job.
+
+use std::collections::HashSet;
+
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::rooms::RoomRow;
+use super::{DbConn, StoreError};
+use crate::model::RoomId;
+use crate::schema::rooms;
+
+/// Ids per `IN (…)` (SQLite binds at most 32766 variables per statement).
+const ID_CHUNK: usize = 1000;
+
+/// Which rooms a broadcast goes to: a list of ids, `"all"`, or `{"tag": …}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Target {
+    Rooms(Vec<String>),
+    Tag {
+        tag: String,
+    },
+    /// Only `"all"` is valid; anything else is refused by [`Target::check`].
+    Keyword(String),
+}
+
+/// Why a target cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    #[error("rooms must be a list of room ids, \"all\" or {{\"tag\": …}}; got {0:?}")]
+    UnknownKeyword(String),
+    #[error("rooms[{0}] is not a valid room id")]
+    InvalidRoomId(usize),
+    #[error("tag must be 1 to 64 characters")]
+    InvalidTag,
+    #[error("the target matches no room")]
+    Empty,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<diesel::result::Error> for TargetError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Store(e.into())
+    }
+}
+
+impl crate::error::HasCode for TargetError {
+    fn code(&self) -> crate::error::ErrorCode {
+        match self {
+            Self::Store(e) => e.code(),
+            _ => crate::error::ErrorCode::Unprocessable,
+        }
+    }
+}
+
+/// A target resolved against the rooms table: existing rooms and unknown ids.
+#[derive(Debug, Clone, Default)]
+pub struct Resolved {
+    pub rooms: Vec<String>,
+    pub unknown: Vec<String>,
+}
+
+impl Target {
+    /// Checks the shape without the store (ids match the room id pattern, the keyword
+    /// is `all`, the tag is sane).
+    pub fn check(&self) -> Result<(), TargetError> {
+        match self {
+            Self::Keyword(k) if k == "all" => Ok(()),
+            Self::Keyword(k) => Err(TargetError::UnknownKeyword(k.chars().take(64).collect())),
+            Self::Tag { tag } if tag.is_empty() || tag.chars().count() > 64 || tag.contains('\0') => {
+                Err(TargetError::InvalidTag)
+            }
+            Self::Tag { .. } => Ok(()),
+            Self::Rooms(ids) => match ids.iter().position(|id| RoomId::parse(id).is_err()) {
+                Some(i) => Err(TargetError::InvalidRoomId(i)),
+                None if ids.is_empty() => Err(TargetError::Empty),
+                None => Ok(()),
+            },
+        }
+    }
+
+    /// The rooms this target names now. A listed id that is not a room is `unknown`
+    /// (reported per room); a target that names nothing at all is `Empty`.
+    pub fn resolve(&self, c: &mut DbConn) -> Result<Resolved, TargetError> {
+        self.check()?;
+        let resolved = match self {
+            Self::Keyword(_) => Resolved {
+                rooms: RoomRow::matching(c, None, None)?.into_iter().map(|r| r.id).collect(),
+                unknown: Vec::new(),
+            },
+            Self::Tag { tag } => Resolved {
+                rooms: RoomRow::matching(c, None, Some(tag))?.into_iter().map(|r| r.id).collect(),
+                unknown: Vec::new(),
+            },
+            Self::Rooms(ids) => {
+                let mut ids = ids.clone();
+                ids.sort();
+                ids.dedup();
+                let mut existing = HashSet::new();
+                for chunk in ids.chunks(ID_CHUNK) {
+                    let found: Vec<String> =
+                        rooms::table.filter(rooms::id.eq_any(chunk)).select(rooms::id).load(c)?;
+                    existing.extend(found);
+                }
+                let (rooms, unknown) = ids.into_iter().partition(|id| existing.contains(id));
+                Resolved { rooms, unknown }
+            }
+        };
+        if resolved.rooms.is_empty() && resolved.unknown.is_empty() {
+            return Err(TargetError::Empty);
+        }
+        Ok(resolved)
+    }
+}
+
+/// Delivery priority across running jobs.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Priority {
+    High,
+    #[default]
+    Normal,
+    Low,
+}
+
+impl Priority {
+    pub const ALL: [Priority; 3] = [Self::High, Self::Normal, Self::Low];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::High => "high",
+            Self::Normal => "normal",
+            Self::Low => "low",
+        }
+    }
+
+    /// A stored value; anything unknown reads as `normal`.
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "high" => Self::High,
+            "low" => Self::Low,
+            _ => Self::Normal,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_parse_from_the_three_shapes() {
+        let t: Target = serde_json::from_str(r#"["a","b"]"#).unwrap();
+        assert_eq!(t, Target::Rooms(vec!["a".into(), "b".into()]));
+        let t: Target = serde_json::from_str(r#""all""#).unwrap();
+        assert!(t.check().is_ok());
+        let t: Target = serde_json::from_str(r#"{"tag":"eu"}"#).unwrap();
+        assert_eq!(t, Target::Tag { tag: "eu".into() });
+        let bad: Target = serde_json::from_str(r#""some""#).unwrap();
+        assert!(matches!(bad.check(), Err(TargetError::UnknownKeyword(_))));
+        assert!(matches!(Target::Rooms(vec![]).check(), Err(TargetError::Empty)));
+        assert!(matches!(
+            Target::Rooms(vec!["ok".into(), "Bad!".into()]).check(),
+            Err(TargetError::InvalidRoomId(1))
+        ));
+    }
+}
