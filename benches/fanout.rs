@@ -66,8 +66,8 @@ impl Handler<Outbound> for FakeSession {
     type Result = ();
 
     fn handle(&mut self, m: Outbound, _: &mut Context<Self>) {
-        if let Outbound::Room { frames, .. } = m {
-            if frames.iter().any(|f| f.seq > 0) {
+        if let Outbound::Room(batch) = m {
+            if batch.frames.iter().any(|f| f.seq > 0) {
                 let n = self.tally.received.fetch_add(1, Relaxed) + 1;
                 if n == self.tally.target.load(Relaxed) {
                     self.tally.done.notify_one();

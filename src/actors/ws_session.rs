@@ -47,13 +47,21 @@ pub struct RoomFrame {
     pub text: ByteString,
 }
 
+/// Frames of one room for all its member sessions: one allocation shared by every
+/// recipient, so a delivery costs one reference count, not one per field.
+#[derive(Debug)]
+pub struct RoomFrames {
+    pub room: RoomId,
+    pub frames: Vec<RoomFrame>,
+}
+
 /// Something to write to the client.
 #[derive(Message)]
 #[rtype(result = "()")]
 pub enum Outbound {
     /// Frames of a room; dropped if the session is no longer in it, and sequenced
     /// frames already replayed are skipped.
-    Room { room: RoomId, frames: Arc<[RoomFrame]> },
+    Room(Arc<RoomFrames>),
     /// A frame for this session alone (ack, error).
     Direct(ByteString),
     /// The room was deleted or this user removed from it: forget it and pass on
@@ -215,11 +223,11 @@ impl Handler<Outbound> for WsSession {
 impl WsSession {
     fn on_outbound(&mut self, m: Outbound, ctx: &mut ws::WebsocketContext<Self>) {
         match m {
-            Outbound::Room { room, frames } => {
-                let Some(joined) = self.rooms.get(&room) else {
+            Outbound::Room(batch) => {
+                let Some(joined) = self.rooms.get(&batch.room) else {
                     return;
                 };
-                for f in frames.iter() {
+                for f in &batch.frames {
                     if f.seq == 0 || f.seq >= joined.min_seq {
                         ctx.text(f.text.clone());
                     }

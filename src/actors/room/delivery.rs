@@ -11,7 +11,7 @@ use super::messages::{ReplyTo, SendTicket, SessionId};
 use super::Room;
 use crate::actors::mailbox::TrackedRecipient;
 use crate::actors::store_writer::{Committed, TouchMember};
-use crate::actors::ws_session::{Outbound, RoomFrame};
+use crate::actors::ws_session::{Outbound, RoomFrame, RoomFrames};
 use crate::error::ErrorCode;
 use crate::metrics::metrics;
 use crate::model::{now_ms, UserRef};
@@ -99,26 +99,24 @@ impl Room {
                 self.tail.push_back(f.clone());
             }
         }
-        let frames: Arc<[RoomFrame]> = frames.into();
-        self.deliver_all(&frames, None);
+        self.deliver_all(frames, None);
     }
 
     /// Sends an unsequenced event to every session except those of `skip_user`.
     pub(super) fn broadcast_event(&mut self, text: ByteString, skip_user: Option<&str>) {
-        let frames: Arc<[RoomFrame]> = Arc::from(vec![RoomFrame { seq: 0, text }]);
-        self.deliver_all(&frames, skip_user);
+        self.deliver_all(vec![RoomFrame { seq: 0, text }], skip_user);
     }
 
-    fn deliver_all(&mut self, frames: &Arc<[RoomFrame]>, skip_user: Option<&str>) {
+    fn deliver_all(&mut self, frames: Vec<RoomFrame>, skip_user: Option<&str>) {
         let mut slow = Vec::new();
         let sequenced = frames.iter().filter(|f| f.seq > 0).count() as u64;
+        let batch = Arc::new(RoomFrames { room: self.id.clone(), frames });
         let mut delivered = 0u64;
         for (sid, (uid, addr)) in &self.online {
             if skip_user == Some(uid.as_str()) {
                 continue;
             }
-            let msg = Outbound::Room { room: self.id.clone(), frames: frames.clone() };
-            match addr.try_send(msg) {
+            match addr.try_send(Outbound::Room(batch.clone())) {
                 Ok(()) => delivered += sequenced,
                 Err(SendError::Full(_)) => {
                     // do_send: the close must get through the full queue.
