@@ -2,7 +2,6 @@
 //! writer are actix actors; the store is SQLite or PostgreSQL through diesel.
 //! See `actors` for the actor tree and `server` for how the process boots and stops.
 
-
 /// jemalloc instead of glibc's malloc for everything that links roomd (the server, its
 /// benches and tests). A delivery's envelope is allocated on the room's thread and
 /// freed on the session's; glibc serves such cross-thread frees slowly (29% of the

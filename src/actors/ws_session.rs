@@ -501,6 +501,9 @@ impl WsSession {
             Ok((r, _)) => r,
             Err((code, msg)) => return self.error(ctx, id.as_ref(), code, &msg, None),
         };
+        if before_seq.is_some_and(|s| s < 0) {
+            return self.error(ctx, id.as_ref(), ErrorCode::BadRequest, "before_seq must be >= 0", None);
+        }
         let limit = limit.unwrap_or(50);
         if limit < 1 {
             return self.error(

@@ -61,6 +61,22 @@ const INSERT_CHUNK: usize = 500;
 const LOOKUP_CHUNK: usize = 500;
 
 impl MessageRow {
+    /// `(seq, ts)` of the message `sender` stored in `room` with `client_id`, if any.
+    pub fn find_by_client_id(
+        c: &mut DbConn,
+        room: &str,
+        sender: &str,
+        client_id: &str,
+    ) -> Result<Option<(i64, i64)>, StoreError> {
+        Ok(messages::table
+            .filter(messages::room_id.eq(room))
+            .filter(messages::sender_id.eq(sender))
+            .filter(messages::client_id.eq(client_id))
+            .select((messages::seq, messages::ts))
+            .first(c)
+            .optional()?)
+    }
+
     /// Messages with `after < seq <= upto`, oldest first (join replay).
     pub fn range(c: &mut DbConn, room: &str, after: i64, upto: i64) -> Result<Vec<Self>, StoreError> {
         Ok(messages::table

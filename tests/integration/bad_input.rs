@@ -73,6 +73,21 @@ async fn wrong_field_types_are_a_bad_request() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn negative_seqs_are_a_bad_request() {
+    let (_srv, mut alice) = alice_in_lobby(&[]).await;
+    let frames = [
+        json!({"type": "history", "room": "lobby", "before_seq": -1, "id": 6}),
+        json!({"type": "join", "room": "lobby", "after_seq": -5, "id": 7}),
+        json!({"type": "read", "room": "lobby", "seq": -1, "id": 8}),
+    ];
+    for frame in frames {
+        let err = alice.request(frame.clone()).await;
+        assert_error_frame(&err, Some(frame["id"].clone()), "bad_request");
+    }
+    assert_usable_and_nothing_stored(&mut alice).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_oversize_frame_is_too_large() {
     let (_srv, mut alice) = alice_in_lobby(&[]).await;
     let big = json!({"type": "send", "room": "lobby", "text": "x".repeat(100 * 1024), "id": "big"});

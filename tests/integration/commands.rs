@@ -118,7 +118,7 @@ async fn builtins_reply_as_system_messages_and_refuse_with_a_notice_to_the_invok
     let invoking = bob.expect("message").await;
     assert_eq!((seq(&invoking), text(&invoking)), (seq(&ack), "!help"));
     let help = system_message(&mut bob).await;
-    assert_eq!(help["from"], json!({"id": "system", "name": "roomd", "kind": "system"}));
+    assert_eq!(help["from"], json!({"id": "system", "name": "system", "kind": "system"}));
     assert_eq!(seq(&help), seq(&ack) + 1);
     for listed in ["!help", "!rules", "!status"] {
         assert!(text(&help).contains(listed), "{help}");
@@ -161,13 +161,15 @@ async fn builtins_reply_as_system_messages_and_refuse_with_a_notice_to_the_invok
     // A global admin acts as owner: !announce and !stats work.
     let admin = srv.admin_token.clone();
     let mut op = srv.ws(&admin).await;
-    op.join("lobby").await;
+    let joined = op.join("lobby").await;
+    let me = joined["members"].as_array().and_then(|ms| ms.iter().find(|m| m["kind"] == "admin").cloned());
+    assert_eq!(me.map(|m| m["role"].clone()), Some(json!("owner")), "the role in force is shown: {joined}");
     op.say("lobby", "!announce Maintenance at noon").await;
     let ann = system_message(&mut bob).await;
     assert_eq!(
         pick(&ann, &["text", "announcement", "from"]),
         json!({"text": "Maintenance at noon", "announcement": true,
-               "from": {"id": "system", "name": "roomd", "kind": "system"}})
+               "from": {"id": "system", "name": "system", "kind": "system"}})
     );
     assert!(help.get("announcement").is_none(), "only announcements carry the flag: {help}");
     op.say("lobby", "!stats").await;
@@ -292,6 +294,37 @@ async fn an_unanswered_command_times_out_with_a_notice_and_late_answers_are_refu
     assert_error_frame(&late, Some(late["id"].clone()), "bad_request");
     let last = alice.say("lobby", "next").await;
     assert_eq!(seq(&last), seq(&ack) + 1, "the late answer was not stored");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_resent_after_the_timeout_gets_its_original_seq_as_a_duplicate() {
+    // A bot that lost its connection after answering cannot know whether the answer
+    // was stored: resending it with the same client_id must say so, not refuse it.
+    let srv = TestServer::start_with(&[("ROOMD__COMMANDS__TIMEOUT_MS", "300")]).await;
+    srv.create_room("lobby").await;
+    let mut b = bot(&srv, "answerer", &["lobby"]).await;
+    assert_eq!(register(&mut b, "lobby", "ask", json!({})).await["type"], "registered");
+    let mut alice = srv.ws_user("alice").await;
+    alice.join("lobby").await;
+    alice.say("lobby", "!ask").await;
+    let cmd = b.expect("command").await;
+    let answer = json!({"type": "send", "room": "lobby", "text": "42", "reply_to": cmd["invocation"],
+                        "client_id": "answer-1"});
+    let first = b.request(answer.clone()).await;
+    assert_eq!((first["type"].as_str(), first["duplicate"].as_bool()), (Some("ack"), Some(false)), "{first}");
+    alice.expect_where("the answer", |f| f["type"] == "message" && f["text"] == "42").await;
+
+    tokio::time::sleep(Duration::from_millis(600)).await; // the invocation has expired
+    let again = b.request(answer).await;
+    assert_eq!(again["type"], "ack", "a resend of a stored answer is acked: {again}");
+    assert_eq!((again["seq"].clone(), again["duplicate"].clone()), (first["seq"].clone(), json!(true)));
+    let unknown = b
+        .request(json!({"type": "send", "room": "lobby", "text": "43", "reply_to": cmd["invocation"],
+                        "client_id": "answer-2"}))
+        .await;
+    assert_error_frame(&unknown, Some(unknown["id"].clone()), "bad_request");
+    let next = alice.say("lobby", "next").await;
+    assert_eq!(seq(&next), seq(&first) + 1, "neither resend stored anything");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -22,8 +22,8 @@ use crate::model::{now_ms, UserKind, UserRef};
 use crate::store::messages::NewMessage;
 use crate::store::room_life::WelcomeMark;
 
-/// Sender of welcome messages (`from`).
-pub const WELCOME_SENDER: &str = "system";
+/// Id and name of what the room posts itself (`from` of welcomes and command replies).
+pub const ROOM_SENDER: &str = "system";
 
 /// Fills `{{name}}`, `{{room}}` and `{{member_count}}` in `template`, in one pass (a
 /// name that looks like a placeholder stays as it is); other `{{…}}` are left alone.
@@ -95,8 +95,8 @@ impl Room {
         self.life.welcomed.insert(user.id.clone(), now);
         let msg = NewMessage {
             room_id: self.id.to_string(),
-            sender_id: WELCOME_SENDER.into(),
-            sender_name: WELCOME_SENDER.into(),
+            sender_id: ROOM_SENDER.into(),
+            sender_name: ROOM_SENDER.into(),
             sender_kind: UserKind::System.as_str().into(),
             text,
             client_id: None,

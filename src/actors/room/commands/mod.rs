@@ -23,7 +23,9 @@ use tokio::sync::oneshot;
 
 pub use bots::{CommandError, RegisterCommand};
 
+use super::delivery::{reply_error, send_ack};
 use super::messages::{ReplyTo, SendText, SendTicket};
+use super::welcome::ROOM_SENDER;
 use super::Room;
 use crate::actors::mailbox::TrackedRecipient;
 use crate::actors::store_writer::AppendMessage;
@@ -137,6 +139,31 @@ impl Room {
         }
     }
 
+    /// A refused `send` may be the retry of one already stored — typically a bot's
+    /// answer resent after its invocation timed out or the bot reconnected. Like any
+    /// resend with a known `client_id` within `rooms.dedupe_secs`, it then gets the
+    /// original seq as a duplicate `ack` (looked up off the room's thread); otherwise
+    /// the refusal.
+    pub(super) fn refuse_unless_stored(&self, m: SendText, code: ErrorCode, msg: String) {
+        let Some(client_id) = m.ticket.client_id.clone() else {
+            return reply_error(m.ticket, code, &msg);
+        };
+        let (store, room, sender) = (self.deps.store.clone(), self.id.clone(), m.user.id);
+        let window_ms =
+            i64::try_from(self.deps.cfg.rooms.dedupe_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+        let ticket = m.ticket;
+        actix::spawn(async move {
+            let key = room.to_string();
+            let found = store.run(move |c| MessageRow::find_by_client_id(c, &key, &sender, &client_id)).await;
+            match found {
+                Ok(Some((seq, ts))) if now_ms().saturating_sub(ts) <= window_ms => {
+                    send_ack(ticket, room.as_str(), seq, true)
+                }
+                _ => reply_error(ticket, code, &msg),
+            }
+        });
+    }
+
     /// The invocation a committed message makes, if it names a known command.
     pub(super) fn invocation_of(&self, row: &MessageRow, ticket: &SendTicket) -> Option<Invocation> {
         if row.reply_to.is_some() || !row.text.starts_with('!') {
@@ -187,7 +214,7 @@ impl Room {
     /// falls back to the role underneath.
     pub(super) fn role_of(&self, user: &UserRef) -> Role {
         if user.kind == UserKind::Admin {
-            return Role::Owner;
+            return Role::Owner; // also when not (yet) a member
         }
         self.members.get(&user.id).map(|m| m.role()).unwrap_or(Role::Member)
     }
@@ -201,8 +228,8 @@ impl Room {
         };
         let msg = NewMessage {
             room_id: self.id.to_string(),
-            sender_id: "system".into(),
-            sender_name: "roomd".into(),
+            sender_id: ROOM_SENDER.into(),
+            sender_name: ROOM_SENDER.into(),
             sender_kind: UserKind::System.as_str().into(),
             text,
             client_id: None,
