@@ -40,6 +40,24 @@ pub struct SpamSettings {
     pub window_secs: u64,
 }
 
+impl RoomSettings {
+    /// Why these settings cannot be stored, if they cannot: a room no one could join
+    /// (`max_members: 0`), a banned word that matches nothing (empty or blank), a spam
+    /// window of no length.
+    pub fn check(&self) -> Result<(), String> {
+        if self.max_members == Some(0) {
+            return Err("max_members must be at least 1 (omit it for no limit)".into());
+        }
+        if self.banned_words.iter().any(|w| w.trim().is_empty()) {
+            return Err("banned_words must not contain empty or blank entries".into());
+        }
+        if self.spam.as_ref().is_some_and(|s| s.window_secs == 0) {
+            return Err("spam.window_secs must be at least 1".into());
+        }
+        Ok(())
+    }
+}
+
 impl RoomRow {
     /// Parsed tags; a corrupt value reads as none rather than failing the request.
     pub fn tag_list(&self) -> Vec<String> {

@@ -61,6 +61,9 @@ async fn patch_changes_name_tags_and_settings_field_by_field() {
     for (body, code) in [
         (json!({"settings": {"colour": "red"}}), "unprocessable"),
         (json!({"settings": {"max_members": "many"}}), "unprocessable"),
+        (json!({"settings": {"max_members": 0}}), "unprocessable"),
+        (json!({"settings": {"banned_words": ["ok", "  "]}}), "unprocessable"),
+        (json!({"settings": {"spam": {"max_repeats": 3, "window_secs": 0}}}), "unprocessable"),
         (json!({"name": ""}), "unprocessable"),
         (json!({"nmae": "typo"}), "unprocessable"),
     ] {

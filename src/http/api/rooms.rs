@@ -151,6 +151,9 @@ async fn create_room(
     for t in &body.tags {
         check_name("tag", t, 64)?;
     }
+    body.settings
+        .check()
+        .map_err(|e| ApiError::new(ErrorCode::Unprocessable, format!("invalid settings: {e}")))?;
     let now = now_ms();
     let row = RoomRow {
         id: id.to_string(),
@@ -257,6 +260,9 @@ async fn patch_room(
             merged.insert(k, v);
         }
         let settings: RoomSettings = serde_json::from_value(serde_json::Value::Object(merged))
+            .map_err(|e| ApiError::new(ErrorCode::Unprocessable, format!("invalid settings: {e}")))?;
+        settings
+            .check()
             .map_err(|e| ApiError::new(ErrorCode::Unprocessable, format!("invalid settings: {e}")))?;
         row.settings = serde_json::to_string(&settings).unwrap_or_else(|_| "{}".into());
     }
