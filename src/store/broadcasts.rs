@@ -275,9 +275,10 @@ impl BroadcastRoomRow {
         Ok(())
     }
 
-    /// Every room of the job still pending becomes `failed` with `error`.
-    pub fn fail_pending(c: &mut DbConn, id: &str, error: &str, now: i64) -> Result<(), StoreError> {
-        diesel::update(
+    /// Every room of the job still pending becomes `failed` with `error`; returns how
+    /// many did.
+    pub fn fail_pending(c: &mut DbConn, id: &str, error: &str, now: i64) -> Result<usize, StoreError> {
+        let failed = diesel::update(
             broadcast_rooms::table
                 .filter(broadcast_rooms::broadcast_id.eq(id))
                 .filter(broadcast_rooms::status.eq(ROOM_PENDING)),
@@ -288,7 +289,7 @@ impl BroadcastRoomRow {
             broadcast_rooms::updated_at.eq(now),
         ))
         .execute(c)?;
-        Ok(())
+        Ok(failed)
     }
 
     /// Room counts by status of each of `ids`.

@@ -47,8 +47,9 @@ pub struct ScheduleFireRow {
 /// What became of a due time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FireOutcome {
-    /// A broadcast job was created (pending; the caller starts it).
-    Fired(String),
+    /// A broadcast job was created (pending; the caller starts it), with how many of
+    /// its target rooms were unknown (failed at once).
+    Fired { job: String, unknown: usize },
     /// Recorded as skipped, with the reason.
     Skipped(String),
     /// Someone handled this due time before (a double fire prevented).
@@ -121,7 +122,7 @@ pub fn fire_due(c: &mut DbConn, d: &DueTime<'_>) -> Result<FireOutcome, StoreErr
                 diesel::update(schedules::table.filter(schedules::id.eq(&s.id)))
                     .set((schedules::last_run_at.eq(d.now), schedules::last_broadcast_id.eq(&job.id)))
                     .execute(c)?;
-                FireOutcome::Fired(job.id)
+                FireOutcome::Fired { job: job.id, unknown: resolved.unknown.len() }
             }
             Err(reason) => FireOutcome::Skipped(reason),
         };
@@ -266,7 +267,7 @@ mod tests {
                     skip: None,
                     job_id: job.into(),
                 };
-                assert_eq!(fire_due(c, &due("bc_1"))?, FireOutcome::Fired("bc_1".into()));
+                assert_eq!(fire_due(c, &due("bc_1"))?, FireOutcome::Fired { job: "bc_1".into(), unknown: 0 });
                 assert_eq!(fire_due(c, &due("bc_2"))?, FireOutcome::AlreadyHandled);
                 assert!(BroadcastRow::find(c, "bc_2")?.is_none(), "no second job");
                 let after = ScheduleRow::find(c, "sch_t")?.unwrap();

@@ -17,7 +17,7 @@ const ID_CHUNK: usize = 1000;
 
 /// Which rooms a broadcast goes to: a list of ids, `"all"`, or `{"tag": …}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, deny_unknown_fields)]
 pub enum Target {
     Rooms(Vec<String>),
     Tag {
@@ -132,7 +132,7 @@ impl Target {
     Deserialize,
     utoipa::ToSchema,
 )]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase", try_from = "String")]
 pub enum Priority {
     High,
     #[default]
@@ -151,6 +151,11 @@ impl Priority {
         }
     }
 
+    /// A priority named in a request: exactly `high`, `normal` or `low`.
+    pub fn named(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+
     /// A stored value; anything unknown reads as `normal`.
     pub fn parse(s: &str) -> Self {
         match s {
@@ -161,9 +166,30 @@ impl Priority {
     }
 }
 
+/// Read from a string (not serde's enum form), so a wrong JSON type — `1`, `true`,
+/// `{}` — is a data error (422) like an unknown name, not a syntax error (400).
+impl TryFrom<String> for Priority {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::named(&s)
+            .ok_or_else(|| format!("unknown variant `{s}`, expected one of `high`, `normal`, `low`"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tag_target_with_other_keys_and_a_priority_of_another_type_are_data_errors() {
+        assert!(serde_json::from_str::<Target>(r#"{"tag":"eu","extra":1}"#).is_err());
+        for bad in ["1", "true", "{}", "null", r#""urgent""#] {
+            let e = serde_json::from_str::<Priority>(bad).expect_err(bad);
+            assert!(e.is_data(), "{bad}: {e}");
+        }
+        assert_eq!(serde_json::from_str::<Priority>(r#""high""#).ok(), Some(Priority::High));
+    }
 
     #[test]
     fn targets_parse_from_the_three_shapes() {

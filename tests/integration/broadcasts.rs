@@ -331,6 +331,8 @@ async fn bad_input_is_refused_and_unknown_rooms_are_reported_per_room() {
         json!({"room": "ghost", "status": "failed", "attempts": 0, "last_error": "not_found: no such room", "seq": null})
     );
     assert_eq!(done["report"]["failures_by_reason"], json!({"not_found: no such room": 1}));
+    let metrics = srv.get("/metrics").send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("roomd_broadcast_rooms_total{result=\"failed\"} 1"), "the unknown room is counted");
 
     let before = srv.get("/api/v1/broadcasts").send().await.unwrap().json::<Value>().await.unwrap();
     let cases = [
@@ -340,6 +342,8 @@ async fn bad_input_is_refused_and_unknown_rooms_are_reported_per_room() {
         (json!({"text": "x", "rooms": ["Bad Id"]}), 422, "unprocessable"),
         (json!({"text": "x", "rooms": 7}), 422, "unprocessable"),
         (json!({"text": "x", "rooms": "all", "priority": "urgent"}), 422, "unprocessable"),
+        (json!({"text": "x", "rooms": "all", "priority": 1}), 422, "unprocessable"),
+        (json!({"text": "x", "rooms": {"tag": "eu", "extra": 1}}), 422, "unprocessable"),
         (json!({"text": "x", "rooms": "all", "extra": 1}), 422, "unprocessable"),
         (json!({"rooms": "all"}), 422, "unprocessable"),
         (json!({"text": "", "rooms": "all"}), 400, "bad_request"),
@@ -441,4 +445,5 @@ async fn a_job_that_keeps_crashing_gives_up_and_fails_its_rooms() {
     }
     let metrics = srv.http().get(srv.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("roomd_actor_restarts_total{actor=\"broadcast\"} 2"), "{metrics}");
+    assert!(metrics.contains("roomd_broadcast_rooms_total{result=\"failed\"} 3"), "{metrics}");
 }

@@ -130,8 +130,9 @@ impl Scheduler {
         };
         for (schedule, outcome) in handled {
             match outcome {
-                Ok(FireOutcome::Fired(job)) => {
+                Ok(FireOutcome::Fired { job, unknown }) => {
                     metrics().schedule_fires.inc();
+                    metrics().broadcast_rooms.with_label_values(&["failed"]).inc_by(unknown as u64);
                     info!(self.log, "schedule fired"; "schedule" => &schedule, "job" => &job);
                     self.queue.do_send(StartJob(job));
                 }

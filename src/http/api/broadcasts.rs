@@ -15,6 +15,7 @@ use crate::http::audit;
 use crate::http::auth::AdminAuth;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::AppState;
+use crate::metrics::metrics;
 use crate::model::{now_ms, rfc3339};
 use crate::protocol::inbound::check_send;
 use crate::store::broadcasts::{
@@ -222,6 +223,8 @@ async fn create_broadcast(
         })
         .await?;
     let resolved = outcome?;
+    // Unknown rooms failed at creation; the job counts the others as they end.
+    metrics().broadcast_rooms.with_label_values(&["failed"]).inc_by(resolved.unknown.len() as u64);
     st.broadcasts.do_send(StartJob(row.id.clone()));
     let detail =
         json!({"rooms": resolved.rooms.len(), "unknown": resolved.unknown.len(), "priority": row.priority});

@@ -7,6 +7,7 @@ use actix::prelude::*;
 use slog::{info, warn};
 
 use super::{BroadcastJob, Step, FLUSH_DELAY, FLUSH_MAX, GAVE_UP, STORE_RETRY};
+use crate::metrics::metrics;
 use crate::model::now_ms;
 use crate::store::broadcasts::{BroadcastRoomRow, BroadcastRow};
 use crate::store::conn::write_txn;
@@ -23,13 +24,16 @@ impl BroadcastJob {
         let write = async move {
             store
                 .run(move |c| {
-                    BroadcastRoomRow::fail_pending(c, &id, GAVE_UP, now_ms())?;
-                    BroadcastRow::finish(c, &id, now_ms())
+                    let failed = BroadcastRoomRow::fail_pending(c, &id, GAVE_UP, now_ms())?;
+                    Ok((failed, BroadcastRow::finish(c, &id, now_ms())?))
                 })
                 .await
         };
         ctx.spawn(write.into_actor(self).map(|done, job, ctx| match done {
-            Ok(status) => job.finish_with(status.unwrap_or("cancelled")),
+            Ok((failed, status)) => {
+                metrics().broadcast_rooms.with_label_values(&["failed"]).inc_by(failed as u64);
+                job.finish_with(status.unwrap_or("cancelled"))
+            }
             Err(e) => {
                 warn!(job.deps.log, "giving up the job failed; retrying"; "err" => %e);
                 ctx.run_later(STORE_RETRY, |job, ctx| job.give_up(ctx));
