@@ -8,9 +8,10 @@ use crate::error::{ApiError, ErrorCode};
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 500;
 
-/// `?limit=&cursor=`.
+/// `?limit=&cursor=`; any other parameter is a 400, as on every list.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct PageParams {
     /// Page size, 1 to 500 (default 50); 400 otherwise.
     #[param(minimum = 1, maximum = 500)]

@@ -372,6 +372,9 @@ async fn bad_input_is_refused_and_unknown_rooms_are_reported_per_room() {
         .unwrap();
     assert_api_error(del, 404, "not_found").await;
     assert_api_error(srv.get("/api/v1/broadcasts?cursor=x").send().await.unwrap(), 400, "bad_request").await;
+    for path in ["/api/v1/broadcasts?foo=1", "/api/v1/schedules?foo=1", "/api/v1/tokens?foo=1"] {
+        assert_api_error(srv.get(path).send().await.unwrap(), 400, "bad_request").await;
+    }
 }
 
 #[tokio::test]
