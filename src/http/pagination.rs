@@ -29,6 +29,16 @@ impl PageParams {
             Some(_) => Err(ApiError::new(ErrorCode::BadRequest, "limit must be between 1 and 500")),
         }
     }
+
+    /// The limit and the cursor, for lists keyed by ids of one shape: a cursor that
+    /// `is_key` rejects was never given out by the list, so it is a 400.
+    pub fn checked(self, is_key: impl Fn(&str) -> bool) -> Result<(i64, Option<String>), ApiError> {
+        let limit = self.limit()?;
+        if self.cursor.as_deref().is_some_and(|c| !is_key(c)) {
+            return Err(ApiError::new(ErrorCode::BadRequest, "cursor is not valid"));
+        }
+        Ok((limit, self.cursor))
+    }
 }
 
 /// One page of a list.

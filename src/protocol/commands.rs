@@ -1,6 +1,6 @@
-//! Server → client frames of `!commands` (refusals and timeouts are `notice` frames,
-//! `protocol::room_life::Notice`): `registered` (reply to `register_command`) and `command` (a bot's forwarded
-//! invocation). The replies themselves are ordinary stored `message` frames.
+//! Server → client frames of `!commands`: `registered` (reply to `register_command`)
+//! and `command` (a bot's forwarded invocation). Refusals and timeouts are `notice`
+//! frames (`protocol::room_life::Notice`); replies are ordinary stored `message` frames.
 
 use serde::Serialize;
 

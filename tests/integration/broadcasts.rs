@@ -332,7 +332,10 @@ async fn bad_input_is_refused_and_unknown_rooms_are_reported_per_room() {
     );
     assert_eq!(done["report"]["failures_by_reason"], json!({"not_found: no such room": 1}));
     let metrics = srv.get("/metrics").send().await.unwrap().text().await.unwrap();
-    assert!(metrics.contains("roomd_broadcast_rooms_total{result=\"failed\"} 1"), "the unknown room is counted");
+    assert!(
+        metrics.contains("roomd_broadcast_rooms_total{result=\"failed\"} 1"),
+        "the unknown room is counted"
+    );
 
     let before = srv.get("/api/v1/broadcasts").send().await.unwrap().json::<Value>().await.unwrap();
     let cases = [

@@ -252,11 +252,7 @@ async fn list_broadcasts(
     st: web::Data<AppState>,
     query: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let limit = query.limit()?;
-    let cursor = query.into_inner().cursor;
-    if cursor.as_deref().is_some_and(|c| !is_job_id(c)) {
-        return Err(ApiError::new(ErrorCode::BadRequest, "cursor is not valid"));
-    }
+    let (limit, cursor) = query.into_inner().checked(is_job_id)?;
     let (rows, mut counts, mut reasons) = st
         .store
         .run(move |c| {

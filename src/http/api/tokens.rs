@@ -134,11 +134,7 @@ async fn list_tokens(
     st: web::Data<AppState>,
     query: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let limit = query.limit()?;
-    let cursor = query.into_inner().cursor;
-    if cursor.as_deref().is_some_and(|c| !is_token_id(c)) {
-        return Err(ApiError::new(ErrorCode::BadRequest, "cursor is not valid"));
-    }
+    let (limit, cursor) = query.into_inner().checked(is_token_id)?;
     let rows = st.store.run(move |c| TokenRow::page(c, cursor.as_deref(), limit + 1)).await?;
     let page = Page::from_rows(rows, limit, |r| r.id.clone(), |r| TokenView::new(&r, None));
     Ok(HttpResponse::Ok().json(page))
