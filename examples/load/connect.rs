@@ -1,7 +1,8 @@
 //! `connect`: `--concurrency` connectors (default 16) open a connection, wait for
 //! `hello`, join a room (rooms of `--members`, default 10) and close it, again and again
 //! for `--duration` seconds (default 5). With `--keep` the connections stay open until the
-//! end instead (at most `--conns`, default 9000, for the open-files limit).
+//! end instead (at most `--conns`, default 9000, for the open-files limit). With
+//! `--nodes`, connection i goes to node i mod n and the nodes must auto-create rooms.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -11,29 +12,32 @@ use anyhow::Result;
 use serde_json::json;
 
 use crate::conn;
+use crate::nodes::Nodes;
 use crate::report::percentiles;
-use crate::server::{Sampler, Server};
-use crate::traffic::{round1, Outcome};
+use crate::sample::{round1, Sampler};
+use crate::traffic::Outcome;
 use crate::Opts;
 
-pub async fn run(opts: &Opts, server: &Server) -> Result<(serde_json::Value, Outcome)> {
+pub async fn run(opts: &Opts, nodes: &Nodes) -> Result<(serde_json::Value, Outcome)> {
     let duration = opts.duration.unwrap_or(5.0);
     let concurrency = opts.concurrency.unwrap_or(16).max(1);
     let members = opts.members.unwrap_or(10).max(1) as u64;
     let max_conns = opts.conns.unwrap_or(9000) as u64;
-    let tokens = Arc::new(server.create_tokens(opts.users.unwrap_or(1000)).await?);
+    let tokens = Arc::new(nodes.create_tokens(opts.users.unwrap_or(1000)).await?);
     let next = Arc::new(AtomicU64::new(0));
     let failed = Arc::new(AtomicU64::new(0));
     let first_error = Arc::new(Mutex::new(None::<String>));
     let kept = Arc::new(Mutex::new(Vec::new()));
-    let sampler = Sampler::start(server.pid);
+    let sampler = Sampler::start(&nodes.pids, &nodes.aux_pids);
     let start = Instant::now();
     let deadline = start + Duration::from_secs_f64(duration);
+    // Every node's URL without the token: connection i goes to node i mod n.
+    let urls: Arc<Vec<String>> = Arc::new((0..nodes.addrs().len()).map(|n| nodes.ws_url(n, "")).collect());
     let mut workers = Vec::new();
     for _ in 0..concurrency {
-        let (tokens, next, failed, first_error, kept) =
-            (tokens.clone(), next.clone(), failed.clone(), first_error.clone(), kept.clone());
-        let (port, keep) = (server.port, opts.keep);
+        let (tokens, urls, next, failed, first_error, kept) =
+            (tokens.clone(), urls.clone(), next.clone(), failed.clone(), first_error.clone(), kept.clone());
+        let keep = opts.keep;
         workers.push(tokio::spawn(async move {
             let mut lat = Vec::new();
             while Instant::now() < deadline {
@@ -41,7 +45,7 @@ pub async fn run(opts: &Opts, server: &Server) -> Result<(serde_json::Value, Out
                 if keep && i >= max_conns {
                     break;
                 }
-                let url = format!("ws://127.0.0.1:{port}/ws?token={}", tokens[i as usize % tokens.len()]);
+                let url = format!("{}{}", urls[i as usize % urls.len()], tokens[i as usize % tokens.len()]);
                 let t = Instant::now();
                 match conn::open_joined(&url, &format!("c{}", i / members)).await {
                     Ok(mut ws) => {
@@ -81,14 +85,14 @@ pub async fn run(opts: &Opts, server: &Server) -> Result<(serde_json::Value, Out
     let first_error = first_error.lock().ok().and_then(|e| e.clone());
     let params = json!({"duration_s": duration, "concurrency": concurrency, "members": members, "keep": opts.keep,
                         "max_conns": max_conns, "users": tokens.len()});
-    let json = json!({
+    let mut json = json!({
         "opened": opened, "failed": failed, "first_error": first_error, "kept_open": open_at_end,
         "connections_per_s": round1(opened as f64 / secs),
         "latency_us": percentiles(&mut lat),
         "sent": 0, "acked": 0, "expected": 0, "received": 0, "lost": 0, "duplicated": 0, "reordered": 0,
-        "server": {"pid": server.pid, "rss_kib_peak": sample.rss_kib_peak, "rss_kib_end": sample.rss_kib_end,
-                   "cpu_pct": round1(sample.server_cpu_pct)},
+        "server": sample.server_json(),
         "client": {"cpu_pct": round1(sample.client_cpu_pct)},
     });
+    sample.add_aux(&mut json);
     Ok((params, Outcome { json, ok: failed == 0 }))
 }

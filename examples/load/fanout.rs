@@ -6,15 +6,15 @@ use std::time::Duration;
 use anyhow::Result;
 use serde_json::json;
 
-use crate::server::Server;
+use crate::nodes::Nodes;
 use crate::traffic::{self, ConnPlan, Outcome, Pacing, Plan};
 use crate::Opts;
 
-pub async fn run(opts: &Opts, server: &Server) -> Result<(serde_json::Value, Outcome)> {
+pub async fn run(opts: &Opts, nodes: &Nodes) -> Result<(serde_json::Value, Outcome)> {
     let members = opts.members.unwrap_or(1000);
     let window = opts.window.unwrap_or(64);
     let duration = opts.duration.unwrap_or(5.0);
-    let tokens = server.create_tokens(opts.users.unwrap_or(members as usize).min(members as usize)).await?;
+    let tokens = nodes.create_tokens(opts.users.unwrap_or(members as usize).min(members as usize)).await?;
     let conns =
         (0..members).map(|i| ConnPlan { room: "fanout".into(), room_size: members, sends: i == 0 }).collect();
     let plan = Plan {
@@ -28,5 +28,5 @@ pub async fn run(opts: &Opts, server: &Server) -> Result<(serde_json::Value, Out
     traffic::validate(&plan)?;
     let params = json!({"members": members, "senders": 1, "window": window, "duration_s": duration,
                         "warmup_s": opts.warmup, "users": tokens.len()});
-    Ok((params, traffic::run(server, &tokens, plan).await?))
+    Ok((params, traffic::run(nodes, &tokens, plan).await?))
 }

@@ -7,11 +7,11 @@ use std::time::Duration;
 use anyhow::{bail, Result};
 use serde_json::json;
 
-use crate::server::Server;
+use crate::nodes::Nodes;
 use crate::traffic::{self, ConnPlan, Outcome, Pacing, Plan};
 use crate::Opts;
 
-pub async fn run(opts: &Opts, server: &Server) -> Result<(serde_json::Value, Outcome)> {
+pub async fn run(opts: &Opts, nodes: &Nodes) -> Result<(serde_json::Value, Outcome)> {
     let senders = opts.senders.unwrap_or(100);
     let rooms = opts.rooms.unwrap_or(1);
     let window = opts.window.unwrap_or(64);
@@ -21,7 +21,7 @@ pub async fn run(opts: &Opts, server: &Server) -> Result<(serde_json::Value, Out
     }
     // Sender i is in room i mod rooms; the first `senders % rooms` rooms have one more.
     let size = |r: u32| senders / rooms + u32::from(r < senders % rooms);
-    let tokens = server.create_tokens(opts.users.unwrap_or(senders as usize).min(senders as usize)).await?;
+    let tokens = nodes.create_tokens(opts.users.unwrap_or(senders as usize).min(senders as usize)).await?;
     let conns = (0..senders)
         .map(|i| ConnPlan { room: format!("in{}", i % rooms), room_size: size(i % rooms), sends: true })
         .collect();
@@ -36,5 +36,5 @@ pub async fn run(opts: &Opts, server: &Server) -> Result<(serde_json::Value, Out
     traffic::validate(&plan)?;
     let params = json!({"senders": senders, "rooms": rooms, "window": window, "duration_s": duration,
                         "warmup_s": opts.warmup, "users": tokens.len()});
-    Ok((params, traffic::run(server, &tokens, plan).await?))
+    Ok((params, traffic::run(nodes, &tokens, plan).await?))
 }

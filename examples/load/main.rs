@@ -4,21 +4,25 @@
 //!
 //! Starts `target/release/roomd serve` in a temp directory (its own SQLite, or
 //! `--database-url`), makes user tokens through the admin API, drives the server over
-//! real WebSockets on loopback, stops it, and prints one JSON line on stdout. Exits 1
-//! if a message was lost, duplicated or reordered (or a connection failed), 2 on an
-//! error that stopped the run.
+//! real WebSockets on loopback, stops it, and prints one JSON line on stdout. With
+//! `--nodes a:p,b:q,…` it starts nothing and spreads the connections round robin over
+//! those already-running nodes (a cluster). Exits 1 if a message was lost, duplicated
+//! or reordered (or a connection failed), 2 on an error that stopped the run.
 //!
-//! Files: `server.rs` the server process and /proc sampling; `conn.rs` one protocol
-//! connection and the message marker; `traffic.rs` the send/receive engine of the
-//! message scenarios; `report.rs` counters and percentiles; one file per scenario.
+//! Files: `server.rs` the server process; `nodes.rs` the nodes under test (that
+//! server or `--nodes`), tokens, rooms and URLs; `sample.rs` /proc sampling; `conn.rs`
+//! one protocol connection and the message marker; `traffic.rs` the send/receive engine
+//! of the message scenarios; `report.rs` counters and percentiles; one file per scenario.
 
 mod conn;
 mod connect;
 mod fanout;
 mod idle;
 mod ingress;
+mod nodes;
 mod report;
 mod rooms;
+mod sample;
 mod server;
 mod traffic;
 
@@ -28,6 +32,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, ValueEnum};
 use serde_json::{json, Value};
 
+use nodes::Nodes;
 use server::{Server, ServerOpts};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -101,6 +106,19 @@ pub struct Opts {
     /// Extra server setting NAME=VALUE (e.g. ROOMD__STORE__BATCH_MAX_ROWS=500); repeatable.
     #[arg(long = "server-env")]
     pub server_env: Vec<String>,
+    /// Drive these already-running nodes (host:port, comma-separated) instead of starting
+    /// a server: connection i goes to node i mod n; tokens and rooms are made through the
+    /// first node's admin API. Needs --admin-token.
+    #[arg(long, value_delimiter = ',')]
+    pub nodes: Vec<String>,
+    /// With --nodes: the nodes' process ids, sampled for the server figures (summed, and
+    /// per node); comma-separated or repeated. Without them no server figures.
+    #[arg(long = "server-pid", value_delimiter = ',')]
+    pub server_pids: Vec<u32>,
+    /// Other processes to sample for CPU over the measured window (e.g. nats-server,
+    /// postgres), reported summed as `aux.cpu_pct`; comma-separated or repeated.
+    #[arg(long = "aux-pid", value_delimiter = ',')]
+    pub aux_pids: Vec<u32>,
 }
 
 fn main() {
@@ -121,28 +139,42 @@ fn run(opts: &Opts) -> Result<bool> {
         let Some((k, v)) = kv.split_once('=') else { bail!("--server-env wants NAME=VALUE, got {kv}") };
         extra_env.push((k.to_string(), v.to_string()));
     }
-    let server = Server::start(&ServerOpts {
-        bin: &opts.server_bin,
-        database_url: opts.database_url.as_deref(),
-        admin_token: opts.admin_token.as_deref(),
-        extra_env: &extra_env,
-    })?;
+    let nodes = if opts.nodes.is_empty() {
+        if !opts.server_pids.is_empty() {
+            bail!("--server-pid goes with --nodes (the runner samples the server it starts itself)");
+        }
+        let server = Server::start(&ServerOpts {
+            bin: &opts.server_bin,
+            database_url: opts.database_url.as_deref(),
+            admin_token: opts.admin_token.as_deref(),
+            extra_env: &extra_env,
+        })?;
+        Nodes::started(server, opts.aux_pids.clone())
+    } else {
+        if opts.database_url.is_some() || !extra_env.is_empty() {
+            bail!("--database-url and --server-env configure the server the runner starts, not --nodes");
+        }
+        let Some(admin) = opts.admin_token.clone() else { bail!("--nodes needs --admin-token") };
+        Nodes::attach(&opts.nodes, admin, opts.server_pids.clone(), opts.aux_pids.clone())?
+    };
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("tokio runtime")?;
     let result = rt.block_on(async {
         match opts.scenario {
-            Scenario::Fanout => fanout::run(opts, &server).await,
-            Scenario::Rooms => rooms::run(opts, &server).await,
-            Scenario::Ingress => ingress::run(opts, &server).await,
-            Scenario::Idle => idle::run(opts, &server).await,
-            Scenario::Connect => connect::run(opts, &server).await,
+            Scenario::Fanout => fanout::run(opts, &nodes).await,
+            Scenario::Rooms => rooms::run(opts, &nodes).await,
+            Scenario::Ingress => ingress::run(opts, &nodes).await,
+            Scenario::Idle => idle::run(opts, &nodes).await,
+            Scenario::Connect => connect::run(opts, &nodes).await,
         }
     });
     drop(rt);
-    server.stop();
+    let node_addrs = (!opts.nodes.is_empty()).then(|| nodes.addrs().to_vec());
+    nodes.stop();
     let (params, outcome) = result?;
-    let database = match &opts.database_url {
-        Some(url) => url.split(':').next().unwrap_or("?").to_string(),
-        None => "sqlite".to_string(),
+    let database = match (&opts.database_url, &node_addrs) {
+        (_, Some(_)) => "external".to_string(),
+        (Some(url), None) => url.split(':').next().unwrap_or("?").to_string(),
+        (None, None) => "sqlite".to_string(),
     };
     // serde_json sorts object keys; put the identifying ones first by hand.
     let mut line = format!(
@@ -152,6 +184,9 @@ fn run(opts: &Opts) -> Result<bool> {
         json!(database),
         outcome.ok
     );
+    if let Some(addrs) = node_addrs {
+        line.push_str(&format!(r#","nodes":{}"#, json!(addrs)));
+    }
     if let Value::Object(rest) = outcome.json {
         for (k, v) in rest {
             line.push_str(&format!(",{}:{}", json!(k), v));

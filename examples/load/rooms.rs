@@ -7,11 +7,11 @@ use std::time::Duration;
 use anyhow::{bail, Result};
 use serde_json::json;
 
-use crate::server::Server;
+use crate::nodes::Nodes;
 use crate::traffic::{self, ConnPlan, Outcome, Pacing, Plan};
 use crate::Opts;
 
-pub async fn run(opts: &Opts, server: &Server) -> Result<(serde_json::Value, Outcome)> {
+pub async fn run(opts: &Opts, nodes: &Nodes) -> Result<(serde_json::Value, Outcome)> {
     let rooms = opts.rooms.unwrap_or(100);
     let members = opts.members.unwrap_or(10);
     let rate = opts.rate.unwrap_or(1000.0);
@@ -21,7 +21,7 @@ pub async fn run(opts: &Opts, server: &Server) -> Result<(serde_json::Value, Out
         bail!("--rate must be > 0 for rooms");
     }
     let n = (rooms * members) as usize;
-    let tokens = server.create_tokens(opts.users.unwrap_or(n).min(n)).await?;
+    let tokens = nodes.create_tokens(opts.users.unwrap_or(n).min(n)).await?;
     let conns = (0..rooms * members)
         .map(|i| ConnPlan { room: format!("r{}", i % rooms), room_size: members, sends: true })
         .collect();
@@ -36,5 +36,5 @@ pub async fn run(opts: &Opts, server: &Server) -> Result<(serde_json::Value, Out
     traffic::validate(&plan)?;
     let params = json!({"rooms": rooms, "members": members, "senders": n, "rate": rate, "window": window,
                         "duration_s": duration, "warmup_s": opts.warmup, "users": tokens.len()});
-    Ok((params, traffic::run(server, &tokens, plan).await?))
+    Ok((params, traffic::run(nodes, &tokens, plan).await?))
 }

@@ -1,21 +1,15 @@
-//! The server under test: starts `roomd serve` from a release binary in a temp working
-//! directory (fresh SQLite unless `--database-url`), reads the admin token it prints on
-//! stderr, creates user tokens through the admin API, samples the process from
-//! `/proc/<pid>` (RSS and CPU) and stops it with SIGTERM.
+//! The server the runner starts when no `--nodes` are given: `roomd serve` from a
+//! release binary in a temp working directory (fresh SQLite unless `--database-url`);
+//! reads the admin token it prints on stderr and stops it with SIGTERM. What is done
+//! with it (tokens, connections) is in `nodes.rs`; what is measured in `sample.rs`.
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use futures_util::{stream, StreamExt};
-
-/// Linux `_SC_CLK_TCK`; 100 on every architecture roomd targets.
-const CLK_TCK: f64 = 100.0;
 
 pub struct Server {
     child: Child,
@@ -64,7 +58,7 @@ impl Server {
         }
         let mut child = cmd.spawn().with_context(|| format!("starting {}", bin.display()))?;
         let pid = child.id();
-        let stderr = child.stderr.take().expect("piped stderr");
+        let stderr = child.stderr.take().context("piped stderr")?;
         // The admin token line comes first; the rest of stderr is forwarded with a prefix.
         let (tx, rx) = std::sync::mpsc::channel::<String>();
         std::thread::spawn(move || {
@@ -102,34 +96,6 @@ impl Server {
         Ok(Server { child, pid, port, admin, _workdir: workdir })
     }
 
-    pub fn ws_url(&self, token: &str) -> String {
-        format!("ws://127.0.0.1:{}/ws?token={token}", self.port)
-    }
-
-    /// `n` user tokens (`POST /api/v1/tokens`), 16 requests at a time.
-    pub async fn create_tokens(&self, n: usize) -> Result<Vec<String>> {
-        let client = reqwest::Client::new();
-        let url = format!("http://127.0.0.1:{}/api/v1/tokens", self.port);
-        let results: Vec<Result<String>> = stream::iter(0..n)
-            .map(|i| {
-                let (client, url) = (&client, &url);
-                async move {
-                    let body = serde_json::json!({"kind": "user", "name": format!("load{i}")});
-                    let resp = client.post(url).bearer_auth(&self.admin).json(&body).send().await?;
-                    let status = resp.status();
-                    let v: serde_json::Value = resp.json().await?;
-                    match v.get("token").and_then(|t| t.as_str()) {
-                        Some(t) => Ok(t.to_string()),
-                        None => bail!("POST /api/v1/tokens: {status} {v}"),
-                    }
-                }
-            })
-            .buffered(16)
-            .collect()
-            .await;
-        results.into_iter().collect()
-    }
-
     /// SIGTERM, then SIGKILL if it has not exited within 10 s.
     pub fn stop(mut self) {
         let _ = Command::new("kill").arg("-TERM").arg(self.pid.to_string()).status();
@@ -151,89 +117,6 @@ impl Drop for Server {
         if let Ok(None) = self.child.try_wait() {
             let _ = self.child.kill();
             let _ = self.child.wait();
-        }
-    }
-}
-
-/// VmRSS of a process, in KiB (`pid` 0 = this process).
-pub fn rss_kib(pid: u32) -> u64 {
-    let path = if pid == 0 { "/proc/self/status".to_string() } else { format!("/proc/{pid}/status") };
-    std::fs::read_to_string(path)
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
-        })
-        .unwrap_or(0)
-}
-
-/// utime + stime of a process, in seconds (`pid` 0 = this process).
-pub fn cpu_secs(pid: u32) -> f64 {
-    let path = if pid == 0 { "/proc/self/stat".to_string() } else { format!("/proc/{pid}/stat") };
-    let Ok(s) = std::fs::read_to_string(path) else { return 0.0 };
-    // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
-    let Some(rest) = s.rfind(')').map(|i| &s[i + 2..]) else { return 0.0 };
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-    (ticks(11) + ticks(12)) as f64 / CLK_TCK
-}
-
-/// CPU use of the server and of this client over a window, plus the server's peak RSS
-/// (sampled every 50 ms on a thread) from creation to `finish`.
-pub struct Sampler {
-    pid: u32,
-    started: Instant,
-    server_cpu0: f64,
-    client_cpu0: f64,
-    peak: Arc<AtomicU64>,
-    done: Arc<AtomicBool>,
-}
-
-pub struct Sample {
-    pub rss_kib_peak: u64,
-    pub rss_kib_end: u64,
-    pub server_cpu_pct: f64,
-    pub client_cpu_pct: f64,
-}
-
-impl Sampler {
-    pub fn start(pid: u32) -> Sampler {
-        let peak = Arc::new(AtomicU64::new(rss_kib(pid)));
-        let done = Arc::new(AtomicBool::new(false));
-        let (p, d) = (peak.clone(), done.clone());
-        std::thread::spawn(move || {
-            while !d.load(Ordering::Relaxed) {
-                p.fetch_max(rss_kib(pid), Ordering::Relaxed);
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        });
-        Sampler {
-            pid,
-            started: Instant::now(),
-            server_cpu0: cpu_secs(pid),
-            client_cpu0: cpu_secs(0),
-            peak,
-            done,
-        }
-    }
-
-    /// Restarts the CPU window (e.g. at the end of the warmup); the RSS peak keeps going.
-    pub fn reset_cpu(&mut self) {
-        self.started = Instant::now();
-        self.server_cpu0 = cpu_secs(self.pid);
-        self.client_cpu0 = cpu_secs(0);
-    }
-
-    pub fn finish(self) -> Sample {
-        let wall = self.started.elapsed().as_secs_f64().max(1e-9);
-        let end = rss_kib(self.pid);
-        self.done.store(true, Ordering::Relaxed);
-        Sample {
-            rss_kib_peak: self.peak.load(Ordering::Relaxed).max(end),
-            rss_kib_end: end,
-            server_cpu_pct: 100.0 * (cpu_secs(self.pid) - self.server_cpu0) / wall,
-            client_cpu_pct: 100.0 * (cpu_secs(0) - self.client_cpu0) / wall,
         }
     }
 }

@@ -3,6 +3,8 @@
 //! undelivered messages, an open-loop rate, or a window of unacked sends) and one reader
 //! task per connection that checks every delivery (per room seq +1 from the first one
 //! seen, per sender marker order), measures latency, then drains and merges the counts.
+//! Connection *i* talks to node *i mod n* (`Nodes::ws_url`): with several nodes a room's
+//! members and senders are spread over all of them.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -16,8 +18,9 @@ use tokio::sync::{watch, Notify, Semaphore};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::conn::{self, Frame, Marker, WsSink, WsStream};
+use crate::nodes::Nodes;
 use crate::report::{percentiles, Counts};
-use crate::server::{Sampler, Server};
+use crate::sample::{round1, Sampler};
 
 /// One connection of the plan.
 pub struct ConnPlan {
@@ -100,12 +103,14 @@ pub struct Outcome {
     pub ok: bool,
 }
 
-pub async fn run(server: &Server, tokens: &[String], plan: Plan) -> Result<Outcome> {
+pub async fn run(nodes: &Nodes, tokens: &[String], plan: Plan) -> Result<Outcome> {
     let n = plan.conns.len();
+    let rooms: BTreeSet<String> = plan.conns.iter().map(|c| c.room.clone()).collect();
+    nodes.create_rooms(&rooms.into_iter().collect::<Vec<_>>()).await?;
     // Open and join everything first.
     let opened: Vec<Result<conn::Ws>> = stream::iter(plan.conns.iter().enumerate())
         .map(|(i, c)| {
-            let url = server.ws_url(&tokens[i % tokens.len()]);
+            let url = nodes.ws_url(i, &tokens[i % tokens.len()]);
             async move { conn::open_joined(&url, &c.room).await.with_context(|| format!("connection {i}")) }
         })
         .buffered(plan.open_concurrency)
@@ -141,7 +146,7 @@ pub async fn run(server: &Server, tokens: &[String], plan: Plan) -> Result<Outco
         fanout,
         first_error: Mutex::new(None),
     });
-    let mut sampler = Sampler::start(server.pid);
+    let mut sampler = Sampler::start(&nodes.pids, &nodes.aux_pids);
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut readers = Vec::with_capacity(n);
     let mut sender_tasks = Vec::new();
@@ -231,7 +236,7 @@ pub async fn run(server: &Server, tokens: &[String], plan: Plan) -> Result<Outco
     let first_error = shared.first_error.lock().ok().and_then(|e| e.clone());
     let ok =
         lost == 0 && c.duplicated == 0 && c.reordered == 0 && c.marker_errors == 0 && !total.closed_early;
-    let json = json!({
+    let mut json = json!({
         "sent_per_s": round1(shared.sent_in_window.load(Ordering::Relaxed) as f64 / secs),
         "delivered_per_s": round1(c.delivered_in_window as f64 / secs),
         "acked_per_s": round1(c.acked_in_window as f64 / secs),
@@ -250,15 +255,11 @@ pub async fn run(server: &Server, tokens: &[String], plan: Plan) -> Result<Outco
         "sender_order_errors": c.marker_errors,
         "ack_duplicates": c.ack_duplicates,
         "closed_early": total.closed_early,
-        "server": {"pid": server.pid, "rss_kib_peak": sample.rss_kib_peak, "rss_kib_end": sample.rss_kib_end,
-                   "cpu_pct": round1(sample.server_cpu_pct)},
+        "server": sample.server_json(),
         "client": {"cpu_pct": round1(sample.client_cpu_pct)},
     });
+    sample.add_aux(&mut json);
     Ok(Outcome { json, ok })
-}
-
-pub fn round1(x: f64) -> f64 {
-    (x * 10.0).round() / 10.0
 }
 
 enum Pace {
