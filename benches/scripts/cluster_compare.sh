@@ -99,13 +99,17 @@ start_config() {
         start_node $((BASE_PORT + i)) ROOMD__CLUSTER__ENABLED=true ROOMD__CLUSTER__NODE_ID="n$i" \
           ROOMD__CLUSTER__NATS_URL="$NATS_URL" ROOMD__CLUSTER__SUBJECT_PREFIX="$prefix"
       done
-      # Every node sees every other before the load starts.
+      # Every node sees every other (roomd_cluster_nodes) before the load starts.
+      local a seen
       for _ in $(seq 1 100); do
-        [ "$(curl -sf -H "Authorization: Bearer $ADMIN" "http://${NODE_ADDRS[0]}/api/v1/nodes" |
-          jq '[.items[] | select(.alive)] | length' 2>/dev/null)" = "$n" ] && return 0
+        seen=0
+        for a in "${NODE_ADDRS[@]}"; do
+          [ "$(curl -sf "http://$a/metrics" | awk '/^roomd_cluster_nodes / {print $2}')" = "$n" ] && seen=$((seen + 1))
+        done
+        [ "$seen" = "$n" ] && return 0
         sleep 0.1
       done
-      echo "GET /api/v1/nodes did not show $n live nodes after 10 s" >&2; exit 2 ;;
+      echo "not every node saw $n live nodes (roomd_cluster_nodes) after 10 s" >&2; exit 2 ;;
     *) echo "unknown configuration $cfg" >&2; exit 2 ;;
   esac
 }
