@@ -114,26 +114,27 @@ start_config() {
   esac
 }
 
-# forwarded: roomd_cluster_forwarded_total summed over the nodes and kinds (0 when off).
+# forwarded KIND: roomd_cluster_forwarded_total{kind=KIND} summed over the nodes (0 when off).
 forwarded() {
   local a sum=0 v
   for a in "${NODE_ADDRS[@]}"; do
-    v=$(curl -sf "http://$a/metrics" | awk '/^roomd_cluster_forwarded_total/ {s += $NF} END {print s + 0}')
-    sum=$((sum + ${v%.*}))
+    v=$(curl -sf "http://$a/metrics" | awk -v k="kind=\"$1\"" 'index($0, "roomd_cluster_forwarded_total{" k "}") == 1 {print $NF}')
+    sum=$((sum + ${v:-0}))
   done
   echo "$sum"
 }
 
-# run_load CONFIG LOAD-ARGS…: one load run against the current nodes; prints its JSON line.
+# run_load CONFIG LOAD-ARGS…: one load run against the current nodes; prints its JSON line
+# with the joins and sends the nodes forwarded to an owner elsewhere during it.
 run_load() {
   local cfg=$1; shift
-  local aux before after line
+  local aux j0 s0 line
   aux=$( (pgrep -x nats-server; pgrep -x postgres) | paste -sd, -)
-  before=$(forwarded)
+  j0=$(forwarded join) s0=$(forwarded send)
   line=$($L "$@" --nodes "$(IFS=,; echo "${NODE_ADDRS[*]}")" --admin-token "$ADMIN" \
     --server-pid "$(IFS=,; echo "${NODE_PIDS[*]}")" ${aux:+--aux-pid "$aux"}) || true
-  after=$(forwarded)
-  echo "{\"round\":$r,\"config\":\"$cfg\",\"forwarded\":$((after - before)),\"load\":${line:-null}}" | tee -a "$OUT"
+  echo "{\"round\":$r,\"config\":\"$cfg\",\"forwarded\":{\"join\":$(($(forwarded join) - j0)),\"send\":$(($(forwarded send) - s0))},\"load\":${line:-null}}" |
+    tee -a "$OUT"
 }
 
 echo "# results also in $OUT" >&2
@@ -164,16 +165,16 @@ for x in runs:
         key = (load["scenario"] + (f" {p['rate']:g}/s" if load["scenario"] == "rooms" else ""), x["config"])
     groups.setdefault(key, []).append(x)
 med = lambda v: statistics.median(v) if v else float("nan")
-print("| scenario | config | ok runs | deliveries/s | p50 ms | p99 ms | roomd CPU % | NATS+PG CPU % | forwarded/s |")
-print("|---|---|---|---|---|---|---|---|---|")
+print("| scenario | config | ok runs | deliveries/s | p50 ms | p99 ms | roomd CPU % | NATS+PG CPU % | client CPU % | sends forwarded |")
+print("|---|---|---|---|---|---|---|---|---|---|")
 for (scen, cfg), xs in sorted(groups.items()):
     ls = [x["load"] for x in xs if x["load"]]
     ok = sum(1 for l in ls if l["ok"])
-    secs = [l["parameters"]["duration_s"] + l["parameters"]["warmup_s"] for l in ls]
-    fwd = [x["forwarded"] / s for x, s in zip([x for x in xs if x["load"]], secs)]
+    fwd = [x["forwarded"]["send"] / x["load"]["sent"] for x in xs if x["load"] and x["load"]["sent"]]
     lat = lambda q: med([l["latency_us"][q] / 1000 for l in ls if l["latency_us"][q] is not None])
     srv = med([l["server"]["cpu_pct"] for l in ls if l.get("server")])
     aux = med([l["aux"]["cpu_pct"] for l in ls if l.get("aux")])
+    cli = med([l["client"]["cpu_pct"] for l in ls])
     print(f"| {scen} | {cfg} | {ok}/{len(xs)} | {med([l['delivered_per_s'] for l in ls]):,.0f} | "
-          f"{lat('p50'):.2f} | {lat('p99'):.2f} | {srv:.0f} | {aux:.0f} | {med(fwd):,.0f} |")
+          f"{lat('p50'):.2f} | {lat('p99'):.2f} | {srv:.0f} | {aux:.0f} | {cli:.0f} | {100 * med(fwd):.0f}% |")
 EOF
