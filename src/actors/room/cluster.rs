@@ -692,7 +692,7 @@ fn stats_wire(s: RoomStats) -> StatsWire {
     }
 }
 
-fn stats_of(w: StatsWire) -> RoomStats {
+pub fn stats_of(w: StatsWire) -> RoomStats {
     RoomStats {
         status: match w.status.as_str() {
             "restarting" => "restarting",
