@@ -108,6 +108,7 @@ async fn serve(cfg: Arc<Settings>, store: Store, log: Logger) -> anyhow::Result<
         hub: progress.clone(),
         cfg: cfg.clone(),
         log: log.clone(),
+        cluster: cluster.clone(),
     });
     let test_clock = cfg.debug.fault_injection.then(|| Arc::new(TestClock::default()));
     let clock: SharedClock = match &test_clock {
@@ -119,6 +120,7 @@ async fn serve(cfg: Arc<Settings>, store: Store, log: Logger) -> anyhow::Result<
         broadcasts.clone(),
         clock.clone(),
         cfg.scheduler.clone(),
+        cluster.clone(),
         &cfg.metrics,
         &log,
     );
@@ -230,6 +232,15 @@ async fn shutdown(st: &AppState) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
     while !st.sessions.is_empty() && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    if let Some(cluster) = &st.cluster {
+        // Everything acked is durable: let the other nodes take this node's rooms now.
+        cluster.set_leaving();
+        let node = cluster.me.node.clone();
+        let left = st.store.run(move |c| crate::store::cluster::leave(c, &node));
+        if !matches!(tokio::time::timeout(Duration::from_secs(1), left).await, Ok(Ok(()))) {
+            warn!(st.log, "could not mark this node as gone; its leases lapse after cluster.lease_ms");
+        }
     }
 }
 
