@@ -48,7 +48,7 @@ pub struct Sampler {
     aux: Vec<u32>,
     started: Instant,
     server_cpu0: Vec<f64>,
-    aux_cpu0: f64,
+    aux_cpu0: Vec<f64>,
     client_cpu0: f64,
     peaks: Arc<Vec<AtomicU64>>,
     done: Arc<AtomicBool>,
@@ -68,7 +68,8 @@ pub struct Sample {
     pub rss_kib_peak: u64,
     pub rss_kib_end: u64,
     pub server_cpu_pct: f64,
-    /// CPU of the `--aux-pid` processes, summed; None without any.
+    /// CPU of the `--aux-pid` processes, summed (those that exited during the window
+    /// count nothing); None without any.
     pub aux_cpu_pct: Option<f64>,
     pub client_cpu_pct: f64,
 }
@@ -91,7 +92,7 @@ impl Sampler {
             aux: aux.to_vec(),
             started: Instant::now(),
             server_cpu0: pids.iter().map(|&p| cpu_secs(p)).collect(),
-            aux_cpu0: aux.iter().map(|&p| cpu_secs(p)).sum(),
+            aux_cpu0: aux.iter().map(|&p| cpu_secs(p)).collect(),
             client_cpu0: cpu_secs(0),
             peaks,
             done,
@@ -102,7 +103,7 @@ impl Sampler {
     pub fn reset_cpu(&mut self) {
         self.started = Instant::now();
         self.server_cpu0 = self.pids.iter().map(|&p| cpu_secs(p)).collect();
-        self.aux_cpu0 = self.aux.iter().map(|&p| cpu_secs(p)).sum();
+        self.aux_cpu0 = self.aux.iter().map(|&p| cpu_secs(p)).collect();
         self.client_cpu0 = cpu_secs(0);
     }
 
@@ -125,8 +126,10 @@ impl Sampler {
                 }
             })
             .collect();
-        let aux_cpu_pct = (!self.aux.is_empty())
-            .then(|| pct(self.aux.iter().map(|&p| cpu_secs(p)).sum::<f64>() - self.aux_cpu0));
+        // A process that exited meanwhile reads 0: it counts nothing rather than negative.
+        let aux_secs: f64 =
+            self.aux.iter().zip(&self.aux_cpu0).map(|(&p, &cpu0)| (cpu_secs(p) - cpu0).max(0.0)).sum();
+        let aux_cpu_pct = (!self.aux.is_empty()).then(|| pct(aux_secs));
         Sample {
             rss_kib_peak: procs.iter().map(|p| p.rss_kib_peak).sum(),
             rss_kib_end: procs.iter().map(|p| p.rss_kib_end).sum(),
