@@ -11,7 +11,7 @@ use tokio::sync::oneshot;
 
 use super::wire::{CallReply, Control, OutboundWire, ToSession};
 use super::{Cluster, ClusterError, Request, Response};
-use crate::actors::mailbox::TrackedAddr;
+use crate::actors::mailbox::{ActorStatus, TrackedAddr};
 use crate::actors::registry::{GetRoom, Resync, RoomRegistry};
 use crate::actors::room::{RemoteCall, Room};
 use crate::actors::sessions::SessionDirectory;
@@ -91,7 +91,10 @@ async fn serve_rpc(
                 continue;
             }
         };
-        let addr = match rooms.get(&room).filter(|a| a.connected()) {
+        // A deleted (or never existing) room's actor is `stopped`: ask the registry,
+        // which starts a fresh one if the room exists again.
+        let live = |a: &&TrackedAddr<Room>| a.connected() && a.stats().status() != ActorStatus::Stopped;
+        let addr = match rooms.get(&room).filter(live) {
             Some(a) => a.clone(),
             None => match registry.send(GetRoom(room.clone())).await {
                 Ok(a) => {
