@@ -4,6 +4,7 @@
 use std::sync::atomic::Ordering;
 
 use actix::prelude::*;
+use slog::info;
 use tokio::sync::oneshot;
 
 use super::convert::*;
@@ -13,6 +14,7 @@ use crate::actors::room::messages::{Join, ReplyTo, SendText, SendTicket, Session
 use crate::actors::room::{
     CloseRoom, Crash, Kick, MarkRead, RegisterCommand, ReloadRoles, Restart, Room, SettingsChanged, Typing,
 };
+use crate::actors::ws_session::Outbound;
 use crate::cluster::wire::CallBody;
 use crate::cluster::wire::{CallReply, NodeKey};
 use crate::error::{ErrorCode, HasCode};
@@ -156,6 +158,9 @@ impl Room {
             }
             return;
         }
+        if self.deps.cluster.as_ref().is_some_and(|c| down.contains(&c.me.node)) {
+            return self.step_down(ctx);
+        }
         let gone: Vec<SessionId> = self
             .cluster
             .alias_of
@@ -167,5 +172,21 @@ impl Room {
             self.remove_session(a);
             self.forget_alias(a);
         }
+    }
+
+    /// This node's heartbeat was lost for longer than the lease: another node may own
+    /// the room now. Every session (here and, through the stand-ins, elsewhere) is
+    /// closed with 1012 and reconnects; the room restarts and claims the lease again,
+    /// becoming a replica if another node took it.
+    fn step_down(&mut self, ctx: &mut Context<Self>) {
+        info!(self.log, "this node's lease may have lapsed; handing the room's sessions over");
+        for (_, (_, to)) in self.online.drain() {
+            to.do_send(Outbound::Close { code: 1012, reason: "room moved to another node; reconnect" });
+        }
+        self.members.clear();
+        self.cluster.aliases.clear();
+        self.cluster.alias_of.clear();
+        self.cluster.part = None;
+        ctx.stop();
     }
 }
