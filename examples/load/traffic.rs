@@ -107,19 +107,31 @@ pub async fn run(nodes: &Nodes, tokens: &[String], plan: Plan) -> Result<Outcome
     let n = plan.conns.len();
     let rooms: BTreeSet<String> = plan.conns.iter().map(|c| c.room.clone()).collect();
     nodes.create_rooms(&rooms.into_iter().collect::<Vec<_>>()).await?;
-    // Open and join everything first.
-    let opened: Vec<Result<conn::Ws>> = stream::iter(plan.conns.iter().enumerate())
-        .map(|(i, c)| {
-            let url = nodes.ws_url(i, &tokens[i % tokens.len()]);
-            async move { conn::open_joined(&url, &c.room).await.with_context(|| format!("connection {i}")) }
-        })
-        .buffered(plan.open_concurrency)
-        .collect()
-        .await;
-    let mut sockets = Vec::with_capacity(n);
-    for ws in opened {
-        sockets.push(ws?);
+    // Open and join everything first. With several nodes, each room's first connection
+    // joins before the others: in a cluster the node of a room's first join owns it, so
+    // room r is owned by the node of its first connection in every run (the fan-out
+    // sender's node, for instance), not by whichever join wins a race.
+    let mut seen = BTreeSet::new();
+    let (firsts, rest): (Vec<usize>, Vec<usize>) =
+        (0..n).partition(|&i| nodes.addrs().len() > 1 && seen.insert(plan.conns[i].room.as_str()));
+    let mut slots: Vec<Option<conn::Ws>> = (0..n).map(|_| None).collect();
+    for phase in [firsts, rest] {
+        let opened: Vec<(usize, Result<conn::Ws>)> =
+            stream::iter(phase)
+                .map(|i| {
+                    let (url, room) = (nodes.ws_url(i, &tokens[i % tokens.len()]), &plan.conns[i].room);
+                    async move {
+                        (i, conn::open_joined(&url, room).await.with_context(|| format!("connection {i}")))
+                    }
+                })
+                .buffered(plan.open_concurrency)
+                .collect()
+                .await;
+        for (i, ws) in opened {
+            slots[i] = Some(ws?);
+        }
     }
+    let sockets: Vec<conn::Ws> = slots.into_iter().flatten().collect();
     // Let the member_joined frames of the join phase settle.
     tokio::time::sleep(Duration::from_millis(300)).await;
 
