@@ -150,3 +150,37 @@ impl Nodes {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Nodes;
+
+    fn attach(list: &[&str]) -> anyhow::Result<Nodes> {
+        let addrs: Vec<String> = list.iter().map(|s| s.to_string()).collect();
+        Nodes::attach(&addrs, "rmd_admin".into(), vec![], vec![])
+    }
+
+    #[test]
+    fn round_robin_over_the_listed_nodes() {
+        let nodes = attach(&["127.0.0.1:1", "http://127.0.0.1:2/", "ws://127.0.0.1:3"]).expect("valid list");
+        assert_eq!(nodes.addrs(), ["127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:3"]);
+        let urls: Vec<String> = (0..4).map(|i| nodes.ws_url(i, "t")).collect();
+        assert_eq!(
+            urls,
+            [
+                "ws://127.0.0.1:1/ws?token=t",
+                "ws://127.0.0.1:2/ws?token=t",
+                "ws://127.0.0.1:3/ws?token=t",
+                "ws://127.0.0.1:1/ws?token=t"
+            ]
+        );
+    }
+
+    #[test]
+    fn refuses_entries_without_a_port() {
+        assert!(attach(&["127.0.0.1"]).is_err());
+        assert!(attach(&[":80"]).is_err());
+        assert!(attach(&["host:port"]).is_err());
+        assert!(attach(&[]).is_err());
+    }
+}

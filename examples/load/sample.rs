@@ -174,3 +174,41 @@ fn proc_json(p: &ProcSample) -> Value {
 pub fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{ProcSample, Sample};
+
+    fn sample(procs: Vec<ProcSample>) -> Sample {
+        Sample {
+            rss_kib_peak: procs.iter().map(|p| p.rss_kib_peak).sum(),
+            rss_kib_end: procs.iter().map(|p| p.rss_kib_end).sum(),
+            server_cpu_pct: procs.iter().map(|p| p.cpu_pct).sum(),
+            procs,
+            aux_cpu_pct: None,
+            client_cpu_pct: 0.0,
+        }
+    }
+
+    fn proc(pid: u32, cpu_pct: f64) -> ProcSample {
+        ProcSample { pid, rss_kib_peak: 200, rss_kib_end: 100, cpu_pct }
+    }
+
+    #[test]
+    fn one_server_keeps_the_single_node_shape() {
+        let v = sample(vec![proc(7, 12.34)]).server_json();
+        assert_eq!(
+            v,
+            serde_json::json!({"pid": 7, "rss_kib_peak": 200, "rss_kib_end": 100, "cpu_pct": 12.3})
+        );
+    }
+
+    #[test]
+    fn several_servers_are_summed_with_one_entry_each() {
+        let v = sample(vec![proc(1, 10.0), proc(2, 20.0)]).server_json();
+        assert_eq!(v["pids"], serde_json::json!([1, 2]));
+        assert_eq!((v["cpu_pct"].as_f64(), v["rss_kib_peak"].as_u64()), (Some(30.0), Some(400)));
+        assert_eq!(v["nodes"][1]["pid"], 2);
+        assert!(sample(vec![]).server_json().is_null());
+    }
+}
