@@ -29,7 +29,14 @@ impl Room {
             return Box::pin(fut::ready(Err(RoomError::Unavailable)));
         };
         let call = RoomCall { room: self.id.to_string(), from: cluster.me.clone(), session, body };
-        let fut = async move { cluster.call(&owner, call).await };
+        // On the wire now, in handler order; only the answer is awaited later.
+        let started = cluster.start_call(&owner, call);
+        let fut = async move {
+            match started {
+                Ok(answer) => answer.await,
+                Err(e) => Err(e),
+            }
+        };
         Box::pin(fut.into_actor(self).map(|res, act, ctx| match res {
             Ok(CallReply::NotOwner) => {
                 act.check_owner(ctx);
