@@ -61,6 +61,8 @@ pub(super) struct ClusterState {
     alias_of: HashMap<SessionId, (NodeKey, u64)>,
     /// Replica: the subscription to the room's subject, while it has sessions here.
     sub: Option<SpawnHandle>,
+    /// Replica: a lease check is under way.
+    checking: bool,
 }
 
 /// A call from another node to this room (which this node should own).
@@ -92,6 +94,7 @@ impl Room {
         let Some(cluster) = self.deps.cluster.clone() else { return self.load(delay, ctx) };
         self.set_status(Status::Loading);
         self.cluster.part = None;
+        self.cluster.checking = false;
         let (store, name, node) =
             (self.deps.store.clone(), lease_name(self.id.as_str()), cluster.me.node.clone());
         let lease_ms = cluster.cfg.lease_ms as i64;
