@@ -59,6 +59,8 @@ pub(super) struct ClusterState {
     /// Owner: the alias of each remote session, and back.
     aliases: HashMap<(NodeKey, u64), SessionId>,
     alias_of: HashMap<SessionId, (NodeKey, u64)>,
+    /// Owner: the incarnation each node last called from.
+    incarnations: HashMap<String, u64>,
     /// Replica: the subscription to the room's subject, while it has sessions here.
     sub: Option<SpawnHandle>,
     /// Replica: a lease check is under way.
@@ -214,7 +216,8 @@ impl Handler<RemoteCall> for Room {
     type Result = ();
 
     fn handle(&mut self, m: RemoteCall, ctx: &mut Context<Self>) {
-        self.on_remote_call(m, ctx);
+        // A panic drops the reply channel: the caller is answered "room crashed; retry".
+        self.guarded(ctx, "remote call", |room, ctx| room.on_remote_call(m, ctx));
     }
 }
 
