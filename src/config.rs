@@ -31,6 +31,7 @@ pub struct Settings {
     pub commands: CommandsConfig,
     pub broadcast: BroadcastConfig,
     pub scheduler: SchedulerConfig,
+    pub cluster: ClusterConfig,
 }
 
 /// `[server]`: the HTTP/WebSocket listener.
@@ -256,6 +257,36 @@ pub struct SchedulerConfig {
     pub misfire_grace_secs: u64,
     /// How often the scheduler looks for due schedules.
     pub tick_ms: u64,
+}
+
+/// `[cluster]`: several nodes on one PostgreSQL database and one NATS (docs/CLUSTER.md).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterConfig {
+    pub enabled: bool,
+    pub node_id: String,
+    pub nats_url: String,
+    /// Shown in `GET /api/v1/nodes`; empty = the bound address.
+    pub advertise: String,
+    pub subject_prefix: String,
+    /// A node silent for this long is dead and its leases may be taken.
+    pub lease_ms: u64,
+    pub heartbeat_ms: u64,
+    pub request_timeout_ms: u64,
+}
+
+impl ClusterConfig {
+    pub fn lease(&self) -> Duration {
+        Duration::from_millis(self.lease_ms.max(100))
+    }
+
+    pub fn heartbeat(&self) -> Duration {
+        Duration::from_millis(self.heartbeat_ms.max(10))
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_millis(self.request_timeout_ms.max(10))
+    }
 }
 
 /// Why the settings could not be loaded.

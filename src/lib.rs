@@ -13,6 +13,7 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 pub mod actors;
 pub mod auth;
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod error;
 pub mod http;

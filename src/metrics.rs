@@ -40,6 +40,8 @@ pub struct Metrics {
     pub schedule_fires: IntCounter,
     pub http_requests: IntCounterVec,
     pub http_seconds: HistogramVec,
+    pub cluster_forwarded: IntCounterVec,
+    pub cluster_nodes: IntGauge,
 }
 
 /// The process-wide families.
@@ -126,6 +128,19 @@ impl Metrics {
                 &["route"],
             )
             .expect("valid"),
+            cluster_forwarded: IntCounterVec::new(
+                Opts::new(
+                    "roomd_cluster_forwarded_total",
+                    "Calls this node forwarded to a room's owner on another node, by kind.",
+                ),
+                &["kind"],
+            )
+            .expect("valid"),
+            cluster_nodes: IntGauge::new(
+                "roomd_cluster_nodes",
+                "Live cluster nodes this node sees (0 off cluster).",
+            )
+            .expect("valid"),
             registry,
         };
         m.register_all();
@@ -150,6 +165,8 @@ impl Metrics {
             Box::new(self.schedule_fires.clone()),
             Box::new(self.http_requests.clone()),
             Box::new(self.http_seconds.clone()),
+            Box::new(self.cluster_forwarded.clone()),
+            Box::new(self.cluster_nodes.clone()),
             Box::new(prometheus::process_collector::ProcessCollector::for_self()),
         ];
         for c in collectors {
@@ -166,6 +183,9 @@ impl Metrics {
         }
         for result in ["delivered", "failed"] {
             self.broadcast_rooms.with_label_values(&[result]);
+        }
+        for kind in ["join", "send", "leave", "other"] {
+            self.cluster_forwarded.with_label_values(&[kind]);
         }
     }
 

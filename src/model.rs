@@ -86,7 +86,7 @@ impl UserKind {
 }
 
 /// An authenticated principal as it appears on the wire (`{"id","name","kind"}`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserRef {
     pub id: String,
     pub name: String,

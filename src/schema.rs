@@ -134,3 +134,22 @@ diesel::table! {
 
 diesel::joinable!(broadcast_rooms -> broadcasts (broadcast_id));
 diesel::allow_tables_to_appear_in_same_query!(broadcasts, broadcast_rooms, schedules, schedule_fires);
+
+diesel::table! {
+    cluster_nodes (node_id) {
+        node_id -> Text,
+        address -> Text,
+        started_at -> BigInt,
+        heartbeat_at -> BigInt,
+        connections -> BigInt,
+    }
+}
+
+diesel::table! {
+    cluster_leases (name) {
+        name -> Text,
+        node_id -> Text,
+        epoch -> BigInt,
+        acquired_at -> BigInt,
+    }
+}

@@ -11,6 +11,7 @@ use anyhow::Context as _;
 use slog::{info, warn, Logger};
 
 use crate::actors::broadcast::{BroadcastDeps, BroadcastQueue, ProgressHub};
+use crate::actors::cluster_node::ClusterNode;
 use crate::actors::registry::{RoomRegistry, SyncAll};
 use crate::actors::room::RoomDeps;
 use crate::actors::scheduler::{Scheduler, SharedClock, SystemClock, TestClock};
@@ -18,6 +19,9 @@ use crate::actors::sessions::SessionDirectory;
 use crate::actors::store_writer::{Flush, StoreWriter};
 use crate::actors::ws_session::{Outbound, SessionDeps};
 use crate::auth::{issue_token, Authenticator};
+use crate::cluster::serve::Served;
+use crate::cluster::wire::Control;
+use crate::cluster::Cluster;
 use crate::config::Settings;
 use crate::http::rate_limit::AdminLimiter;
 use crate::http::{self, AppState};
@@ -35,11 +39,29 @@ pub fn run(settings: Settings) -> anyhow::Result<()> {
         Duration::from_millis(settings.database.connect_timeout_ms),
     )
     .context("opening the store")?;
+    check_cluster(&settings, &store)?;
     ensure_admin_token(&store)?;
     let declared = crate::rooms_file::apply(&store, std::path::Path::new(&settings.rooms.file))?;
     info!(log, "store ready"; "backend" => ?store.backend(), "declared_rooms" => declared);
     store.start_checkpointer(Duration::from_secs(1), log.new(slog::o!("thread" => "sqlite-checkpoint")));
     actix_rt::System::new().block_on(serve(Arc::new(settings), store, log))
+}
+
+/// Cluster mode needs PostgreSQL and a valid node id.
+fn check_cluster(settings: &Settings, store: &Store) -> anyhow::Result<()> {
+    let c = &settings.cluster;
+    if !c.enabled {
+        return Ok(());
+    }
+    if store.backend() != crate::store::Backend::Postgres {
+        anyhow::bail!(
+            "cluster.enabled needs database.url = postgres://… (nodes share one PostgreSQL database)"
+        );
+    }
+    if crate::model::RoomId::parse(&c.node_id).is_err() {
+        anyhow::bail!("cluster.node_id must match [a-z0-9][a-z0-9_-]{{0,63}} (got {:?})", c.node_id);
+    }
+    Ok(())
 }
 
 /// Creates and prints an admin token when the store has none.
@@ -57,6 +79,10 @@ fn ensure_admin_token(store: &Store) -> anyhow::Result<()> {
 async fn serve(cfg: Arc<Settings>, store: Store, log: Logger) -> anyhow::Result<()> {
     let writer_arbiter = Arbiter::new();
     let writer = StoreWriter::start_supervised(&writer_arbiter.handle(), store.clone(), &cfg, &log);
+    let cluster = match cfg.cluster.enabled {
+        true => Some(Cluster::connect(&cfg.cluster, &log).await.context("connecting to NATS")?),
+        false => None,
+    };
     let room_arbiters: Vec<Arbiter> = (0..cfg.room_arbiters()).map(|_| Arbiter::new()).collect();
     let arbiters = room_arbiters.iter().map(|a| a.handle()).collect();
     let registry = RoomRegistry::start(arbiters, &cfg.metrics, |gone| RoomDeps {
@@ -65,6 +91,7 @@ async fn serve(cfg: Arc<Settings>, store: Store, log: Logger) -> anyhow::Result<
         registry: gone,
         cfg: cfg.clone(),
         log: log.clone(),
+        cluster: cluster.clone(),
     });
     let sessions = Arc::new(SessionDirectory::default());
     let session_deps = Arc::new(SessionDeps {
@@ -115,6 +142,7 @@ async fn serve(cfg: Arc<Settings>, store: Store, log: Logger) -> anyhow::Result<
         scheduler,
         clock,
         test_clock,
+        cluster: cluster.clone(),
     };
     let app_state = state.clone();
     let server = HttpServer::new(move || {
@@ -135,6 +163,10 @@ async fn serve(cfg: Arc<Settings>, store: Store, log: Logger) -> anyhow::Result<
     for addr in server.addrs() {
         info!(log, "listening"; "addr" => addr.to_string());
     }
+    if let Some(cluster) = &cluster {
+        let bound = server.addrs().first().map(|a| a.to_string()).unwrap_or_default();
+        join_cluster(cluster.clone(), &state, bound).await?;
+    }
     let server = server.run();
     let handle = server.handle();
     let running = actix_rt::spawn(server);
@@ -150,6 +182,34 @@ async fn serve(cfg: Arc<Settings>, store: Store, log: Logger) -> anyhow::Result<
     }
     info!(log, "stopped");
     System::current().stop();
+    Ok(())
+}
+
+/// Serves this node's NATS subjects and starts its heartbeat.
+async fn join_cluster(cluster: Arc<Cluster>, st: &AppState, bound: String) -> anyhow::Result<()> {
+    let (auth, sessions, broadcasts) = (st.auth.clone(), st.sessions.clone(), st.broadcasts.clone());
+    let control = move |c: Control| match c {
+        Control::TokenRevoked { token_id } => {
+            auth.forget_verified();
+            sessions.close_token(&token_id, crate::http::api::tokens::CLOSE_REVOKED, "token revoked");
+        }
+        Control::BroadcastCancelled { id } => broadcasts.do_send(crate::actors::broadcast::CancelJob(id)),
+    };
+    let served =
+        Served { registry: st.registry.clone(), sessions: st.sessions.clone(), control: Arc::new(control) };
+    crate::cluster::serve(cluster.clone(), served).await.context("subscribing to NATS")?;
+    let address = match st.cfg.cluster.advertise.as_str() {
+        "" => bound,
+        a => a.to_string(),
+    };
+    ClusterNode::start(
+        cluster,
+        st.store.clone(),
+        st.registry.clone(),
+        st.sessions.clone(),
+        address,
+        &st.cfg.metrics,
+    );
     Ok(())
 }
 

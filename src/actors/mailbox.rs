@@ -39,10 +39,12 @@ pub enum ActorKind {
     StoreWriter,
     Broadcast,
     Scheduler,
+    /// Cluster mode: the node's heartbeat and liveness watch.
+    Cluster,
 }
 
 impl ActorKind {
-    pub const ALL: [ActorKind; 7] = [
+    pub const ALL: [ActorKind; 8] = [
         Self::Supervisor,
         Self::Registry,
         Self::Room,
@@ -50,6 +52,7 @@ impl ActorKind {
         Self::StoreWriter,
         Self::Broadcast,
         Self::Scheduler,
+        Self::Cluster,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -61,6 +64,7 @@ impl ActorKind {
             Self::StoreWriter => "store_writer",
             Self::Broadcast => "broadcast",
             Self::Scheduler => "scheduler",
+            Self::Cluster => "cluster",
         }
     }
 }

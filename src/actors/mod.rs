@@ -20,10 +20,12 @@
 //! `TrackedRecipient`), which meters its mailbox; see `mailbox`.
 
 pub mod broadcast;
+pub mod cluster_node;
 pub mod guard;
 pub mod mailbox;
 pub mod rate_window;
 pub mod registry;
+pub mod remote_session;
 pub mod room;
 pub mod scheduler;
 pub mod sessions;

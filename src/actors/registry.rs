@@ -11,6 +11,7 @@ use futures_util::future::join_all;
 
 use super::mailbox::{ActorKind, MailboxStats, Metered, Registration, TrackedAddr, TrackedRecipient};
 use super::room::{GetStats, Room, RoomDeps, RoomStats, Sync};
+pub use super::room::{NodesDown, Resync};
 use crate::config::MetricsConfig;
 use crate::model::RoomId;
 
@@ -100,7 +101,7 @@ impl Metered for RoomRegistry {
     }
 }
 
-crate::tracked_handlers!(RoomRegistry: GetRoom, FindRoom, RoomGone, SyncAll, StatsFor, CountRooms);
+crate::tracked_handlers!(RoomRegistry: GetRoom, FindRoom, RoomGone, SyncAll, StatsFor, CountRooms, Resync, NodesDown);
 
 impl Handler<FindRoom> for RoomRegistry {
     type Result = Option<TrackedAddr<Room>>;
@@ -174,5 +175,25 @@ impl Handler<CountRooms> for RoomRegistry {
 
     fn handle(&mut self, _: CountRooms, _: &mut Self::Context) -> usize {
         self.rooms.len()
+    }
+}
+
+impl Handler<Resync> for RoomRegistry {
+    type Result = ();
+
+    fn handle(&mut self, m: Resync, _: &mut Self::Context) {
+        for room in self.rooms.values() {
+            room.do_send(m.clone());
+        }
+    }
+}
+
+impl Handler<NodesDown> for RoomRegistry {
+    type Result = ();
+
+    fn handle(&mut self, m: NodesDown, _: &mut Self::Context) {
+        for room in self.rooms.values() {
+            room.do_send(m.clone());
+        }
     }
 }

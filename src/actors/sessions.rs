@@ -39,6 +39,11 @@ impl SessionDirectory {
         true
     }
 
+    /// The session `id`'s frame queue, if it is connected.
+    pub fn get(&self, id: u64) -> Option<TrackedRecipient<Outbound>> {
+        self.lock().sessions.get(&id).map(|e| e.out.clone())
+    }
+
     pub fn unregister(&self, id: u64) {
         self.lock().sessions.remove(&id);
     }

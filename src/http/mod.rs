@@ -55,6 +55,8 @@ pub struct AppState {
     pub clock: SharedClock,
     /// Set only with `debug.fault_injection`: the clock tests can move.
     pub test_clock: Option<Arc<TestClock>>,
+    /// Cluster mode: this node's NATS side.
+    pub cluster: Option<Arc<crate::cluster::Cluster>>,
 }
 
 /// Mounts every route.

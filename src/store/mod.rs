@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod broadcasts;
+pub mod cluster;
 pub mod conn;
 pub mod members;
 pub mod message_stats;

@@ -107,13 +107,14 @@ impl Room {
         self.deliver_all(vec![RoomFrame { seq: 0, text }], skip_user);
     }
 
-    fn deliver_all(&mut self, frames: Vec<RoomFrame>, skip_user: Option<&str>) {
+    pub(super) fn deliver_all(&mut self, frames: Vec<RoomFrame>, skip_user: Option<&str>) {
+        self.publish_batch(&frames, skip_user);
         let mut slow = Vec::new();
         let sequenced = frames.iter().filter(|f| f.seq > 0).count() as u64;
         let batch = Arc::new(RoomFrames { room: self.id.clone(), frames });
         let mut delivered = 0u64;
         for (sid, (uid, addr)) in &self.online {
-            if skip_user == Some(uid.as_str()) {
+            if skip_user == Some(uid.as_str()) || self.is_remote(sid) {
                 continue;
             }
             match addr.try_send(Outbound::Room(batch.clone())) {
@@ -158,6 +159,7 @@ impl Room {
 
     /// Drops a session; the user's last session going tells the others `member_left`.
     pub(super) fn remove_session(&mut self, session: SessionId) {
+        self.forget_alias(session);
         let Some((user_id, _)) = self.online.remove(&session) else { return };
         let Some(member) = self.members.get_mut(&user_id) else { return };
         member.sessions.retain(|s| *s != session);

@@ -161,6 +161,9 @@ pub enum RoomError {
     Mailbox(#[from] MailboxError),
     #[error("room is full: it has {0} members, its max_members setting")]
     Full(u32),
+    /// The room's owner node refused (cluster mode).
+    #[error("{message}")]
+    Remote { code: ErrorCode, message: String },
 }
 
 impl HasCode for RoomError {
@@ -169,6 +172,7 @@ impl HasCode for RoomError {
             Self::NotFound => ErrorCode::NotFound,
             Self::Unavailable | Self::Quarantined | Self::Mailbox(_) => ErrorCode::RoomUnavailable,
             Self::Full(_) => ErrorCode::Forbidden,
+            Self::Remote { code, .. } => *code,
         }
     }
 }
@@ -181,4 +185,6 @@ pub struct RoomDeps {
     pub registry: TrackedRecipient<RoomGone>,
     pub cfg: Arc<Settings>,
     pub log: Logger,
+    /// Cluster mode: this node's NATS side (`None` on a single node).
+    pub cluster: Option<Arc<crate::cluster::Cluster>>,
 }

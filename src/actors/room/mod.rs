@@ -14,6 +14,7 @@
 //! report shows a gap (e.g. a report lost in a crash), the missing range is read from
 //! the store and delivered first.
 
+mod cluster;
 mod commands;
 mod delivery;
 mod life;
@@ -31,6 +32,7 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use slog::{error, info, Logger};
 
+pub use cluster::{lease_name, NodesDown, RemoteCall, Resync};
 pub use commands::{
     is_builtin, valid_name, CommandError, RegisterCommand, MAX_BOT_COMMANDS, MAX_NAME as MAX_COMMAND_NAME,
 };
@@ -102,6 +104,8 @@ pub struct Room {
     life: life::RoomLife,
     /// `!commands`: bot registrations, pending invocations (survive restarts).
     commands: commands::CommandState,
+    /// Cluster mode: owner or replica, and the aliases of other nodes' sessions.
+    cluster: cluster::ClusterState,
 }
 
 impl Room {
@@ -123,6 +127,7 @@ impl Room {
             mailbox,
             life: life::RoomLife::default(),
             commands: commands::CommandState::default(),
+            cluster: cluster::ClusterState::default(),
         }
     }
 
@@ -153,9 +158,18 @@ crate::tracked_handlers!(
 );
 
 impl Handler<OnlineUsers> for Room {
-    type Result = Vec<String>;
+    type Result = ResponseActFuture<Self, Vec<String>>;
 
-    fn handle(&mut self, _: OnlineUsers, _: &mut Context<Self>) -> Vec<String> {
+    fn handle(&mut self, _: OnlineUsers, ctx: &mut Context<Self>) -> Self::Result {
+        if self.replica_of().is_some() {
+            return self.replica_online(ctx);
+        }
+        Box::pin(fut::ready(self.online_users()))
+    }
+}
+
+impl Room {
+    fn online_users(&self) -> Vec<String> {
         self.members.iter().filter(|(_, m)| !m.sessions.is_empty()).map(|(id, _)| id.clone()).collect()
     }
 }
@@ -192,7 +206,7 @@ impl Actor for Room {
         ctx.set_mailbox_capacity(self.deps.cfg.rooms.mailbox_capacity);
         self.mailbox.set_capacity(self.deps.cfg.rooms.mailbox_capacity);
         let delay = std::mem::take(&mut self.restart_delay);
-        self.load(delay, ctx);
+        self.start_up(delay, ctx);
         self.rearm_command_timeouts(ctx);
     }
 }
@@ -204,10 +218,16 @@ impl Supervised for Room {
 }
 
 impl Handler<Join> for Room {
-    type Result = Result<JoinReply, RoomError>;
+    type Result = ResponseActFuture<Self, Result<JoinReply, RoomError>>;
 
     fn handle(&mut self, m: Join, ctx: &mut Context<Self>) -> Self::Result {
-        self.guarded(ctx, "join", |room, ctx| room.on_join(m, ctx)).unwrap_or(Err(RoomError::Unavailable))
+        if self.replica_of().is_some() {
+            return self.replica_join(m, ctx);
+        }
+        let r = self
+            .guarded(ctx, "join", |room, ctx| room.on_join(m, ctx))
+            .unwrap_or(Err(RoomError::Unavailable));
+        Box::pin(fut::ready(r))
     }
 }
 
@@ -215,6 +235,9 @@ impl Handler<Leave> for Room {
     type Result = ();
 
     fn handle(&mut self, m: Leave, ctx: &mut Context<Self>) {
+        if self.replica_of().is_some() {
+            return self.replica_leave(m, ctx);
+        }
         self.guarded(ctx, "leave", |room, _| room.remove_session(m.session));
     }
 }
@@ -223,6 +246,9 @@ impl Handler<SendText> for Room {
     type Result = ();
 
     fn handle(&mut self, m: SendText, ctx: &mut Context<Self>) {
+        if self.replica_of().is_some() {
+            return self.replica_send(m, ctx);
+        }
         // An operator's request learns of a crash from its dropped reply channel.
         let to = match &m.ticket.reply {
             ReplyTo::Session(to) => Some(to.clone()),
@@ -251,9 +277,18 @@ impl Handler<Committed> for Room {
 }
 
 impl Handler<GetStats> for Room {
-    type Result = RoomStats;
+    type Result = ResponseActFuture<Self, RoomStats>;
 
-    fn handle(&mut self, _: GetStats, _: &mut Context<Self>) -> Self::Result {
+    fn handle(&mut self, _: GetStats, ctx: &mut Context<Self>) -> Self::Result {
+        if self.replica_of().is_some() {
+            return self.replica_stats(ctx);
+        }
+        Box::pin(fut::ready(self.local_stats()))
+    }
+}
+
+impl Room {
+    fn local_stats(&self) -> RoomStats {
         let status = match self.status {
             Status::Loading => "restarting",
             Status::Running | Status::Unavailable => "running",
@@ -286,6 +321,9 @@ impl Handler<Crash> for Room {
     type Result = ();
 
     fn handle(&mut self, _: Crash, ctx: &mut Context<Self>) {
+        if self.replica_of().is_some() {
+            return self.replica_admin(cluster::CallBody::Crash, ctx);
+        }
         self.guarded(ctx, "crash", |_, _| panic!("fault injection: crash requested"));
     }
 }
@@ -294,6 +332,9 @@ impl Handler<Restart> for Room {
     type Result = ();
 
     fn handle(&mut self, _: Restart, ctx: &mut Context<Self>) {
+        if self.replica_of().is_some() {
+            return self.replica_admin(cluster::CallBody::Restart, ctx);
+        }
         info!(self.log, "room restart requested"; "was" => ?self.status);
         self.policy.reset();
         self.policy.total += 1;
@@ -308,6 +349,9 @@ impl Handler<CloseRoom> for Room {
     type Result = ();
 
     fn handle(&mut self, _: CloseRoom, ctx: &mut Context<Self>) {
+        if self.replica_of().is_some() {
+            return self.replica_admin(cluster::CallBody::Close, ctx);
+        }
         info!(self.log, "room deleted; closing it for its members");
         let frame = out::encode(&out::RoomClosed { room: self.id.as_str(), reason: "deleted" });
         for (_, (_, to)) in self.online.drain() {
@@ -323,6 +367,9 @@ impl Handler<Kick> for Room {
     type Result = ();
 
     fn handle(&mut self, m: Kick, ctx: &mut Context<Self>) {
+        if self.replica_of().is_some() {
+            return self.replica_admin(cluster::CallBody::Kick { user_id: m.user_id }, ctx);
+        }
         self.guarded(ctx, "kick", |room, _| room.on_kick(&m.user_id));
     }
 }
@@ -331,6 +378,9 @@ impl Handler<ReloadRoles> for Room {
     type Result = ();
 
     fn handle(&mut self, _: ReloadRoles, ctx: &mut Context<Self>) {
+        if self.replica_of().is_some() {
+            return self.replica_admin(cluster::CallBody::ReloadRoles, ctx);
+        }
         self.reload_roles(ctx);
     }
 }
@@ -413,7 +463,7 @@ impl Room {
     }
 
     fn on_send(&mut self, m: SendText, ctx: &mut Context<Self>) {
-        if let Err(e) = self.check_running() {
+        if let Err(e) = self.check_running().and_then(|_| self.check_fenced()) {
             return reply_error(m.ticket, e.code(), &e.to_string());
         }
         if m.session.is_some_and(|s| !self.online.contains_key(&s)) {

@@ -39,6 +39,9 @@ impl Handler<MarkRead> for Room {
     type Result = ();
 
     fn handle(&mut self, m: MarkRead, ctx: &mut Context<Self>) {
+        if self.replica_of().is_some() {
+            return self.replica_read(m, ctx);
+        }
         let (out, id) = (m.out.clone(), m.id.clone());
         if self.guarded(ctx, "read", |room, _| room.on_mark_read(m)).is_none() {
             send_error(&out, id.as_ref(), ErrorCode::RoomUnavailable, "room crashed handling this frame");

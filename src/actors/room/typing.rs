@@ -28,6 +28,9 @@ impl Handler<Typing> for Room {
     type Result = ();
 
     fn handle(&mut self, m: Typing, ctx: &mut Context<Self>) {
+        if self.replica_of().is_some() {
+            return self.replica_typing(m, ctx);
+        }
         self.guarded(ctx, "typing", |room, _| room.on_typing(m));
     }
 }

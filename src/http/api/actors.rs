@@ -193,7 +193,7 @@ fn tree(mut all: Vec<MailboxSnapshot>) -> Node {
     }
     children.extend(of(ActorKind::StoreWriter).map(Node::actor));
     children.extend(queues);
-    for kind in [ActorKind::Scheduler, ActorKind::Supervisor] {
+    for kind in [ActorKind::Scheduler, ActorKind::Cluster, ActorKind::Supervisor] {
         children.extend(of(kind).map(Node::actor));
     }
     Node::group("root", children)

@@ -19,7 +19,7 @@ use crate::model::{now_ms, rfc3339, UserKind};
 use crate::store::tokens::TokenRow;
 
 /// WebSocket close code for sessions whose token is revoked (policy violation).
-const CLOSE_REVOKED: u16 = 1008;
+pub const CLOSE_REVOKED: u16 = 1008;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/tokens").get(list_tokens).post(create_token))
@@ -174,6 +174,11 @@ async fn revoke_token(
         st.store.run(move |c| TokenRow::revoke(c, &key, now_ms())).await?.ok_or_else(not_found)?;
     st.auth.forget_verified();
     let closed = st.sessions.close_token(&row.id, CLOSE_REVOKED, "token revoked");
+    if let Some(cluster) = &st.cluster {
+        // The other nodes forget the token and close its sessions too.
+        let revoked = crate::cluster::wire::Control::TokenRevoked { token_id: row.id.clone() };
+        cluster.publish_json(cluster.control_subject(), &revoked);
+    }
     if revoked_now {
         let detail = json!({"kind": row.kind, "name": row.name, "sessions_closed": closed});
         audit::record(&st, &admin.0, "token.revoke", &row.id, detail).await;

@@ -113,15 +113,25 @@ impl BotCommands {
 crate::tracked_handlers!(Room: RegisterCommand);
 
 impl Handler<RegisterCommand> for Room {
-    type Result = Result<(), CommandError>;
+    type Result = ResponseActFuture<Self, Result<(), CommandError>>;
 
     fn handle(&mut self, m: RegisterCommand, ctx: &mut Context<Self>) -> Self::Result {
-        self.guarded(ctx, "register_command", |room, _| room.on_register(m))
-            .unwrap_or(Err(CommandError::Room(RoomError::Unavailable)))
+        if self.replica_of().is_some() {
+            return self.replica_register(m, ctx);
+        }
+        let r = self
+            .guarded(ctx, "register_command", |room, _| room.on_register(m))
+            .unwrap_or(Err(CommandError::Room(RoomError::Unavailable)));
+        Box::pin(actix::fut::ready(r))
     }
 }
 
 impl Room {
+    /// Registers a bot's command now (the owner, for a bot on another node).
+    pub(in crate::actors::room) fn register_now(&mut self, m: RegisterCommand) -> Result<(), CommandError> {
+        self.on_register(m)
+    }
+
     fn on_register(&mut self, m: RegisterCommand) -> Result<(), CommandError> {
         self.check_running()?;
         if self.online.get(&m.session).is_none_or(|(uid, _)| *uid != m.bot.id) {

@@ -1,0 +1,2 @@
+DROP TABLE cluster_leases;
+DROP TABLE cluster_nodes;

@@ -1,0 +1,132 @@
+//! `ClusterNode`: this node's membership in the cluster. Every `cluster.heartbeat_ms`
+//! it writes the node's heartbeat row (which renews every lease the node holds: a
+//! lease is valid while its holder's heartbeat is fresh) with the open connection
+//! count, reads every node's liveness, sets `roomd_cluster_nodes`, and tells the rooms
+//! when a node it saw alive has gone silent for `cluster.lease_ms` (`NodesDown`):
+//! owners drop that node's sessions, replicas of its rooms hand their sessions over.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use actix::prelude::*;
+use slog::{info, warn, Logger};
+
+use super::mailbox::{ActorKind, MailboxStats, Metered, Registration, TrackedAddr};
+use super::registry::{NodesDown, RoomRegistry};
+use super::sessions::SessionDirectory;
+use crate::cluster::Cluster;
+use crate::config::MetricsConfig;
+use crate::metrics::metrics;
+use crate::store::cluster::{self as nodes, NodeRow};
+use crate::store::{Store, StoreError};
+
+/// Time to beat.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Beat;
+
+/// The actor.
+pub struct ClusterNode {
+    cluster: Arc<Cluster>,
+    store: Store,
+    registry: TrackedAddr<RoomRegistry>,
+    sessions: Arc<SessionDirectory>,
+    address: String,
+    /// Nodes seen alive at the last beat.
+    alive: HashSet<String>,
+    beating: bool,
+    first: bool,
+    log: Logger,
+    mailbox: Registration,
+}
+
+impl ClusterNode {
+    pub fn start(
+        cluster: Arc<Cluster>,
+        store: Store,
+        registry: TrackedAddr<RoomRegistry>,
+        sessions: Arc<SessionDirectory>,
+        address: String,
+        metrics_cfg: &MetricsConfig,
+    ) -> Addr<Self> {
+        let log = cluster.log().new(slog::o!("actor" => "cluster_node"));
+        let mailbox = MailboxStats::register(ActorKind::Cluster, "node", metrics_cfg);
+        Self {
+            cluster,
+            store,
+            registry,
+            sessions,
+            address,
+            alive: HashSet::new(),
+            beating: false,
+            first: true,
+            log,
+            mailbox,
+        }
+        .start()
+    }
+
+    fn beaten(&mut self, res: Result<Vec<NodeRow>, StoreError>) {
+        self.beating = false;
+        let rows = match res {
+            Ok(rows) => rows,
+            Err(e) => {
+                warn!(self.log, "heartbeat not stored"; "err" => %e);
+                return;
+            }
+        };
+        self.first = false;
+        self.cluster.heartbeat_ok();
+        let alive: HashSet<String> = rows.into_iter().filter(|n| n.alive).map(|n| n.node_id).collect();
+        metrics().cluster_nodes.set(alive.len() as i64);
+        let down: Vec<String> =
+            self.alive.difference(&alive).filter(|n| **n != self.cluster.me.node).cloned().collect();
+        for n in alive.difference(&self.alive) {
+            info!(self.log, "node alive"; "peer" => n);
+        }
+        if !down.is_empty() {
+            info!(self.log, "nodes down"; "peers" => down.join(","));
+            self.registry.do_send(NodesDown(Arc::new(down)));
+        }
+        self.alive = alive;
+    }
+}
+
+impl Actor for ClusterNode {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        ctx.notify(Beat);
+        ctx.run_interval(self.cluster.cfg.heartbeat(), |_, ctx| ctx.notify(Beat));
+    }
+}
+
+impl Metered for ClusterNode {
+    fn mailbox(&self) -> &MailboxStats {
+        &self.mailbox
+    }
+}
+
+impl Handler<Beat> for ClusterNode {
+    type Result = ();
+
+    fn handle(&mut self, _: Beat, ctx: &mut Context<Self>) {
+        if self.beating {
+            return;
+        }
+        self.beating = true;
+        let (node, address, first) = (self.cluster.me.node.clone(), self.address.clone(), self.first);
+        let connections = self.sessions.len() as i64;
+        let lease_ms = self.cluster.cfg.lease_ms as i64;
+        let store = self.store.clone();
+        let fut = async move {
+            store
+                .run(move |c| {
+                    nodes::heartbeat(c, &node, &address, connections, first)?;
+                    nodes::nodes(c, lease_ms)
+                })
+                .await
+        };
+        ctx.spawn(fut.into_actor(self).map(|res, act, _| act.beaten(res)));
+    }
+}
