@@ -151,6 +151,7 @@ fn main() {
                 registry: gone,
                 cfg: cfg.clone(),
                 log: log.clone(),
+                cluster: None,
             });
             let mut fixtures = Vec::new();
             for n in SIZES {

@@ -52,6 +52,7 @@ fn main() {
             registry: gone,
             cfg: cfg.clone(),
             log: log.clone(),
+            cluster: None,
         });
         let room = registry.send(GetRoom(RoomId::parse("bench").expect("id"))).await.expect("room");
         room.send(GetStats).await.expect("loaded");

@@ -108,6 +108,7 @@ async fn serve(cfg: Arc<Settings>, store: Store, log: Logger) -> anyhow::Result<
         hub: progress.clone(),
         cfg: cfg.clone(),
         log: log.clone(),
+        cluster: cluster.clone(),
     });
     let test_clock = cfg.debug.fault_injection.then(|| Arc::new(TestClock::default()));
     let clock: SharedClock = match &test_clock {
@@ -119,6 +120,7 @@ async fn serve(cfg: Arc<Settings>, store: Store, log: Logger) -> anyhow::Result<
         broadcasts.clone(),
         clock.clone(),
         cfg.scheduler.clone(),
+        cluster.clone(),
         &cfg.metrics,
         &log,
     );

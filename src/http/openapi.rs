@@ -18,7 +18,8 @@ use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use super::api::{
-    actors, audit, broadcast_events, broadcasts, debug_clock, members, messages, rooms, schedules, tokens,
+    actors, audit, broadcast_events, broadcasts, cluster_view, debug_clock, members, messages, rooms,
+    schedules, tokens,
 };
 use super::{health, metrics, ws};
 use crate::error::ErrorCode;
@@ -71,6 +72,7 @@ pub const DOCS_PATH: &str = "/docs";
         schedules::patch_schedule,
         schedules::delete_schedule,
         debug_clock::set_clock,
+        cluster_view::list_nodes,
         openapi_json,
         docs,
     ),
@@ -116,6 +118,8 @@ pub const DOCS_PATH: &str = "/docs";
         schedules::SchedulePage,
         schedules::FireView,
         debug_clock::SetClock,
+        cluster_view::NodeView,
+        cluster_view::NodeList,
     )),
     modifiers(&SecuritySchemes, &AdminResponses),
     tags(
@@ -128,6 +132,7 @@ pub const DOCS_PATH: &str = "/docs";
         (name = "actors", description = "The supervision tree and mailbox figures"),
         (name = "broadcasts", description = "Announcements to many rooms, their progress and history"),
         (name = "schedules", description = "Cron schedules that start broadcasts"),
+        (name = "cluster", description = "Nodes of a cluster (cluster mode only)"),
         (name = "docs", description = "This document and its UI"),
     ),
 )]

@@ -11,6 +11,7 @@ mod admin_tokens;
 mod auth;
 mod bad_input;
 mod broadcasts;
+mod cluster_off;
 mod commands;
 mod delivery;
 mod durability;

@@ -45,6 +45,7 @@ const MOUNTED: &[&str] = &[
     "PATCH /api/v1/schedules/{id}",
     "DELETE /api/v1/schedules/{id}",
     "POST /api/v1/debug/clock",
+    "GET /api/v1/nodes",
 ];
 
 async fn document(srv: &TestServer) -> Value {

@@ -40,6 +40,8 @@ pub struct BroadcastDeps {
     pub hub: Arc<ProgressHub>,
     pub cfg: Arc<Settings>,
     pub log: Logger,
+    /// Cluster mode: a job runs on the node holding its lease (`broadcast:ID`).
+    pub cluster: Option<Arc<crate::cluster::Cluster>>,
 }
 
 /// The dedupe key of a job's post in every room.

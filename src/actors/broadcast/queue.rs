@@ -17,6 +17,7 @@ use super::BroadcastDeps;
 use crate::actors::guard::run_guarded;
 use crate::actors::mailbox::{ActorKind, MailboxStats, Metered, Registration, TrackedAddr};
 use crate::store::broadcasts::{BroadcastRow, Priority};
+use crate::store::cluster::{self as leases, LeaseHolder};
 
 /// How often the bucket is refilled and deliveries handed out.
 const TICK: Duration = Duration::from_millis(10);
@@ -107,6 +108,58 @@ impl BroadcastQueue {
         }
     }
 
+    /// Starts the jobs `ids` that this node may run: all of them on a single node; in
+    /// cluster mode those whose lease this node holds or takes (their holder is gone).
+    fn claim_and_start(&mut self, ids: Vec<String>, ctx: &mut Context<Self>) {
+        let Some(cluster) = self.deps.cluster.clone() else {
+            return ids.into_iter().for_each(|id| self.start_job(id, ctx));
+        };
+        let ids: Vec<String> =
+            ids.into_iter().filter(|id| !self.jobs.get(id).is_some_and(|a| a.connected())).collect();
+        if ids.is_empty() {
+            return;
+        }
+        let (store, node, lease_ms) =
+            (self.deps.store.clone(), cluster.me.node.clone(), cluster.cfg.lease_ms as i64);
+        let claim = async move {
+            store
+                .run(move |c| {
+                    let mut mine = Vec::new();
+                    for id in ids {
+                        if let LeaseHolder::Me { .. } = leases::acquire(c, &job_lease(&id), &node, lease_ms)?
+                        {
+                            mine.push(id);
+                        }
+                    }
+                    Ok(mine)
+                })
+                .await
+        };
+        ctx.spawn(claim.into_actor(self).map(|mine, q, ctx| match mine {
+            Ok(mine) => mine.into_iter().for_each(|id| q.start_job(id, ctx)),
+            Err(e) => warn!(q.deps.log, "could not claim broadcast jobs"; "err" => %e),
+        }));
+    }
+
+    /// Lists unfinished jobs and starts those this node may run.
+    fn resume_unfinished(&mut self, ctx: &mut Context<Self>) {
+        let store = self.deps.store.clone();
+        ctx.spawn(async move { store.run(BroadcastRow::unfinished).await }.into_actor(self).map(
+            |found, q, ctx| match found {
+                Ok(ids) => {
+                    let orphans: Vec<String> =
+                        ids.into_iter().filter(|id| !q.jobs.get(id).is_some_and(|a| a.connected())).collect();
+                    if !orphans.is_empty() {
+                        info!(q.deps.log, "resuming unfinished broadcast jobs"; "jobs" => orphans.len());
+                    }
+                    q.claim_and_start(orphans, ctx);
+                }
+                // The jobs stay in the store; the next start (or restart) resumes them.
+                Err(e) => warn!(q.deps.log, "could not list unfinished broadcast jobs"; "err" => %e),
+            },
+        ));
+    }
+
     fn start_job(&mut self, id: String, ctx: &Context<Self>) {
         if self.jobs.get(&id).is_some_and(|a| a.connected()) {
             return;
@@ -140,21 +193,11 @@ impl Actor for BroadcastQueue {
         self.mailbox.set_capacity(QUEUE_MAILBOX);
         self.last_refill = Instant::now();
         ctx.run_interval(TICK, |q, ctx| q.guarded(ctx, "dispatch", |q, _| q.dispatch()));
-        let store = self.deps.store.clone();
-        ctx.spawn(async move { store.run(BroadcastRow::unfinished).await }.into_actor(self).map(
-            |found, q, ctx| match found {
-                Ok(ids) => {
-                    if !ids.is_empty() {
-                        info!(q.deps.log, "resuming unfinished broadcast jobs"; "jobs" => ids.len());
-                    }
-                    for id in ids {
-                        q.start_job(id, ctx);
-                    }
-                }
-                // The jobs stay in the store; the next start (or restart) resumes them.
-                Err(e) => warn!(q.deps.log, "could not list unfinished broadcast jobs"; "err" => %e),
-            },
-        ));
+        self.resume_unfinished(ctx);
+        // Cluster mode: adopt the jobs of nodes that died.
+        if let Some(cluster) = &self.deps.cluster {
+            ctx.run_interval(cluster.cfg.lease(), |q, ctx| q.resume_unfinished(ctx));
+        }
     }
 }
 
@@ -173,7 +216,7 @@ impl Handler<StartJob> for BroadcastQueue {
     type Result = ();
 
     fn handle(&mut self, m: StartJob, ctx: &mut Context<Self>) {
-        self.guarded(ctx, "start", |q, ctx| q.start_job(m.0, ctx));
+        self.guarded(ctx, "start", |q, ctx| q.claim_and_start(vec![m.0], ctx));
     }
 }
 
@@ -198,6 +241,12 @@ impl Handler<JobFinished> for BroadcastQueue {
 
     fn handle(&mut self, m: JobFinished, _: &mut Context<Self>) {
         self.jobs.remove(&m.0);
+        if let Some(cluster) = &self.deps.cluster {
+            let (store, node) = (self.deps.store.clone(), cluster.me.node.clone());
+            actix::spawn(async move {
+                let _ = store.run(move |c| leases::release(c, &job_lease(&m.0), &node)).await;
+            });
+        }
     }
 }
 
@@ -209,4 +258,9 @@ impl Handler<CancelJob> for BroadcastQueue {
             addr.do_send(Cancel);
         }
     }
+}
+
+/// The lease name of a broadcast job.
+fn job_lease(id: &str) -> String {
+    format!("broadcast:{id}")
 }

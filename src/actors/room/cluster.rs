@@ -241,7 +241,10 @@ impl Room {
         let body = CallBody::Join { user: m.user, after_seq: m.after_seq };
         Box::pin(self.forward_call(session, body, ctx).map(move |res, act, _| match res {
             Ok(CallReply::Joined(w)) => {
-                act.delivered_seq = Some(act.delivered_seq.unwrap_or(0).max(w.last_seq));
+                // Only the first join sets where this replica stands: a later join's
+                // last seq may be ahead of frames still on their way to the sessions
+                // joined before it (they come on the room subject, the reply does not).
+                act.delivered_seq.get_or_insert(w.last_seq);
                 Ok(join_reply(w))
             }
             Ok(_) => {
@@ -378,7 +381,9 @@ impl Room {
     fn catch_up(&mut self, after: i64, upto: Option<i64>, then: Vec<RoomFrame>, ctx: &mut Context<Self>) {
         warn!(self.log, "replica missed frames, reading them from the store"; "after" => after);
         let (store, id) = (self.deps.store.clone(), self.id.to_string());
-        let upto = upto.unwrap_or(i64::MAX);
+        // At most `rooms.max_replay` at once (after a long NATS outage the rest comes
+        // with the next catch-up or the sessions page with `history`).
+        let upto = upto.unwrap_or(after.saturating_add(self.deps.cfg.rooms.max_replay.max(1)));
         let fut = async move { store.run(move |c| MessageRow::range(c, &id, after, upto)).await };
         ctx.wait(fut.into_actor(self).map(|rows, act, _| {
             match rows {
@@ -692,7 +697,7 @@ fn stats_wire(s: RoomStats) -> StatsWire {
     }
 }
 
-fn stats_of(w: StatsWire) -> RoomStats {
+pub fn stats_of(w: StatsWire) -> RoomStats {
     RoomStats {
         status: match w.status.as_str() {
             "restarting" => "restarting",

@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use slog::{error, info, Logger};
 
-pub use cluster::{lease_name, NodesDown, RemoteCall, Resync};
+pub use cluster::{lease_name, stats_of, NodesDown, RemoteCall, Resync};
 pub use commands::{
     is_builtin, valid_name, CommandError, RegisterCommand, MAX_BOT_COMMANDS, MAX_NAME as MAX_COMMAND_NAME,
 };

@@ -15,6 +15,7 @@
 pub mod clock;
 pub mod cron;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
@@ -23,10 +24,12 @@ use slog::{error, info, warn, Logger};
 use crate::actors::broadcast::{BroadcastQueue, StartJob};
 use crate::actors::guard::run_guarded;
 use crate::actors::mailbox::{ActorKind, MailboxStats, Metered, Registration, TrackedAddr};
+use crate::cluster::Cluster;
 use crate::config::{MetricsConfig, SchedulerConfig};
 use crate::metrics::metrics;
 use crate::model::{now_ms, rfc3339};
 use crate::store::broadcasts::new_job_id;
+use crate::store::cluster::{self as leases, LeaseHolder};
 use crate::store::schedules::{fire_due, DueTime, FireOutcome, ScheduleRow};
 use crate::store::{Store, StoreError};
 
@@ -37,6 +40,8 @@ pub use cron::{CronError, CronSpec};
 /// is bounded; the rest waits for the next tick).
 const MAX_PER_TICK: usize = 1000;
 const SCHEDULER_MAILBOX: usize = 1024;
+/// The lease that makes one node of a cluster the scheduler.
+const SCHEDULER_LEASE: &str = "scheduler";
 
 /// Look for due schedules now; resolves when they are handled (and their jobs asked
 /// to start).
@@ -50,6 +55,8 @@ pub struct Scheduler {
     queue: TrackedAddr<BroadcastQueue>,
     clock: SharedClock,
     cfg: SchedulerConfig,
+    /// Cluster mode: only the node holding the `scheduler` lease fires schedules.
+    cluster: Option<Arc<Cluster>>,
     log: Logger,
     mailbox: Registration,
 }
@@ -61,13 +68,14 @@ impl Scheduler {
         queue: TrackedAddr<BroadcastQueue>,
         clock: SharedClock,
         cfg: SchedulerConfig,
+        cluster: Option<Arc<Cluster>>,
         metrics_cfg: &MetricsConfig,
         log: &Logger,
     ) -> TrackedAddr<Self> {
         let mailbox = MailboxStats::register(ActorKind::Scheduler, "scheduler", metrics_cfg);
         let stats = mailbox.stats().clone();
         let log = log.new(slog::o!("actor" => "scheduler"));
-        let addr = Supervisor::start(move |_| Self { store, queue, clock, cfg, log, mailbox });
+        let addr = Supervisor::start(move |_| Self { store, queue, clock, cfg, cluster, log, mailbox });
         TrackedAddr::new(addr, stats)
     }
 }
@@ -119,7 +127,23 @@ impl Scheduler {
     fn due_now(&self) -> impl std::future::Future<Output = Result<Handled, StoreError>> {
         let (store, now) = (self.store.clone(), self.clock.now_ms());
         let grace_ms = i64::try_from(self.cfg.misfire_grace_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
-        async move { store.run(move |c| handle_due(c, now, grace_ms)).await }
+        let lease = self.cluster.as_ref().map(|c| (c.me.node.clone(), c.cfg.lease_ms as i64));
+        async move {
+            store
+                .run(move |c| {
+                    // Cluster mode: a singleton by lease; the other nodes' ticks do nothing.
+                    if let Some((node, lease_ms)) = &lease {
+                        if !matches!(
+                            leases::acquire(c, SCHEDULER_LEASE, node, *lease_ms)?,
+                            LeaseHolder::Me { .. }
+                        ) {
+                            return Ok(Vec::new());
+                        }
+                    }
+                    handle_due(c, now, grace_ms)
+                })
+                .await
+        }
     }
 
     fn started_jobs(&mut self, handled: Result<Handled, StoreError>) {

@@ -333,6 +333,11 @@ async fn cancel_broadcast(
         st.store.run(move |c| BroadcastRow::cancel(c, &key, now_ms())).await?.ok_or_else(not_found)?;
     if cancelled {
         st.broadcasts.do_send(CancelJob(id.clone()));
+        if let Some(cluster) = &st.cluster {
+            // The job may run on another node: it stops there.
+            let cancelled = crate::cluster::wire::Control::BroadcastCancelled { id: id.clone() };
+            cluster.publish_json(cluster.control_subject(), &cancelled);
+        }
         audit::record(&st, &admin.0, "broadcast.cancel", &id, json!({})).await;
     }
     Ok(HttpResponse::Ok().json(load_view(&st, &id, true).await?))

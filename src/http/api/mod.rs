@@ -4,6 +4,7 @@ pub mod actors;
 pub mod audit;
 pub mod broadcast_events;
 pub mod broadcasts;
+pub mod cluster_view;
 pub mod debug_clock;
 pub mod members;
 pub mod messages;
@@ -23,7 +24,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(broadcasts::configure)
         .configure(broadcast_events::configure)
         .configure(schedules::configure)
-        .configure(debug_clock::configure);
+        .configure(debug_clock::configure)
+        .configure(cluster_view::configure);
 }
 
 /// Rejects strings the store cannot hold or that make no sense as names.

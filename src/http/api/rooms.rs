@@ -7,9 +7,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::check_name;
+use super::cluster_view;
 use crate::actors::mailbox::TrackedAddr;
 use crate::actors::mailbox::{directory, ActorKind, ActorStatus};
-use crate::actors::registry::{FindRoom, GetRoom, StatsFor};
+use crate::actors::registry::{FindRoom, GetRoom};
 use crate::actors::room::{CloseRoom, Crash, Restart, Room, RoomError, RoomStats, SettingsChanged};
 use crate::actors::store_writer::ForgetRoom;
 use crate::error::{ApiError, ErrorCode};
@@ -93,6 +94,10 @@ pub struct RoomView {
     pub mailbox: MailboxView,
     #[schema(format = DateTime)]
     pub created_at: String,
+    /// Cluster mode: the node whose lease runs the room now; null when no node has
+    /// claimed it yet (or cluster mode is off).
+    #[schema(required = true)]
+    pub owner_node: Option<String>,
 }
 
 #[derive(ToSchema)]
@@ -104,8 +109,15 @@ pub struct MailboxView {
 }
 
 impl RoomView {
-    fn new(row: RoomRow, stored_last_seq: i64, live: Option<&RoomStats>, capacity: usize) -> Self {
+    fn new(
+        row: RoomRow,
+        stored_last_seq: i64,
+        live: Option<&RoomStats>,
+        capacity: usize,
+        owner_node: Option<String>,
+    ) -> Self {
         Self {
+            owner_node,
             tags: row.tag_list(),
             settings: row.settings(),
             status: live.map_or("stopped", |s| s.status),
@@ -170,7 +182,7 @@ async fn create_room(
     })?;
     crate::http::audit::record(&st, &admin.0, "room.create", &row.id, serde_json::json!({"name": row.name}))
         .await;
-    Ok(HttpResponse::Created().json(RoomView::new(row, 0, None, st.cfg.rooms.mailbox_capacity)))
+    Ok(HttpResponse::Created().json(RoomView::new(row, 0, None, st.cfg.rooms.mailbox_capacity, None)))
 }
 
 #[utoipa::path(
@@ -429,8 +441,10 @@ async fn room_view(st: &AppState, id: RoomId) -> Result<RoomView, ApiError> {
     let (row, last) =
         st.store.run(move |c| Ok((RoomRow::find(c, &key)?, MessageRow::last_seq(c, &key)?))).await?;
     let row = row.ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("room {id} not found")))?;
-    let live = st.registry.send(StatsFor(vec![id.clone()])).await.unwrap_or_default();
-    Ok(RoomView::new(row, last, live.get(&id), st.cfg.rooms.mailbox_capacity))
+    let mut owners = cluster_view::owners(st, &[id.to_string()]).await?;
+    let live = cluster_view::live_stats(st, vec![id.clone()], &owners).await;
+    let owner = owners.remove(id.as_str());
+    Ok(RoomView::new(row, last, live.get(&id), st.cfg.rooms.mailbox_capacity, owner))
 }
 
 #[utoipa::path(
@@ -498,19 +512,21 @@ async fn list_rooms(
     page.truncate(limit);
 
     let ids: Vec<String> = page.iter().map(|(_, r)| r.id.clone()).collect();
+    let owners = cluster_view::owners(&st, &ids).await?;
     let lasts: HashMap<String, i64> = st
         .store
         .run(move |c| ids.into_iter().map(|id| MessageRow::last_seq(c, &id).map(|l| (id, l))).collect())
         .await?;
     let live_ids = page.iter().filter_map(|(_, r)| RoomId::parse(&r.id).ok()).collect();
-    let live = st.registry.send(StatsFor(live_ids)).await.unwrap_or_default();
+    let live = cluster_view::live_stats(&st, live_ids, &owners).await;
     let cap = st.cfg.rooms.mailbox_capacity;
     let items: Vec<RoomView> = page
         .into_iter()
         .map(|(_, r)| {
             let last = lasts.get(&r.id).copied().unwrap_or(0);
             let live = RoomId::parse(&r.id).ok().and_then(|id| live.get(&id).cloned());
-            RoomView::new(r, last, live.as_ref(), cap)
+            let owner = owners.get(&r.id).cloned();
+            RoomView::new(r, last, live.as_ref(), cap, owner)
         })
         .collect();
     Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
