@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::common::db::TestDb;
-use crate::common::{eventually, TestServer};
+use crate::common::{eventually, TestServer, LONG};
 
 /// Where cluster tests find PostgreSQL when `ROOMD_TEST_DATABASE_URL` is not set.
 pub const DEFAULT_PG: &str = "postgres://postgres@127.0.0.1:5432/test";
@@ -80,7 +80,30 @@ impl Cluster {
             nodes.push(srv);
         }
         let admin_token = nodes[0].admin_token.clone();
-        Self { nodes, prefix, admin_token, _db: db }
+        let cluster = Self { nodes, prefix, admin_token, _db: db };
+        cluster.wait_formed().await;
+        cluster
+    }
+
+    /// What an operator (or a load balancer) checks before sending clients: every node
+    /// is ready (`/readyz`) and sees every node alive (`GET /api/v1/nodes`).
+    async fn wait_formed(&self) {
+        let n = self.nodes.len();
+        for (i, node) in self.nodes.iter().enumerate() {
+            eventually(&format!("{} is ready and sees {n} live nodes", node_id(i)), LONG, || async move {
+                let ready = node.http().get(node.url("/readyz")).send().await;
+                if !ready.is_ok_and(|r| r.status().is_success()) {
+                    return false;
+                }
+                let Ok(resp) = node.get("/api/v1/nodes").send().await else { return false };
+                let Ok(nodes) = resp.json::<Value>().await else { return false };
+                let alive = nodes["items"]
+                    .as_array()
+                    .map_or(0, |items| items.iter().filter(|it| it["alive"] == json!(true)).count());
+                alive == n
+            })
+            .await;
+        }
     }
 
     /// The node with id `id` (`n2` → index 1).
