@@ -233,6 +233,15 @@ async fn shutdown(st: &AppState) {
     while !st.sessions.is_empty() && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    if let Some(cluster) = &st.cluster {
+        // Everything acked is durable: let the other nodes take this node's rooms now.
+        cluster.set_leaving();
+        let node = cluster.me.node.clone();
+        let left = st.store.run(move |c| crate::store::cluster::leave(c, &node));
+        if !matches!(tokio::time::timeout(Duration::from_secs(1), left).await, Ok(Ok(()))) {
+            warn!(st.log, "could not mark this node as gone; its leases lapse after cluster.lease_ms");
+        }
+    }
 }
 
 async fn sync_rooms(st: &AppState) {

@@ -111,7 +111,7 @@ impl Handler<Beat> for ClusterNode {
     type Result = ();
 
     fn handle(&mut self, _: Beat, ctx: &mut Context<Self>) {
-        if self.beating {
+        if self.beating || self.cluster.is_leaving() {
             return;
         }
         self.beating = true;

@@ -83,6 +83,8 @@ pub struct Cluster {
     connected: Arc<AtomicBool>,
     /// When this node's heartbeat last reached the store (ms since the epoch).
     heartbeat_ok_at: AtomicI64,
+    /// Set at shutdown: no more heartbeats (the node has left).
+    leaving: AtomicBool,
     /// NATS connection events, taken by [`serve`].
     events: Mutex<Option<mpsc::UnboundedReceiver<async_nats::Event>>>,
     log: Logger,
@@ -128,6 +130,7 @@ impl Cluster {
             next_id: AtomicU64::new(1),
             connected,
             heartbeat_ok_at: AtomicI64::new(now_ms()),
+            leaving: AtomicBool::new(false),
             events: Mutex::new(Some(events_rx)),
             log,
         });
@@ -237,6 +240,15 @@ impl Cluster {
     pub fn lease_fresh(&self) -> bool {
         let margin = self.cfg.heartbeat_ms.min(self.cfg.lease_ms / 2) as i64;
         now_ms() - self.heartbeat_ok_at.load(Ordering::Relaxed) < self.cfg.lease_ms as i64 - margin
+    }
+
+    /// Shutting down: stop heartbeating.
+    pub fn set_leaving(&self) {
+        self.leaving.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_leaving(&self) -> bool {
+        self.leaving.load(Ordering::SeqCst)
     }
 
     pub fn log(&self) -> &Logger {

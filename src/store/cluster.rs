@@ -163,6 +163,15 @@ pub fn release(c: &mut DbConn, name: &str, node: &str) -> Result<(), StoreError>
     Ok(())
 }
 
+/// A node shutting down: marks it dead at once, so other nodes take its leases at
+/// their next heartbeat instead of after `cluster.lease_ms`.
+pub fn leave(c: &mut DbConn, node: &str) -> Result<(), StoreError> {
+    diesel::sql_query("UPDATE cluster_nodes SET heartbeat_at = 0, connections = 0 WHERE node_id = $1")
+        .bind::<Text, _>(node)
+        .execute(pg(c)?)?;
+    Ok(())
+}
+
 /// Every node that ever joined, with its rooms and liveness.
 pub fn nodes(c: &mut DbConn, lease_ms: i64) -> Result<Vec<NodeRow>, StoreError> {
     let sql = format!(

@@ -1,5 +1,6 @@
 //! Embedded migrations, one set per backend (`migrations/sqlite`, `migrations/postgres`).
 
+use diesel::RunQueryDsl;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use super::DbConn;
@@ -7,11 +8,22 @@ use super::DbConn;
 const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
-/// Applies every pending migration; returns how many ran.
+/// Any fixed number: the PostgreSQL advisory lock that serializes migrations.
+const MIGRATION_LOCK: i64 = 0x726f_6f6d_64;
+
+/// Applies every pending migration; returns how many ran. On PostgreSQL under an
+/// advisory lock, so cluster nodes starting together on a fresh database migrate one
+/// after another (the later ones find nothing pending).
 pub fn run_pending(conn: &mut DbConn) -> Result<usize, Box<dyn std::error::Error + Send + Sync>> {
     let source = match conn {
-        DbConn::Sqlite(_) => SQLITE,
+        DbConn::Sqlite(_) => return Ok(conn.run_pending_migrations(SQLITE)?.len()),
         DbConn::Postgresql(_) => POSTGRES,
     };
-    Ok(conn.run_pending_migrations(source)?.len())
+    let lock = |conn: &mut DbConn, f: &str| {
+        diesel::sql_query(format!("SELECT {f}({MIGRATION_LOCK})")).execute(conn).map(|_| ())
+    };
+    lock(conn, "pg_advisory_lock")?;
+    let ran = conn.run_pending_migrations(source).map(|v| v.len());
+    lock(conn, "pg_advisory_unlock")?;
+    Ok(ran?)
 }

@@ -40,7 +40,6 @@ pub(super) use crate::cluster::wire::CallBody;
 use crate::cluster::wire::{
     code_of, CallReply, JoinedWire, MemberWire, NodeKey, ReplayWire, RoomBatch, RoomCall, StatsWire,
 };
-use crate::cluster::Cluster;
 use crate::error::{ErrorCode, HasCode};
 use crate::protocol::outbound::MemberView;
 use crate::store::cluster::{self as leases, LeaseHolder};
@@ -66,6 +65,8 @@ pub(super) struct ClusterState {
     /// Owner: the alias of each remote session, and back.
     aliases: HashMap<(NodeKey, u64), SessionId>,
     alias_of: HashMap<SessionId, (NodeKey, u64)>,
+    /// Replica: the subscription to the room's subject, while it has sessions here.
+    sub: Option<SpawnHandle>,
 }
 
 /// A call from another node to this room (which this node should own).
@@ -113,7 +114,7 @@ impl Room {
                 act.cluster.part = Some(Part::Owner);
                 act.load(Duration::ZERO, ctx);
             }
-            Ok(LeaseHolder::Other(owner)) => act.become_replica(owner, cluster, ctx),
+            Ok(LeaseHolder::Other(owner)) => act.become_replica(owner),
             Err(e) => {
                 warn!(act.log, "cannot claim the room's lease; retrying"; "err" => %e);
                 act.set_status(Status::Unavailable);
@@ -122,24 +123,36 @@ impl Room {
         }));
     }
 
-    fn become_replica(&mut self, owner: String, cluster: Arc<Cluster>, ctx: &mut Context<Self>) {
+    fn become_replica(&mut self, owner: String) {
         info!(self.log, "room owned by another node"; "owner" => &owner);
-        let subject = cluster.room_subject(self.id.as_str());
-        let client = cluster.client().clone();
+        self.cluster.part = Some(Part::Replica(owner));
+        self.set_status(Status::Running);
+    }
+
+    /// Subscribes to the room's subject before the first session joins here; the
+    /// mailbox waits meanwhile, so the join is forwarded only once frames published
+    /// after it are sure to arrive.
+    fn subscribe(&mut self, ctx: &mut Context<Self>) {
+        let Some(cluster) = &self.deps.cluster else { return };
+        let (client, subject) = (cluster.client().clone(), cluster.room_subject(self.id.as_str()));
         ctx.wait(async move { client.subscribe(subject).await }.into_actor(self).map(
-            move |sub, act, ctx| match sub {
-                Ok(sub) => {
-                    ctx.add_stream(sub);
-                    act.cluster.part = Some(Part::Replica(owner));
-                    act.set_status(Status::Running);
-                }
-                Err(e) => {
-                    warn!(act.log, "cannot subscribe to the room's subject; retrying"; "err" => %e);
-                    act.set_status(Status::Unavailable);
-                    act.start_up(CLAIM_RETRY, ctx);
-                }
+            |sub, act, ctx| match sub {
+                Ok(sub) => act.cluster.sub = Some(ctx.add_stream(sub)),
+                Err(e) => warn!(act.log, "cannot subscribe to the room's subject"; "err" => %e),
             },
         ));
+    }
+
+    /// The last session here left: stop receiving the room's frames, and forget where
+    /// this replica stood (the next first join sets it again).
+    fn unsubscribe_if_idle(&mut self, ctx: &mut Context<Self>) {
+        if self.online.is_empty() {
+            if let Some(h) = self.cluster.sub.take() {
+                ctx.cancel_future(h);
+            }
+            self.delivered_seq = None;
+            self.tail.clear();
+        }
     }
 
     /// The owner's node id when this node is a replica of the room.
@@ -237,9 +250,12 @@ impl Room {
         ctx: &mut Context<Self>,
     ) -> ResponseActFuture<Self, Result<JoinReply, RoomError>> {
         let session = m.session;
+        if self.cluster.sub.is_none() {
+            self.subscribe(ctx);
+        }
         self.online.insert(session, (m.user.id.clone(), m.out));
         let body = CallBody::Join { user: m.user, after_seq: m.after_seq };
-        Box::pin(self.forward_call(session, body, ctx).map(move |res, act, _| match res {
+        Box::pin(self.forward_call(session, body, ctx).map(move |res, act, ctx| match res {
             Ok(CallReply::Joined(w)) => {
                 // Only the first join sets where this replica stands: a later join's
                 // last seq may be ahead of frames still on their way to the sessions
@@ -249,19 +265,22 @@ impl Room {
             }
             Ok(_) => {
                 act.online.remove(&session);
+                act.unsubscribe_if_idle(ctx);
                 Err(RoomError::Unavailable)
             }
             Err(e) => {
                 act.online.remove(&session);
+                act.unsubscribe_if_idle(ctx);
                 Err(e)
             }
         }))
     }
 
+    /// Also for a session already dropped here (slow consumer): the owner forgets it.
     pub(super) fn replica_leave(&mut self, m: Leave, ctx: &mut Context<Self>) {
-        if self.online.remove(&m.session).is_some() {
-            self.forward_and_forget(m.session, CallBody::Leave, ctx);
-        }
+        self.online.remove(&m.session);
+        self.forward_and_forget(m.session, CallBody::Leave, ctx);
+        self.unsubscribe_if_idle(ctx);
     }
 
     pub(super) fn replica_send(&mut self, m: SendText, ctx: &mut Context<Self>) {
@@ -431,8 +450,7 @@ impl Room {
             to.do_send(Outbound::Close { code: 1012, reason: "room moved to another node; reconnect" });
         }
         self.cluster.part = None;
-        self.delivered_seq = None;
-        self.tail.clear();
+        self.unsubscribe_if_idle(ctx);
         ctx.stop();
     }
 
