@@ -162,12 +162,17 @@ async fn killing_the_owner_under_traffic_loses_and_repeats_nothing() {
             assert_eq!(by_seq.get(s), Some(&client_id.as_str()), "{} got seq {s} as {client_id}", peer.name);
         }
     }
-    let moved: Vec<String> = peers.iter().filter(|p| !p.ends.is_empty()).map(|p| p.name.clone()).collect();
     assert!(peers.iter().all(|p| p.node != owner), "every client ends on a surviving node");
     let owner_now = cluster.owner_of(survivor, ROOM).await;
     assert_eq!(owner_now.as_deref(), Some(node_id(new_owner).as_str()), "the room stays with its new owner");
-    eprintln!(
-        "owner {dead_id} killed; new owner {}; clients that reconnected: {moved:?}",
-        node_id(new_owner)
-    );
+    for p in &peers {
+        let refused = p.errors.len();
+        eprintln!(
+            "{}: ends on {}, connection ends {:?}, {refused} refused sends",
+            p.name,
+            node_id(p.node),
+            p.ends
+        );
+    }
+    eprintln!("owner {dead_id} killed; new owner {}; {} messages acked", node_id(new_owner), acked.len());
 }
