@@ -35,7 +35,6 @@ pub struct Cluster {
     /// Node `i` has the id `node_id(i)` (`n1` is index 0).
     pub nodes: Vec<TestServer>,
     /// `cluster.subject_prefix` of every node: unique per test.
-    #[allow(dead_code)] // fixture interface; no test needs it yet
     pub prefix: String,
     /// The admin secret the first node printed; valid on every node (each
     /// `TestServer` carries it too).
@@ -152,6 +151,24 @@ impl Cluster {
         .await;
         let owner = found.into_inner().expect("owner");
         self.index_of(&owner)
+    }
+}
+
+impl Drop for Cluster {
+    /// On a failing test, keeps every node's log for the report:
+    /// `$TMPDIR/roomd-cluster-<prefix>-<node>.log` (the path is printed).
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            return;
+        }
+        for (i, node) in self.nodes.iter().enumerate() {
+            let path = std::env::temp_dir().join(format!("roomd-cluster-{}-{}.log", self.prefix, node_id(i)));
+            let text =
+                format!("--- stdout ---\n{}\n--- stderr ---\n{}\n", node.stdout_text(), node.stderr_text());
+            if std::fs::write(&path, text).is_ok() {
+                eprintln!("log of {} ({}): {}", node_id(i), node.addr, path.display());
+            }
+        }
     }
 }
 
