@@ -76,7 +76,12 @@ impl ClusterNode {
             }
         };
         self.first = false;
-        self.cluster.heartbeat_ok();
+        if self.cluster.heartbeat_ok() {
+            // Silent past the lease: this node's rooms may have moved. Its rooms step
+            // down and claim again (see `Room::on_nodes_down`).
+            warn!(self.log, "heartbeat was lost for longer than the lease; re-claiming rooms");
+            self.registry.do_send(NodesDown(Arc::new(vec![self.cluster.me.node.clone()])));
+        }
         let alive: HashSet<String> = rows.into_iter().filter(|n| n.alive).map(|n| n.node_id).collect();
         metrics().cluster_nodes.set(alive.len() as i64);
         let down: Vec<String> =

@@ -229,9 +229,11 @@ impl Cluster {
         }
     }
 
-    /// The store took this node's heartbeat now.
-    pub fn heartbeat_ok(&self) {
-        self.heartbeat_ok_at.store(now_ms(), Ordering::Relaxed);
+    /// The store took this node's heartbeat now. Returns whether the previous one
+    /// was longer ago than the lease: other nodes may have taken this node's leases.
+    pub fn heartbeat_ok(&self) -> bool {
+        let before = self.heartbeat_ok_at.swap(now_ms(), Ordering::Relaxed);
+        now_ms() - before > self.cfg.lease_ms as i64
     }
 
     /// Whether this node may still act as the owner of its rooms: its last heartbeat

@@ -1,5 +1,5 @@
-//! `GET /healthz` (the process answers) and `GET /readyz` (the store answers and the
-//! room supervisor is up). No auth.
+//! `GET /healthz` (the process answers) and `GET /readyz` (the store answers, the
+//! room supervisor is up and, in cluster mode, NATS is connected). No auth.
 
 use actix_web::{web, HttpResponse};
 use serde_json::json;
@@ -27,15 +27,21 @@ async fn healthz() -> HttpResponse {
     tag = "health",
     responses(
         (status = 200, description = "The store answers and the supervisor is up", body = crate::http::openapi::Readiness),
-        (status = 503, description = "The store or the supervisor is down", body = crate::http::openapi::Readiness),
+        (status = 503, description = "The store or the supervisor is down, or (cluster mode) NATS is not connected", body = crate::http::openapi::Readiness),
     ),
 )]
 async fn readyz(st: web::Data<AppState>) -> HttpResponse {
     let store = st.store.ping().await;
     let supervisor = st.registry.send(CountRooms).await.is_ok();
-    let body = json!({"status": if store && supervisor {"ready"} else {"unavailable"},
-                      "store": store, "supervisor": supervisor});
-    if store && supervisor {
+    // Cluster mode: a node not connected to NATS would refuse every room owned elsewhere.
+    let nats = st.cluster.as_ref().map(|c| c.is_connected());
+    let ready = store && supervisor && nats != Some(false);
+    let mut body = json!({"status": if ready {"ready"} else {"unavailable"},
+                          "store": store, "supervisor": supervisor});
+    if let Some(nats) = nats {
+        body["nats"] = json!(nats);
+    }
+    if ready {
         HttpResponse::Ok().json(body)
     } else {
         HttpResponse::ServiceUnavailable().json(body)

@@ -9,7 +9,7 @@ const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
 /// Any fixed number: the PostgreSQL advisory lock that serializes migrations.
-const MIGRATION_LOCK: i64 = 0x726f_6f6d_64;
+const MIGRATION_LOCK: i64 = 0x0072_6f6f_6d64;
 
 /// Applies every pending migration; returns how many ran. On PostgreSQL under an
 /// advisory lock, so cluster nodes starting together on a fresh database migrate one
@@ -25,5 +25,5 @@ pub fn run_pending(conn: &mut DbConn) -> Result<usize, Box<dyn std::error::Error
     lock(conn, "pg_advisory_lock")?;
     let ran = conn.run_pending_migrations(source).map(|v| v.len());
     lock(conn, "pg_advisory_unlock")?;
-    Ok(ran?)
+    ran
 }

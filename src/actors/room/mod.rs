@@ -32,7 +32,8 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use slog::{error, info, Logger};
 
-pub use cluster::{lease_name, stats_of, NodesDown, RemoteCall, Resync};
+pub use cluster::convert::stats_of;
+pub use cluster::{lease_name, NodesDown, RemoteCall, Resync};
 pub use commands::{
     is_builtin, valid_name, CommandError, RegisterCommand, MAX_BOT_COMMANDS, MAX_NAME as MAX_COMMAND_NAME,
 };
@@ -160,9 +161,9 @@ crate::tracked_handlers!(
 impl Handler<OnlineUsers> for Room {
     type Result = ResponseActFuture<Self, Vec<String>>;
 
-    fn handle(&mut self, _: OnlineUsers, ctx: &mut Context<Self>) -> Self::Result {
+    fn handle(&mut self, _: OnlineUsers, _: &mut Context<Self>) -> Self::Result {
         if self.replica_of().is_some() {
-            return self.replica_online(ctx);
+            return self.replica_online();
         }
         Box::pin(fut::ready(self.online_users()))
     }
@@ -279,9 +280,9 @@ impl Handler<Committed> for Room {
 impl Handler<GetStats> for Room {
     type Result = ResponseActFuture<Self, RoomStats>;
 
-    fn handle(&mut self, _: GetStats, ctx: &mut Context<Self>) -> Self::Result {
+    fn handle(&mut self, _: GetStats, _: &mut Context<Self>) -> Self::Result {
         if self.replica_of().is_some() {
-            return self.replica_stats(ctx);
+            return self.replica_stats();
         }
         Box::pin(fut::ready(self.local_stats()))
     }

@@ -117,7 +117,7 @@ impl Handler<RegisterCommand> for Room {
 
     fn handle(&mut self, m: RegisterCommand, ctx: &mut Context<Self>) -> Self::Result {
         if self.replica_of().is_some() {
-            return self.replica_register(m, ctx);
+            return self.replica_register(m);
         }
         let r = self
             .guarded(ctx, "register_command", |room, _| room.on_register(m))

@@ -1,0 +1,279 @@
+//! The replica side of a room in cluster mode: forwarding to the owner, delivering the
+//! owner's frames, catching up from the store, handing sessions over when the owner
+//! is lost.
+
+use actix::prelude::*;
+use slog::{info, warn};
+
+use super::convert::*;
+use super::{lease_name, Forwarded};
+use crate::actors::room::messages::{Join, JoinReply, Leave, RoomError, RoomStats, SendText};
+use crate::actors::room::{MarkRead, RegisterCommand, Room, Status, Typing};
+use crate::actors::ws_session::{Outbound, RoomFrame};
+use crate::cluster::wire::CallBody;
+use crate::cluster::wire::{code_of, CallReply, RoomBatch, RoomCall};
+use crate::error::{ErrorCode, HasCode};
+use crate::store::cluster::{self as leases, LeaseHolder};
+use crate::store::messages::MessageRow;
+
+impl Room {
+    /// Sends `body` to the owner on behalf of `session`; a transport failure or a
+    /// `NotOwner` answer makes the replica check who owns the room now.
+    pub(in crate::actors::room) fn forward_call(
+        &self,
+        session: u64,
+        body: CallBody,
+    ) -> ResponseActFuture<Self, Forwarded> {
+        let (Some(cluster), Some(owner)) = (self.deps.cluster.clone(), self.replica_of().map(str::to_string))
+        else {
+            return Box::pin(fut::ready(Err(RoomError::Unavailable)));
+        };
+        let call = RoomCall { room: self.id.to_string(), from: cluster.me.clone(), session, body };
+        let fut = async move { cluster.call(&owner, call).await };
+        Box::pin(fut.into_actor(self).map(|res, act, ctx| match res {
+            Ok(CallReply::NotOwner) => {
+                act.check_owner(ctx);
+                Err(RoomError::Unavailable)
+            }
+            Ok(CallReply::Refused { code, message }) => {
+                Err(RoomError::Remote { code: code_of(&code), message })
+            }
+            Ok(reply) => Ok(reply),
+            Err(e) => {
+                warn!(act.log, "call to the room's owner failed"; "err" => %e);
+                act.check_owner(ctx);
+                Err(RoomError::Remote {
+                    code: ErrorCode::RoomUnavailable,
+                    message: format!("the room's owner node is unreachable ({e}); retry"),
+                })
+            }
+        }))
+    }
+
+    /// Forwards without waiting for the answer (leave, typing, operator actions).
+    pub(in crate::actors::room) fn forward_and_forget(
+        &mut self,
+        session: u64,
+        body: CallBody,
+        ctx: &mut Context<Self>,
+    ) {
+        let f = self.forward_call(session, body);
+        ctx.spawn(f.map(|_, _, _| ()));
+    }
+
+    /// Join on a replica: the session is added here (so frames published from now on
+    /// reach it; its `ctx.wait` holds them until `joined` is written), then at the owner.
+    pub(in crate::actors::room) fn replica_join(
+        &mut self,
+        m: Join,
+        ctx: &mut Context<Self>,
+    ) -> ResponseActFuture<Self, Result<JoinReply, RoomError>> {
+        let session = m.session;
+        if self.cluster.sub.is_none() {
+            self.subscribe(ctx);
+        }
+        self.online.insert(session, (m.user.id.clone(), m.out));
+        let body = CallBody::Join { user: m.user, after_seq: m.after_seq };
+        Box::pin(self.forward_call(session, body).map(move |res, act, ctx| match res {
+            Ok(CallReply::Joined(w)) => {
+                // Only the first join sets where this replica stands: a later join's
+                // last seq may be ahead of frames still on their way to the sessions
+                // joined before it (they come on the room subject, the reply does not).
+                act.delivered_seq.get_or_insert(w.last_seq);
+                Ok(join_reply(w))
+            }
+            Ok(_) => {
+                act.online.remove(&session);
+                act.unsubscribe_if_idle(ctx);
+                Err(RoomError::Unavailable)
+            }
+            Err(e) => {
+                act.online.remove(&session);
+                act.unsubscribe_if_idle(ctx);
+                Err(e)
+            }
+        }))
+    }
+
+    /// Also for a session already dropped here (slow consumer): the owner forgets it.
+    pub(in crate::actors::room) fn replica_leave(&mut self, m: Leave, ctx: &mut Context<Self>) {
+        self.online.remove(&m.session);
+        self.forward_and_forget(m.session, CallBody::Leave, ctx);
+        self.unsubscribe_if_idle(ctx);
+    }
+
+    pub(in crate::actors::room) fn replica_send(&mut self, m: SendText, ctx: &mut Context<Self>) {
+        let SendText { session, user, text, reply_to, ticket } = m;
+        let body = match session {
+            Some(_) => CallBody::Send {
+                user,
+                text,
+                reply_to,
+                frame_id: ticket.frame_id.clone(),
+                client_id: ticket.client_id.clone(),
+            },
+            None => CallBody::Post { user, text, client_id: ticket.client_id.clone() },
+        };
+        let f = self.forward_call(session.unwrap_or(0), body);
+        ctx.spawn(f.map(move |res, act, _| match res {
+            // The owner sends the ack (or error) to the session itself.
+            Ok(CallReply::Accepted) => {}
+            Ok(CallReply::Posted { seq, duplicate }) => {
+                crate::actors::room::delivery::send_ack(ticket, act.id.as_str(), seq, duplicate)
+            }
+            Ok(_) => crate::actors::room::delivery::reply_error(
+                ticket,
+                ErrorCode::RoomUnavailable,
+                "unexpected answer from the owner",
+            ),
+            Err(e) => crate::actors::room::delivery::reply_error(ticket, e.code(), &e.to_string()),
+        }));
+    }
+
+    pub(in crate::actors::room) fn replica_typing(&mut self, m: Typing, ctx: &mut Context<Self>) {
+        if self.online.contains_key(&m.session) {
+            self.forward_and_forget(m.session, CallBody::Typing { user: m.user, active: m.active }, ctx);
+        }
+    }
+
+    pub(in crate::actors::room) fn replica_read(&mut self, m: MarkRead, ctx: &mut Context<Self>) {
+        let (out, id) = (m.out, m.id.clone());
+        let f = self.forward_call(m.session, CallBody::Read { user: m.user, seq: m.seq, frame_id: m.id });
+        ctx.spawn(f.map(move |res, _, _| {
+            if let Err(e) = res {
+                crate::actors::room::delivery::send_error(&out, id.as_ref(), e.code(), &e.to_string());
+            }
+        }));
+    }
+
+    pub(in crate::actors::room) fn replica_register(
+        &mut self,
+        m: RegisterCommand,
+    ) -> ResponseActFuture<Self, Result<(), crate::actors::room::CommandError>> {
+        let body = CallBody::RegisterCommand {
+            bot: m.bot,
+            name: m.name,
+            description: m.description,
+            min_role: m.min_role,
+        };
+        Box::pin(
+            self.forward_call(m.session, body)
+                .map(|res, _, _| res.map(|_| ()).map_err(crate::actors::room::CommandError::Room)),
+        )
+    }
+
+    pub(in crate::actors::room) fn replica_stats(&mut self) -> ResponseActFuture<Self, RoomStats> {
+        Box::pin(self.forward_call(0, CallBody::Stats).map(|res, act, _| match res {
+            Ok(CallReply::Stats(w)) => stats_of(w),
+            _ => act.local_stats(),
+        }))
+    }
+
+    pub(in crate::actors::room) fn replica_online(&mut self) -> ResponseActFuture<Self, Vec<String>> {
+        Box::pin(self.forward_call(0, CallBody::Online).map(|res, _, _| match res {
+            Ok(CallReply::Online { users }) => users,
+            _ => Vec::new(),
+        }))
+    }
+
+    /// Operator actions on a replica go to the owner; a delete also closes the room
+    /// here for good.
+    pub(in crate::actors::room) fn replica_admin(&mut self, body: CallBody, ctx: &mut Context<Self>) {
+        let closing = matches!(body, CallBody::Close);
+        self.forward_and_forget(0, body, ctx);
+        if closing {
+            self.online.clear();
+            self.set_status(Status::NotFound);
+            self.deps
+                .registry
+                .do_send(crate::actors::registry::RoomGone { id: self.id.clone(), addr: self.tracked(ctx) });
+        }
+    }
+
+    /// Frames the owner published.
+    pub(in crate::actors::room) fn on_batch(&mut self, batch: RoomBatch, ctx: &mut Context<Self>) {
+        if self.replica_of().is_none() {
+            return;
+        }
+        let (mut sequenced, events): (Vec<RoomFrame>, Vec<RoomFrame>) = batch
+            .frames
+            .into_iter()
+            .map(|(seq, text)| RoomFrame { seq, text: text.into() })
+            .partition(|f| f.seq > 0);
+        if !events.is_empty() {
+            self.deliver_all(events, batch.skip_user.as_deref());
+        }
+        let delivered = self.delivered_seq;
+        sequenced.retain(|f| delivered.is_none_or(|d| f.seq > d));
+        let Some(first) = sequenced.first().map(|f| f.seq) else { return };
+        match delivered {
+            Some(d) if first > d + 1 => self.catch_up(d, Some(first - 1), sequenced, ctx),
+            _ => self.fan_out(sequenced),
+        }
+    }
+
+    /// Reads `after < seq <= upto` (or everything after) from the store, delivers it,
+    /// then `then`. The mailbox waits meanwhile, keeping order.
+    pub(in crate::actors::room) fn catch_up(
+        &mut self,
+        after: i64,
+        upto: Option<i64>,
+        then: Vec<RoomFrame>,
+        ctx: &mut Context<Self>,
+    ) {
+        warn!(self.log, "replica missed frames, reading them from the store"; "after" => after);
+        let (store, id) = (self.deps.store.clone(), self.id.to_string());
+        // At most `rooms.max_replay` at once (after a long NATS outage the rest comes
+        // with the next catch-up or the sessions page with `history`).
+        let upto = upto.unwrap_or(after.saturating_add(self.deps.cfg.rooms.max_replay.max(1)));
+        let fut = async move { store.run(move |c| MessageRow::range(c, &id, after, upto)).await };
+        ctx.wait(fut.into_actor(self).map(|rows, act, _| {
+            match rows {
+                Ok(rows) => {
+                    let d = act.delivered_seq.unwrap_or(0);
+                    let frames: Vec<RoomFrame> = rows
+                        .iter()
+                        .filter(|r| r.seq > d)
+                        .map(|r| RoomFrame { seq: r.seq, text: crate::protocol::outbound::message_frame(r) })
+                        .collect();
+                    act.fan_out(frames);
+                }
+                Err(e) => warn!(act.log, "catch-up read failed"; "err" => %e),
+            }
+            let d = act.delivered_seq.unwrap_or(0);
+            let rest: Vec<RoomFrame> = then.into_iter().filter(|f| f.seq > d).collect();
+            act.fan_out(rest);
+        }));
+    }
+
+    /// After a call failed: who holds the lease now? Another holder (or this node)
+    /// means the owner was lost.
+    pub(in crate::actors::room) fn check_owner(&mut self, ctx: &mut Context<Self>) {
+        let (Some(cluster), Some(owner)) = (self.deps.cluster.clone(), self.replica_of().map(str::to_string))
+        else {
+            return;
+        };
+        let (store, name, node) =
+            (self.deps.store.clone(), lease_name(self.id.as_str()), cluster.me.node.clone());
+        let lease_ms = cluster.cfg.lease_ms as i64;
+        let fut = async move { store.run(move |c| leases::acquire(c, &name, &node, lease_ms)).await };
+        ctx.spawn(fut.into_actor(self).map(move |res, act, ctx| match res {
+            Ok(LeaseHolder::Other(now)) if now == owner => {}
+            Ok(_) if act.replica_of() == Some(owner.as_str()) => act.owner_lost(ctx),
+            Ok(_) => {}
+            Err(e) => warn!(act.log, "cannot read the room's lease"; "err" => %e),
+        }));
+    }
+
+    /// The owner is gone: this node's sessions reconnect (1012) and resume with
+    /// `after_seq`; the room restarts and claims the lease again.
+    pub(in crate::actors::room) fn owner_lost(&mut self, ctx: &mut Context<Self>) {
+        info!(self.log, "room's owner lost; closing its sessions here with 1012");
+        for (_, (_, to)) in self.online.drain() {
+            to.do_send(Outbound::Close { code: 1012, reason: "room moved to another node; reconnect" });
+        }
+        self.cluster.part = None;
+        self.unsubscribe_if_idle(ctx);
+        ctx.stop();
+    }
+}
