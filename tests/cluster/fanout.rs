@@ -1,7 +1,9 @@
 //! Fan-out across nodes: one room with members on all three nodes and ten senders
 //! spread over them. Every member, wherever it is connected, is delivered every
 //! message exactly once, with contiguous seqs, in the one order all members share;
-//! every send is acked with the seq its message is delivered with.
+//! every send is acked with the seq its message is delivered with. Each node's
+//! `/metrics` counts the sends and joins it forwarded to the owner
+//! (`roomd_cluster_forwarded_total`) and the live nodes it sees (`roomd_cluster_nodes`).
 
 use std::collections::{HashMap, HashSet};
 
@@ -9,7 +11,7 @@ use futures_util::future::join_all;
 use serde_json::json;
 
 use crate::common::{seq, WsClient};
-use crate::fixture::{create_room, Cluster};
+use crate::fixture::{create_room, node_id, Cluster};
 
 const ROOM: &str = "fan";
 const MEMBERS_PER_NODE: usize = 3;
@@ -122,5 +124,34 @@ async fn members_on_three_nodes_get_every_message_once_in_one_order() {
     for (name, _, ws) in &mut streams {
         let next = ws.expect("message").await;
         assert_eq!((seq(&next), &next["text"]), (seq(&end), &json!("the end")), "{name}: after the {TOTAL}");
+    }
+
+    // Each node forwarded exactly its own clients' joins and sends, unless it owns the room.
+    let owner = cluster.wait_owner(0, ROOM, |_| true).await;
+    for (i, node) in cluster.nodes.iter().enumerate() {
+        let senders_here = (0..SENDERS).filter(|k| k % 3 == i).count();
+        let sends = senders_here * PER_SENDER + usize::from(i == 0); // sender0 said "the end"
+        let joins = MEMBERS_PER_NODE + senders_here;
+        let (want_sends, want_joins) = if i == owner { (0, 0) } else { (sends, joins) };
+        let metrics =
+            node.http().get(node.url("/metrics")).send().await.expect("metrics").text().await.unwrap();
+        let line = |name: &str| {
+            metrics.lines().find(|l| l.starts_with(name)).map(|l| l[name.len()..].trim().to_string())
+        };
+        let n = node_id(i);
+        assert_eq!(line("roomd_cluster_nodes "), Some("3".into()), "{n} sees 3 live nodes");
+        let forwarded = |kind: &str| line(&format!("roomd_cluster_forwarded_total{{kind=\"{kind}\"}} "));
+        assert_eq!(
+            forwarded("send"),
+            Some(want_sends.to_string()),
+            "sends forwarded by {n} (owner {})",
+            node_id(owner)
+        );
+        assert_eq!(
+            forwarded("join"),
+            Some(want_joins.to_string()),
+            "joins forwarded by {n} (owner {})",
+            node_id(owner)
+        );
     }
 }

@@ -5,8 +5,8 @@
 //! `after_seq` = the last seq seen. This proves: every acked message is stored once
 //! with its acked seq and no seq carries two messages; every logical client — also
 //! those whose node died — is delivered every seq exactly once, in order, with no gap,
-//! across its reconnections; and another node takes the room over (a survivor reports
-//! a new `owner_node`).
+//! across its reconnections; another node takes the room over (a survivor reports a
+//! new `owner_node`) and `GET /api/v1/nodes` shows the dead node as not alive.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -16,7 +16,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use crate::common::{eventually, seq, LONG};
-use crate::fixture::{create_room, node_id, stored_messages, Cluster, FAILOVER};
+use crate::fixture::{create_room, get_json, node_id, stored_messages, Cluster, FAILOVER};
 use crate::peer::Peer;
 
 const ROOM: &str = "hot";
@@ -163,6 +163,11 @@ async fn killing_the_owner_under_traffic_loses_and_repeats_nothing() {
         }
     }
     assert!(peers.iter().all(|p| p.node != owner), "every client ends on a surviving node");
+    // Operators see the dead node as such.
+    let nodes = get_json(&cluster.nodes[survivor], "/api/v1/nodes").await;
+    let dead =
+        nodes["items"].as_array().expect("items").iter().find(|n| n["id"] == dead_id.as_str()).cloned();
+    assert_eq!(dead.as_ref().map(|n| &n["alive"]), Some(&serde_json::json!(false)), "{nodes}");
     let owner_now = cluster.owner_of(survivor, ROOM).await;
     assert_eq!(owner_now.as_deref(), Some(node_id(new_owner).as_str()), "the room stays with its new owner");
     for p in &peers {
