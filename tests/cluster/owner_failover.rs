@@ -1,8 +1,8 @@
 //! The owner node of a busy room dies (`kill -9`) while senders on every node, the
-//! owner's included, keep sending. Clients behave as real ones: a send without an
-//! answer is sent again with the same `client_id`; a dropped connection or a close
-//! (1012 included) means reconnecting to a node that answers and joining with
-//! `after_seq` = the last seq seen. This proves: every acked message is stored once
+//! owner's included, keep sending, several messages in flight each. Clients behave as
+//! real ones: a send refused or left without an answer is sent again with the same
+//! `client_id`; a dropped connection or a close (1012 included) means reconnecting to
+//! a node that answers and joining with `after_seq` = the last seq seen. This proves: every acked message is stored once
 //! with its acked seq and no seq carries two messages; every logical client — also
 //! those whose node died — is delivered every seq exactly once, in order, with no gap,
 //! across its reconnections; another node takes the room over (a survivor reports a
@@ -23,7 +23,9 @@ const ROOM: &str = "hot";
 const MEMBERS_PER_NODE: usize = 2;
 /// Pause between one sender's messages, to keep the traffic (and the resume gaps)
 /// well within what a 2-core machine and `rooms.max_replay` handle.
-const PACE: Duration = Duration::from_millis(10);
+const PACE: Duration = Duration::from_millis(2);
+/// Messages a sender has in flight at once.
+const IN_FLIGHT: usize = 4;
 /// Acks (all senders) before the owner is killed.
 const BEFORE_KILL: usize = 60;
 /// Acks each sender must get after the kill before the traffic stops.
@@ -47,14 +49,18 @@ async fn run_sender(
     last: watch::Receiver<Option<i64>>,
 ) -> (Peer, Vec<(String, i64)>) {
     let mut acked = Vec::new();
-    for n in 0.. {
+    for round in 0.. {
         if ctl.stop.load(Ordering::SeqCst) {
             break;
         }
-        let client_id = format!("{}-{n}", peer.name);
-        let ack = peer.send_until_acked(&client_id, &format!("message {client_id}")).await;
-        acked.push((client_id, seq(&ack)));
-        ctl.acks[k].fetch_add(1, Ordering::SeqCst);
+        let batch: Vec<(String, String)> = (0..IN_FLIGHT)
+            .map(|i| format!("{}-{}", peer.name, round * IN_FLIGHT + i))
+            .map(|id| (id.clone(), format!("message {id}")))
+            .collect();
+        for ((id, _), ack) in batch.iter().zip(peer.send_batch_until_acked(&batch).await) {
+            acked.push((id.clone(), seq(&ack)));
+        }
+        ctl.acks[k].fetch_add(IN_FLIGHT, Ordering::SeqCst);
         tokio::time::sleep(PACE).await;
     }
     ctl.done.fetch_add(1, Ordering::SeqCst);
@@ -171,9 +177,9 @@ async fn killing_the_owner_under_traffic_loses_and_repeats_nothing() {
     let owner_now = cluster.owner_of(survivor, ROOM).await;
     assert_eq!(owner_now.as_deref(), Some(node_id(new_owner).as_str()), "the room stays with its new owner");
     for p in &peers {
-        let refused = p.errors.len();
+        let (refused, dups) = (p.errors.len(), p.duplicates);
         eprintln!(
-            "{}: ends on {}, connection ends {:?}, {refused} refused sends",
+            "{}: ends on {}, connection ends {:?}, {refused} refused sends, {dups} duplicate acks",
             p.name,
             node_id(p.node),
             p.ends

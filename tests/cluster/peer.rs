@@ -6,6 +6,7 @@
 //! of its connections is recorded in arrival order, so a test can check that the
 //! logical client saw each seq once and none was skipped.
 
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -53,6 +54,8 @@ pub struct Peer {
     pub ends: Vec<Option<u16>>,
     /// Codes of the `error` frames that answered this client's sends.
     pub errors: Vec<String>,
+    /// Acks with `duplicate: true` (a resend of a message that had been stored).
+    pub duplicates: usize,
     next_id: u64,
 }
 
@@ -71,6 +74,7 @@ impl Peer {
             delivered: Vec::new(),
             ends: Vec::new(),
             errors: Vec::new(),
+            duplicates: 0,
             next_id: 0,
         };
         peer.connect().await;
@@ -117,6 +121,7 @@ impl Peer {
         loop {
             match self.send_once(client_id, text).await {
                 Some(ack) if ack["type"] == "ack" => {
+                    self.duplicates += usize::from(ack["duplicate"] == json!(true));
                     assert_eq!(
                         ack["client_id"],
                         json!(client_id),
@@ -137,6 +142,67 @@ impl Peer {
                 self.ends
             );
         }
+    }
+
+    /// Sends every (client_id, text) of `batch` without waiting between them, like a
+    /// client with several messages in flight; those answered with an error or left
+    /// without an answer (connection lost) are sent again, in order, with the same
+    /// client_id, until all are acked. Returns the acks in `batch` order.
+    pub async fn send_batch_until_acked(&mut self, batch: &[(String, String)]) -> Vec<Value> {
+        let deadline = Instant::now() + FAILOVER;
+        let mut acks: HashMap<&str, Value> = HashMap::new();
+        while acks.len() < batch.len() {
+            assert!(
+                Instant::now() < deadline,
+                "{}: {} of {} messages not acked within {FAILOVER:?}; errors {:?}, connection ends {:?}",
+                self.name,
+                batch.len() - acks.len(),
+                batch.len(),
+                self.errors,
+                self.ends
+            );
+            if self.ws.is_none() {
+                self.connect().await;
+            }
+            let mut waiting: HashSet<&str> = HashSet::new();
+            for (id, text) in batch.iter().filter(|(id, _)| !acks.contains_key(id.as_str())) {
+                let frame =
+                    json!({"type": "send", "room": self.room, "text": text, "client_id": id, "id": id});
+                if !self.ws.as_mut().expect("connected").try_send(frame).await {
+                    self.lost(None);
+                    break;
+                }
+                waiting.insert(id);
+            }
+            let mut refused = false;
+            while !waiting.is_empty() && self.ws.is_some() {
+                match self.read(TIMEOUT).await {
+                    Got::Frame(f) => {
+                        let Some(id) = f["id"].as_str().and_then(|id| waiting.take(id)) else { continue };
+                        if f["type"] == "ack" {
+                            assert_eq!(
+                                f["client_id"],
+                                json!(id),
+                                "{}: ack of another message: {f}",
+                                self.name
+                            );
+                            acks.insert(id, f);
+                        } else {
+                            assert_eq!(f["type"], "error", "{}: send {id} answered with {f}", self.name);
+                            self.errors.push(f["code"].as_str().unwrap_or("?").to_string());
+                            refused = true;
+                        }
+                    }
+                    Got::Message => {}
+                    Got::Silent => self.lost(Some(0)),
+                    Got::Lost => {}
+                }
+            }
+            if refused {
+                tokio::time::sleep(RETRY_PAUSE).await;
+            }
+        }
+        batch.iter().map(|(id, _)| acks.remove(id.as_str()).expect("acked")).collect()
     }
 
     /// Reads (reconnecting when needed) until a message with seq `target` or later has
