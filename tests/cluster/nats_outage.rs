@@ -2,8 +2,8 @@
 //! started again on the same port). While NATS is gone, a send that must cross
 //! nodes is refused with `room_unavailable` and sends on the room's owner node keep
 //! being acked. When NATS is back, sends from the other node are acked again, and
-//! the member on the other node is delivered every message acked during the outage,
-//! in seq order, exactly once, with no gap.
+//! the member on the other node is delivered every message acked during the outage
+//! (more than `rooms.max_replay` of them), in seq order, exactly once, with no gap.
 
 use std::collections::HashMap;
 
@@ -16,13 +16,15 @@ use crate::nats::PrivateNats;
 use crate::peer::Peer;
 
 const ROOM: &str = "calm";
-/// Sends on the owner node while NATS is down.
-const DURING: usize = 20;
+/// Sends on the owner node while NATS is down: several times `rooms.max_replay`, so
+/// catching up takes more than one read (or, after a reconnect, paging with `history`).
+const DURING: usize = 30;
+const MAX_REPLAY: &str = "8";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_nats_outage_refuses_cross_node_sends_and_loses_nothing() {
     let mut nats = PrivateNats::start().await;
-    let cluster = Cluster::start_on(2, &nats.url(), &[]).await;
+    let cluster = Cluster::start_on(2, &nats.url(), &[("ROOMD__ROOMS__MAX_REPLAY", MAX_REPLAY)]).await;
     let n0 = &cluster.nodes[0];
     create_room(n0, ROOM).await;
     let addrs = cluster.addrs();
@@ -120,4 +122,7 @@ async fn a_nats_outage_refuses_cross_node_sends_and_loses_nothing() {
     let got: Vec<i64> =
         member_other.delivered.iter().map(|(s, _)| *s).filter(|s| during.contains(s)).collect();
     assert_eq!(got, during, "the other node's member got the outage's messages in order, once");
+    for p in &peers {
+        eprintln!("{}: on {}, connection ends {:?}, refused {:?}", p.name, node_id(p.node), p.ends, p.errors);
+    }
 }
