@@ -3,7 +3,8 @@
 //! scheduler clocks pass the due time (every node's admin API agrees). A broadcast
 //! job runs on one node (its actor shows in that node's `GET /api/v1/actors` only);
 //! killed mid-way with that node, it is finished by a surviving node, and every target
-//! room holds the message exactly once.
+//! room holds the message exactly once. When the nodes that may hold the scheduler
+//! die, the last node takes the scheduler over and fires the next due time once.
 
 use futures_util::future::join_all;
 use serde_json::{json, Value};
@@ -41,6 +42,14 @@ async fn finished(srv: &TestServer, id: &str) -> Value {
 async fn posted_by(srv: &TestServer, room: &str, id: &str) -> Vec<Value> {
     let tag = json!(format!("bc:{id}"));
     stored_messages(srv, room).await.into_iter().filter(|m| m["client_id"] == tag).collect()
+}
+
+/// `roomd_schedule_fires_total` on `node`.
+async fn schedule_fires(node: &TestServer) -> u64 {
+    let text =
+        node.http().get(node.url("/metrics")).send().await.expect("metrics").text().await.expect("text");
+    let line = text.lines().find(|l| l.starts_with("roomd_schedule_fires_total "));
+    line.and_then(|l| l.split_whitespace().nth(1)?.parse().ok()).unwrap_or_else(|| panic!("no fires count"))
 }
 
 /// Whether the actor tree `node` (from `GET /api/v1/actors`) holds an actor of `kind`
@@ -167,4 +176,67 @@ async fn a_broadcast_survives_the_death_of_its_node() {
             reported.iter().find(|r| r["room"] == json!(room)).unwrap_or_else(|| panic!("{room} in {done}"));
         assert_eq!((&r["status"], &r["seq"]), (&json!("delivered"), &mine[0]["seq"]), "{r}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scheduler_moves_to_a_survivor_and_still_fires_once() {
+    let mut cluster = Cluster::start(
+        3,
+        &[("ROOMD__DEBUG__FAULT_INJECTION", "true"), ("ROOMD__SCHEDULER__MISFIRE_GRACE_SECS", "864000")],
+    )
+    .await;
+    create_room(&cluster.nodes[0], "hourly").await;
+    let day = (chrono::Utc::now() + chrono::Duration::days(3)).format("%Y-%m-%d").to_string();
+    set_clocks(&cluster, &format!("{day}T09:59:30Z")).await;
+    let body = json!({"cron": "0 * * * *", "rooms": ["hourly"], "text": "on the hour"});
+    let schedule = post_json(&cluster.nodes[2], "/api/v1/schedules", &body, 201).await;
+    let id = schedule["id"].as_str().expect("schedule id").to_string();
+    set_clocks(&cluster, &format!("{day}T10:00:30Z")).await;
+    let n3 = &cluster.nodes[2];
+    eventually("the 10:00 due time fires", FAILOVER, || {
+        let fut = jobs_of(n3, &id);
+        async move { fut.await.len() == 1 }
+    })
+    .await;
+
+    // The node that fired it counts it in its `roomd_schedule_fires_total`; the others
+    // fired nothing. That node and one other die: the last one must take the scheduler
+    // over and fire the next due time, once.
+    let mut fires = Vec::new();
+    for node in &cluster.nodes {
+        fires.push(schedule_fires(node).await);
+    }
+    let holder = fires.iter().position(|&f| f == 1).unwrap_or_else(|| panic!("fires per node: {fires:?}"));
+    assert_eq!(fires.iter().sum::<u64>(), 1, "one node fired the due time: fires per node {fires:?}");
+    let last = (holder + 1) % 3;
+    for i in (0..3).filter(|&i| i != last) {
+        cluster.nodes[i].kill_9().await;
+    }
+    let n3 = &cluster.nodes[last];
+    post_json(n3, "/api/v1/debug/clock", &json!({ "now": format!("{day}T11:00:30Z") }), 200).await;
+    eventually("the 11:00 due time fires on the last node", FAILOVER, || {
+        let fut = jobs_of(n3, &id);
+        async move { fut.await.len() >= 2 }
+    })
+    .await;
+    post_json(n3, "/api/v1/debug/clock", &json!({ "now": format!("{day}T11:00:45Z") }), 200).await;
+    let jobs = jobs_of(n3, &id).await;
+    assert_eq!(jobs.len(), 2, "one job per due time: {jobs:?}");
+    for job in &jobs {
+        let done = finished(n3, job["id"].as_str().expect("job id")).await;
+        assert_eq!(done["status"], "done", "{done}");
+    }
+    let view = get_json(n3, &format!("/api/v1/schedules/{id}")).await;
+    let due: Vec<&str> = view["recent"]
+        .as_array()
+        .expect("recent")
+        .iter()
+        .filter(|f| f["outcome"] == "fired")
+        .map(|f| f["due_at"].as_str().unwrap_or_default())
+        .collect();
+    let (ten, eleven) = (format!("{day}T10:00:00.000Z"), format!("{day}T11:00:00.000Z"));
+    assert_eq!(due, [eleven.as_str(), ten.as_str()], "fired due times, newest first: {view}");
+    assert_eq!(schedule_fires(n3).await, 1, "the last node fired the 11:00 due time");
+    let texts: Vec<Value> = stored_messages(n3, "hourly").await.iter().map(|m| m["text"].clone()).collect();
+    assert_eq!(texts, [json!("on the hour"), json!("on the hour")], "one message per due time");
 }
