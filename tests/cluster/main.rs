@@ -14,8 +14,10 @@ mod common;
 mod fixture;
 mod nats;
 mod peer;
+mod traffic;
 
 mod fanout;
 mod nats_outage;
 mod owner_failover;
+mod owner_pause;
 mod singletons;

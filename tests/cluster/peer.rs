@@ -20,6 +20,9 @@ use crate::fixture::{node_id, FAILOVER};
 /// Pause before retrying a send answered `room_unavailable`, or a join refused.
 const RETRY_PAUSE: Duration = Duration::from_millis(50);
 
+/// How long a connection attempt (upgrade and `hello`) may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// What one read gave.
 enum Got {
     /// A frame that is not a `message` of the room.
@@ -326,9 +329,13 @@ impl Peer {
                 self.name,
                 self.ends
             );
-            let node = (self.node + attempt) % n;
-            let Ok(ws) =
-                WsClient::try_connect(&self.addrs[node], crate::common::Auth::Query(&self.token)).await
+            // A node that went silent (frozen) is tried last.
+            let skip = usize::from(self.ends.last() == Some(&Some(0)));
+            let node = (self.node + skip + attempt) % n;
+            // A frozen node accepts TCP but never upgrades: give up on it in time.
+            let auth = crate::common::Auth::Query(&self.token);
+            let Ok(Ok(ws)) =
+                tokio::time::timeout(CONNECT_TIMEOUT, WsClient::try_connect(&self.addrs[node], auth)).await
             else {
                 if (attempt + 1) % n == 0 {
                     tokio::time::sleep(RETRY_PAUSE).await;

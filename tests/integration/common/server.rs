@@ -178,6 +178,15 @@ impl TestServer {
         child.wait().expect("reap roomd");
     }
 
+    /// Sends `kill -SIG` to the running process (e.g. `STOP` to freeze it, `CONT`).
+    #[allow(dead_code)] // used by the cluster tests
+    pub fn signal(&self, sig: &str) {
+        let pid = self.child.as_ref().expect("signal: server not running").id();
+        let status =
+            Command::new("kill").args([&format!("-{sig}"), &pid.to_string()]).status().expect("run kill");
+        assert!(status.success(), "kill -{sig} {pid} failed: {status}");
+    }
+
     /// Sends SIGTERM; use `wait_exit` for the outcome.
     pub fn terminate(&self) {
         let pid = self.child.as_ref().expect("terminate: server not running").id();
