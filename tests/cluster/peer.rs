@@ -52,6 +52,9 @@ pub struct Peer {
     /// Every delivered message of the room, in arrival order over all connections,
     /// as (seq, client_id) (`""` for a message without client_id).
     pub delivered: Vec<(i64, String)>,
+    /// For each delivered message, the number of the connection it came on (1 = first).
+    pub delivered_on: Vec<usize>,
+    connections: usize,
     /// How each connection ended, in order: the close code, `None` when it just
     /// dropped, `Some(0)` when this client gave up on a silent one.
     pub ends: Vec<Option<u16>>,
@@ -75,6 +78,8 @@ impl Peer {
             first_seq: -1,
             last_seq: -1,
             delivered: Vec::new(),
+            delivered_on: Vec::new(),
+            connections: 0,
             ends: Vec::new(),
             errors: Vec::new(),
             duplicates: 0,
@@ -247,10 +252,11 @@ impl Peer {
             let from = at.saturating_sub(3);
             panic!(
                 "{}: delivered seqs are not {}..={upto} once each in order: first difference at index {at}: \
-                 got {:?} want {:?} (got {} messages, want {}); connection ends {:?}",
+                 got {:?} on connections {:?}, want {:?} (got {} messages, want {}); connection ends {:?}",
                 self.name,
                 self.first_seq + 1,
                 &got[from..(at + 4).min(got.len())],
+                &self.delivered_on[from..(at + 4).min(got.len())],
                 &want[from..(at + 4).min(want.len())],
                 got.len(),
                 want.len(),
@@ -307,6 +313,7 @@ impl Peer {
         }
         let seq = f["seq"].as_i64().unwrap_or_else(|| panic!("message without seq: {f}"));
         self.delivered.push((seq, f["client_id"].as_str().unwrap_or_default().to_string()));
+        self.delivered_on.push(self.connections);
         self.last_seq = self.last_seq.max(seq);
         true
     }
@@ -343,6 +350,7 @@ impl Peer {
                 continue;
             };
             self.ws = Some(ws);
+            self.connections += 1;
             self.node = node;
             if self.join_here(deadline).await {
                 return;

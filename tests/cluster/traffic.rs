@@ -150,6 +150,12 @@ impl Traffic {
 
         // Every logical client: each seq once, in order, carrying the stored message.
         for peer in &peers {
+            let got: HashSet<i64> = peer.delivered.iter().map(|(s, _)| *s).collect();
+            let missing: Vec<(i64, &str)> =
+                (peer.first_seq + 1..=top).filter(|s| !got.contains(s)).map(|s| (s, by_seq[&s])).collect();
+            if !missing.is_empty() {
+                eprintln!("{} never got (seq, client_id): {missing:?}", peer.name);
+            }
             peer.assert_each_seq_once_in_order(top);
             for (s, client_id) in &peer.delivered {
                 assert_eq!(
