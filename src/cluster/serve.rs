@@ -2,6 +2,7 @@
 //! (`P.rpc.NODE`), replies to this node's calls, frames for this node's sessions
 //! (`P.out.NODE`), cluster-wide control messages, and NATS connection events.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use futures_util::StreamExt;
@@ -10,9 +11,9 @@ use tokio::sync::oneshot;
 
 use super::wire::{CallReply, Control, OutboundWire, ToSession};
 use super::{Cluster, ClusterError, Request, Response};
-use crate::actors::mailbox::TrackedAddr;
+use crate::actors::mailbox::{ActorStatus, TrackedAddr};
 use crate::actors::registry::{GetRoom, Resync, RoomRegistry};
-use crate::actors::room::RemoteCall;
+use crate::actors::room::{RemoteCall, Room};
 use crate::actors::sessions::SessionDirectory;
 use crate::actors::ws_session::Outbound;
 use crate::error::ErrorCode;
@@ -68,6 +69,8 @@ async fn serve_rpc(
     mut sub: async_nats::Subscriber,
     registry: TrackedAddr<RoomRegistry>,
 ) {
+    // Room addresses already looked up, so a call costs no registry round trip.
+    let mut rooms: HashMap<RoomId, TrackedAddr<Room>> = HashMap::new();
     while let Some(msg) = sub.next().await {
         let Some(reply_to) = msg.reply else { continue };
         let req: Request = match serde_json::from_slice(&msg.payload) {
@@ -88,12 +91,21 @@ async fn serve_rpc(
                 continue;
             }
         };
-        let addr = match registry.send(GetRoom(room)).await {
-            Ok(a) => a,
-            Err(_) => {
-                answer(CallReply::refused(ErrorCode::RoomUnavailable, "room registry unavailable"));
-                continue;
-            }
+        // A deleted (or never existing) room's actor is `stopped`: ask the registry,
+        // which starts a fresh one if the room exists again.
+        let live = |a: &&TrackedAddr<Room>| a.connected() && a.stats().status() != ActorStatus::Stopped;
+        let addr = match rooms.get(&room).filter(live) {
+            Some(a) => a.clone(),
+            None => match registry.send(GetRoom(room.clone())).await {
+                Ok(a) => {
+                    rooms.insert(room, a.clone());
+                    a
+                }
+                Err(_) => {
+                    answer(CallReply::refused(ErrorCode::RoomUnavailable, "room registry unavailable"));
+                    continue;
+                }
+            },
         };
         let (tx, rx) = oneshot::channel();
         // do_send, in arrival order: a session's calls reach the room in the order sent.
