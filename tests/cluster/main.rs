@@ -18,6 +18,7 @@ mod traffic;
 
 mod fanout;
 mod nats_outage;
+mod operator_actions;
 mod owner_failover;
 mod owner_pause;
 mod singletons;
