@@ -188,7 +188,19 @@ impl Cluster {
 
     /// Asks the owner node `owner` to run `call`, waiting at most
     /// `cluster.request_timeout_ms`.
-    pub async fn call(&self, owner: &str, call: RoomCall) -> Result<CallReply, ClusterError> {
+    pub async fn call(self: &Arc<Self>, owner: &str, call: RoomCall) -> Result<CallReply, ClusterError> {
+        self.start_call(owner, call)?.await
+    }
+
+    /// Puts `call` on the ordered publish queue now, before returning: calls started
+    /// one after another reach the owner in that order (a session's pipelined sends
+    /// are committed in the order it sent them), however their answers are awaited.
+    /// The returned future waits for the answer.
+    pub fn start_call(
+        self: &Arc<Self>,
+        owner: &str,
+        call: RoomCall,
+    ) -> Result<impl std::future::Future<Output = Result<CallReply, ClusterError>>, ClusterError> {
         if !self.is_connected() {
             return Err(ClusterError::Disconnected);
         }
@@ -197,25 +209,25 @@ impl Cluster {
         let payload = serde_json::to_vec(&Request { id, call })?;
         let (tx, rx) = oneshot::channel();
         self.pending_map().insert(id, tx);
-        let queued = self
-            .publish
-            .try_send(Publish {
-                subject: self.rpc_subject(owner),
-                reply: Some(self.reply_subject()),
-                payload: payload.into(),
-            })
-            .is_ok();
-        if !queued {
+        let publish = Publish {
+            subject: self.rpc_subject(owner),
+            reply: Some(self.reply_subject()),
+            payload: payload.into(),
+        };
+        if self.publish.try_send(publish).is_err() {
             self.pending_map().remove(&id);
             return Err(ClusterError::Busy);
         }
-        match tokio::time::timeout(self.cfg.request_timeout(), rx).await {
-            Ok(Ok(reply)) => Ok(reply),
-            _ => {
-                self.pending_map().remove(&id);
-                Err(ClusterError::Timeout)
+        let me = self.clone();
+        Ok(async move {
+            match tokio::time::timeout(me.cfg.request_timeout(), rx).await {
+                Ok(Ok(reply)) => Ok(reply),
+                _ => {
+                    me.pending_map().remove(&id);
+                    Err(ClusterError::Timeout)
+                }
             }
-        }
+        })
     }
 
     fn pending_map(&self) -> std::sync::MutexGuard<'_, HashMap<u64, oneshot::Sender<CallReply>>> {

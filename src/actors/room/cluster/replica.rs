@@ -7,6 +7,7 @@ use slog::{info, warn};
 
 use super::convert::*;
 use super::{lease_name, Forwarded};
+use crate::actors::room::delivery::{reply_error, send_ack, send_error};
 use crate::actors::room::messages::{Join, JoinReply, Leave, RoomError, RoomStats, SendText};
 use crate::actors::room::{MarkRead, RegisterCommand, Room, Status, Typing};
 use crate::actors::ws_session::{Outbound, RoomFrame};
@@ -29,7 +30,14 @@ impl Room {
             return Box::pin(fut::ready(Err(RoomError::Unavailable)));
         };
         let call = RoomCall { room: self.id.to_string(), from: cluster.me.clone(), session, body };
-        let fut = async move { cluster.call(&owner, call).await };
+        // On the wire now, in handler order; only the answer is awaited later.
+        let started = cluster.start_call(&owner, call);
+        let fut = async move {
+            match started {
+                Ok(answer) => answer.await,
+                Err(e) => Err(e),
+            }
+        };
         Box::pin(fut.into_actor(self).map(|res, act, ctx| match res {
             Ok(CallReply::NotOwner) => {
                 act.check_owner(ctx);
@@ -115,18 +123,19 @@ impl Room {
             None => CallBody::Post { user, text, client_id: ticket.client_id.clone() },
         };
         let f = self.forward_call(session.unwrap_or(0), body);
-        ctx.spawn(f.map(move |res, act, _| match res {
+        ctx.spawn(f.map(move |res, act, ctx| match res {
             // The owner sends the ack (or error) to the session itself.
             Ok(CallReply::Accepted) => {}
-            Ok(CallReply::Posted { seq, duplicate }) => {
-                crate::actors::room::delivery::send_ack(ticket, act.id.as_str(), seq, duplicate)
+            Ok(CallReply::Posted { seq, duplicate }) => send_ack(ticket, act.id.as_str(), seq, duplicate),
+            Ok(_) => reply_error(ticket, ErrorCode::RoomUnavailable, "unexpected answer from the owner"),
+            Err(e) => {
+                reply_error(ticket, e.code(), &e.to_string());
+                // The owner does not know a session that joined here: it restarted
+                // (same node id, new process). Hand the sessions over as if it had died.
+                if e.code() == ErrorCode::NotJoined && session.is_some_and(|s| act.online.contains_key(&s)) {
+                    act.owner_lost(ctx);
+                }
             }
-            Ok(_) => crate::actors::room::delivery::reply_error(
-                ticket,
-                ErrorCode::RoomUnavailable,
-                "unexpected answer from the owner",
-            ),
-            Err(e) => crate::actors::room::delivery::reply_error(ticket, e.code(), &e.to_string()),
         }));
     }
 
@@ -141,7 +150,7 @@ impl Room {
         let f = self.forward_call(m.session, CallBody::Read { user: m.user, seq: m.seq, frame_id: m.id });
         ctx.spawn(f.map(move |res, _, _| {
             if let Err(e) = res {
-                crate::actors::room::delivery::send_error(&out, id.as_ref(), e.code(), &e.to_string());
+                send_error(&out, id.as_ref(), e.code(), &e.to_string());
             }
         }));
     }
