@@ -33,13 +33,16 @@ struct Ctl {
     done: AtomicUsize,
 }
 
+/// A sender's task: the client, and (client_id, acked seq) of every message it sent.
+type SenderTask = JoinHandle<(Peer, Vec<(String, i64)>)>;
+
 /// The clients of one room, running.
 pub struct Traffic {
     room: String,
     ctl: Arc<Ctl>,
     set_last: watch::Sender<Option<i64>>,
     members: Vec<JoinHandle<Peer>>,
-    senders: Vec<JoinHandle<(Peer, Vec<(String, i64)>)>>,
+    senders: Vec<SenderTask>,
 }
 
 /// What `finish` found (already checked).
