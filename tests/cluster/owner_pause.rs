@@ -13,8 +13,11 @@ use crate::peer::Peer;
 use crate::traffic::Traffic;
 
 const ROOM: &str = "frozen";
+/// Many messages in flight keep the owner's store writer busy, so the freeze is
+/// likely to find a commit under way (the case that once blocked the new owner).
+const IN_FLIGHT: usize = 16;
 /// Acks (all senders) before the owner freezes.
-const BEFORE: usize = 60;
+const BEFORE: usize = 200;
 /// Acks each sender must get after the freeze, and again after the wake-up.
 const AFTER: usize = 20;
 
@@ -26,7 +29,7 @@ async fn a_frozen_owner_that_wakes_up_never_writes_alongside_the_new_one() {
     let first = Peer::join("member0-0", &token, ROOM, cluster.addrs(), 0).await;
     let owner = cluster.wait_owner(0, ROOM, |_| true).await;
     let old_id = node_id(owner);
-    let traffic = Traffic::start(&cluster, ROOM, first).await;
+    let traffic = Traffic::start_with(&cluster, ROOM, first, IN_FLIGHT).await;
 
     traffic.wait_total(BEFORE).await;
     cluster.nodes[owner].signal("STOP");

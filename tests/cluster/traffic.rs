@@ -21,7 +21,7 @@ const MEMBERS_PER_NODE: usize = 2;
 /// Pause between one sender's batches: enough traffic that a failure lands on sends
 /// in flight, little enough for a 2-core machine and `rooms.max_replay`.
 const PACE: Duration = Duration::from_millis(2);
-/// Messages a sender has in flight at once.
+/// Messages a sender has in flight at once, unless the test says otherwise.
 const IN_FLIGHT: usize = 4;
 
 /// What the test and its client tasks share.
@@ -56,6 +56,11 @@ impl Traffic {
     /// Joins `MEMBERS_PER_NODE` members and one sender on every node (besides `first`,
     /// a member already joined) and starts sending.
     pub async fn start(cluster: &Cluster, room: &str, first: Peer) -> Self {
+        Self::start_with(cluster, room, first, IN_FLIGHT).await
+    }
+
+    /// `start` with `in_flight` messages in flight per sender.
+    pub async fn start_with(cluster: &Cluster, room: &str, first: Peer, in_flight: usize) -> Self {
         let (addrs, n0) = (cluster.addrs(), &cluster.nodes[0]);
         let mut members = vec![first];
         for node in 0..cluster.nodes.len() {
@@ -81,7 +86,7 @@ impl Traffic {
         let senders = senders
             .into_iter()
             .enumerate()
-            .map(|(k, p)| tokio::spawn(run_sender(p, k, ctl.clone(), last.clone())))
+            .map(|(k, p)| tokio::spawn(run_sender(p, k, in_flight, ctl.clone(), last.clone())))
             .collect();
         Self { room: room.to_string(), ctl, set_last, members, senders }
     }
@@ -182,11 +187,12 @@ impl Traffic {
     }
 }
 
-/// Sends numbered messages, `IN_FLIGHT` at a time, each until acked, until told to
+/// Sends numbered messages, `in_flight` at a time, each until acked, until told to
 /// stop; then reads on like a member. Returns the client and (client_id, acked seq).
 async fn run_sender(
     mut peer: Peer,
     k: usize,
+    in_flight: usize,
     ctl: Arc<Ctl>,
     last: watch::Receiver<Option<i64>>,
 ) -> (Peer, Vec<(String, i64)>) {
@@ -195,14 +201,14 @@ async fn run_sender(
         if ctl.stop.load(Ordering::SeqCst) {
             break;
         }
-        let batch: Vec<(String, String)> = (0..IN_FLIGHT)
-            .map(|i| format!("{}-{}", peer.name, round * IN_FLIGHT + i))
+        let batch: Vec<(String, String)> = (0..in_flight)
+            .map(|i| format!("{}-{}", peer.name, round * in_flight + i))
             .map(|id| (id.clone(), format!("message {id}")))
             .collect();
         for ((id, _), ack) in batch.iter().zip(peer.send_batch_until_acked(&batch).await) {
             acked.push((id.clone(), seq(&ack)));
         }
-        ctl.acks[k].fetch_add(IN_FLIGHT, Ordering::SeqCst);
+        ctl.acks[k].fetch_add(in_flight, Ordering::SeqCst);
         tokio::time::sleep(PACE).await;
     }
     ctl.done.fetch_add(1, Ordering::SeqCst);
