@@ -2,8 +2,8 @@
 //! fires one broadcast job, and its room gets one message, although all three nodes'
 //! scheduler clocks pass the due time (every node's admin API agrees). A broadcast
 //! job runs on one node (its actor shows in that node's `GET /api/v1/actors` only);
-//! killed mid-way with that node, it is finished by a surviving node, and every target
-//! room holds the message exactly once. When the nodes that may hold the scheduler
+//! killed mid-way with that node, or frozen with it (SIGSTOP, later SIGCONT), it is
+//! finished by another node, and every target room holds the message exactly once. When the nodes that may hold the scheduler
 //! die, the last node takes the scheduler over and fires the next due time once.
 
 use futures_util::future::join_all;
@@ -115,8 +115,26 @@ async fn a_schedule_fires_once_across_three_nodes() {
     }
 }
 
+/// How the node running a broadcast job is lost.
+#[derive(PartialEq)]
+enum Loss {
+    /// `kill -9`.
+    Death,
+    /// SIGSTOP until the job is done elsewhere, then SIGCONT.
+    Freeze,
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broadcast_survives_the_death_of_its_node() {
+    broadcast_loses_its_node(Loss::Death).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broadcast_whose_node_freezes_is_finished_elsewhere_and_posted_once() {
+    broadcast_loses_its_node(Loss::Freeze).await;
+}
+
+async fn broadcast_loses_its_node(loss: Loss) {
     let mut cluster = Cluster::start(
         3,
         &[
@@ -156,7 +174,10 @@ async fn a_broadcast_survives_the_death_of_its_node() {
     assert!(before["counts"]["delivered"].as_i64() < Some(30), "the job was already done: {before}");
     assert_eq!(runners.len(), 1, "one node runs the job; nodes with its actor: {runners:?}");
     let runner = runners[0];
-    cluster.nodes[runner].kill_9().await;
+    match loss {
+        Loss::Death => cluster.nodes[runner].kill_9().await,
+        Loss::Freeze => cluster.nodes[runner].signal("STOP"),
+    }
 
     let survivor = &cluster.nodes[(runner + 1) % 3];
     let done = finished(survivor, &id).await;
@@ -175,6 +196,24 @@ async fn a_broadcast_survives_the_death_of_its_node() {
         let r =
             reported.iter().find(|r| r["room"] == json!(room)).unwrap_or_else(|| panic!("{room} in {done}"));
         assert_eq!((&r["status"], &r["seq"]), (&json!("delivered"), &mine[0]["seq"]), "{r}");
+    }
+    if loss == Loss::Death {
+        return;
+    }
+
+    // The frozen node wakes up: it must not post the job's message again, and it shows
+    // the job as the others do once it has let the job go.
+    let (woken, id) = (&cluster.nodes[runner], id.as_str());
+    woken.signal("CONT");
+    eventually("the woken node no longer runs the job", FAILOVER, || async move {
+        !has_actor(&get_json(woken, "/api/v1/actors").await, "broadcast", id)
+    })
+    .await;
+    let seen = get_json(woken, &path).await;
+    assert_eq!((&seen["status"], &seen["counts"]), (&done["status"], &done["counts"]), "{seen}");
+    for room in &rooms {
+        let mine = posted_by(woken, room, id).await;
+        assert_eq!(mine.len(), 1, "room {room} holds {} copies after the wake-up: {mine:?}", mine.len());
     }
 }
 
