@@ -59,8 +59,12 @@ pub(super) struct ClusterState {
     /// Owner: the alias of each remote session, and back.
     aliases: HashMap<(NodeKey, u64), SessionId>,
     alias_of: HashMap<SessionId, (NodeKey, u64)>,
+    /// Owner: the incarnation each node last called from.
+    incarnations: HashMap<String, u64>,
     /// Replica: the subscription to the room's subject, while it has sessions here.
     sub: Option<SpawnHandle>,
+    /// Replica: a lease check is under way.
+    checking: bool,
 }
 
 /// A call from another node to this room (which this node should own).
@@ -92,6 +96,7 @@ impl Room {
         let Some(cluster) = self.deps.cluster.clone() else { return self.load(delay, ctx) };
         self.set_status(Status::Loading);
         self.cluster.part = None;
+        self.cluster.checking = false;
         let (store, name, node) =
             (self.deps.store.clone(), lease_name(self.id.as_str()), cluster.me.node.clone());
         let lease_ms = cluster.cfg.lease_ms as i64;
@@ -211,7 +216,8 @@ impl Handler<RemoteCall> for Room {
     type Result = ();
 
     fn handle(&mut self, m: RemoteCall, ctx: &mut Context<Self>) {
-        self.on_remote_call(m, ctx);
+        // A panic drops the reply channel: the caller is answered "room crashed; retry".
+        self.guarded(ctx, "remote call", |room, ctx| room.on_remote_call(m, ctx));
     }
 }
 

@@ -138,6 +138,10 @@ impl Room {
 
     /// A node restarted under the same id: its old sessions are gone.
     pub(in crate::actors::room) fn forget_stale_incarnations(&mut self, from: &NodeKey) {
+        let known = self.cluster.incarnations.insert(from.node.clone(), from.incarnation);
+        if known.is_none_or(|k| k == from.incarnation) {
+            return;
+        }
         let stale: Vec<SessionId> = self
             .cluster
             .alias_of

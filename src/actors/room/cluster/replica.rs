@@ -262,15 +262,22 @@ impl Room {
         else {
             return;
         };
+        // One check at a time (every failed call asks for one, e.g. during an outage).
+        if std::mem::replace(&mut self.cluster.checking, true) {
+            return;
+        }
         let (store, name, node) =
             (self.deps.store.clone(), lease_name(self.id.as_str()), cluster.me.node.clone());
         let lease_ms = cluster.cfg.lease_ms as i64;
         let fut = async move { store.run(move |c| leases::acquire(c, &name, &node, lease_ms)).await };
-        ctx.spawn(fut.into_actor(self).map(move |res, act, ctx| match res {
-            Ok(LeaseHolder::Other(now)) if now == owner => {}
-            Ok(_) if act.replica_of() == Some(owner.as_str()) => act.owner_lost(ctx),
-            Ok(_) => {}
-            Err(e) => warn!(act.log, "cannot read the room's lease"; "err" => %e),
+        ctx.spawn(fut.into_actor(self).map(move |res, act, ctx| {
+            act.cluster.checking = false;
+            match res {
+                Ok(LeaseHolder::Other(now)) if now == owner => {}
+                Ok(_) if act.replica_of() == Some(owner.as_str()) => act.owner_lost(ctx),
+                Ok(_) => {}
+                Err(e) => warn!(act.log, "cannot read the room's lease"; "err" => %e),
+            }
         }));
     }
 
