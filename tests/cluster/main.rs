@@ -21,4 +21,5 @@ mod nats_outage;
 mod operator_actions;
 mod owner_failover;
 mod owner_pause;
+mod sender_order;
 mod singletons;
