@@ -17,7 +17,7 @@ use super::sessions::SessionDirectory;
 use crate::cluster::Cluster;
 use crate::config::MetricsConfig;
 use crate::metrics::metrics;
-use crate::store::cluster::{self as nodes, NodeRow};
+use crate::store::cluster as nodes;
 use crate::store::{Store, StoreError};
 
 /// Time to beat.
@@ -66,7 +66,7 @@ impl ClusterNode {
         .start()
     }
 
-    fn beaten(&mut self, res: Result<Vec<NodeRow>, StoreError>) {
+    fn beaten(&mut self, res: Result<Vec<String>, StoreError>) {
         self.beating = false;
         let rows = match res {
             Ok(rows) => rows,
@@ -82,7 +82,7 @@ impl ClusterNode {
             warn!(self.log, "heartbeat was lost for longer than the lease; re-claiming rooms");
             self.registry.do_send(NodesDown(Arc::new(vec![self.cluster.me.node.clone()])));
         }
-        let alive: HashSet<String> = rows.into_iter().filter(|n| n.alive).map(|n| n.node_id).collect();
+        let alive: HashSet<String> = rows.into_iter().collect();
         metrics().cluster_nodes.set(alive.len() as i64);
         let down: Vec<String> =
             self.alive.difference(&alive).filter(|n| **n != self.cluster.me.node).cloned().collect();
@@ -128,7 +128,7 @@ impl Handler<Beat> for ClusterNode {
             store
                 .run(move |c| {
                     nodes::heartbeat(c, &node, &address, connections, first)?;
-                    nodes::nodes(c, lease_ms)
+                    nodes::alive_nodes(c, lease_ms)
                 })
                 .await
         };

@@ -26,7 +26,9 @@ use crate::store::conn::write_txn;
 use crate::store::members::MemberTouch;
 use crate::store::messages::{append_batch, AppendOutcome, NewMessage};
 use crate::store::room_life::{RoomWrite, WelcomeMark};
+use crate::store::DbConn;
 use crate::store::{Store, StoreError};
+use diesel::connection::SimpleConnection;
 
 /// Append a message; the result goes to `notify` as part of a [`Committed`].
 #[derive(Message)]
@@ -95,6 +97,12 @@ pub struct StoreWriter {
     isolate: usize,
     retry_delay: Duration,
     last_seqs: HashMap<String, i64>,
+    /// Rooms forgotten while a commit was in flight (its seq cache is applied after).
+    forgotten: Vec<String>,
+    /// Cluster mode on PostgreSQL: a writer transaction left idle this long (the node
+    /// froze mid-commit) is aborted by the server, releasing its row locks well
+    /// before another node can take the node's rooms (`cluster.lease_ms`).
+    idle_txn_timeout_ms: Option<u64>,
     flush_waiters: Vec<oneshot::Sender<()>>,
     /// Restarts after a panic, since the process started.
     pub restarts: u32,
@@ -118,8 +126,12 @@ impl StoreWriter {
         let stats = mailbox.stats().clone();
         let (scfg, dedupe, log) =
             (cfg.store.clone(), cfg.rooms.dedupe_secs, log.new(slog::o!("actor" => "store_writer")));
-        let addr =
-            Supervisor::start_in_arbiter(arbiter, move |_| Self::new(store, scfg, dedupe, log, mailbox));
+        let idle_txn = cfg.cluster.enabled.then(|| (cfg.cluster.lease_ms / 2).max(200));
+        let addr = Supervisor::start_in_arbiter(arbiter, move |_| {
+            let mut writer = Self::new(store, scfg, dedupe, log, mailbox);
+            writer.idle_txn_timeout_ms = idle_txn;
+            writer
+        });
         TrackedAddr::new(addr, stats)
     }
 
@@ -135,6 +147,8 @@ impl StoreWriter {
             isolate: 0,
             retry_delay: RETRY_MIN,
             last_seqs: HashMap::new(),
+            forgotten: Vec::new(),
+            idle_txn_timeout_ms: None,
             flush_waiters: Vec::new(),
             restarts: 0,
             delaying: false,
@@ -182,6 +196,19 @@ impl Handler<ForgetRoom> for StoreWriter {
 
     fn handle(&mut self, m: ForgetRoom, _: &mut Self::Context) {
         self.last_seqs.remove(&m.0);
+        if self.committing {
+            self.forgotten.push(m.0);
+        }
+    }
+}
+
+impl StoreWriter {
+    /// Puts back the seq cache a commit worked with, minus the rooms forgotten meanwhile.
+    fn restore_seqs(&mut self, mut last_seqs: HashMap<String, i64>) {
+        for room in self.forgotten.drain(..) {
+            last_seqs.remove(&room);
+        }
+        self.last_seqs = last_seqs;
     }
 }
 
@@ -314,10 +341,14 @@ impl StoreWriter {
         let store = self.store.clone();
         let mut last_seqs = mem::take(&mut self.last_seqs);
         let (dedupe_ms, now) = (self.dedupe_ms, crate::model::now_ms());
+        let idle_txn = self.idle_txn_timeout_ms;
         let job = tokio::task::spawn_blocking(move || {
             let started = Instant::now();
             let outcome = store.run_blocking(|c| {
                 write_txn(c, |c| {
+                    if let (Some(ms), DbConn::Postgresql(_)) = (idle_txn, &c) {
+                        c.batch_execute(&format!("SET LOCAL idle_in_transaction_session_timeout = {ms}"))?;
+                    }
                     let msgs: Vec<NewMessage> = batch
                         .iter()
                         .filter_map(|p| match p {
@@ -371,7 +402,7 @@ impl StoreWriter {
             Ok(outcomes) => {
                 let stored = outcomes.iter().filter(|o| matches!(o, AppendOutcome::Stored(_))).count();
                 metrics().messages.inc_by(stored as u64);
-                self.last_seqs = last_seqs;
+                self.restore_seqs(last_seqs);
                 self.retry_delay = RETRY_MIN;
                 self.isolate = self.isolate.saturating_sub(1);
                 self.notify(batch, outcomes.into_iter().map(Ok));
@@ -387,7 +418,7 @@ impl StoreWriter {
                     };
                     last_seqs.remove(room);
                 }
-                self.last_seqs = last_seqs;
+                self.restore_seqs(last_seqs);
                 if e.is_transient() {
                     self.retry_later(batch, &e, ctx);
                 } else if batch.len() > 1 {

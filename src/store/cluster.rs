@@ -55,12 +55,6 @@ struct Holder {
     epoch: i64,
 }
 
-#[derive(QueryableByName)]
-struct Name {
-    #[diesel(sql_type = Text)]
-    name: String,
-}
-
 fn pg(c: &mut DbConn) -> Result<&mut PgConnection, StoreError> {
     match c {
         DbConn::Postgresql(pg) => Ok(pg),
@@ -121,14 +115,6 @@ pub fn acquire(c: &mut DbConn, name: &str, node: &str, lease_ms: i64) -> Result<
     })
 }
 
-/// Who holds `name` now (alive or not), if anyone.
-pub fn holder(c: &mut DbConn, name: &str) -> Result<Option<String>, StoreError> {
-    let rows: Vec<Holder> = diesel::sql_query("SELECT node_id, epoch FROM cluster_leases WHERE name = $1")
-        .bind::<Text, _>(name)
-        .load(pg(c)?)?;
-    Ok(rows.into_iter().next().map(|h| h.node_id))
-}
-
 /// The holders of several leases, by name (names with no lease are absent).
 pub fn holders(c: &mut DbConn, names: &[String]) -> Result<Vec<(String, String)>, StoreError> {
     #[derive(QueryableByName)]
@@ -142,16 +128,6 @@ pub fn holders(c: &mut DbConn, names: &[String]) -> Result<Vec<(String, String)>
         .bind::<diesel::sql_types::Array<Text>, _>(names)
         .load(pg(c)?)?;
     Ok(rows.into_iter().map(|r| (r.name, r.node_id)).collect())
-}
-
-/// The leases `node` holds whose names start with `prefix`.
-pub fn held_by(c: &mut DbConn, node: &str, prefix: &str) -> Result<Vec<String>, StoreError> {
-    let rows: Vec<Name> =
-        diesel::sql_query("SELECT name FROM cluster_leases WHERE node_id = $1 AND starts_with(name, $2)")
-            .bind::<Text, _>(node)
-            .bind::<Text, _>(prefix)
-            .load(pg(c)?)?;
-    Ok(rows.into_iter().map(|r| r.name).collect())
 }
 
 /// Gives up a lease this node holds (a room deleted, a job finished).
@@ -170,6 +146,18 @@ pub fn leave(c: &mut DbConn, node: &str) -> Result<(), StoreError> {
         .bind::<Text, _>(node)
         .execute(pg(c)?)?;
     Ok(())
+}
+
+/// The ids of the nodes alive now (cheap: read every heartbeat).
+pub fn alive_nodes(c: &mut DbConn, lease_ms: i64) -> Result<Vec<String>, StoreError> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        node_id: String,
+    }
+    let sql = format!("SELECT node_id FROM cluster_nodes WHERE heartbeat_at > {NOW_MS} - $1");
+    let rows: Vec<Row> = diesel::sql_query(sql).bind::<BigInt, _>(lease_ms).load(pg(c)?)?;
+    Ok(rows.into_iter().map(|r| r.node_id).collect())
 }
 
 /// Every node that ever joined, with its rooms and liveness.

@@ -58,6 +58,15 @@ impl TestDb {
         }
     }
 
+    /// A new, empty PostgreSQL schema whatever the environment says: at
+    /// `ROOMD_TEST_DATABASE_URL` if set, else at `default_base` (cluster mode needs
+    /// PostgreSQL).
+    #[allow(dead_code)] // used by the cluster tests
+    pub fn postgres_or(default_base: &str) -> Self {
+        let base = std::env::var(PG_ENV).ok().filter(|b| !b.trim().is_empty());
+        Self::postgres(base.unwrap_or_else(|| default_base.to_string()).trim().to_string(), false)
+    }
+
     /// On PostgreSQL, a fresh schema owned by a fresh login role that the server uses,
     /// so [`TestDb::cut_off`] can take the database away from the server alone. `None`
     /// on SQLite, which has no server to lose.

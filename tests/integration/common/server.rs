@@ -36,8 +36,9 @@ pub struct TestServer {
     stderr: Lines,
     workdir: TempDir,
     // Held for its `Drop`, declared last: the database goes away only after
-    // `TestServer::drop` has killed the child.
-    db: TestDb,
+    // `TestServer::drop` has killed the child. `None` for a server on a database that
+    // someone else keeps (several cluster nodes on one database).
+    db: Option<TestDb>,
 }
 
 impl TestServer {
@@ -68,9 +69,18 @@ impl TestServer {
 
     /// A server that is not running yet, on `db`.
     pub fn new_on(db: TestDb, extra: &[(&str, &str)]) -> Self {
+        let mut srv = Self::new_shared(&db.url(), extra);
+        srv.db = Some(db);
+        srv
+    }
+
+    /// A server that is not running yet, on the database at `db_url`, which the caller
+    /// keeps alive for as long as the server runs (a cluster fixture shares one `TestDb`
+    /// between its nodes). `db()` panics on such a server.
+    pub fn new_shared(db_url: &str, extra: &[(&str, &str)]) -> Self {
         let mut env: Vec<(String, String)> = [
             ("ROOMD__SERVER__BIND", "127.0.0.1:0".to_string()),
-            ("ROOMD__DATABASE__URL", db.url()),
+            ("ROOMD__DATABASE__URL", db_url.to_string()),
             ("ROOMD__LOG__LEVEL", "info".to_string()),
             ("ROOMD__LOG__FORMAT", "json".to_string()),
             // Tests poll the admin API with `eventually` (50 requests/s) for up to
@@ -92,7 +102,7 @@ impl TestServer {
             stdout: Lines::default(),
             stderr: Lines::default(),
             workdir: tempfile::tempdir().expect("create working dir"),
-            db,
+            db: None,
         }
     }
 
@@ -168,6 +178,15 @@ impl TestServer {
         child.wait().expect("reap roomd");
     }
 
+    /// Sends `kill -SIG` to the running process (e.g. `STOP` to freeze it, `CONT`).
+    #[allow(dead_code)] // used by the cluster tests
+    pub fn signal(&self, sig: &str) {
+        let pid = self.child.as_ref().expect("signal: server not running").id();
+        let status =
+            Command::new("kill").args([&format!("-{sig}"), &pid.to_string()]).status().expect("run kill");
+        assert!(status.success(), "kill -{sig} {pid} failed: {status}");
+    }
+
     /// Sends SIGTERM; use `wait_exit` for the outcome.
     pub fn terminate(&self) {
         let pid = self.child.as_ref().expect("terminate: server not running").id();
@@ -209,9 +228,18 @@ impl TestServer {
         self.workdir.path()
     }
 
-    /// The database the server runs on.
+    /// The database the server runs on (only for a server that owns it).
     pub fn db(&self) -> &TestDb {
-        &self.db
+        self.db.as_ref().expect("this server runs on a database it does not own (new_shared)")
+    }
+
+    /// Whether the process of the current boot is running (not killed, not exited).
+    #[allow(dead_code)] // used by the cluster tests
+    pub fn is_running(&mut self) -> bool {
+        match self.child.as_mut() {
+            Some(child) => child.try_wait().expect("try_wait").is_none(),
+            None => false,
+        }
     }
 
     pub fn stderr_text(&self) -> String {

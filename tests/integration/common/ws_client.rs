@@ -25,6 +25,17 @@ pub enum Auth<'a> {
     Anonymous,
 }
 
+/// What `WsClient::next_within` gave: a frame, the end of the connection, or silence.
+#[allow(dead_code)] // used by the cluster tests
+#[derive(Debug)]
+pub enum Next {
+    Frame(Value),
+    /// Close frame code, or `None` when the connection just ended (e.g. the server died).
+    Closed(Option<u16>),
+    /// Nothing arrived in time; the connection is still open.
+    Silent,
+}
+
 /// What one read from the socket gave.
 enum Read {
     Frame(Value),
@@ -120,6 +131,20 @@ impl WsClient {
         match self.read(Instant::now() + within).await {
             Read::Frame(f) => Some(f),
             Read::Closed(_) | Read::TimedOut => None,
+        }
+    }
+
+    /// The next frame within `within` (buffered first), telling a closed socket
+    /// (with its close code) from a silent one. Never panics on a dead server.
+    #[allow(dead_code)] // used by the cluster tests
+    pub async fn next_within(&mut self, within: Duration) -> Next {
+        if let Some(f) = self.pending.pop_front() {
+            return Next::Frame(f);
+        }
+        match self.read(Instant::now() + within).await {
+            Read::Frame(f) => Next::Frame(f),
+            Read::Closed(code) => Next::Closed(code),
+            Read::TimedOut => Next::Silent,
         }
     }
 

@@ -33,6 +33,7 @@ use tokio::sync::oneshot;
 
 use super::messages::{RoomError, SessionId};
 use super::{Room, Status};
+use crate::actors::store_writer::ForgetRoom;
 use crate::actors::ws_session::RoomFrame;
 pub(super) use crate::cluster::wire::CallBody;
 use crate::cluster::wire::{CallReply, NodeKey, RoomBatch, RoomCall};
@@ -110,6 +111,10 @@ impl Room {
             Ok(LeaseHolder::Me { epoch }) => {
                 info!(act.log, "room owned here"; "epoch" => epoch);
                 act.cluster.part = Some(Part::Owner);
+                // Another node may have written the room since this one last did: the
+                // writer reads its last seq afresh (this message precedes the room's
+                // appends in the writer's mailbox).
+                act.deps.writer.do_send(ForgetRoom(act.id.to_string()));
                 act.load(Duration::ZERO, ctx);
             }
             Ok(LeaseHolder::Other(owner)) => act.become_replica(owner),
