@@ -81,6 +81,8 @@ pub struct Cluster {
     pending: Mutex<HashMap<u64, oneshot::Sender<CallReply>>>,
     next_id: AtomicU64,
     connected: Arc<AtomicBool>,
+    /// Connected at least once since the process started.
+    ever_connected: Arc<AtomicBool>,
     /// When this node's heartbeat last reached the store (ms since the epoch).
     heartbeat_ok_at: AtomicI64,
     /// Set at shutdown: no more heartbeats (the node has left).
@@ -97,17 +99,21 @@ impl Cluster {
         let log = log.new(slog::o!("actor" => "cluster", "node" => cfg.node_id.clone()));
         let connected = Arc::new(AtomicBool::new(false));
         let (events_tx, events_rx) = mpsc::unbounded_channel();
-        let flag = connected.clone();
+        let ever_connected = Arc::new(AtomicBool::new(false));
+        let (flag, ever) = (connected.clone(), ever_connected.clone());
         let client = async_nats::ConnectOptions::new()
             .name(format!("roomd-{}", cfg.node_id))
             .retry_on_initial_connect()
             .max_reconnects(None)
             .reconnect_delay_callback(|attempts| Duration::from_millis((attempts as u64 * 100).min(1000)))
             .event_callback(move |event| {
-                let (flag, tx) = (flag.clone(), events_tx.clone());
+                let (flag, ever, tx) = (flag.clone(), ever.clone(), events_tx.clone());
                 async move {
                     match event {
-                        async_nats::Event::Connected => flag.store(true, Ordering::SeqCst),
+                        async_nats::Event::Connected => {
+                            flag.store(true, Ordering::SeqCst);
+                            ever.store(true, Ordering::SeqCst);
+                        }
                         async_nats::Event::Disconnected | async_nats::Event::Closed => {
                             flag.store(false, Ordering::SeqCst)
                         }
@@ -129,6 +135,7 @@ impl Cluster {
             pending: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(1),
             connected,
+            ever_connected,
             heartbeat_ok_at: AtomicI64::new(now_ms()),
             leaving: AtomicBool::new(false),
             events: Mutex::new(Some(events_rx)),
@@ -164,6 +171,12 @@ impl Cluster {
 
     pub fn is_connected(&self) -> bool {
         self.connected.load(Ordering::SeqCst)
+    }
+
+    /// Connected to NATS at least once since start (a node still connecting is not
+    /// ready; one that lost NATS later still serves the rooms it owns).
+    pub fn has_connected(&self) -> bool {
+        self.ever_connected.load(Ordering::SeqCst)
     }
 
     pub fn client(&self) -> &async_nats::Client {

@@ -27,15 +27,18 @@ async fn healthz() -> HttpResponse {
     tag = "health",
     responses(
         (status = 200, description = "The store answers and the supervisor is up", body = crate::http::openapi::Readiness),
-        (status = 503, description = "The store or the supervisor is down, or (cluster mode) NATS is not connected", body = crate::http::openapi::Readiness),
+        (status = 503, description = "The store or the supervisor is down, or (cluster mode) the node has not connected to NATS yet", body = crate::http::openapi::Readiness),
     ),
 )]
 async fn readyz(st: web::Data<AppState>) -> HttpResponse {
     let store = st.store.ping().await;
     let supervisor = st.registry.send(CountRooms).await.is_ok();
-    // Cluster mode: a node not connected to NATS would refuse every room owned elsewhere.
+    // Cluster mode: a node that has not yet connected to NATS would refuse every room
+    // owned elsewhere, so it is not ready. A later NATS outage hits every node alike:
+    // the node stays ready (its own rooms still work) and reports `nats: false`.
     let nats = st.cluster.as_ref().map(|c| c.is_connected());
-    let ready = store && supervisor && nats != Some(false);
+    let starting = st.cluster.as_ref().is_some_and(|c| !c.has_connected());
+    let ready = store && supervisor && !starting;
     let mut body = json!({"status": if ready {"ready"} else {"unavailable"},
                           "store": store, "supervisor": supervisor});
     if let Some(nats) = nats {

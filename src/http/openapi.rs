@@ -213,7 +213,7 @@ pub struct Readiness {
     pub store: bool,
     /// The room registry answered.
     pub supervisor: bool,
-    /// Cluster mode only: connected to NATS (calls to rooms owned elsewhere work).
+    /// Cluster mode only: connected to NATS now (calls to rooms owned elsewhere work).
     #[schema(nullable = false)]
     pub nats: Option<bool>,
 }
