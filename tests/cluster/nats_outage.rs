@@ -4,6 +4,7 @@
 //! being acked. When NATS is back, sends from the other node are acked again, and
 //! the member on the other node is delivered every message acked during the outage
 //! (more than `rooms.max_replay` of them), in seq order, exactly once, with no gap.
+//! Meanwhile `/readyz` stays 200 on both nodes and reports `"nats": false`.
 
 use std::collections::HashMap;
 
@@ -82,6 +83,15 @@ async fn a_nats_outage_refuses_cross_node_sends_and_loses_nothing() {
         assert_eq!(reply["type"], "ack", "send {id} on the owner node during the outage: {reply}");
         during.push(seq(&reply));
         acked.insert(id, seq(&reply));
+    }
+
+    // Every node has lost NATS alike: they stay ready (each serves the rooms it owns)
+    // and say `nats: false`.
+    for node in &cluster.nodes {
+        let ready = node.http().get(node.url("/readyz")).send().await.expect("GET /readyz");
+        assert_eq!(ready.status().as_u16(), 200, "a node stays ready during a NATS outage");
+        let body: serde_json::Value = ready.json().await.expect("readyz JSON");
+        assert_eq!(body["nats"], serde_json::json!(false), "/readyz during the outage: {body}");
     }
 
     nats.restart().await;
