@@ -90,7 +90,8 @@ impl Room {
         let Some(last) = frames.last().map(|f| f.seq) else { return };
         self.delivered_seq = Some(last);
         self.rate.add(frames.len() as u32);
-        let cap = self.deps.cfg.rooms.tail_len;
+        // A replica keeps no tail: replays are the owner's (or the store's).
+        let cap = if self.replica_of().is_some() { 0 } else { self.deps.cfg.rooms.tail_len };
         if cap > 0 {
             for f in &frames {
                 if self.tail.len() == cap {
