@@ -77,6 +77,8 @@ pub struct Committed {
     pub results: Vec<(SendTicket, Result<AppendOutcome, ErrorCode>)>,
 }
 
+// Messages are nearly every item: boxing the large variant would cost an allocation each.
+#[allow(clippy::large_enum_variant)]
 enum Pending {
     Message { msg: NewMessage, ticket: SendTicket, notify: TrackedRecipient<Committed>, queued: Instant },
     Member(MemberTouch),

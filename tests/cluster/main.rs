@@ -23,3 +23,4 @@ mod owner_failover;
 mod owner_pause;
 mod sender_order;
 mod singletons;
+mod survivors;

@@ -204,7 +204,7 @@ pub(super) fn send_ack(ticket: SendTicket, room: &str, seq: i64, duplicate: bool
             // queue's bound is enforced on fan-out.
             to.do_send(Outbound::Direct(frame));
         }
-        ReplyTo::Operator(tx) => {
+        ReplyTo::Operator(tx) | ReplyTo::Forwarded { done: tx, .. } => {
             let _ = tx.send(Ok((seq, duplicate)));
         }
         ReplyTo::Room => {}
@@ -215,7 +215,7 @@ pub(super) fn send_ack(ticket: SendTicket, room: &str, seq: i64, duplicate: bool
 pub(super) fn reply_error(ticket: SendTicket, code: ErrorCode, message: &str) {
     match ticket.reply {
         ReplyTo::Session(to) => send_error(&to, ticket.frame_id.as_ref(), code, message),
-        ReplyTo::Operator(tx) => {
+        ReplyTo::Operator(tx) | ReplyTo::Forwarded { done: tx, .. } => {
             let _ = tx.send(Err((code, message.to_string())));
         }
         // The room's own posts (welcomes) are best effort: a failed one is dropped.

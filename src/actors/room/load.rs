@@ -113,6 +113,7 @@ impl Room {
             }
             Some(_) => {}
         }
+        self.adopt_sessions();
         self.set_status(Status::Running);
     }
 }

@@ -38,6 +38,11 @@ pub enum ReplyTo {
     Operator(tokio::sync::oneshot::Sender<PostOutcome>),
     /// Nobody: the room posted it itself (a welcome); the outcome is dropped.
     Room,
+    /// A session on another node (cluster mode): the outcome goes back to that node,
+    /// which writes the `ack` or `error`; notices go to the session's stand-in `out`.
+    /// A dropped `done` means the session was answered with frames (or, as on one
+    /// node, not at all).
+    Forwarded { out: TrackedRecipient<Outbound>, done: tokio::sync::oneshot::Sender<PostOutcome> },
 }
 
 /// Join a session to the room; replies with the room's last seq and members.

@@ -252,7 +252,7 @@ impl Handler<SendText> for Room {
         }
         // An operator's request learns of a crash from its dropped reply channel.
         let to = match &m.ticket.reply {
-            ReplyTo::Session(to) => Some(to.clone()),
+            ReplyTo::Session(to) | ReplyTo::Forwarded { out: to, .. } => Some(to.clone()),
             ReplyTo::Operator(_) | ReplyTo::Room => None,
         };
         let id = m.ticket.frame_id.clone();

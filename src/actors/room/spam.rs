@@ -212,7 +212,7 @@ impl Room {
         };
         let Some(refusal) = refusal else { return Some(m) };
         metrics().reject(refusal.reason());
-        if let ReplyTo::Session(to) = &m.ticket.reply {
+        if let ReplyTo::Session(to) | ReplyTo::Forwarded { out: to, .. } = &m.ticket.reply {
             let frame = encode(&Notice {
                 id: m.ticket.frame_id.as_ref(),
                 room: self.id.as_str(),

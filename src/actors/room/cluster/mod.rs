@@ -15,8 +15,11 @@
 //! room-wide frames skip the stand-ins and go out once on the room's subject.
 //!
 //! When the owner is lost (a call finds another holder, or the owner's heartbeat goes
-//! stale), a replica closes its sessions with 1012 — clients reconnect and resume with
-//! `after_seq` — and restarts, claiming the lease again.
+//! stale), a replica restarts and claims the lease again, keeping its sessions: they
+//! are joined at the new owner, or become members here if this node won the room, and
+//! read what they missed from the store. Sends still open are answered
+//! `room_unavailable` (a forwarded send is answered after its commit, so the replica
+//! knows which are open); a session that cannot be moved is closed with 1012.
 
 pub mod convert;
 mod owner;
@@ -31,13 +34,14 @@ use actix::prelude::*;
 use slog::{info, warn};
 use tokio::sync::oneshot;
 
-use super::messages::{RoomError, SessionId};
+use super::messages::{RoomError, SendTicket, SessionId};
 use super::{Room, Status};
 use crate::actors::store_writer::ForgetRoom;
 use crate::actors::ws_session::RoomFrame;
 pub(super) use crate::cluster::wire::CallBody;
 use crate::cluster::wire::{CallReply, NodeKey, RoomBatch, RoomCall};
 use crate::error::ErrorCode;
+use crate::model::UserRef;
 use crate::store::cluster::{self as leases, LeaseHolder};
 
 /// Alias ids of remote sessions on an owner: far above this process's own session ids.
@@ -66,6 +70,13 @@ pub(super) struct ClusterState {
     sub: Option<SpawnHandle>,
     /// Replica: a lease check is under way.
     checking: bool,
+    /// Replica: who each of this node's sessions is, to join them again at a new owner
+    /// (or to make them members here if this node takes the room over).
+    users: HashMap<SessionId, UserRef>,
+    /// Replica: sends forwarded and not answered yet, answered `room_unavailable` if the
+    /// owner is lost meanwhile (the client resends with the same `client_id`).
+    inflight: HashMap<u64, SendTicket>,
+    next_inflight: u64,
 }
 
 /// A call from another node to this room (which this node should own).
@@ -98,6 +109,8 @@ impl Room {
         self.set_status(Status::Loading);
         self.cluster.part = None;
         self.cluster.checking = false;
+        // A restart dropped the subscription's stream.
+        self.cluster.sub = None;
         let (store, name, node) =
             (self.deps.store.clone(), lease_name(self.id.as_str()), cluster.me.node.clone());
         let lease_ms = cluster.cfg.lease_ms as i64;
@@ -117,7 +130,10 @@ impl Room {
                 act.deps.writer.do_send(ForgetRoom(act.id.to_string()));
                 act.load(Duration::ZERO, ctx);
             }
-            Ok(LeaseHolder::Other(owner)) => act.become_replica(owner),
+            Ok(LeaseHolder::Other(owner)) => {
+                act.become_replica(owner);
+                act.reattach(ctx);
+            }
             Err(e) => {
                 warn!(act.log, "cannot claim the room's lease; retrying"; "err" => %e);
                 act.set_status(Status::Unavailable);
@@ -132,18 +148,24 @@ impl Room {
         self.set_status(Status::Running);
     }
 
-    /// Subscribes to the room's subject before the first session joins here; the
-    /// mailbox waits meanwhile, so the join is forwarded only once frames published
-    /// after it are sure to arrive.
-    pub(in crate::actors::room) fn subscribe(&mut self, ctx: &mut Context<Self>) {
+    /// Subscribes to the room's subject, then runs `then`. The mailbox and the room's
+    /// spawned futures wait meanwhile (`ctx.wait`), so what `then` (or a later join)
+    /// forwards to the owner is sent after the subscription: frames the owner
+    /// publishes in answer are sure to arrive.
+    pub(in crate::actors::room) fn subscribe(
+        &mut self,
+        ctx: &mut Context<Self>,
+        then: impl FnOnce(&mut Self, &mut Context<Self>) + 'static,
+    ) {
         let Some(cluster) = &self.deps.cluster else { return };
         let (client, subject) = (cluster.client().clone(), cluster.room_subject(self.id.as_str()));
-        ctx.wait(async move { client.subscribe(subject).await }.into_actor(self).map(
-            |sub, act, ctx| match sub {
+        ctx.wait(async move { client.subscribe(subject).await }.into_actor(self).map(|sub, act, ctx| {
+            match sub {
                 Ok(sub) => act.cluster.sub = Some(ctx.add_stream(sub)),
                 Err(e) => warn!(act.log, "cannot subscribe to the room's subject"; "err" => %e),
-            },
-        ));
+            }
+            then(act, ctx);
+        }));
     }
 
     /// The last session here left: stop receiving the room's frames, and forget where

@@ -10,7 +10,7 @@ use tokio::sync::oneshot;
 use super::convert::*;
 use super::{Part, RemoteCall, NEXT_ALIAS};
 use crate::actors::remote_session::RemoteSession;
-use crate::actors::room::messages::{Join, ReplyTo, SendText, SendTicket, SessionId};
+use crate::actors::room::messages::{Join, PostOutcome, ReplyTo, SendText, SendTicket, SessionId};
 use crate::actors::room::{
     CloseRoom, Crash, Kick, MarkRead, RegisterCommand, ReloadRoles, Restart, Room, SettingsChanged, Typing,
 };
@@ -57,10 +57,14 @@ impl Room {
             }
             CallBody::Send { user, text, reply_to, frame_id, client_id } => match out_of(self, alias) {
                 Some(out) => {
-                    let ticket = SendTicket { reply: ReplyTo::Session(out), frame_id, client_id };
+                    // Answered after the commit, so the session's node writes the ack and
+                    // knows what is still unanswered if this node dies.
+                    let (done, rx) = oneshot::channel();
+                    let ticket = SendTicket { reply: ReplyTo::Forwarded { out, done }, frame_id, client_id };
                     let m = SendText { session: alias, user, text, reply_to, ticket };
                     <Self as Handler<SendText>>::handle(self, m, ctx);
-                    CallReply::Accepted
+                    answer_after_commit(rx, reply);
+                    return;
                 }
                 None => CallReply::refused(ErrorCode::NotJoined, "join the room first"),
             },
@@ -72,14 +76,7 @@ impl Room {
                     SendText { session: None, user, text, reply_to: None, ticket },
                     ctx,
                 );
-                actix::spawn(async move {
-                    let answer = match rx.await {
-                        Ok(Ok((seq, duplicate))) => CallReply::Posted { seq, duplicate },
-                        Ok(Err((code, message))) => CallReply::refused(code, message),
-                        Err(_) => CallReply::refused(ErrorCode::RoomUnavailable, "room crashed; retry"),
-                    };
-                    let _ = reply.send(answer);
-                });
+                answer_after_commit(rx, reply);
                 return;
             }
             CallBody::Typing { user, active } => {
@@ -193,4 +190,18 @@ impl Room {
         self.cluster.part = None;
         ctx.stop();
     }
+}
+
+/// Answers a forwarded send or post once its outcome is known. A dropped outcome
+/// channel means the sender was answered with frames (a spam notice, an error after a
+/// crash) — or, for an operator, that the room crashed.
+fn answer_after_commit(rx: oneshot::Receiver<PostOutcome>, reply: oneshot::Sender<CallReply>) {
+    actix::spawn(async move {
+        let answer = match rx.await {
+            Ok(Ok((seq, duplicate))) => CallReply::Posted { seq, duplicate },
+            Ok(Err((code, message))) => CallReply::refused(code, message),
+            Err(_) => CallReply::Accepted,
+        };
+        let _ = reply.send(answer);
+    });
 }

@@ -8,12 +8,14 @@ use slog::{info, warn};
 use super::convert::*;
 use super::{lease_name, Forwarded};
 use crate::actors::room::delivery::{reply_error, send_ack, send_error};
-use crate::actors::room::messages::{Join, JoinReply, Leave, RoomError, RoomStats, SendText};
-use crate::actors::room::{MarkRead, RegisterCommand, Room, Status, Typing};
+use crate::actors::room::messages::SessionId;
+use crate::actors::room::messages::{Join, JoinReply, Leave, RoomError, RoomStats, SendText, SendTicket};
+use crate::actors::room::{MarkRead, Member, RegisterCommand, Room, Status, Typing};
 use crate::actors::ws_session::{Outbound, RoomFrame};
 use crate::cluster::wire::CallBody;
 use crate::cluster::wire::{code_of, CallReply, RoomBatch, RoomCall};
 use crate::error::{ErrorCode, HasCode};
+use crate::model::UserRef;
 use crate::store::cluster::{self as leases, LeaseHolder};
 use crate::store::messages::MessageRow;
 
@@ -78,11 +80,15 @@ impl Room {
     ) -> ResponseActFuture<Self, Result<JoinReply, RoomError>> {
         let session = m.session;
         if self.cluster.sub.is_none() {
-            self.subscribe(ctx);
+            self.subscribe(ctx, |_, _| {});
         }
         self.online.insert(session, (m.user.id.clone(), m.out));
+        self.cluster.users.insert(session, m.user.clone());
         let body = CallBody::Join { user: m.user, after_seq: m.after_seq };
-        Box::pin(self.forward_call(session, body).map(move |res, act, ctx| match res {
+        // Forwarded when first polled: after the subscription above (spawned futures
+        // wait for `ctx.wait`).
+        let forward = fut::ready(()).then(move |_, act: &mut Self, _| act.forward_call(session, body));
+        Box::pin(forward.map(move |res, act, ctx| match res {
             Ok(CallReply::Joined(w)) => {
                 // Only the first join sets where this replica stands: a later join's
                 // last seq may be ahead of frames still on their way to the sessions
@@ -91,13 +97,11 @@ impl Room {
                 Ok(join_reply(w))
             }
             Ok(_) => {
-                act.online.remove(&session);
-                act.unsubscribe_if_idle(ctx);
+                act.forget_local(session, ctx);
                 Err(RoomError::Unavailable)
             }
             Err(e) => {
-                act.online.remove(&session);
-                act.unsubscribe_if_idle(ctx);
+                act.forget_local(session, ctx);
                 Err(e)
             }
         }))
@@ -105,8 +109,14 @@ impl Room {
 
     /// Also for a session already dropped here (slow consumer): the owner forgets it.
     pub(in crate::actors::room) fn replica_leave(&mut self, m: Leave, ctx: &mut Context<Self>) {
-        self.online.remove(&m.session);
         self.forward_and_forget(m.session, CallBody::Leave, ctx);
+        self.forget_local(m.session, ctx);
+    }
+
+    /// A session of this node is no longer in the room here.
+    fn forget_local(&mut self, session: SessionId, ctx: &mut Context<Self>) {
+        self.online.remove(&session);
+        self.cluster.users.remove(&session);
         self.unsubscribe_if_idle(ctx);
     }
 
@@ -123,20 +133,37 @@ impl Room {
             None => CallBody::Post { user, text, client_id: ticket.client_id.clone() },
         };
         let f = self.forward_call(session.unwrap_or(0), body);
-        ctx.spawn(f.map(move |res, act, ctx| match res {
+        let key = self.cluster.next_inflight;
+        self.cluster.next_inflight += 1;
+        self.cluster.inflight.insert(key, ticket);
+        ctx.spawn(f.map(move |res, act, ctx| {
+            // Already answered if the owner was lost meanwhile.
+            let Some(ticket) = act.cluster.inflight.remove(&key) else { return };
+            act.answer_forwarded(session, ticket, res, ctx);
+        }));
+    }
+
+    fn answer_forwarded(
+        &mut self,
+        session: Option<SessionId>,
+        ticket: SendTicket,
+        res: Forwarded,
+        ctx: &mut Context<Self>,
+    ) {
+        match res {
             // The owner sends the ack (or error) to the session itself.
             Ok(CallReply::Accepted) => {}
-            Ok(CallReply::Posted { seq, duplicate }) => send_ack(ticket, act.id.as_str(), seq, duplicate),
+            Ok(CallReply::Posted { seq, duplicate }) => send_ack(ticket, self.id.as_str(), seq, duplicate),
             Ok(_) => reply_error(ticket, ErrorCode::RoomUnavailable, "unexpected answer from the owner"),
             Err(e) => {
                 reply_error(ticket, e.code(), &e.to_string());
                 // The owner does not know a session that joined here: it restarted
                 // (same node id, new process). Hand the sessions over as if it had died.
-                if e.code() == ErrorCode::NotJoined && session.is_some_and(|s| act.online.contains_key(&s)) {
-                    act.owner_lost(ctx);
+                if e.code() == ErrorCode::NotJoined && session.is_some_and(|s| self.online.contains_key(&s)) {
+                    self.owner_lost(ctx);
                 }
             }
-        }));
+        }
     }
 
     pub(in crate::actors::room) fn replica_typing(&mut self, m: Typing, ctx: &mut Context<Self>) {
@@ -281,15 +308,75 @@ impl Room {
         }));
     }
 
-    /// The owner is gone: this node's sessions reconnect (1012) and resume with
-    /// `after_seq`; the room restarts and claims the lease again.
+    /// The owner is gone (or forgot this node's sessions): the room restarts and claims
+    /// the lease again, keeping this node's sessions and where they stand. If another
+    /// node holds it now, they are joined there ([`Self::reattach`]); if this node takes
+    /// the room over, they become its members when it has loaded (`adopt_sessions`).
+    /// Either way they miss nothing: what they have not seen is read from the store.
     pub(in crate::actors::room) fn owner_lost(&mut self, ctx: &mut Context<Self>) {
-        info!(self.log, "room's owner lost; closing its sessions here with 1012");
-        for (_, (_, to)) in self.online.drain() {
-            to.do_send(Outbound::Close { code: 1012, reason: "room moved to another node; reconnect" });
+        info!(self.log, "room's owner lost; claiming the room again"; "sessions" => self.online.len());
+        for (_, ticket) in self.cluster.inflight.drain() {
+            reply_error(ticket, ErrorCode::RoomUnavailable, "the room is moving to another node; resend");
         }
         self.cluster.part = None;
+        self.cluster.users.retain(|s, _| self.online.contains_key(s));
         self.unsubscribe_if_idle(ctx);
         ctx.stop();
+    }
+
+    /// After a claim found another owner: this node's sessions (kept across the
+    /// restart) are joined at the new owner, and what they missed meanwhile is read
+    /// from the store. A session the owner refuses is closed with 1012 (it reconnects
+    /// and resumes with `after_seq`).
+    pub(in crate::actors::room) fn reattach(&mut self, ctx: &mut Context<Self>) {
+        let users: Vec<(SessionId, UserRef)> = self
+            .cluster
+            .users
+            .iter()
+            .filter(|(s, _)| self.online.contains_key(s))
+            .map(|(s, u)| (*s, u.clone()))
+            .collect();
+        if users.is_empty() {
+            self.cluster.users.clear();
+            self.delivered_seq = None;
+            self.tail.clear();
+            return;
+        }
+        info!(self.log, "joining this node's sessions at the new owner"; "sessions" => users.len());
+        self.subscribe(ctx, move |act, ctx| act.join_again(users, ctx));
+    }
+
+    fn join_again(&mut self, users: Vec<(SessionId, UserRef)>, ctx: &mut Context<Self>) {
+        for (session, user) in users {
+            let f = self.forward_call(session, CallBody::Join { user, after_seq: None });
+            ctx.spawn(f.map(move |res, act, _| {
+                if !matches!(res, Ok(CallReply::Joined(_))) {
+                    if let Some((_, to)) = act.online.remove(&session) {
+                        to.do_send(Outbound::Close {
+                            code: 1012,
+                            reason: "room moved to another node; reconnect",
+                        });
+                    }
+                    act.cluster.users.remove(&session);
+                }
+            }));
+        }
+        if let Some(d) = self.delivered_seq {
+            self.catch_up(d, None, Vec::new(), ctx);
+        }
+    }
+
+    /// After this node took a room over from a lost owner and loaded it: the sessions
+    /// it had as a replica become members (they are online here already).
+    pub(in crate::actors::room) fn adopt_sessions(&mut self) {
+        for (session, user) in std::mem::take(&mut self.cluster.users) {
+            if !self.online.contains_key(&session) {
+                continue;
+            }
+            let member = self.members.entry(user.id.clone()).or_insert_with(|| Member::new(user.clone()));
+            if !member.sessions.contains(&session) {
+                member.sessions.push(session);
+            }
+        }
     }
 }

@@ -180,7 +180,7 @@ impl Room {
             seq: row.seq,
             from: UserRef { id: row.sender_id.clone(), name: row.sender_name.clone(), kind },
             invoker: match &ticket.reply {
-                ReplyTo::Session(to) => Some(to.clone()),
+                ReplyTo::Session(to) | ReplyTo::Forwarded { out: to, .. } => Some(to.clone()),
                 ReplyTo::Operator(_) | ReplyTo::Room => None,
             },
         })
