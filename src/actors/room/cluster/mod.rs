@@ -92,8 +92,8 @@ pub struct RemoteCall {
 #[rtype(result = "()")]
 pub struct Resync;
 
-/// These nodes stopped heartbeating: drop their sessions (owner) or give up a room
-/// they owned (replica).
+/// These nodes stopped heartbeating: drop their sessions (owner), or claim again a
+/// room one of them owned, moving this node's sessions (replica).
 #[derive(Message, Clone)]
 #[rtype(result = "()")]
 pub struct NodesDown(pub Arc<Vec<String>>);
@@ -102,6 +102,7 @@ crate::tracked_handlers!(Room: RemoteCall, Resync, NodesDown);
 
 /// A forwarded call's outcome as seen by the replica.
 pub(super) type Forwarded = Result<CallReply, RoomError>;
+
 impl Room {
     /// At start and after each restart: claim the lease (cluster) or just load.
     pub(in crate::actors::room) fn start_up(&mut self, delay: Duration, ctx: &mut Context<Self>) {
