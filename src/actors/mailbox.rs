@@ -70,7 +70,8 @@ impl ActorKind {
 }
 
 /// An actor's life as the supervisor sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 #[repr(u8)]
 pub enum ActorStatus {
     Running = 0,

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::actors::room::RoomStats;
 use crate::error::ErrorCode;
 use crate::model::{Role, UserRef};
 use crate::protocol::FrameId;
@@ -101,7 +102,7 @@ pub enum CallReply {
         seq: i64,
         duplicate: bool,
     },
-    Stats(StatsWire),
+    Stats(RoomStats),
     Online {
         users: Vec<String>,
     },
@@ -150,18 +151,6 @@ pub enum ReplayWire {
     Frames { frames: Vec<String> },
     FromStore { after: i64, upto: i64 },
     Truncated,
-}
-
-/// `RoomStats` on the wire.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct StatsWire {
-    pub status: String,
-    pub last_seq: i64,
-    pub members_online: usize,
-    pub messages_per_min: u64,
-    pub restarts: u32,
-    pub last_restart_at: Option<String>,
-    pub mailbox_depth: u64,
 }
 
 /// A frame (or close) for one session on another node.

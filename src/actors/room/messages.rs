@@ -6,7 +6,7 @@ use actix::prelude::*;
 use bytestring::ByteString;
 use slog::Logger;
 
-use crate::actors::mailbox::{TrackedAddr, TrackedRecipient};
+use crate::actors::mailbox::{ActorStatus, TrackedAddr, TrackedRecipient};
 use crate::actors::registry::RoomGone;
 use crate::actors::store_writer::StoreWriter;
 use crate::actors::ws_session::Outbound;
@@ -118,10 +118,10 @@ pub struct ReloadRoles;
 #[rtype(result = "()")]
 pub struct Restart;
 
-/// A room's live figures.
-#[derive(Debug, Clone, serde::Serialize, MessageResponse)]
+/// A room's live figures (also sent between cluster nodes).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, MessageResponse)]
 pub struct RoomStats {
-    pub status: &'static str,
+    pub status: ActorStatus,
     pub last_seq: i64,
     pub members_online: usize,
     pub messages_per_min: u64,

@@ -32,7 +32,6 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use slog::{error, info, Logger};
 
-pub use cluster::convert::stats_of;
 pub use cluster::{lease_name, NodesDown, RemoteCall, Resync};
 pub use commands::{
     is_builtin, valid_name, CommandError, RegisterCommand, MAX_BOT_COMMANDS, MAX_NAME as MAX_COMMAND_NAME,
@@ -73,6 +72,18 @@ enum Status {
     /// The store could not be read; retrying.
     Unavailable,
     Quarantined,
+}
+
+impl Status {
+    /// The room's status as `/api/v1/actors` and the room views show it.
+    fn as_actor_status(self) -> ActorStatus {
+        match self {
+            Status::Loading => ActorStatus::Restarting,
+            Status::Running | Status::Unavailable => ActorStatus::Running,
+            Status::NotFound => ActorStatus::Stopped,
+            Status::Quarantined => ActorStatus::Quarantined,
+        }
+    }
 }
 
 struct Member {
@@ -139,12 +150,7 @@ impl Room {
 
     fn set_status(&mut self, status: Status) {
         self.status = status;
-        self.mailbox.set_status(match status {
-            Status::Loading => ActorStatus::Restarting,
-            Status::Running | Status::Unavailable => ActorStatus::Running,
-            Status::NotFound => ActorStatus::Stopped,
-            Status::Quarantined => ActorStatus::Quarantined,
-        });
+        self.mailbox.set_status(status.as_actor_status());
     }
 }
 
@@ -290,12 +296,7 @@ impl Handler<GetStats> for Room {
 
 impl Room {
     fn local_stats(&self) -> RoomStats {
-        let status = match self.status {
-            Status::Loading => "restarting",
-            Status::Running | Status::Unavailable => "running",
-            Status::NotFound => "stopped",
-            Status::Quarantined => "quarantined",
-        };
+        let status = self.status.as_actor_status();
         let users_online = self.members.values().filter(|m| !m.sessions.is_empty()).count();
         RoomStats {
             status,

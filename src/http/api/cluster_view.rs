@@ -10,7 +10,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::actors::registry::StatsFor;
-use crate::actors::room::{lease_name, stats_of, RoomStats};
+use crate::actors::room::{lease_name, RoomStats};
 use crate::cluster::wire::{CallBody, CallReply, RoomCall};
 use crate::error::ApiError;
 use crate::error::ErrorCode;
@@ -56,8 +56,8 @@ pub async fn live_stats(
         Some(async move { (id, cluster.call(&owner, call).await) })
     });
     for (id, answer) in join_all(asks).await {
-        if let Ok(CallReply::Stats(w)) = answer {
-            stats.insert(id, stats_of(w));
+        if let Ok(CallReply::Stats(s)) = answer {
+            stats.insert(id, s);
         }
     }
     stats

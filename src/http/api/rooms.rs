@@ -120,7 +120,7 @@ impl RoomView {
             owner_node,
             tags: row.tag_list(),
             settings: row.settings(),
-            status: live.map_or("stopped", |s| s.status),
+            status: live.map_or("stopped", |s| s.status.as_str()),
             last_seq: live.map_or(stored_last_seq, |s| s.last_seq.max(stored_last_seq)),
             members_online: live.map_or(0, |s| s.members_online),
             messages_per_min: live.map_or(0, |s| s.messages_per_min),

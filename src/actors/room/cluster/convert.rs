@@ -1,7 +1,7 @@
-//! `JoinReply` and `RoomStats` to and from their wire forms.
+//! `JoinReply` to and from its wire form.
 
-use crate::actors::room::messages::{JoinReply, Replay, RoomStats};
-use crate::cluster::wire::{JoinedWire, MemberWire, ReplayWire, StatsWire};
+use crate::actors::room::messages::{JoinReply, Replay};
+use crate::cluster::wire::{JoinedWire, MemberWire, ReplayWire};
 use crate::protocol::outbound::MemberView;
 
 pub(super) fn joined_wire(r: JoinReply) -> JoinedWire {
@@ -49,34 +49,5 @@ pub(super) fn join_reply(w: JoinedWire) -> JoinReply {
             ReplayWire::FromStore { after, upto } => Replay::FromStore { after, upto },
             ReplayWire::Truncated => Replay::Truncated,
         },
-    }
-}
-
-pub(super) fn stats_wire(s: RoomStats) -> StatsWire {
-    StatsWire {
-        status: s.status.to_string(),
-        last_seq: s.last_seq,
-        members_online: s.members_online,
-        messages_per_min: s.messages_per_min,
-        restarts: s.restarts,
-        last_restart_at: s.last_restart_at,
-        mailbox_depth: s.mailbox_depth,
-    }
-}
-
-pub fn stats_of(w: StatsWire) -> RoomStats {
-    RoomStats {
-        status: match w.status.as_str() {
-            "restarting" => "restarting",
-            "stopped" => "stopped",
-            "quarantined" => "quarantined",
-            _ => "running",
-        },
-        last_seq: w.last_seq,
-        members_online: w.members_online,
-        messages_per_min: w.messages_per_min,
-        restarts: w.restarts,
-        last_restart_at: w.last_restart_at,
-        mailbox_depth: w.mailbox_depth,
     }
 }

@@ -103,7 +103,7 @@ impl Room {
                     Err(e) => CallReply::refused(e.code(), e.to_string()),
                 }
             }
-            CallBody::Stats => CallReply::Stats(stats_wire(self.local_stats())),
+            CallBody::Stats => CallReply::Stats(self.local_stats()),
             CallBody::Online => CallReply::Online { users: self.online_users() },
             CallBody::Restart => {
                 <Self as Handler<Restart>>::handle(self, Restart, ctx);

@@ -200,7 +200,7 @@ impl Room {
 
     pub(in crate::actors::room) fn replica_stats(&mut self) -> ResponseActFuture<Self, RoomStats> {
         Box::pin(self.forward_call(0, CallBody::Stats).map(|res, act, _| match res {
-            Ok(CallReply::Stats(w)) => stats_of(w),
+            Ok(CallReply::Stats(s)) => s,
             _ => act.local_stats(),
         }))
     }
