@@ -129,6 +129,18 @@ pub struct LimitsConfig {
     /// Whether loopback peers (127.0.0.0/8, ::1) are limited too; off by default so a
     /// load test or a reverse proxy on the same host is not refused.
     pub connects_limit_loopback: bool,
+    /// Bytes written to one WebSocket connection that its client has not taken yet;
+    /// past it the client is a slow consumer and the connection is aborted.
+    pub max_outbound_bytes: usize,
+    /// Open WebSocket sessions one token may have at once; 0 = no limit.
+    pub max_sessions_per_token: usize,
+    /// Open WebSocket sessions from one client IP at once; 0 = no limit.
+    pub max_sessions_per_ip: usize,
+    /// Whether loopback peers count toward `max_sessions_per_ip` (on by default).
+    pub sessions_limit_loopback: bool,
+    /// Open TCP connections (HTTP and WebSocket) past which new WebSocket upgrades
+    /// are refused with 503; 0 = the process's open-file limit less a reserve.
+    pub max_connections: usize,
 }
 
 /// `[rooms]`: room actors.

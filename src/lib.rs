@@ -25,3 +25,4 @@ pub mod rooms_file;
 pub mod schema;
 pub mod server;
 pub mod store;
+pub mod websocket;

@@ -16,6 +16,7 @@ use prometheus::{
 };
 
 use crate::actors::mailbox::{directory, ActorKind, ActorStatus};
+use crate::websocket::outbox::Ending;
 
 /// Bounds (seconds) of the duration histograms: 1 µs doubling to ~16.8 s.
 pub static DURATION_BUCKETS: LazyLock<Vec<f64>> =
@@ -42,6 +43,7 @@ pub struct Metrics {
     pub http_seconds: HistogramVec,
     pub cluster_forwarded: IntCounterVec,
     pub cluster_nodes: IntGauge,
+    ws_closed: IntCounterVec,
 }
 
 /// The process-wide families.
@@ -141,6 +143,15 @@ impl Metrics {
                 "Live cluster nodes this node sees (0 off cluster).",
             )
             .expect("valid"),
+            ws_closed: IntCounterVec::new(
+                Opts::new(
+                    "roomd_ws_closed_total",
+                    "WebSocket connections ended, by how: closed (orderly), unread (the client did not take \
+                     its last frames in time), slow_consumer (over limits.max_outbound_bytes), peer_gone.",
+                ),
+                &["reason"],
+            )
+            .expect("valid"),
             registry,
         };
         m.register_all();
@@ -167,6 +178,7 @@ impl Metrics {
             Box::new(self.http_seconds.clone()),
             Box::new(self.cluster_forwarded.clone()),
             Box::new(self.cluster_nodes.clone()),
+            Box::new(self.ws_closed.clone()),
             Box::new(prometheus::process_collector::ProcessCollector::for_self()),
         ];
         for c in collectors {
@@ -187,6 +199,14 @@ impl Metrics {
         for kind in ["join", "send", "leave", "other"] {
             self.cluster_forwarded.with_label_values(&[kind]);
         }
+        for ending in Ending::ALL {
+            self.ws_closed.with_label_values(&[ending.as_str()]);
+        }
+    }
+
+    /// Counts a WebSocket connection that ended.
+    pub fn ws_closed(&self, ending: Ending) {
+        self.ws_closed.with_label_values(&[ending.as_str()]).inc();
     }
 
     /// Counts a client frame answered with error `code`.

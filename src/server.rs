@@ -28,11 +28,13 @@ use crate::http::{self, AppState};
 use crate::model::UserKind;
 use crate::store::tokens::TokenRow;
 use crate::store::Store;
+use crate::websocket::socket::{raise_open_file_limit, PeerSocket};
 
 /// Runs the server until a signal stops it.
 pub fn run(settings: Settings) -> anyhow::Result<()> {
     let (log, _guard) = crate::logging::init(&settings.log);
     install_panic_hook(log.clone());
+    let nofile = raise_open_file_limit();
     let store = Store::open(
         &settings.database.url,
         settings.database.pool_size,
@@ -44,7 +46,7 @@ pub fn run(settings: Settings) -> anyhow::Result<()> {
     let declared = crate::rooms_file::apply(&store, std::path::Path::new(&settings.rooms.file))?;
     info!(log, "store ready"; "backend" => ?store.backend(), "declared_rooms" => declared);
     store.start_checkpointer(Duration::from_secs(1), log.new(slog::o!("thread" => "sqlite-checkpoint")));
-    actix_rt::System::new().block_on(serve(Arc::new(settings), store, log))
+    actix_rt::System::new().block_on(serve(Arc::new(settings), store, nofile, log))
 }
 
 /// Cluster mode needs PostgreSQL and a valid node id.
@@ -76,7 +78,7 @@ fn ensure_admin_token(store: &Store) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(cfg: Arc<Settings>, store: Store, log: Logger) -> anyhow::Result<()> {
+async fn serve(cfg: Arc<Settings>, store: Store, nofile: u64, log: Logger) -> anyhow::Result<()> {
     let writer_arbiter = Arbiter::new();
     let writer = StoreWriter::start_supervised(&writer_arbiter.handle(), store.clone(), &cfg, &log);
     let cluster = match cfg.cluster.enabled {
@@ -137,6 +139,7 @@ async fn serve(cfg: Arc<Settings>, store: Store, log: Logger) -> anyhow::Result<
         sessions,
         admin_limiter: Arc::new(AdminLimiter::new(&cfg.limits)),
         upgrade_limiter: Arc::new(http::upgrade_limit::UpgradeLimiter::new(&cfg.limits)),
+        session_quota: Arc::new(http::session_quota::SessionQuota::new(&cfg.limits, nofile, log.clone())),
         session_deps,
         log: log.clone(),
         broadcasts,
@@ -158,12 +161,14 @@ async fn serve(cfg: Arc<Settings>, store: Store, log: Logger) -> anyhow::Result<
     })
     .workers(cfg.workers())
     .tcp_nodelay(true)
+    .on_connect(PeerSocket::on_connect)
     .disable_signals()
     .shutdown_timeout(cfg.server.shutdown_timeout_secs)
     .bind(&cfg.server.bind)
     .with_context(|| format!("binding {}", cfg.server.bind))?;
     for addr in server.addrs() {
-        info!(log, "listening"; "addr" => addr.to_string());
+        info!(log, "listening"; "addr" => addr.to_string(), "open_file_limit" => nofile,
+            "max_connections" => state.session_quota.max_connections());
     }
     if let Some(cluster) = &cluster {
         let bound = server.addrs().first().map(|a| a.to_string()).unwrap_or_default();

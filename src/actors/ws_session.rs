@@ -39,6 +39,7 @@ use crate::protocol::outbound as out;
 use crate::protocol::FrameId;
 use crate::store::messages::MessageRow;
 use crate::store::Store;
+use crate::websocket::reader::{Frame, ReadError};
 
 /// One frame of a room, with its seq (0 for unsequenced events like `member_joined`).
 #[derive(Debug, Clone)]
@@ -144,11 +145,12 @@ impl WsSession {
             deps,
         }
     }
+}
 
-    /// Largest frame the WebSocket codec accepts before closing with 1009; frames
-    /// between `max_frame_bytes` and this get a `too_large` error instead.
-    pub fn codec_limit(cfg: &Settings) -> usize {
-        cfg.limits.max_frame_bytes.saturating_mul(16)
+impl WsSession {
+    /// The session's id as clients and logs see it (`hello.session`).
+    pub fn name(&self) -> &str {
+        &self.name
     }
 }
 
@@ -254,8 +256,15 @@ impl WsSession {
     }
 }
 
+/// actix-web-actors requires this of every session actor, for the stream it reads
+/// itself; `http::ws` gives it a stream that never yields and feeds the session from a
+/// `FrameReader` instead (the handler below).
 impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for WsSession {
-    fn handle(&mut self, item: Result<ws::Message, ws::ProtocolError>, ctx: &mut Self::Context) {
+    fn handle(&mut self, _: Result<ws::Message, ws::ProtocolError>, _: &mut Self::Context) {}
+}
+
+impl StreamHandler<Result<Frame, ReadError>> for WsSession {
+    fn handle(&mut self, item: Result<Frame, ReadError>, ctx: &mut Self::Context) {
         self.guarded(ctx, |s, ctx| s.on_frame(item, ctx));
     }
 }
@@ -277,64 +286,81 @@ impl WsSession {
         }
     }
 
-    fn on_frame(
-        &mut self,
-        item: Result<ws::Message, ws::ProtocolError>,
-        ctx: &mut ws::WebsocketContext<Self>,
-    ) {
+    fn on_frame(&mut self, item: Result<Frame, ReadError>, ctx: &mut ws::WebsocketContext<Self>) {
         self.last_heard = Instant::now();
-        match item {
-            Ok(ws::Message::Text(text)) => self.on_text(&text, ctx),
-            Ok(ws::Message::Binary(_)) | Ok(ws::Message::Continuation(_)) => {
+        let frame = match item {
+            Ok(Frame::Close(reason)) => {
+                ctx.close(reason);
+                return ctx.stop();
+            }
+            Ok(frame) => frame,
+            Err(e) => {
+                debug!(self.log, "reading from the client failed"; "err" => %e);
+                if let Some(code) = e.close_code() {
+                    let description = Some(e.to_string());
+                    ctx.close(Some(ws::CloseReason { code: ws::CloseCode::from(code), description }));
+                }
+                return ctx.stop();
+            }
+        };
+        // Every frame counts against the rate limit, whatever it holds: a flood of
+        // malformed, binary or control frames is refused like one of sends.
+        let limited = self
+            .limiter
+            .check()
+            .err()
+            .map(|not_until| not_until.wait_time_from(governor::clock::Clock::now(self.limiter.clock())));
+        match frame {
+            Frame::Text(text) => self.on_text(&text, limited, ctx),
+            _ if limited.is_some() => self.rate_limited(ctx, None, limited),
+            Frame::Binary(_) => {
                 self.error(ctx, None, ErrorCode::BadRequest, "frames must be JSON text", None)
             }
-            Ok(ws::Message::Ping(p)) => ctx.pong(&p),
-            Ok(ws::Message::Pong(_)) | Ok(ws::Message::Nop) => {}
-            Ok(ws::Message::Close(reason)) => {
-                ctx.close(reason);
-                ctx.stop();
-            }
-            Err(ws::ProtocolError::Overflow) => {
-                ctx.close(Some(ws::CloseReason {
-                    code: ws::CloseCode::Size,
-                    description: Some("frame too large".into()),
-                }));
-                ctx.stop();
-            }
-            Err(e) => {
-                debug!(self.log, "protocol error"; "err" => %e);
-                ctx.close(Some(ws::CloseReason { code: ws::CloseCode::Protocol, description: None }));
-                ctx.stop();
-            }
+            Frame::Ping(p) => ctx.pong(&p),
+            Frame::Pong(_) | Frame::Close(_) => {}
         }
+    }
+
+    /// Answers a frame over the rate limit, and counts it as a violation.
+    fn rate_limited(
+        &mut self,
+        ctx: &mut ws::WebsocketContext<Self>,
+        id: Option<&FrameId>,
+        wait: Option<std::time::Duration>,
+    ) {
+        let ms = wait.map_or(1, |w| w.as_millis().max(1) as u64);
+        self.error(ctx, id, ErrorCode::RateLimited, "too many frames", Some(ms));
+        self.violation(ctx);
     }
 }
 
 impl WsSession {
-    fn on_text(&mut self, text: &str, ctx: &mut ws::WebsocketContext<Self>) {
+    /// A text frame; `limited`: it was over the rate limit (and waiting this long
+    /// would have been enough).
+    fn on_text(
+        &mut self,
+        text: &str,
+        limited: Option<std::time::Duration>,
+        ctx: &mut ws::WebsocketContext<Self>,
+    ) {
         if self.deps.cfg.debug.fault_injection && text == PANIC_TEXT {
             panic!("fault injection: session crash requested");
         }
-        let limits = &self.deps.cfg.limits;
-        if text.len() > limits.max_frame_bytes {
-            let msg = format!("frame is {} bytes, the limit is {}", text.len(), limits.max_frame_bytes);
-            return self.error(ctx, None, ErrorCode::TooLarge, &msg, None);
+        let frame = inbound::parse(text);
+        if limited.is_some() {
+            let id = match &frame {
+                Ok(f) => f.id(),
+                Err(e) => e.id.as_ref(),
+            };
+            return self.rate_limited(ctx, id, limited);
         }
-        let frame = match inbound::parse(text) {
+        let frame = match frame {
             Ok(f) => f,
             Err(e) => return self.error(ctx, e.id.as_ref(), e.code, &e.message, None),
         };
         if self.draining && !matches!(frame, ClientFrame::Ping { .. }) {
             let msg = "server shutting down; reconnect";
             return self.error(ctx, frame.id(), ErrorCode::RoomUnavailable, msg, None);
-        }
-        if !matches!(frame, ClientFrame::Ping { .. }) {
-            if let Err(not_until) = self.limiter.check() {
-                let wait = not_until.wait_time_from(governor::clock::Clock::now(self.limiter.clock()));
-                let ms = wait.as_millis().max(1) as u64;
-                self.error(ctx, frame.id(), ErrorCode::RateLimited, "too many frames", Some(ms));
-                return self.violation(ctx);
-            }
         }
         match frame {
             ClientFrame::Ping { id } => ctx.text(out::encode(&out::Pong { id: id.as_ref() })),

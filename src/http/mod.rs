@@ -10,6 +10,7 @@ pub mod openapi;
 pub mod pagination;
 pub mod rate_limit;
 pub mod request_log;
+pub mod session_quota;
 pub mod upgrade_limit;
 pub mod ws;
 
@@ -43,6 +44,8 @@ pub struct AppState {
     pub admin_limiter: Arc<AdminLimiter>,
     /// WebSocket upgrade attempts per client IP, checked by `GET /ws`.
     pub upgrade_limiter: Arc<upgrade_limit::UpgradeLimiter>,
+    /// Open sessions per token and per IP, and the connection ceiling, checked by `GET /ws`.
+    pub session_quota: Arc<session_quota::SessionQuota>,
     /// Handed to every WebSocket session.
     pub session_deps: Arc<SessionDeps>,
     pub log: slog::Logger,

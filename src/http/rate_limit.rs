@@ -55,6 +55,7 @@ mod tests {
             max_violations: 10,
             connects_per_ip_per_sec: 50,
             connects_limit_loopback: true,
+            ..crate::config::Settings::load(None).expect("default config").limits
         }
     }
 

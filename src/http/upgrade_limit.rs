@@ -69,6 +69,7 @@ mod tests {
             max_violations: 1,
             connects_per_ip_per_sec: 2,
             connects_limit_loopback: true,
+            ..crate::config::Settings::load(None).expect("default config").limits
         };
         let limiter = UpgradeLimiter::new(&limits);
         let a: IpAddr = "10.0.0.1".parse().unwrap();

@@ -3,6 +3,7 @@
 //! and assertions on whole error frames and error bodies.
 
 pub mod db;
+pub mod raw_ws;
 pub mod server;
 pub mod ws_client;
 

@@ -1,0 +1,279 @@
+//! Clients that lie, flood or stop reading (docs/PROTOCOL.md, "Limits"): each is
+//! refused or closed without making the server hold more than its limits, and
+//! well-behaved clients beside them are not disturbed.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::common::raw_ws::{End, RawWs, OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_TEXT};
+use crate::common::{eventually, seq, Auth, TestServer, WsClient, TIMEOUT};
+use tokio_tungstenite::tungstenite;
+
+/// A sample of `name` (with its labels, as exposed) from `/metrics`.
+async fn metric(srv: &TestServer, name: &str) -> f64 {
+    let body = srv.get("/metrics").send().await.expect("GET /metrics").text().await.expect("body");
+    body.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
+        .unwrap_or_else(|| panic!("{name} not in /metrics"))
+        .trim()
+        .parse()
+        .expect("a number")
+}
+
+async fn open_sessions(srv: &TestServer) -> f64 {
+    metric(srv, "roomd_ws_connections").await
+}
+
+/// A raw client of a fresh user, past `hello`.
+async fn raw_user(srv: &TestServer, name: &str, recv_buffer: Option<u32>) -> RawWs {
+    let token = srv.user(name).await;
+    let mut ws = RawWs::connect(&srv.addr, &token, recv_buffer).await;
+    assert_eq!(ws.read_json(TIMEOUT).await["type"], "hello");
+    ws
+}
+
+async fn raw_join(ws: &mut RawWs, room: &str) {
+    ws.write(&RawWs::text(&json!({"type": "join", "room": room, "id": "j"}).to_string())).await;
+    assert_eq!(ws.read_json(TIMEOUT).await["type"], "joined");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_header_declaring_more_than_the_frame_limit_closes_with_1009_before_any_payload() {
+    let srv = TestServer::start().await;
+    for declared in [65_537u64, 1 << 62] {
+        let mut ws = raw_user(&srv, "liar", None).await;
+        // Only the header: a server that waits for the payload never answers.
+        let mut header = vec![0x80 | OP_TEXT, 0x80 | 127];
+        header.extend_from_slice(&declared.to_be_bytes());
+        header.extend_from_slice(&[1, 2, 3, 4]);
+        ws.write(&header).await;
+        let (code, frames) = ws.read_until_close(TIMEOUT).await;
+        assert_eq!(code, Some(1009), "declared {declared} bytes; frames before the close: {frames:?}");
+        assert_eq!(ws.drain_until_end(TIMEOUT).await, End::Eof);
+    }
+    // The same limit holds for a message in fragments that add up past it.
+    let mut ws = raw_user(&srv, "fragmenter", None).await;
+    let part = vec![b'a'; 40 * 1024];
+    ws.write(&RawWs::frame(false, OP_TEXT, &part)).await;
+    ws.write(&RawWs::frame(true, OP_CONTINUATION, &part)).await;
+    assert_eq!(ws.read_until_close(TIMEOUT).await.0, Some(1009));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fragmented_message_is_handled_as_one() {
+    let srv = TestServer::start().await;
+    srv.create_room("lobby").await;
+    let mut ws = raw_user(&srv, "alice", None).await;
+    raw_join(&mut ws, "lobby").await;
+    let send = json!({"type": "send", "room": "lobby", "text": "héllo in parts", "id": "s1"}).to_string();
+    let (a, rest) = send.as_bytes().split_at(10);
+    let (b, c) = rest.split_at(3); // splits the two-byte 'é' across fragments
+    let mut bytes = RawWs::frame(false, OP_TEXT, a);
+    bytes.extend(RawWs::frame(true, OP_PING, b"between"));
+    bytes.extend(RawWs::frame(false, OP_CONTINUATION, b));
+    bytes.extend(RawWs::frame(true, OP_CONTINUATION, c));
+    ws.write(&bytes).await;
+    let ack = ws.read_json(TIMEOUT).await;
+    assert_eq!(ack["type"], "ack", "{ack}");
+    assert_eq!(seq(&ack), 1);
+    let msg = ws.read_json(TIMEOUT).await;
+    assert_eq!(msg["text"], "héllo in parts", "{msg}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_utf8_text_closes_with_1007() {
+    let srv = TestServer::start().await;
+    let mut ws = raw_user(&srv, "alice", None).await;
+    ws.write(&RawWs::frame(true, OP_TEXT, b"{\"type\":\"ping\",\"id\":\"\xC3\x28\"}")).await;
+    assert_eq!(ws.read_until_close(TIMEOUT).await.0, Some(1007));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_the_close_handshake_the_server_closes_tcp_first_and_at_once() {
+    let srv = TestServer::start().await;
+    let mut ws = raw_user(&srv, "alice", None).await;
+    ws.write(&RawWs::frame(true, OP_CLOSE, &1000u16.to_be_bytes())).await;
+    assert_eq!(ws.read_until_close(TIMEOUT).await.0, Some(1000));
+    // actix-web alone lingers a second waiting for the client to close first.
+    let started = std::time::Instant::now();
+    assert_eq!(ws.drain_until_end(Duration::from_millis(500)).await, End::Eof);
+    assert!(started.elapsed() < Duration::from_millis(500));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_bad_frames_is_rate_limited_and_closed_after_the_violation_limit() {
+    let srv = TestServer::start().await;
+    let mut ws = raw_user(&srv, "flooder", None).await;
+    // 5,000 tiny frames of every kind that is not a valid request, in one write.
+    let mut flood = Vec::new();
+    for i in 0..5_000 {
+        flood.extend(match i % 4 {
+            0 => RawWs::frame(true, OP_BINARY, b"x"),
+            1 => RawWs::text("x"),
+            2 => RawWs::frame(true, OP_PING, b""),
+            _ => RawWs::text(r#"{"type":"nope"}"#),
+        });
+    }
+    ws.write(&flood).await;
+    let (code, frames) = ws.read_until_close(TIMEOUT).await;
+    assert_eq!(code, Some(1008), "closed for policy violations");
+    // The burst (100 by default), then one rate_limited error per violation (10).
+    let limited = frames.iter().filter(|f| f["code"] == "rate_limited").count();
+    assert!(frames.len() <= 110, "{} replies to a flood of 5,000 frames", frames.len());
+    assert!((1..=10).contains(&limited), "{limited} rate_limited errors");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_reading_is_cut_off_past_max_outbound_bytes_and_others_get_everything() {
+    let srv = TestServer::start_with(&[
+        ("ROOMD__LIMITS__MAX_OUTBOUND_BYTES", "262144"),
+        ("ROOMD__LIMITS__MSGS_PER_SEC", "100000"),
+        ("ROOMD__LIMITS__BURST", "100000"),
+        ("ROOMD__SPAM__MAX_REPEATS", "0"),
+    ])
+    .await;
+    srv.create_room("lobby").await;
+    let mut stalled = raw_user(&srv, "stalled", Some(4096)).await;
+    raw_join(&mut stalled, "lobby").await;
+    let mut reader = srv.ws_user("reader").await;
+    reader.join("lobby").await;
+    let mut sender = srv.ws_user("sender").await;
+    sender.join("lobby").await;
+    assert_eq!(open_sessions(&srv).await, 3.0);
+
+    // ~16 MB: more than the stalled client's socket buffers and 256 KiB together.
+    let total = 4_000;
+    let read = Arc::new(AtomicUsize::new(0));
+    let reading = tokio::spawn({
+        let read = read.clone();
+        async move {
+            let mut seqs = Vec::with_capacity(total);
+            while seqs.len() < total {
+                seqs.push(seq(&reader.expect("message").await));
+                read.store(seqs.len(), Ordering::Relaxed);
+            }
+            (seqs, reader)
+        }
+    });
+    let text = "x".repeat(4000);
+    for i in 0..total {
+        // The reader keeps up: at most 50 messages (200 KB) behind.
+        while i > read.load(Ordering::Relaxed) + 50 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        sender
+            .send(json!({"type": "send", "room": "lobby", "text": text, "client_id": format!("m{i}")}))
+            .await;
+        if i % 10 == 9 {
+            // Reads up to the pong: the sender drains its own acks and messages.
+            sender.ping().await;
+        }
+    }
+    eventually("the stalled client is dropped as a slow consumer", TIMEOUT, || async {
+        metric(&srv, "roomd_ws_closed_total{reason=\"slow_consumer\"}").await >= 1.0
+    })
+    .await;
+    eventually("the stalled session is gone", TIMEOUT, || async { open_sessions(&srv).await <= 2.0 }).await;
+    let slow = metric(&srv, "roomd_ws_closed_total{reason=\"slow_consumer\"}").await;
+    assert_eq!((open_sessions(&srv).await, slow), (2.0, 1.0), "only the stalled client was dropped");
+    // The reader, who reads, got every message in order.
+    let (seqs, _still_open) = reading.await.expect("reader");
+    assert_eq!(seqs, (1..=total as i64).collect::<Vec<_>>(), "a gap or a reorder");
+    // The stalled client's connection is gone: it finds the end once it reads.
+    let end = stalled.drain_until_end(TIMEOUT).await;
+    assert!(matches!(end, End::Eof | End::Reset), "{end:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_neither_reads_nor_writes_is_closed_after_the_heartbeat_timeout() {
+    let srv = TestServer::start_with(&[
+        ("ROOMD__SESSION__HEARTBEAT_MS", "1000"),
+        ("ROOMD__LIMITS__MSGS_PER_SEC", "100000"),
+        ("ROOMD__LIMITS__BURST", "100000"),
+        ("ROOMD__SPAM__MAX_REPEATS", "0"),
+    ])
+    .await;
+    srv.create_room("lobby").await;
+    let mut stalled = raw_user(&srv, "stalled", Some(4096)).await;
+    raw_join(&mut stalled, "lobby").await;
+    let mut sender = srv.ws_user("sender").await;
+    sender.join("lobby").await;
+    // Fill the stalled client's window (well under max_outbound_bytes).
+    let text = "y".repeat(4000);
+    for i in 0..500 {
+        sender
+            .send(json!({"type": "send", "room": "lobby", "text": text, "client_id": format!("m{i}")}))
+            .await;
+        if i % 10 == 9 {
+            sender.ping().await;
+        }
+    }
+    // Silent past two heartbeats, it is closed although its window is full; the
+    // sender, who reads and answers pings, stays.
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while metric(&srv, "roomd_ws_closed_total{reason=\"unread\"}").await < 1.0 {
+        assert!(tokio::time::Instant::now() < deadline, "the stalled client's connection was not cut");
+        sender.ping().await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(open_sessions(&srv).await, 1.0);
+    let end = stalled.drain_until_end(TIMEOUT).await;
+    assert!(matches!(end, End::Eof | End::Reset), "{end:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_are_limited_per_token_and_per_ip_including_loopback() {
+    let srv = TestServer::start_with(&[
+        ("ROOMD__LIMITS__MAX_SESSIONS_PER_TOKEN", "2"),
+        ("ROOMD__LIMITS__MAX_SESSIONS_PER_IP", "3"),
+    ])
+    .await;
+    let token = srv.user("alice").await;
+    let a1 = srv.ws(&token).await;
+    let _a2 = srv.ws(&token).await;
+    assert_eq!(refuse_status(&srv, &token).await, 429, "a third session of one token");
+    drop(a1);
+    eventually("alice's first session is gone", TIMEOUT, || async { open_sessions(&srv).await == 1.0 }).await;
+    let _a3 = srv.ws(&token).await;
+    // Another token from the same (loopback) address: the third session from it is
+    // the last one allowed.
+    let bob = srv.user("bob").await;
+    let _b1 = srv.ws(&bob).await;
+    assert_eq!(refuse_status(&srv, &bob).await, 429, "a fourth session from 127.0.0.1");
+}
+
+async fn refuse_status(srv: &TestServer, token: &str) -> u16 {
+    WsClient::refused_status(&srv.addr, Auth::Query(token)).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_the_connection_ceiling_upgrades_are_refused_with_503_and_a_log_line() {
+    let srv = TestServer::start_with(&[("ROOMD__LIMITS__MAX_CONNECTIONS", "4")]).await;
+    let token = srv.user("alice").await;
+    // The admin client's pooled connection counts too: the ceiling comes within 4.
+    let mut open = Vec::new();
+    let status = loop {
+        match WsClient::try_connect(&srv.addr, Auth::Query(&token)).await {
+            Ok(ws) => open.push(ws),
+            Err(tungstenite::Error::Http(resp)) => break resp.status().as_u16(),
+            Err(e) => panic!("expected an HTTP refusal, got {e}"),
+        }
+        assert!(open.len() <= 4, "{} sessions open past max_connections = 4", open.len());
+    };
+    assert_eq!(status, 503);
+    assert!(!open.is_empty());
+    eventually("a log line says why", TIMEOUT, || async {
+        srv.stdout_text().contains("too many open connections")
+            || srv.stderr_text().contains("too many open connections")
+    })
+    .await;
+    // The admin API still answers on its open connection.
+    let rooms = srv.get("/api/v1/rooms").send().await.expect("GET /rooms");
+    assert_eq!(rooms.status(), 200);
+    open.clear();
+    eventually("connections closed", TIMEOUT, || async { open_sessions(&srv).await == 0.0 }).await;
+    let _again = srv.ws(&token).await;
+}
