@@ -14,15 +14,9 @@ use roomd::http::rate_limit::AdminLimiter;
 
 fn limits(admin_per_sec: u32, admin_burst: u32) -> LimitsConfig {
     LimitsConfig {
-        max_text: 4000,
-        max_frame_bytes: 65536,
-        msgs_per_sec: 10,
-        burst: 20,
         admin_per_sec,
         admin_burst,
-        max_violations: 10,
-        connects_per_ip_per_sec: 50,
-        connects_limit_loopback: true,
+        ..roomd::config::Settings::load(None).expect("default config").limits
     }
 }
 
