@@ -21,7 +21,7 @@ pub const OP_PING: u8 = 0x9;
 pub enum ServerFrame {
     Text(String),
     Close(Option<u16>),
-    Other(u8),
+    Other,
 }
 
 /// What reading ended with.
@@ -123,7 +123,7 @@ impl RawWs {
         loop {
             match self.read_frame(within).await {
                 Ok(ServerFrame::Text(t)) => return serde_json::from_str(&t).expect("JSON frame"),
-                Ok(ServerFrame::Other(_)) => continue,
+                Ok(ServerFrame::Other) => continue,
                 other => panic!("expected a text frame, got {other:?}"),
             }
         }
@@ -136,7 +136,7 @@ impl RawWs {
             match self.read_frame(within).await {
                 Ok(ServerFrame::Text(t)) => texts.push(serde_json::from_str(&t).expect("JSON frame")),
                 Ok(ServerFrame::Close(code)) => return (code, texts),
-                Ok(ServerFrame::Other(_)) => {}
+                Ok(ServerFrame::Other) => {}
                 Err(end) => panic!("no close frame, the connection ended: {end:?}; got {texts:?}"),
             }
         }
@@ -186,7 +186,7 @@ fn parse_server_frame(buf: &[u8]) -> Option<(ServerFrame, usize)> {
     let frame = match b0 & 0x0F {
         OP_TEXT => ServerFrame::Text(String::from_utf8(payload.to_vec()).expect("server text is UTF-8")),
         OP_CLOSE => ServerFrame::Close(payload.get(..2).map(|c| u16::from_be_bytes([c[0], c[1]]))),
-        op => ServerFrame::Other(op),
+        _ => ServerFrame::Other,
     };
     Some((frame, start + len))
 }
