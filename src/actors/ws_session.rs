@@ -1,5 +1,6 @@
-//! `WsSession`: one actor per WebSocket connection. Parses client frames, enforces the
-//! per-session limits, talks to rooms, and writes the frames rooms deliver. A room's
+//! `WsSession`: one actor per WebSocket connection. Parses client frames (whole
+//! messages from `websocket::reader`), enforces the per-session limits, talks to
+//! rooms, and writes the frames rooms deliver (through `websocket::outbox`). A room's
 //! frames are shared buffers: writing one costs no copy and no re-encode.
 //!
 //! Ordering: `join` holds the session (`ctx.wait`) until `joined` and the replay are
@@ -145,9 +146,7 @@ impl WsSession {
             deps,
         }
     }
-}
 
-impl WsSession {
     /// The session's id as clients and logs see it (`hello.session`).
     pub fn name(&self) -> &str {
         &self.name
