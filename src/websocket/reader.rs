@@ -337,6 +337,82 @@ mod tests {
         assert!(matches!(read_all(vec![bad], 100)[..], [Err(ReadError::InvalidUtf8)]));
     }
 
+    /// A message as a client may send it: whole, or in fragments with pings between.
+    #[derive(Debug, Clone)]
+    struct Sent {
+        text: bool,
+        parts: Vec<Vec<u8>>,
+        ping_between: bool,
+    }
+
+    fn sent() -> impl proptest::strategy::Strategy<Value = Sent> {
+        use proptest::prelude::*;
+        let text_parts = prop::collection::vec("\\PC{0,20}", 1..4)
+            .prop_map(|ps| ps.into_iter().map(String::into_bytes).collect::<Vec<_>>());
+        let binary_parts = prop::collection::vec(prop::collection::vec(any::<u8>(), 0..20), 1..4);
+        (
+            prop_oneof![text_parts.prop_map(|p| (true, p)), binary_parts.prop_map(|p| (false, p))],
+            any::<bool>(),
+        )
+            .prop_map(|((text, parts), ping_between)| Sent { text, parts, ping_between })
+    }
+
+    proptest::proptest! {
+        /// Whatever the messages and however the bytes are cut into reads, the reader
+        /// gives back each message whole, in order, and the pings between fragments.
+        #[test]
+        fn any_messages_in_any_chunking_come_out_whole(
+            messages in proptest::collection::vec(sent(), 1..8),
+            cuts in proptest::collection::vec(1usize..64, 1..40),
+        ) {
+            let mut bytes = Vec::new();
+            let mut expected = Vec::new();
+            for m in &messages {
+                let opcode = if m.text { OPCODE_TEXT } else { OPCODE_BINARY };
+                let last = m.parts.len() - 1;
+                for (i, part) in m.parts.iter().enumerate() {
+                    let op = if i == 0 { opcode } else { OPCODE_CONTINUATION };
+                    bytes.extend(frame(i == last, op, part));
+                    if i < last && m.ping_between {
+                        bytes.extend(frame(true, 0x9, b"p"));
+                        expected.push((false, b"ping".to_vec()));
+                    }
+                }
+                expected.push((m.text, m.parts.concat()));
+            }
+            let mut chunks = Vec::new();
+            let (mut rest, mut i) = (&bytes[..], 0);
+            while !rest.is_empty() {
+                let n = cuts[i % cuts.len()].min(rest.len());
+                chunks.push(rest[..n].to_vec());
+                rest = &rest[n..];
+                i += 1;
+            }
+            let got: Vec<(bool, Vec<u8>)> = read_all(chunks, 4096)
+                .into_iter()
+                .map(|f| match f.expect("no error") {
+                    Frame::Text(t) => (true, t.as_bytes().to_vec()),
+                    Frame::Binary(b) => (false, b.to_vec()),
+                    Frame::Ping(_) => (false, b"ping".to_vec()),
+                    other => panic!("unexpected {other:?}"),
+                })
+                .collect();
+            proptest::prop_assert_eq!(got, expected);
+        }
+
+        /// Random bytes never make the reader buffer past its limit or panic: it
+        /// yields frames and at most one error, then ends.
+        #[test]
+        fn random_bytes_end_in_at_most_one_error(bytes in proptest::collection::vec(proptest::arbitrary::any::<u8>(), 0..512)) {
+            let out = read_all(vec![bytes], 64);
+            let errors = out.iter().filter(|f| f.is_err()).count();
+            proptest::prop_assert!(errors <= 1);
+            if errors == 1 {
+                proptest::prop_assert!(out.last().unwrap().is_err(), "nothing after the error");
+            }
+        }
+    }
+
     #[test]
     fn a_continuation_without_a_start_is_a_protocol_error() {
         let out = read_all(vec![frame(true, OPCODE_CONTINUATION, b"x")], 100);
