@@ -341,6 +341,10 @@ impl Handler<Crash> for Room {
     type Result = ();
 
     fn handle(&mut self, _: Crash, ctx: &mut Context<Self>) {
+        // A retired room (`idle.rs`) must not be brought back by its supervisor.
+        if self.status == Status::Retired {
+            return;
+        }
         if self.replica_of().is_some() {
             return self.replica_admin(cluster::CallBody::Crash, ctx);
         }
@@ -352,6 +356,11 @@ impl Handler<Restart> for Room {
     type Result = ();
 
     fn handle(&mut self, _: Restart, ctx: &mut Context<Self>) {
+        // A retired room (`idle.rs`) must not be brought back by its supervisor; the
+        // operator's restart reached it through a stale address and is a no-op.
+        if self.status == Status::Retired {
+            return;
+        }
         if self.replica_of().is_some() {
             return self.replica_admin(cluster::CallBody::Restart, ctx);
         }
