@@ -188,10 +188,13 @@ async fn an_idle_room_stops_its_actor_and_starts_again_with_its_seqs_and_history
     assert!(running.iter().any(|n| n["id"] == "quiet" && n["status"] == "running"), "{running:?}");
     assert_eq!(seq(&ws.say("quiet", "m4").await), 4);
 
-    // Once the last member left, the actor stops and leaves the tree (not as crashed).
+    // Once the last member left, the actor stops and leaves the tree (not as crashed),
+    // even while an operator keeps reading the room's live figures.
     let reply = ws.request(json!({"type": "leave", "room": "quiet"})).await;
     assert_eq!(reply["type"], "left", "{reply}");
     eventually("the idle room's actor is gone", LONG, || async {
+        json_of(srv.get("/api/v1/rooms/quiet").send().await.expect("GET room"), 200).await;
+        json_of(srv.get("/api/v1/rooms/quiet/members").send().await.expect("GET members"), 200).await;
         !room_actors(&srv).await.iter().any(|n| n["id"] == "quiet")
     })
     .await;

@@ -12,8 +12,9 @@
 //! room's lease (it is this node's until the node leaves or dies, as before): a call
 //! from another node reaches this node, whose registry starts the room again here.
 //!
-//! Activity is read from the mailbox counters; with `metrics.enabled = false` only
-//! sessions and pending appends hold a room up.
+//! Activity is read from the mailbox counters (questions — live figures, who is
+//! online — do not count); with `metrics.enabled = false` only sessions and pending
+//! appends hold a room up.
 
 use std::time::{Duration, Instant};
 
@@ -27,7 +28,10 @@ use crate::actors::registry::RoomGone;
 #[derive(Default)]
 pub(super) struct IdleWatch {
     timer: Option<SpawnHandle>,
-    /// Messages handled at the last check.
+    /// Messages handled that were only questions (live figures, who is online): a
+    /// dashboard polling the rooms does not keep them up.
+    pub queries: u64,
+    /// Messages handled at the last check, less the questions.
     last_handled: u64,
     /// Since when the room has been seen quiet.
     since: Option<Instant>,
@@ -47,7 +51,7 @@ impl Room {
     }
 
     fn check_idle(&mut self, idle: Duration, ctx: &mut Context<Self>) {
-        let handled = self.mailbox.handled();
+        let handled = self.mailbox.handled().saturating_sub(self.idle.queries);
         let quiet = self.status == Status::Running
             && self.online.is_empty()
             && self.pending_appends == 0

@@ -180,6 +180,7 @@ impl Handler<OnlineUsers> for Room {
     type Result = ResponseActFuture<Self, Vec<String>>;
 
     fn handle(&mut self, _: OnlineUsers, _: &mut Context<Self>) -> Self::Result {
+        self.idle.queries += 1;
         if self.replica_of().is_some() {
             return self.replica_online();
         }
@@ -305,6 +306,7 @@ impl Handler<GetStats> for Room {
     type Result = ResponseActFuture<Self, RoomStats>;
 
     fn handle(&mut self, _: GetStats, _: &mut Context<Self>) -> Self::Result {
+        self.idle.queries += 1;
         if self.replica_of().is_some() {
             return self.replica_stats();
         }

@@ -116,8 +116,14 @@ impl Room {
                     Err(e) => CallReply::refused(e.code(), e.to_string()),
                 }
             }
-            CallBody::Stats => CallReply::Stats(self.local_stats()),
-            CallBody::Online => CallReply::Online { users: self.online_users() },
+            CallBody::Stats => {
+                self.idle.queries += 1;
+                CallReply::Stats(self.local_stats())
+            }
+            CallBody::Online => {
+                self.idle.queries += 1;
+                CallReply::Online { users: self.online_users() }
+            }
             CallBody::Restart => {
                 <Self as Handler<Restart>>::handle(self, Restart, ctx);
                 CallReply::Accepted
