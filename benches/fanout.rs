@@ -144,10 +144,11 @@ fn main() {
         let (store, cfg, log) = (store.clone(), cfg.clone(), log.clone());
         let (wa, ra) = (writer_arbiter.handle(), room_arbiter.handle());
         async move {
-            let writer = StoreWriter::start_supervised(&wa, store.clone(), &cfg, &log);
+            let (writer, writes) = StoreWriter::start_supervised(&wa, store.clone(), &cfg, &log);
             let registry = RoomRegistry::start(vec![ra], &cfg.metrics, |gone| RoomDeps {
                 store: store.clone(),
                 writer,
+                writes,
                 registry: gone,
                 cfg: cfg.clone(),
                 log: log.clone(),

@@ -44,11 +44,12 @@ fn main() {
 
     actix_rt::System::new().block_on(async move {
         let writer_arbiter = Arbiter::new();
-        let writer = StoreWriter::start_supervised(&writer_arbiter.handle(), store.clone(), &cfg, &log);
+        let (writer, writes) = StoreWriter::start_supervised(&writer_arbiter.handle(), store.clone(), &cfg, &log);
         let arbiter = Arbiter::new();
         let registry = RoomRegistry::start(vec![arbiter.handle()], &cfg.metrics, |gone| RoomDeps {
             store: store.clone(),
             writer,
+            writes,
             registry: gone,
             cfg: cfg.clone(),
             log: log.clone(),

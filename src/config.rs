@@ -157,6 +157,9 @@ pub struct RoomsConfig {
     /// Rooms declared in this file are created or updated at start (see
     /// `rooms_file`); relative to the working directory; a missing file is fine.
     pub file: String,
+    /// A room with no session and no pending work for this long stops its actor
+    /// (started again on demand); 0 = never.
+    pub idle_stop_secs: u64,
 }
 
 /// `[session]`: WebSocket session actors.

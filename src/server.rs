@@ -80,7 +80,7 @@ fn ensure_admin_token(store: &Store) -> anyhow::Result<()> {
 
 async fn serve(cfg: Arc<Settings>, store: Store, nofile: u64, log: Logger) -> anyhow::Result<()> {
     let writer_arbiter = Arbiter::new();
-    let writer = StoreWriter::start_supervised(&writer_arbiter.handle(), store.clone(), &cfg, &log);
+    let (writer, writes) = StoreWriter::start_supervised(&writer_arbiter.handle(), store.clone(), &cfg, &log);
     let cluster = match cfg.cluster.enabled {
         true => Some(Cluster::connect(&cfg.cluster, &log).await.context("connecting to NATS")?),
         false => None,
@@ -90,12 +90,13 @@ async fn serve(cfg: Arc<Settings>, store: Store, nofile: u64, log: Logger) -> an
     let registry = RoomRegistry::start(arbiters, &cfg.metrics, |gone| RoomDeps {
         store: store.clone(),
         writer: writer.clone(),
+        writes: writes.clone(),
         registry: gone,
         cfg: cfg.clone(),
         log: log.clone(),
         cluster: cluster.clone(),
     });
-    let sessions = Arc::new(SessionDirectory::default());
+    let sessions = Arc::new(SessionDirectory::new(Duration::from_secs(cfg.auth.token_cache_secs)));
     let session_deps = Arc::new(SessionDeps {
         registry: registry.clone(),
         store: store.clone(),

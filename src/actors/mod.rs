@@ -32,4 +32,5 @@ pub mod sessions;
 pub mod store_writer;
 pub mod supervisor;
 pub mod violations;
+pub mod write_gate;
 pub mod ws_session;

@@ -5,8 +5,11 @@
 //! runs on the blocking thread pool; the actor itself never blocks.
 //!
 //! Store outage: a batch that fails for a transient reason is retried with backoff;
-//! messages wait at most `store.commit_timeout_ms` (then `room_unavailable`) and at
-//! most `store.max_pending` wait at once.
+//! messages (and joins waiting for their membership) wait at most
+//! `store.commit_timeout_ms` (then `room_unavailable`). Every item — message,
+//! membership, read position, welcome mark — is admitted by its sender through the
+//! [`WriteGate`] (at most `store.max_pending` wait at once) and released here when its
+//! outcome is known; an admitted item is never dropped, only committed or failed.
 
 use std::collections::{HashMap, VecDeque};
 use std::mem;
@@ -19,18 +22,20 @@ use tokio::sync::oneshot;
 
 use super::mailbox::{ActorKind, MailboxStats, Metered, Registration, TrackedAddr, TrackedRecipient};
 use super::room::{panic_message, SendTicket};
+use crate::actors::write_gate::WriteGate;
 use crate::config::{Settings, StoreConfig};
 use crate::error::ErrorCode;
 use crate::metrics::metrics;
 use crate::store::conn::write_txn;
-use crate::store::members::MemberTouch;
+use crate::store::members::MemberWrite;
 use crate::store::messages::{append_batch, AppendOutcome, NewMessage};
 use crate::store::room_life::{RoomWrite, WelcomeMark};
 use crate::store::DbConn;
 use crate::store::{Store, StoreError};
 use diesel::connection::SimpleConnection;
 
-/// Append a message; the result goes to `notify` as part of a [`Committed`].
+/// Append a message; the result goes to `notify` as part of a [`Committed`]. The
+/// sender admitted it through the [`WriteGate`].
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct AppendMessage {
@@ -39,10 +44,19 @@ pub struct AppendMessage {
     pub notify: TrackedRecipient<Committed>,
 }
 
-/// Create or refresh a membership (presence, name); committed with the next batch.
+/// What became of a membership write: whether it touched a row, or why it failed.
+pub type MemberDone = oneshot::Sender<Result<bool, ErrorCode>>;
+
+/// Create, refresh or remove a membership; committed with the next batch, in the
+/// order sent. With `done`, the outcome is reported there, and a write that waits
+/// longer than `store.commit_timeout_ms` for a store outage to end is failed
+/// (`room_unavailable`) — except a removal, which is kept until it commits.
 #[derive(Message)]
 #[rtype(result = "()")]
-pub struct TouchMember(pub MemberTouch);
+pub struct WriteMember {
+    pub write: MemberWrite,
+    pub done: Option<MemberDone>,
+}
 
 /// A read position or another small room write; committed with the next batch.
 #[derive(Message)]
@@ -81,8 +95,27 @@ pub struct Committed {
 #[allow(clippy::large_enum_variant)]
 enum Pending {
     Message { msg: NewMessage, ticket: SendTicket, notify: TrackedRecipient<Committed>, queued: Instant },
-    Member(MemberTouch),
+    Member { write: MemberWrite, done: Option<MemberDone>, queued: Instant },
     Write(RoomWrite),
+}
+
+impl Pending {
+    /// When the item was queued, if it fails after `commit_timeout_ms` of outage.
+    fn expires_from(&self) -> Option<Instant> {
+        match self {
+            Pending::Message { queued, .. } => Some(*queued),
+            Pending::Member { write: MemberWrite::Touch(_), done: Some(_), queued } => Some(*queued),
+            Pending::Member { .. } | Pending::Write(_) => None,
+        }
+    }
+
+    fn room_id(&self) -> &str {
+        match self {
+            Pending::Message { msg, .. } => &msg.room_id,
+            Pending::Member { write, .. } => write.room_id(),
+            Pending::Write(w) => w.room_id(),
+        }
+    }
 }
 
 /// The group-commit writer.
@@ -92,7 +125,10 @@ pub struct StoreWriter {
     dedupe_ms: i64,
     log: Logger,
     pending: VecDeque<Pending>,
-    messages_pending: usize,
+    /// Admitted items not yet released (shared with the senders).
+    gate: WriteGate,
+    /// Items in the commit under way.
+    in_flight: usize,
     committing: bool,
     /// Items at the head of `pending` to commit one per transaction, to isolate a
     /// message that makes its batch fail.
@@ -117,34 +153,45 @@ const RETRY_MIN: Duration = Duration::from_millis(20);
 const RETRY_MAX: Duration = Duration::from_secs(2);
 
 impl StoreWriter {
-    /// Starts the writer on `arbiter` under an actix `Supervisor`.
+    /// Starts the writer on `arbiter` under an actix `Supervisor`; senders admit their
+    /// writes through the returned gate.
     pub fn start_supervised(
         arbiter: &ArbiterHandle,
         store: Store,
         cfg: &Settings,
         log: &Logger,
-    ) -> TrackedAddr<Self> {
+    ) -> (TrackedAddr<Self>, WriteGate) {
+        let gate = WriteGate::new(cfg.store.max_pending);
         let mailbox = MailboxStats::register(ActorKind::StoreWriter, "store", &cfg.metrics);
         let stats = mailbox.stats().clone();
         let (scfg, dedupe, log) =
             (cfg.store.clone(), cfg.rooms.dedupe_secs, log.new(slog::o!("actor" => "store_writer")));
         let idle_txn = cfg.cluster.enabled.then(|| (cfg.cluster.lease_ms / 2).max(200));
+        let shared = gate.clone();
         let addr = Supervisor::start_in_arbiter(arbiter, move |_| {
-            let mut writer = Self::new(store, scfg, dedupe, log, mailbox);
+            let mut writer = Self::new(store, scfg, dedupe, log, mailbox, shared);
             writer.idle_txn_timeout_ms = idle_txn;
             writer
         });
-        TrackedAddr::new(addr, stats)
+        (TrackedAddr::new(addr, stats), gate)
     }
 
-    fn new(store: Store, cfg: StoreConfig, dedupe_secs: u64, log: Logger, mailbox: Registration) -> Self {
+    fn new(
+        store: Store,
+        cfg: StoreConfig,
+        dedupe_secs: u64,
+        log: Logger,
+        mailbox: Registration,
+        gate: WriteGate,
+    ) -> Self {
         Self {
             store,
             cfg,
             dedupe_ms: (dedupe_secs as i64).saturating_mul(1000),
             log,
             pending: VecDeque::new(),
-            messages_pending: 0,
+            gate,
+            in_flight: 0,
             committing: false,
             isolate: 0,
             retry_delay: RETRY_MIN,
@@ -191,7 +238,7 @@ impl Metered for StoreWriter {
     }
 }
 
-crate::tracked_handlers!(StoreWriter: AppendMessage, TouchMember, Flush, ForgetRoom, WriteRoom, AppendWelcome);
+crate::tracked_handlers!(StoreWriter: AppendMessage, WriteMember, Flush, ForgetRoom, WriteRoom, AppendWelcome);
 
 impl Handler<ForgetRoom> for StoreWriter {
     type Result = ();
@@ -224,11 +271,6 @@ impl Handler<AppendMessage> for StoreWriter {
 
 impl StoreWriter {
     fn on_append(&mut self, m: AppendMessage, ctx: &mut Context<Self>) {
-        if self.messages_pending >= self.cfg.max_pending {
-            m.notify.do_send(Committed { results: vec![(m.ticket, Err(ErrorCode::RoomUnavailable))] });
-            return;
-        }
-        self.messages_pending += 1;
         self.pending.push_back(Pending::Message {
             msg: m.msg,
             ticket: m.ticket,
@@ -239,12 +281,12 @@ impl StoreWriter {
     }
 }
 
-impl Handler<TouchMember> for StoreWriter {
+impl Handler<WriteMember> for StoreWriter {
     type Result = ();
 
-    fn handle(&mut self, m: TouchMember, ctx: &mut Self::Context) {
+    fn handle(&mut self, m: WriteMember, ctx: &mut Self::Context) {
         self.guarded(ctx, |w, ctx| {
-            w.pending.push_back(Pending::Member(m.0));
+            w.pending.push_back(Pending::Member { write: m.write, done: m.done, queued: Instant::now() });
             w.commit_next(ctx);
         });
     }
@@ -267,11 +309,8 @@ impl Handler<AppendWelcome> for StoreWriter {
     fn handle(&mut self, m: AppendWelcome, ctx: &mut Self::Context) {
         self.guarded(ctx, |w, ctx| {
             // Queued before the message: `on_append` starts the commit, which then
-            // takes both into one transaction. A message refused for lack of room
-            // (`max_pending`) leaves no mark either.
-            if w.messages_pending < w.cfg.max_pending {
-                w.pending.push_back(Pending::Write(RoomWrite::Welcome(m.mark)));
-            }
+            // takes both into one transaction (the sender admitted both).
+            w.pending.push_back(Pending::Write(RoomWrite::Welcome(m.mark)));
             w.on_append(m.append, ctx);
         });
     }
@@ -294,7 +333,8 @@ impl Handler<Flush> for StoreWriter {
 struct BatchResult {
     batch: Vec<Pending>,
     last_seqs: HashMap<String, i64>,
-    outcome: Result<Vec<AppendOutcome>, StoreError>,
+    /// The messages' outcomes, and whether each membership write touched a row.
+    outcome: Result<(Vec<AppendOutcome>, Vec<bool>), StoreError>,
 }
 
 impl StoreWriter {
@@ -321,7 +361,7 @@ impl StoreWriter {
         let full = self.pending.len() >= self.cfg.batch_max_rows.max(1);
         let oldest_waited = self.pending.iter().find_map(|p| match p {
             Pending::Message { queued, .. } => Some(queued.elapsed()),
-            Pending::Member(_) | Pending::Write(_) => None,
+            Pending::Member { .. } | Pending::Write(_) => None,
         });
         if !delay.is_zero()
             && !full
@@ -339,6 +379,7 @@ impl StoreWriter {
         }
         let take = if self.isolate > 0 { 1 } else { self.pending.len().min(self.cfg.batch_max_rows.max(1)) };
         let batch: Vec<Pending> = self.pending.drain(..take).collect();
+        self.in_flight = batch.len();
         self.committing = true;
         let store = self.store.clone();
         let mut last_seqs = mem::take(&mut self.last_seqs);
@@ -355,18 +396,19 @@ impl StoreWriter {
                         .iter()
                         .filter_map(|p| match p {
                             Pending::Message { msg, .. } => Some(msg.clone()),
-                            Pending::Member(_) | Pending::Write(_) => None,
+                            Pending::Member { .. } | Pending::Write(_) => None,
                         })
                         .collect();
                     let outcomes = append_batch(c, &msgs, &mut last_seqs, dedupe_ms, now)?;
+                    let mut members = Vec::new();
                     for p in &batch {
                         match p {
-                            Pending::Member(t) => t.apply(c)?,
+                            Pending::Member { write, .. } => members.push(write.apply(c)?),
                             Pending::Write(w) => w.apply(c)?,
                             Pending::Message { .. } => {}
                         }
                     }
-                    Ok::<_, StoreError>(outcomes)
+                    Ok::<_, StoreError>((outcomes, members))
                 })
             });
             // A failure that does not look like an outage may still be one (a connection
@@ -389,8 +431,10 @@ impl StoreWriter {
                 Ok(r) => act.finish(r, ctx),
                 Err(e) => {
                     // The blocking task panicked: nothing committed for certain
-                    // and the batch is gone; its senders get no ack and may resend.
+                    // and the batch is gone; its senders get no ack and may resend
+                    // (a membership write's `done` is dropped: its waiter fails).
                     error!(act.log, "store batch task failed"; "err" => %e);
+                    act.gate.release(mem::take(&mut act.in_flight));
                     act.last_seqs.clear();
                     act.commit_next(ctx);
                 }
@@ -401,24 +445,19 @@ impl StoreWriter {
     fn finish(&mut self, r: BatchResult, ctx: &mut Context<Self>) {
         let BatchResult { batch, mut last_seqs, outcome } = r;
         match outcome {
-            Ok(outcomes) => {
+            Ok((outcomes, members)) => {
                 let stored = outcomes.iter().filter(|o| matches!(o, AppendOutcome::Stored(_))).count();
                 metrics().messages.inc_by(stored as u64);
                 self.restore_seqs(last_seqs);
                 self.retry_delay = RETRY_MIN;
                 self.isolate = self.isolate.saturating_sub(1);
-                self.notify(batch, outcomes.into_iter().map(Ok));
+                self.notify(batch, outcomes.into_iter().map(Ok), members.into_iter().map(Ok));
                 self.commit_next(ctx);
             }
             Err(e) => {
                 // Seqs read or advanced inside the failed transaction are not trusted.
                 for p in &batch {
-                    let room = match p {
-                        Pending::Message { msg, .. } => &msg.room_id,
-                        Pending::Member(t) => &t.room_id,
-                        Pending::Write(w) => w.room_id(),
-                    };
-                    last_seqs.remove(room);
+                    last_seqs.remove(p.room_id());
                 }
                 self.restore_seqs(last_seqs);
                 if e.is_transient() {
@@ -431,25 +470,24 @@ impl StoreWriter {
                 } else {
                     error!(self.log, "store rejected a write"; "err" => %e);
                     self.isolate = self.isolate.saturating_sub(1);
-                    self.notify(batch, std::iter::repeat(Err(ErrorCode::Internal)));
+                    self.fail(batch, ErrorCode::Internal);
                     self.commit_next(ctx);
                 }
             }
         }
     }
 
-    /// Puts the batch back, fails what waited too long, and retries after a backoff.
+    /// Puts the batch back, fails what waited too long (messages, joins), and retries
+    /// after a backoff; everything else stays queued until it commits.
     fn retry_later(&mut self, batch: Vec<Pending>, e: &StoreError, ctx: &mut Context<Self>) {
         warn!(self.log, "store unavailable, will retry"; "err" => %e, "retry_ms" => self.retry_delay.as_millis() as u64);
         self.requeue_front(batch);
         let timeout = Duration::from_millis(self.cfg.commit_timeout_ms);
-        let (expired, kept): (Vec<Pending>, Vec<Pending>) = self
-            .pending
-            .drain(..)
-            .partition(|p| matches!(p, Pending::Message { queued, .. } if queued.elapsed() > timeout));
+        let (expired, kept): (Vec<Pending>, Vec<Pending>) =
+            self.pending.drain(..).partition(|p| p.expires_from().is_some_and(|q| q.elapsed() > timeout));
         self.pending = kept.into();
         if !expired.is_empty() {
-            self.notify(expired, std::iter::repeat(Err(ErrorCode::RoomUnavailable)));
+            self.fail(expired, ErrorCode::RoomUnavailable);
         }
         let delay = self.retry_delay;
         self.retry_delay = (self.retry_delay * 2).min(RETRY_MAX);
@@ -466,20 +504,39 @@ impl StoreWriter {
         }
     }
 
-    /// Sends each room its results, in append order. `results` pairs with the batch's
-    /// messages in order (membership items have no result).
+    /// Fails every item of `batch` with `code`.
+    fn fail(&mut self, batch: Vec<Pending>, code: ErrorCode) {
+        self.notify(batch, std::iter::repeat(Err(code)), std::iter::repeat(Err(code)));
+    }
+
+    /// Sends each room its results, in append order, and each membership write's
+    /// waiter its outcome; releases every item from the gate. `results` pairs with the
+    /// batch's messages in order, `members` with its membership writes.
     fn notify(
         &mut self,
         batch: Vec<Pending>,
-        results: impl Iterator<Item = Result<AppendOutcome, ErrorCode>>,
+        mut results: impl Iterator<Item = Result<AppendOutcome, ErrorCode>>,
+        mut members: impl Iterator<Item = Result<bool, ErrorCode>>,
     ) {
         let mut per_room: HashMap<String, (TrackedRecipient<Committed>, Vec<_>)> = HashMap::new();
-        let mut results = results;
+        self.gate.release(batch.len());
         for p in batch {
-            if let Pending::Message { msg, ticket, notify, .. } = p {
-                self.messages_pending = self.messages_pending.saturating_sub(1);
-                let result = results.next().unwrap_or(Err(ErrorCode::Internal));
-                per_room.entry(msg.room_id).or_insert_with(|| (notify, Vec::new())).1.push((ticket, result));
+            match p {
+                Pending::Message { msg, ticket, notify, .. } => {
+                    let result = results.next().unwrap_or(Err(ErrorCode::Internal));
+                    per_room
+                        .entry(msg.room_id)
+                        .or_insert_with(|| (notify, Vec::new()))
+                        .1
+                        .push((ticket, result));
+                }
+                Pending::Member { done, .. } => {
+                    let result = members.next().unwrap_or(Err(ErrorCode::Internal));
+                    if let Some(done) = done {
+                        let _ = done.send(result);
+                    }
+                }
+                Pending::Write(_) => {}
             }
         }
         for (_, (notify, results)) in per_room {

@@ -9,15 +9,18 @@ use futures_util::StreamExt;
 use slog::{info, warn};
 use tokio::sync::oneshot;
 
-use super::wire::{CallReply, Control, OutboundWire, ToSession};
+use super::wire::{CallBody, CallReply, Control, OutboundWire, ToSession};
 use super::{Cluster, ClusterError, Request, Response};
 use crate::actors::mailbox::{ActorStatus, TrackedAddr};
-use crate::actors::registry::{GetRoom, Resync, RoomRegistry};
+use crate::actors::registry::{FindRoom, GetRoom, Resync, RoomRegistry};
 use crate::actors::room::{RemoteCall, Room};
 use crate::actors::sessions::SessionDirectory;
 use crate::actors::ws_session::Outbound;
 use crate::error::ErrorCode;
 use crate::model::RoomId;
+
+/// How often the dispatcher forgets the addresses of stopped rooms.
+const CACHE_PRUNE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// What the serving tasks hand work to.
 #[derive(Clone)]
@@ -69,9 +72,23 @@ async fn serve_rpc(
     mut sub: async_nats::Subscriber,
     registry: TrackedAddr<RoomRegistry>,
 ) {
-    // Room addresses already looked up, so a call costs no registry round trip.
+    // Room addresses already looked up, so a call costs no registry round trip. Those
+    // of stopped rooms (deleted, or idle: `rooms.idle_stop_secs`) are dropped now and
+    // then, so the actor of a room that is called no more can go away.
     let mut rooms: HashMap<RoomId, TrackedAddr<Room>> = HashMap::new();
-    while let Some(msg) = sub.next().await {
+    let live = |a: &TrackedAddr<Room>| a.connected() && a.stats().status() != ActorStatus::Stopped;
+    let mut prune = tokio::time::interval(CACHE_PRUNE);
+    loop {
+        let msg = tokio::select! {
+            msg = sub.next() => match msg {
+                Some(msg) => msg,
+                None => break,
+            },
+            _ = prune.tick() => {
+                rooms.retain(|_, a| live(a));
+                continue;
+            }
+        };
         let Some(reply_to) = msg.reply else { continue };
         let req: Request = match serde_json::from_slice(&msg.payload) {
             Ok(r) => r,
@@ -92,10 +109,24 @@ async fn serve_rpc(
             }
         };
         // A deleted (or never existing) room's actor is `stopped`: ask the registry,
-        // which starts a fresh one if the room exists again.
-        let live = |a: &&TrackedAddr<Room>| a.connected() && a.stats().status() != ActorStatus::Stopped;
-        let addr = match rooms.get(&room).filter(live) {
-            Some(a) => a.clone(),
+        // which starts a fresh one if the room exists again. Live figures of a room
+        // that is not running are not worth starting it: no `Stats` answer means
+        // `stopped` to the asking node.
+        let cached = rooms.get(&room).filter(|a| live(a)).cloned();
+        let cached = match cached {
+            None if matches!(req.call.body, CallBody::Stats) => {
+                match registry.send(FindRoom(room.clone())).await.ok().flatten() {
+                    Some(a) => Some(a),
+                    None => {
+                        answer(CallReply::refused(ErrorCode::NotFound, "room not running"));
+                        continue;
+                    }
+                }
+            }
+            other => other,
+        };
+        let addr = match cached {
+            Some(a) => a,
             None => match registry.send(GetRoom(room.clone())).await {
                 Ok(a) => {
                     rooms.insert(room, a.clone());

@@ -23,6 +23,36 @@ pub struct MemberRow {
     pub joined_at: i64,
 }
 
+/// A membership write a room hands to the `StoreWriter`. The writer is the only one
+/// that creates or removes memberships, in the order the room sent them, so a join's
+/// row queued before a kick can never outlive the kick.
+#[derive(Debug, Clone)]
+pub enum MemberWrite {
+    /// A join or leave: creates the membership or refreshes name and presence.
+    Touch(MemberTouch),
+    /// A kick: removes the membership.
+    Remove { room_id: String, user_id: String },
+}
+
+impl MemberWrite {
+    /// The room written to.
+    pub fn room_id(&self) -> &str {
+        match self {
+            Self::Touch(t) => &t.room_id,
+            Self::Remove { room_id, .. } => room_id,
+        }
+    }
+
+    /// Applies the write (inside the writer's transaction); true if a row was created,
+    /// refreshed or removed.
+    pub fn apply(&self, c: &mut DbConn) -> Result<bool, StoreError> {
+        match self {
+            Self::Touch(t) => t.apply(c).map(|()| true),
+            Self::Remove { room_id, user_id } => MemberRow::delete(c, room_id, user_id),
+        }
+    }
+}
+
 /// A join or leave seen by a room: creates the membership or refreshes name and presence.
 #[derive(Debug, Clone)]
 pub struct MemberTouch {

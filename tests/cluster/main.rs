@@ -17,6 +17,7 @@ mod peer;
 mod traffic;
 
 mod fanout;
+mod idle;
 mod nats_outage;
 mod operator_actions;
 mod owner_failover;

@@ -10,13 +10,12 @@ use slog::warn;
 use super::messages::{ReplyTo, SendTicket, SessionId};
 use super::Room;
 use crate::actors::mailbox::TrackedRecipient;
-use crate::actors::store_writer::{Committed, TouchMember};
+use crate::actors::store_writer::Committed;
 use crate::actors::ws_session::{Outbound, RoomFrame, RoomFrames};
 use crate::error::ErrorCode;
 use crate::metrics::metrics;
-use crate::model::{now_ms, UserRef};
+use crate::model::now_ms;
 use crate::protocol::outbound as out;
-use crate::store::members::MemberTouch;
 use crate::store::messages::{AppendOutcome, MessageRow};
 
 impl Room {
@@ -137,27 +136,6 @@ impl Room {
         }
     }
 
-    /// Removes a member at an operator's request: their sessions get `room_closed`
-    /// (reason `kicked`) and leave the room; the others get `member_left`.
-    pub(super) fn on_kick(&mut self, user_id: &str) {
-        let Some(member) = self.members.remove(user_id) else { return };
-        self.bot_gone(user_id);
-        let frame = out::encode(&out::RoomClosed { room: self.id.as_str(), reason: "kicked" });
-        for sid in &member.sessions {
-            if let Some((_, to)) = self.online.remove(sid) {
-                to.do_send(Outbound::RoomClosed { room: self.id.clone(), frame: frame.clone() });
-            }
-        }
-        if !member.sessions.is_empty() {
-            let frame = out::encode(&out::MemberEvent {
-                kind: "member_left",
-                room: self.id.as_str(),
-                user: &member.user,
-            });
-            self.broadcast_event(frame, Some(user_id));
-        }
-    }
-
     /// Drops a session; the user's last session going tells the others `member_left`.
     pub(super) fn remove_session(&mut self, session: SessionId) {
         self.forget_alias(session);
@@ -166,26 +144,17 @@ impl Room {
         member.sessions.retain(|s| *s != session);
         if member.sessions.is_empty() {
             let user = member.user.clone();
+            let durable = member.durable;
             self.bot_gone(&user_id);
-            self.touch_member(&user, now_ms());
+            // A leave's presence cannot be refused: admitted over the limit. A member
+            // whose join is still being stored gets its row from that join.
+            if durable {
+                self.deps.writes.force_admit(1);
+                self.write_member(self.touch_of(&user, now_ms()), None);
+            }
             let frame =
                 out::encode(&out::MemberEvent { kind: "member_left", room: self.id.as_str(), user: &user });
             self.broadcast_event(frame, Some(&user_id));
-        }
-    }
-
-    /// Records presence (and creates the membership on first join) through the writer.
-    pub(super) fn touch_member(&self, user: &UserRef, at: i64) {
-        let touch = MemberTouch {
-            room_id: self.id.to_string(),
-            user_id: user.id.clone(),
-            name: user.name.clone(),
-            kind: user.kind.as_str().to_string(),
-            at,
-        };
-        // Presence is best effort: a full writer queue drops it rather than blocking.
-        if self.deps.writer.try_send(TouchMember(touch)).is_err() {
-            warn!(self.log, "presence update dropped"; "user" => &user.id);
         }
     }
 }

@@ -9,6 +9,7 @@ use slog::Logger;
 use crate::actors::mailbox::{ActorStatus, TrackedAddr, TrackedRecipient};
 use crate::actors::registry::RoomGone;
 use crate::actors::store_writer::StoreWriter;
+use crate::actors::write_gate::WriteGate;
 use crate::actors::ws_session::Outbound;
 use crate::config::Settings;
 use crate::error::{ErrorCode, HasCode};
@@ -95,10 +96,12 @@ pub struct Crash;
 #[rtype(result = "()")]
 pub struct CloseRoom;
 
-/// A member was removed (kick): close the room for their sessions (`room_closed`
-/// with reason `kicked`) and tell the others `member_left`.
+/// Remove a member (kick): close the room for their sessions (`room_closed` with
+/// reason `kicked`), tell the others `member_left`, and remove the membership through
+/// the store writer, after every membership write queued before it. Answered once the
+/// removal committed; `NotMember` if there was no such member.
 #[derive(Message)]
-#[rtype(result = "()")]
+#[rtype(result = "Result<(), RoomError>")]
 pub struct Kick {
     pub user_id: String,
 }
@@ -166,6 +169,14 @@ pub enum RoomError {
     Mailbox(#[from] MailboxError),
     #[error("room is full: it has {0} members, its max_members setting")]
     Full(u32),
+    /// `store.max_pending` writes wait already.
+    #[error("store busy, retry")]
+    StoreBusy,
+    #[error("{user} is not a member of {room}")]
+    NotMember { user: String, room: String },
+    /// A kick's removal waited `store.commit_timeout_ms` for the store; it stays queued.
+    #[error("the store is unavailable; the kick is queued and applies when the store is back")]
+    KickQueued,
     /// The room's owner node refused (cluster mode).
     #[error("{message}")]
     Remote { code: ErrorCode, message: String },
@@ -174,8 +185,10 @@ pub enum RoomError {
 impl HasCode for RoomError {
     fn code(&self) -> ErrorCode {
         match self {
-            Self::NotFound => ErrorCode::NotFound,
-            Self::Unavailable | Self::Quarantined | Self::Mailbox(_) => ErrorCode::RoomUnavailable,
+            Self::NotFound | Self::NotMember { .. } => ErrorCode::NotFound,
+            Self::Unavailable | Self::Quarantined | Self::Mailbox(_) | Self::StoreBusy | Self::KickQueued => {
+                ErrorCode::RoomUnavailable
+            }
             Self::Full(_) => ErrorCode::Forbidden,
             Self::Remote { code, .. } => *code,
         }
@@ -187,6 +200,8 @@ impl HasCode for RoomError {
 pub struct RoomDeps {
     pub store: Store,
     pub writer: TrackedAddr<StoreWriter>,
+    /// Admits writes before they are sent to `writer` (`store.max_pending`).
+    pub writes: WriteGate,
     pub registry: TrackedRecipient<RoomGone>,
     pub cfg: Arc<Settings>,
     pub log: Logger,

@@ -17,8 +17,10 @@
 mod cluster;
 mod commands;
 mod delivery;
+mod idle;
 mod life;
 mod load;
+mod membership;
 mod messages;
 mod read;
 mod spam;
@@ -72,6 +74,8 @@ enum Status {
     /// The store could not be read; retrying.
     Unavailable,
     Quarantined,
+    /// Idle for `rooms.idle_stop_secs`: forgotten by the registry, stopping (`idle.rs`).
+    Retired,
 }
 
 impl Status {
@@ -80,7 +84,7 @@ impl Status {
         match self {
             Status::Loading => ActorStatus::Restarting,
             Status::Running | Status::Unavailable => ActorStatus::Running,
-            Status::NotFound => ActorStatus::Stopped,
+            Status::NotFound | Status::Retired => ActorStatus::Stopped,
             Status::Quarantined => ActorStatus::Quarantined,
         }
     }
@@ -94,6 +98,8 @@ struct Member {
     base: Role,
     last_read_seq: i64,
     sessions: Vec<SessionId>,
+    /// Its row is stored (false while the join that creates it is being committed).
+    durable: bool,
 }
 
 /// The room actor.
@@ -118,6 +124,10 @@ pub struct Room {
     commands: commands::CommandState,
     /// Cluster mode: owner or replica, and the aliases of other nodes' sessions.
     cluster: cluster::ClusterState,
+    /// Appends sent to the writer whose commit report has not come back.
+    pending_appends: usize,
+    /// When the room last had sessions or work (`idle.rs`).
+    idle: idle::IdleWatch,
 }
 
 impl Room {
@@ -140,6 +150,8 @@ impl Room {
             life: life::RoomLife::default(),
             commands: commands::CommandState::default(),
             cluster: cluster::ClusterState::default(),
+            pending_appends: 0,
+            idle: idle::IdleWatch::default(),
         }
     }
 
@@ -168,6 +180,7 @@ impl Handler<OnlineUsers> for Room {
     type Result = ResponseActFuture<Self, Vec<String>>;
 
     fn handle(&mut self, _: OnlineUsers, _: &mut Context<Self>) -> Self::Result {
+        self.idle.queries += 1;
         if self.replica_of().is_some() {
             return self.replica_online();
         }
@@ -190,6 +203,7 @@ impl Member {
             base: Role::Member,
             last_read_seq: 0,
             sessions: Vec::new(),
+            durable: true,
         }
     }
 
@@ -215,6 +229,7 @@ impl Actor for Room {
         let delay = std::mem::take(&mut self.restart_delay);
         self.start_up(delay, ctx);
         self.rearm_command_timeouts(ctx);
+        self.arm_idle(ctx);
     }
 }
 
@@ -231,10 +246,13 @@ impl Handler<Join> for Room {
         if self.replica_of().is_some() {
             return self.replica_join(m, ctx);
         }
-        let r = self
-            .guarded(ctx, "join", |room, ctx| room.on_join(m, ctx))
-            .unwrap_or(Err(RoomError::Unavailable));
-        Box::pin(fut::ready(r))
+        let (session, user_id) = (m.session, m.user.id.clone());
+        match self.guarded(ctx, "join", |room, ctx| room.on_join(m, ctx)) {
+            Some(Ok((reply, Some(stored)))) => self.when_durable(stored, session, user_id, reply),
+            Some(Ok((reply, None))) => Box::pin(fut::ready(Ok(reply))),
+            Some(Err(e)) => Box::pin(fut::ready(Err(e))),
+            None => Box::pin(fut::ready(Err(RoomError::Unavailable))),
+        }
     }
 }
 
@@ -279,6 +297,7 @@ impl Handler<Committed> for Room {
     type Result = ();
 
     fn handle(&mut self, m: Committed, ctx: &mut Context<Self>) {
+        self.pending_appends = self.pending_appends.saturating_sub(m.results.len());
         self.guarded(ctx, "committed", |room, ctx| room.on_committed(m, ctx));
     }
 }
@@ -287,6 +306,7 @@ impl Handler<GetStats> for Room {
     type Result = ResponseActFuture<Self, RoomStats>;
 
     fn handle(&mut self, _: GetStats, _: &mut Context<Self>) -> Self::Result {
+        self.idle.queries += 1;
         if self.replica_of().is_some() {
             return self.replica_stats();
         }
@@ -323,6 +343,10 @@ impl Handler<Crash> for Room {
     type Result = ();
 
     fn handle(&mut self, _: Crash, ctx: &mut Context<Self>) {
+        // A retired room (`idle.rs`) must not be brought back by its supervisor.
+        if self.status == Status::Retired {
+            return;
+        }
         if self.replica_of().is_some() {
             return self.replica_admin(cluster::CallBody::Crash, ctx);
         }
@@ -334,6 +358,11 @@ impl Handler<Restart> for Room {
     type Result = ();
 
     fn handle(&mut self, _: Restart, ctx: &mut Context<Self>) {
+        // A retired room (`idle.rs`) must not be brought back by its supervisor; the
+        // operator's restart reached it through a stale address and is a no-op.
+        if self.status == Status::Retired {
+            return;
+        }
         if self.replica_of().is_some() {
             return self.replica_admin(cluster::CallBody::Restart, ctx);
         }
@@ -366,13 +395,17 @@ impl Handler<CloseRoom> for Room {
 }
 
 impl Handler<Kick> for Room {
-    type Result = ();
+    type Result = ResponseActFuture<Self, Result<(), RoomError>>;
 
-    fn handle(&mut self, m: Kick, ctx: &mut Context<Self>) {
+    fn handle(&mut self, m: Kick, ctx: &mut Context<Self>) -> Self::Result {
         if self.replica_of().is_some() {
-            return self.replica_admin(cluster::CallBody::Kick { user_id: m.user_id }, ctx);
+            return self.replica_kick(m.user_id);
         }
-        self.guarded(ctx, "kick", |room, _| room.on_kick(&m.user_id));
+        match self.guarded(ctx, "kick", |room, _| room.on_kick(&m.user_id)) {
+            Some(Ok(pending)) => Box::pin(pending.outcome().into_actor(self)),
+            Some(Err(e)) => Box::pin(fut::ready(Err(e))),
+            None => Box::pin(fut::ready(Err(RoomError::Unavailable))),
+        }
     }
 }
 
@@ -429,39 +462,76 @@ impl Room {
             Status::Running => Ok(()),
             Status::NotFound => Err(RoomError::NotFound),
             Status::Quarantined => Err(RoomError::Quarantined),
-            Status::Loading | Status::Unavailable => Err(RoomError::Unavailable),
+            Status::Loading | Status::Unavailable | Status::Retired => Err(RoomError::Unavailable),
         }
     }
 
-    fn on_join(&mut self, m: Join, ctx: &mut Context<Self>) -> Result<JoinReply, RoomError> {
+    /// Joins the session. With a receiver, the membership is being created: the join
+    /// is answered once it committed (`membership.rs`). The writes a first session
+    /// makes (presence, a welcome) are admitted up front: none, and no join, when the
+    /// writer is over `store.max_pending`.
+    fn on_join(
+        &mut self,
+        m: Join,
+        ctx: &mut Context<Self>,
+    ) -> Result<(JoinReply, Option<membership::MemberOutcome>), RoomError> {
         self.check_running()?;
         self.check_capacity(&m.user)?;
         let user_id = m.user.id.clone();
-        let member = self.members.entry(user_id.clone()).or_insert_with(|| Member::new(m.user.clone()));
+        let known = self.members.get(&user_id);
+        let first_session = known.is_none_or(|k| k.sessions.is_empty());
+        let durable = known.is_some_and(|k| k.durable);
+        let welcome = if first_session { self.welcome_due(&m.user, known.is_none()) } else { None };
+        let writes = match (first_session, durable) {
+            (true, _) | (false, false) => 1 + if welcome.is_some() { 2 } else { 0 },
+            (false, true) => 0,
+        };
+        if writes > 0 && !self.deps.writes.try_admit(writes) {
+            return Err(RoomError::StoreBusy);
+        }
+        let member = self
+            .members
+            .entry(user_id.clone())
+            .or_insert_with(|| Member { durable: false, ..Member::new(m.user.clone()) });
         member.user = m.user.clone();
-        let first_session = member.sessions.is_empty();
         if !member.sessions.contains(&m.session) {
             member.sessions.push(m.session);
         }
         let last_read_seq = member.last_read_seq;
         self.online.insert(m.session, (user_id.clone(), m.out));
+        // A member whose row is not stored yet waits for it (also a second session
+        // joining while the first one's row is being committed).
+        let stored = match writes {
+            0 => None,
+            _ if durable => {
+                self.write_member(self.touch_of(&m.user, now_ms()), None);
+                None
+            }
+            _ => {
+                let (tx, rx) = tokio::sync::oneshot::channel();
+                self.write_member(self.touch_of(&m.user, now_ms()), Some(tx));
+                Some(rx)
+            }
+        };
         if first_session {
-            self.touch_member(&m.user, now_ms());
             let frame = out::encode(&out::MemberEvent {
                 kind: "member_joined",
                 room: self.id.as_str(),
                 user: &m.user,
             });
             self.broadcast_event(frame, Some(&user_id));
-            self.welcome_if_due(&m.user, ctx);
+        }
+        if let Some(text) = welcome {
+            self.post_welcome(&m.user, text, ctx);
         }
         let last_seq = self.delivered_seq.unwrap_or(0);
-        Ok(JoinReply {
+        let reply = JoinReply {
             last_seq,
             last_read_seq,
             members: self.member_views(),
             replay: self.replay_for(m.after_seq, last_seq),
-        })
+        };
+        Ok((reply, stored))
     }
 
     fn on_send(&mut self, m: SendText, ctx: &mut Context<Self>) {
@@ -493,13 +563,27 @@ impl Room {
             announcement: false,
         };
         let append = AppendMessage { msg, ticket: m.ticket, notify: self.tracked(ctx).recipient() };
-        if let Err(e) = self.deps.writer.try_send(append) {
-            let text = match &e {
+        if let Err((append, why)) = self.append(append) {
+            reply_error(append.ticket, ErrorCode::RoomUnavailable, why);
+        }
+    }
+
+    /// Admits an append through the gate and sends it to the writer; gives it back
+    /// with the reason if the writer cannot take it.
+    fn append(&mut self, append: AppendMessage) -> Result<(), (AppendMessage, &'static str)> {
+        if !self.deps.writes.try_admit(1) {
+            return Err((append, "store busy, retry"));
+        }
+        self.pending_appends += 1;
+        self.deps.writer.try_send(append).map_err(|e| {
+            self.pending_appends -= 1;
+            self.deps.writes.release(1);
+            let why = match &e {
                 SendError::Full(_) => "store busy, retry",
                 SendError::Closed(_) => "store writer stopped",
             };
-            reply_error(e.into_inner().ticket, ErrorCode::RoomUnavailable, text);
-        }
+            (e.into_inner(), why)
+        })
     }
 
     /// A user who is not a member yet may join only while the room has fewer members

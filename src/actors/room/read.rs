@@ -1,12 +1,12 @@
 //! Read receipts: a member's `read` frame moves their `last_read_seq` forward (never
 //! back), stores it through the `StoreWriter` (batched with other writes), and tells
-//! the other members' sessions. A `seq` beyond the room's last is `bad_request` and
+//! the other members' sessions. When the writer is over `store.max_pending` the frame
+//! is answered `room_unavailable` and nothing moves. A `seq` beyond the room's last is `bad_request` and
 //! changes nothing; a `seq` at or below the current position is accepted and ignored.
 //! A frame with an `id` is answered with the `read` frame itself, carrying the position
 //! in force.
 
 use actix::prelude::*;
-use slog::warn;
 
 use super::delivery::send_error;
 use super::messages::SessionId;
@@ -67,14 +67,19 @@ impl Room {
         };
         let moved = m.seq > member.last_read_seq;
         if moved {
+            // Refused, not dropped, when the writer is over `store.max_pending`: the
+            // position stays where it was and the client may send `read` again.
+            if !self.deps.writes.try_admit(1) {
+                let msg = "store busy; read position not stored, retry";
+                return send_error(&m.out, m.id.as_ref(), ErrorCode::RoomUnavailable, msg);
+            }
             member.last_read_seq = m.seq;
         }
         let position = member.last_read_seq;
         if moved {
             let mark = ReadMark { room_id: self.id.to_string(), user_id: m.user.id.clone(), seq: m.seq };
-            if self.deps.writer.try_send(WriteRoom(RoomWrite::Read(mark))).is_err() {
-                warn!(self.log, "read position not stored"; "user" => &m.user.id, "reason" => "store busy");
-            }
+            // do_send: admitted already; the gate bounds what waits.
+            self.deps.writer.do_send(WriteRoom(RoomWrite::Read(mark)));
             let frame = encode(&ReadReceipt { id: None, room: self.id.as_str(), user: &m.user, seq: m.seq });
             self.broadcast_event(frame, Some(&m.user.id));
         }

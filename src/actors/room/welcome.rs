@@ -9,10 +9,11 @@
 //! when the room loads and kept in memory; a welcome goes to the `StoreWriter` together
 //! with its mark (`AppendWelcome`), so a burst of joins is one group commit, and the
 //! message and the mark normally commit in the same transaction (a batch boundary can
-//! split them; a crash right then loses that one welcome, never repeats it).
+//! split them; a crash right then loses that one welcome, never repeats it). Both are
+//! admitted with the join's own write: when the writer is over `store.max_pending`,
+//! the join is refused (`room_unavailable`) rather than the welcome dropped.
 
 use actix::prelude::*;
-use slog::warn;
 
 use super::life::prune_when_grown;
 use super::messages::{ReplyTo, SendTicket};
@@ -64,31 +65,35 @@ impl Room {
         }
     }
 
-    /// Posts the welcome for `user`, who just joined with their first session, unless
-    /// they are a bot, were welcomed within the window, or the room has no template.
-    pub(super) fn welcome_if_due(&mut self, user: &UserRef, ctx: &mut Context<Self>) {
+    /// The welcome text for `user`, who is joining with their first session (`new`:
+    /// not a member yet), unless they are a bot, were welcomed within the window, or
+    /// the room has no template.
+    pub(super) fn welcome_due(&self, user: &UserRef, new: bool) -> Option<String> {
         if user.kind == UserKind::Bot {
-            return;
+            return None;
         }
-        let now = now_ms();
         let window = self.welcome_window_ms();
-        if self.life.welcomed.get(&user.id).is_some_and(|at| now - at < window) {
-            return;
+        if self.life.welcomed.get(&user.id).is_some_and(|at| now_ms() - at < window) {
+            return None;
         }
         let template = match &self.life.settings.welcome_template {
             Some(t) => t.as_str(),
-            None => match &self.life.file_template {
-                Some(t) => t.as_str(),
-                None => return,
-            },
+            None => self.life.file_template.as_deref()?,
         };
-        let text = render(template, &user.name, &self.life.name, self.members.len());
+        let count = self.members.len() + usize::from(new);
+        let text = render(template, &user.name, &self.life.name, count);
         let text = text.trim();
         if text.is_empty() {
-            return;
+            return None;
         }
-        let max = self.deps.cfg.limits.max_text;
-        let text: String = text.chars().take(max).collect();
+        Some(text.chars().take(self.deps.cfg.limits.max_text).collect())
+    }
+
+    /// Posts `text` ([`Room::welcome_due`]) as the welcome of `user`, with its mark.
+    /// The caller admitted both writes through the gate.
+    pub(super) fn post_welcome(&mut self, user: &UserRef, text: String, ctx: &mut Context<Self>) {
+        let now = now_ms();
+        let window = self.welcome_window_ms();
         prune_when_grown(&mut self.life.welcomed, &mut self.life.welcomed_prune_at, |_, at| {
             now - *at < window
         });
@@ -110,10 +115,9 @@ impl Room {
             notify: self.tracked(ctx).recipient(),
         };
         let mark = WelcomeMark { room_id: self.id.to_string(), user_id: user.id.clone(), at: now };
-        if self.deps.writer.try_send(AppendWelcome { append, mark }).is_err() {
-            // Best effort, like presence: a full writer queue drops the welcome.
-            warn!(self.log, "welcome dropped"; "user" => &user.id, "reason" => "store busy");
-        }
+        // do_send: admitted already; the gate bounds what waits.
+        self.pending_appends += 1;
+        self.deps.writer.do_send(AppendWelcome { append, mark });
     }
 }
 

@@ -1,7 +1,8 @@
 //! `GET /api/v1/actors`: the supervision tree with every actor's mailbox figures
-//! (CONTRACT §5), or with `?top=N&sort=depth|wait|handled` the N busiest actors as a
-//! flat list. Read from the actor directory; no actor is asked anything, so a stuck
-//! actor cannot stall the answer.
+//! (CONTRACT §5); with `?top=N&sort=depth|wait|handled` the N busiest actors as a
+//! flat list; with `?limit=&cursor=` (`http::pagination`) one page of every actor as
+//! a flat list by kind, then id. Read from the actor directory; no actor is asked
+//! anything, so a stuck actor cannot stall the answer.
 
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -10,6 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::actors::mailbox::{directory, ActorKind, MailboxSnapshot};
 use crate::error::{ApiError, ErrorCode};
 use crate::http::auth::AdminAuth;
+use crate::http::pagination::{Page, PageParams};
 use crate::model::rfc3339;
 
 /// Largest `top`.
@@ -40,6 +42,12 @@ struct ActorsQuery {
     /// Busiest by; needs `top`.
     #[param(inline)]
     sort: Option<SortKey>,
+    /// Page size, 1 to 500 (default 50): answer one page of the flat list by kind,
+    /// then id (not with `top`).
+    #[param(minimum = 1, maximum = 500)]
+    limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
     /// The admin token may come as `?token=` (see `http::auth::bearer`).
     #[serde(rename = "token")]
     _token: Option<String>,
@@ -94,7 +102,14 @@ struct Node {
 #[allow(dead_code)]
 enum ActorsView {
     Tree(Node),
-    Top { items: Vec<Node> },
+    Top {
+        items: Vec<Node>,
+    },
+    Page {
+        items: Vec<Node>,
+        #[schema(required = true)]
+        next_cursor: Option<String>,
+    },
 }
 
 impl Node {
@@ -142,13 +157,23 @@ fn round(us: f64) -> f64 {
     params(ActorsQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The supervision tree, or with `top` `{\"items\":[…]}`", body = ActorsView),
-        (status = 400, description = "`top` out of range, `sort` without `top`, or an unknown parameter (`bad_request`)", body = crate::http::openapi::ErrorBody),
+        (status = 200, description = "The supervision tree; with `top` `{\"items\":[…]}`; with `limit` or `cursor` `{\"items\":[…],\"next_cursor\":…}`", body = ActorsView),
+        (status = 400, description = "`top` or `limit` out of range, `sort` without `top`, `limit`/`cursor` with `top`, a cursor not given out by this list, or an unknown parameter (`bad_request`)", body = crate::http::openapi::ErrorBody),
         (status = 503, description = "The store cannot check the token now (`unavailable`)", body = crate::http::openapi::ErrorBody),
     ),
 )]
 async fn actors(_: AdminAuth, q: web::Query<ActorsQuery>) -> Result<HttpResponse, ApiError> {
     let mut all: Vec<MailboxSnapshot> = directory().all().iter().map(|a| a.snapshot()).collect();
+    if q.limit.is_some() || q.cursor.is_some() {
+        if q.top.is_some() || q.sort.is_some() {
+            return Err(ApiError::new(
+                ErrorCode::BadRequest,
+                "limit and cursor do not combine with top or sort",
+            ));
+        }
+        let page = PageParams { limit: q.limit, cursor: q.cursor.clone() };
+        return Ok(HttpResponse::Ok().json(page_of(all, page)?));
+    }
     if let Some(top) = q.top {
         if top == 0 || top > MAX_TOP {
             return Err(ApiError::new(ErrorCode::BadRequest, format!("top must be 1 to {MAX_TOP}")));
@@ -166,6 +191,24 @@ async fn actors(_: AdminAuth, q: web::Query<ActorsQuery>) -> Result<HttpResponse
         return Err(ApiError::new(ErrorCode::BadRequest, "sort needs top"));
     }
     Ok(HttpResponse::Ok().json(tree(all)))
+}
+
+/// The cursor of an actor: `kind:id` (kinds have no `:`).
+fn cursor_of(s: &MailboxSnapshot) -> String {
+    format!("{}:{}", s.kind.as_str(), s.id)
+}
+
+/// One page of every actor, by kind then id, after the cursor.
+fn page_of(mut all: Vec<MailboxSnapshot>, params: PageParams) -> Result<Page<Node>, ApiError> {
+    let is_cursor = |c: &str| {
+        c.split_once(':').is_some_and(|(kind, _)| ActorKind::ALL.iter().any(|k| k.as_str() == kind))
+    };
+    let (limit, cursor) = params.checked(is_cursor)?;
+    let after = cursor.as_deref().and_then(|c| c.split_once(':'));
+    all.retain(|s| after.is_none_or(|(kind, id)| (s.kind.as_str(), s.id.as_str()) > (kind, id)));
+    all.sort_by(|a, b| (a.kind.as_str(), &a.id).cmp(&(b.kind.as_str(), &b.id)));
+    all.truncate(limit as usize + 1);
+    Ok(Page::from_rows(all, limit, cursor_of, |s| Node::actor(&s)))
 }
 
 /// `supervisor(root) → registry → rooms`, `supervisor(sessions) → sessions`,

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::rooms::{existing_room, running_room};
-use crate::actors::room::{Kick, OnlineUsers, ReloadRoles};
+use crate::actors::registry::GetRoom;
+use crate::actors::room::{Kick, OnlineUsers, ReloadRoles, RoomError};
 use crate::error::{ApiError, ErrorCode};
 use crate::http::auth::AdminAuth;
 use crate::http::pagination::{Page, PageParams};
@@ -181,7 +182,10 @@ async fn set_member(
 }
 
 /// Kick: removes the membership; the member's sessions get `room_closed` (reason
-/// `kicked`) and leave the room. They may join again (roomd has no bans yet).
+/// `kicked`) and leave the room. They may join again (roomd has no bans yet). The room
+/// (started if it is not running) removes the row through the store writer, after
+/// every membership write queued before, and the answer waits for that commit: a
+/// member whose `joined` was sent can always be kicked, and nothing brings them back.
 #[utoipa::path(
     delete,
     path = "/api/v1/rooms/{id}/members/{user_id}",
@@ -192,7 +196,7 @@ async fn set_member(
         (status = 204, description = "Removed; the user's sessions got `room_closed` (reason `kicked`)"),
         (status = 400, description = "A path that is not valid UTF-8 (`bad_request`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such room, or the user is not a member (`not_found`)", body = crate::http::openapi::ErrorBody),
-        (status = 503, description = "The room's actor or the store cannot answer now (`room_unavailable`, `unavailable`); may carry `Retry-After`",
+        (status = 503, description = "The room's actor or the store cannot answer now, or the removal waited `store.commit_timeout_ms` for the store (it stays queued and applies when the store is back) (`room_unavailable`, `unavailable`); may carry `Retry-After`",
          body = crate::http::openapi::ErrorBody,
          headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
     ),
@@ -204,14 +208,11 @@ async fn kick_member(
 ) -> Result<HttpResponse, ApiError> {
     let (room_id, user_id) = path.into_inner();
     let room = existing_room(&st, &room_id).await?;
-    let (key, user) = (room.to_string(), user_id.clone());
-    if !st.store.run(move |c| MemberRow::delete(c, &key, &user)).await? {
-        return Err(ApiError::new(ErrorCode::NotFound, format!("{user_id} is not a member of {room}")));
-    }
     let target = format!("{room}/{user_id}");
-    if let Some(addr) = running_room(&st, &room).await {
-        let _ = addr.send(Kick { user_id }).await;
-    }
+    // The room (started if need be) removes the member, and the row through the store
+    // writer after any membership write queued before: answered once that committed.
+    let addr = st.registry.send(GetRoom(room.clone())).await.map_err(RoomError::from)?;
+    addr.send(Kick { user_id }).await.map_err(RoomError::from)??;
     crate::http::audit::record(&st, &admin.0, "member.kick", &target, serde_json::json!({})).await;
     Ok(HttpResponse::NoContent().finish())
 }

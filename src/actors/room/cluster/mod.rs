@@ -181,6 +181,21 @@ impl Room {
         }
     }
 
+    /// No forwarded send of this replica waits for its answer (`idle.rs`).
+    pub(in crate::actors::room) fn cluster_idle(&self) -> bool {
+        self.cluster.inflight.is_empty()
+    }
+
+    /// The room retires (`idle.rs`): a replica stops receiving the room's frames; an
+    /// owner keeps the lease. Either way the actor no longer acts as either, so
+    /// anything that still reaches it is refused.
+    pub(in crate::actors::room) fn retire_cluster(&mut self, ctx: &mut Context<Self>) {
+        if let Some(h) = self.cluster.sub.take() {
+            ctx.cancel_future(h);
+        }
+        self.cluster.part = None;
+    }
+
     /// The owner's node id when this node is a replica of the room.
     pub(in crate::actors::room) fn replica_of(&self) -> Option<&str> {
         match &self.cluster.part {

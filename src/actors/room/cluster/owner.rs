@@ -39,11 +39,24 @@ impl Room {
                 let out = out_of(self, Some(alias)).unwrap_or_else(|| {
                     RemoteSession::start(cluster, call.from.clone(), call.session, &self.deps.cfg.metrics)
                 });
+                let user_id = user.id.clone();
                 match self.on_join(Join { session: alias, user, out, after_seq }, ctx) {
-                    Ok(r) => {
+                    Ok((r, stored)) => {
                         self.cluster.aliases.insert(key.clone(), alias);
                         self.cluster.alias_of.insert(alias, key);
-                        CallReply::Joined(joined_wire(r))
+                        let Some(stored) = stored else {
+                            let _ = reply.send(CallReply::Joined(joined_wire(r)));
+                            return;
+                        };
+                        // Answered once the membership committed (`membership.rs`).
+                        let joined = self.when_durable(stored, alias, user_id, r);
+                        ctx.spawn(joined.map(move |res, _, _| {
+                            let _ = reply.send(match res {
+                                Ok(r) => CallReply::Joined(joined_wire(r)),
+                                Err(e) => CallReply::refused(e.code(), e.to_string()),
+                            });
+                        }));
+                        return;
                     }
                     Err(e) => CallReply::refused(e.code(), e.to_string()),
                 }
@@ -103,8 +116,14 @@ impl Room {
                     Err(e) => CallReply::refused(e.code(), e.to_string()),
                 }
             }
-            CallBody::Stats => CallReply::Stats(self.local_stats()),
-            CallBody::Online => CallReply::Online { users: self.online_users() },
+            CallBody::Stats => {
+                self.idle.queries += 1;
+                CallReply::Stats(self.local_stats())
+            }
+            CallBody::Online => {
+                self.idle.queries += 1;
+                CallReply::Online { users: self.online_users() }
+            }
             CallBody::Restart => {
                 <Self as Handler<Restart>>::handle(self, Restart, ctx);
                 CallReply::Accepted
@@ -114,8 +133,14 @@ impl Room {
                 CallReply::Accepted
             }
             CallBody::Kick { user_id } => {
-                <Self as Handler<Kick>>::handle(self, Kick { user_id }, ctx);
-                CallReply::Accepted
+                let kicked = <Self as Handler<Kick>>::handle(self, Kick { user_id }, ctx);
+                ctx.spawn(kicked.map(move |res, _, _| {
+                    let _ = reply.send(match res {
+                        Ok(()) => CallReply::Accepted,
+                        Err(e) => CallReply::refused(e.code(), e.to_string()),
+                    });
+                }));
+                return;
             }
             CallBody::ReloadRoles => {
                 <Self as Handler<ReloadRoles>>::handle(self, ReloadRoles, ctx);

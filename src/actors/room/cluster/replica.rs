@@ -212,6 +212,14 @@ impl Room {
         }))
     }
 
+    /// A kick goes to the owner, which answers once the removal committed.
+    pub(in crate::actors::room) fn replica_kick(
+        &mut self,
+        user_id: String,
+    ) -> ResponseActFuture<Self, Result<(), RoomError>> {
+        Box::pin(self.forward_call(0, CallBody::Kick { user_id }).map(|res, _, _| res.map(|_| ())))
+    }
+
     /// Operator actions on a replica go to the owner; a delete also closes the room
     /// here for good.
     pub(in crate::actors::room) fn replica_admin(&mut self, body: CallBody, ctx: &mut Context<Self>) {

@@ -241,8 +241,8 @@ impl Room {
         let (tx, _) = oneshot::channel();
         let ticket = SendTicket { reply: ReplyTo::Operator(tx), frame_id: None, client_id: None };
         let append = AppendMessage { msg, ticket, notify: self.tracked(ctx).recipient() };
-        if self.deps.writer.try_send(append).is_err() {
-            warn!(self.log, "command reply dropped"; "reason" => "store writer busy or stopped");
+        if let Err((_, why)) = self.append(append) {
+            warn!(self.log, "command reply dropped"; "reason" => why);
         }
     }
 
