@@ -14,7 +14,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::http::auth::AdminAuth;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::AppState;
-use crate::model::{now_ms, rfc3339, Role};
+use crate::model::{check_user_id, now_ms, rfc3339, Role};
 use crate::store::members::MemberRow;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -126,7 +126,7 @@ async fn list_members(
         (status = 400, description = "Malformed JSON, not `Content-Type: application/json`, or a path that is not valid UTF-8 (`bad_request`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such room (`not_found`)", body = crate::http::openapi::ErrorBody),
         (status = 413, description = "Body larger than `server.max_body_bytes` (`too_large`)", body = crate::http::openapi::ErrorBody),
-        (status = 422, description = "Unknown role, an `expires_at` that is not RFC 3339 or not in the future, a bad user id or an unknown field (`unprocessable`)", body = crate::http::openapi::ErrorBody),
+        (status = 422, description = "Unknown role, an `expires_at` that is not RFC 3339 or not in the future, a user id that is not 1 to 64 characters or is reserved, or an unknown field (`unprocessable`)", body = crate::http::openapi::ErrorBody),
         (status = 503, description = "The room's actor or the store cannot answer now (`room_unavailable`, `unavailable`); may carry `Retry-After`",
          body = crate::http::openapi::ErrorBody,
          headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
@@ -140,7 +140,7 @@ async fn set_member(
 ) -> Result<HttpResponse, ApiError> {
     let (room_id, user_id) = path.into_inner();
     let room = existing_room(&st, &room_id).await?;
-    super::check_name("user_id", &user_id, 128)?;
+    check_user_id(&user_id).map_err(|e| ApiError::new(ErrorCode::Unprocessable, format!("user_id {e}")))?;
     let role = Role::parse(&body.role).ok_or_else(|| {
         ApiError::new(ErrorCode::Unprocessable, "role must be owner, admin, moderator or member")
     })?;
