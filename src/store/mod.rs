@@ -279,3 +279,32 @@ impl Store {
         .is_ok()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::HasCode;
+
+    #[test]
+    fn a_full_disk_is_recognised_on_both_backends_and_its_text_is_not_shown() {
+        for text in [
+            "database or disk is full",
+            "could not extend file \"base/16384/16397\": No space left on device",
+            "could not write to file \"pg_wal/xlogtemp.123\": No space left on device",
+        ] {
+            let e = StoreError::from(DieselError::DatabaseError(
+                DatabaseErrorKind::Unknown,
+                Box::new(text.to_string()),
+            ));
+            assert!(e.is_full(), "{text}");
+            assert_eq!(e.public_message(), FULL_MESSAGE);
+        }
+        let other = StoreError::from(DieselError::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new("syntax error at or near \"x\"".to_string()),
+        ));
+        assert!(!other.is_full());
+        assert_eq!(other.public_message(), UNAVAILABLE_MESSAGE);
+        assert!(other.to_string().contains("syntax error"), "the full text stays for the log");
+    }
+}

@@ -232,7 +232,7 @@ fn mode(path: &Path) -> u32 {
 async fn store_failures_answer_a_fixed_message_and_readyz_answers_within_a_second() {
     // PostgreSQL only: SQLite has no server to lose (the disk-full test covers SQLite).
     let Some(db) = TestDb::postgres_with_own_role() else { return };
-    let srv = TestServer::start_on(db, &[("ROOMD__DATABASE__CONNECT_TIMEOUT_MS", "5000")]).await;
+    let srv = TestServer::start_on(db, &[("ROOMD__DATABASE__CONNECT_TIMEOUT_MS", "3000")]).await;
     srv.create_room("lobby").await;
     srv.db().cut_off();
 
@@ -242,8 +242,8 @@ async fn store_failures_answer_a_fixed_message_and_readyz_answers_within_a_secon
     let status = resp.status().as_u16();
     let body: Value = resp.json().await.unwrap();
     assert_eq!((status, &body["store"]), (503, &json!(false)), "{body}");
-    // The readiness check has its own 500 ms timeout, not the pool's 5 s connect timeout.
-    assert!(took < Duration::from_secs(3), "/readyz took {took:?} during the outage");
+    // The readiness check has its own 500 ms timeout, not the pool's 3 s connect timeout.
+    assert!(took < Duration::from_secs(2), "/readyz took {took:?} during the outage");
 
     let resp = srv.get("/api/v1/rooms/lobby").send().await.unwrap();
     let text = resp.text().await.unwrap();

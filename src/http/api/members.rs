@@ -123,7 +123,7 @@ async fn list_members(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The member with the new grant", body = MemberView),
-        (status = 400, description = "Malformed JSON, not `Content-Type: application/json`, or a path that is not valid UTF-8 (`bad_request`)", body = crate::http::openapi::ErrorBody),
+        (status = 400, description = "Malformed JSON, not `Content-Type: application/json`, or a path that is not valid UTF-8 or holds a NUL, `%00` (`bad_request`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such room (`not_found`)", body = crate::http::openapi::ErrorBody),
         (status = 413, description = "Body larger than `server.max_body_bytes` (`too_large`)", body = crate::http::openapi::ErrorBody),
         (status = 422, description = "Unknown role, an `expires_at` that is not RFC 3339 or not in the future, a user id that is not 1 to 64 characters or is reserved, or an unknown field (`unprocessable`)", body = crate::http::openapi::ErrorBody),
@@ -190,7 +190,7 @@ async fn set_member(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Removed; the user's sessions got `room_closed` (reason `kicked`)"),
-        (status = 400, description = "A path that is not valid UTF-8 (`bad_request`)", body = crate::http::openapi::ErrorBody),
+        (status = 400, description = "A path that is not valid UTF-8 or holds a NUL, `%00` (`bad_request`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such room, or the user is not a member (`not_found`)", body = crate::http::openapi::ErrorBody),
         (status = 503, description = "The room's actor or the store cannot answer now (`room_unavailable`, `unavailable`); may carry `Retry-After`",
          body = crate::http::openapi::ErrorBody,
