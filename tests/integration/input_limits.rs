@@ -96,6 +96,24 @@ async fn a_nul_in_a_room_setting_is_unprocessable_and_names_the_field() {
     assert_eq!(room["name"], "lobby", "{room}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nul_in_the_rooms_file_stops_the_start_naming_the_file_and_the_field() {
+    let srv = TestServer::new(&[]);
+    let config = srv.workdir().join("config");
+    std::fs::create_dir_all(&config).unwrap();
+    for (room, field) in [
+        ("[[rooms]]\nid = \"lobby\"\n[rooms.settings]\nrules = \"be\\u0000kind\"\n", "rules"),
+        ("[[rooms]]\nid = \"lobby\"\ntags = [\"a\\u0000\"]\n", "tag"),
+        ("[[rooms]]\nid = \"lobby\"\nname = \"L\\u0000\"\n", "name"),
+    ] {
+        std::fs::write(config.join("rooms.toml"), room).unwrap();
+        let out = srv.cli(&["serve"]).await;
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "serve must refuse {room:?}");
+        assert!(err.contains("rooms.toml") && err.contains(field), "names the file and {field}: {err}");
+    }
+}
+
 /// Asserts a 422 `unprocessable` and returns its message.
 async fn unprocessable(resp: reqwest::Response) -> String {
     let status = resp.status().as_u16();
@@ -328,6 +346,8 @@ async fn a_full_disk_refuses_sends_as_room_unavailable_and_readyz_until_writes_w
     let status = ready.status().as_u16();
     let body: Value = ready.json().await.unwrap();
     assert_eq!((status, &body["store_writes"]), (503, &json!(false)), "not ready on a full disk: {body}");
+    let logged = srv.stdout_text();
+    assert!(logged.contains("store disk full"), "the log says why writes fail:\n{logged}");
 
     std::fs::remove_file(&filler).unwrap();
     let url = srv.url("/readyz");
