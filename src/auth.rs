@@ -213,8 +213,8 @@ impl Authenticator {
             })?;
         let c = data.claims;
         check_user_id(&c.sub).map_err(AuthError::Subject)?;
-        if c.name.as_deref().is_some_and(|n| n.trim().is_empty() || !fits(n)) {
-            return Err(AuthError::Claim("name must be 1 to 64 characters, without NUL"));
+        if c.name.as_deref().is_some_and(|n| !fits(n)) {
+            return Err(AuthError::Claim("name must be at most 64 characters, without NUL"));
         }
         if c.roles.iter().any(|r| r.is_empty() || !fits(r)) {
             return Err(AuthError::Claim("roles must each be 1 to 64 characters, without NUL"));
@@ -224,7 +224,12 @@ impl Authenticator {
             _ => UserKind::User,
         };
         Ok(Identity {
-            user: UserRef { name: c.name.unwrap_or_else(|| c.sub.clone()), id: c.sub, kind },
+            user: UserRef {
+                // A blank name counts as none.
+                name: c.name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| c.sub.clone()),
+                id: c.sub,
+                kind,
+            },
             roles: c.roles,
             token_id: None,
         })
