@@ -11,7 +11,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::error::{ErrorCode, HasCode};
-use crate::model::{now_ms, UserKind, UserRef};
+use crate::model::{check_user_id, now_ms, InvalidUserId, UserKind, UserRef, MAX_ID_CHARS};
 use crate::store::tokens::TokenRow;
 use crate::store::{Store, StoreError};
 
@@ -46,6 +46,12 @@ pub enum AuthError {
     NotAdmin,
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A JWT `sub` (or an opaque token's name) that is not a valid user id.
+    #[error("the token's user id {0}")]
+    Subject(InvalidUserId),
+    /// Another JWT claim the server cannot accept (`name`, `roles`).
+    #[error("the token's {0}")]
+    Claim(&'static str),
 }
 
 impl HasCode for AuthError {
@@ -54,6 +60,14 @@ impl HasCode for AuthError {
             Self::Missing | Self::Invalid | Self::Expired => ErrorCode::Unauthorized,
             Self::NotAdmin => ErrorCode::Forbidden,
             Self::Store(e) => e.code(),
+            Self::Subject(_) | Self::Claim(_) => ErrorCode::Unauthorized,
+        }
+    }
+
+    fn public_message(&self) -> String {
+        match self {
+            Self::Store(e) => e.public_message(),
+            other => other.to_string(),
         }
     }
 }
@@ -176,6 +190,8 @@ impl Authenticator {
         let row =
             self.store.run(move |c| TokenRow::find_live_by_hash(c, &key)).await?.ok_or(AuthError::Invalid)?;
         let kind = UserKind::parse(&row.kind).ok_or(AuthError::Invalid)?;
+        // Tokens made before the rule (or by hand) may bear a reserved name.
+        check_user_id(&row.name).map_err(AuthError::Subject)?;
         let identity = Identity {
             roles: row.role_list(),
             user: UserRef { id: row.name.clone(), name: row.name, kind },
@@ -196,19 +212,33 @@ impl Authenticator {
                 _ => AuthError::Invalid,
             })?;
         let c = data.claims;
-        if c.sub.is_empty() || c.sub.contains('\0') {
-            return Err(AuthError::Invalid);
+        check_user_id(&c.sub).map_err(AuthError::Subject)?;
+        if c.name.as_deref().is_some_and(|n| !fits(n)) {
+            return Err(AuthError::Claim("name must be at most 64 characters, without NUL"));
+        }
+        if c.roles.iter().any(|r| r.is_empty() || !fits(r)) {
+            return Err(AuthError::Claim("roles must each be 1 to 64 characters, without NUL"));
         }
         let kind = match c.kind.as_deref() {
             Some("bot") => UserKind::Bot,
             _ => UserKind::User,
         };
         Ok(Identity {
-            user: UserRef { name: c.name.unwrap_or_else(|| c.sub.clone()), id: c.sub, kind },
+            user: UserRef {
+                // A blank name counts as none.
+                name: c.name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| c.sub.clone()),
+                id: c.sub,
+                kind,
+            },
             roles: c.roles,
             token_id: None,
         })
     }
+}
+
+/// At most `MAX_ID_CHARS` characters and no NUL (what the store can hold as a name).
+fn fits(s: &str) -> bool {
+    s.chars().count() <= MAX_ID_CHARS && !s.contains('\0')
 }
 
 #[cfg(test)]

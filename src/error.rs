@@ -95,6 +95,12 @@ pub trait HasCode: std::error::Error {
     fn retry_after(&self) -> Option<Duration> {
         None
     }
+    /// What the client is told (HTTP `error.message`, WebSocket `message`): the error's
+    /// text, except for errors that would carry a backend's text (the database's), which
+    /// answer a fixed message; their text is logged instead (`ApiError::detail`).
+    fn public_message(&self) -> String {
+        self.to_string()
+    }
 }
 
 /// An error answered over HTTP as `{"error":{"code","message"}}`.
@@ -103,11 +109,14 @@ pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
     pub retry_after: Option<Duration>,
+    /// Server-side only: the full text of an error whose `message` is a fixed public
+    /// one (logged with the request by `request_log`, never sent).
+    pub detail: Option<String>,
 }
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), retry_after: None }
+        Self { code, message: message.into(), retry_after: None, detail: None }
     }
 }
 
@@ -119,7 +128,9 @@ impl std::fmt::Display for ApiError {
 
 impl<E: HasCode> From<E> for ApiError {
     fn from(e: E) -> Self {
-        Self { code: e.code(), message: e.to_string(), retry_after: e.retry_after() }
+        let (message, full) = (e.public_message(), e.to_string());
+        let detail = (full != message).then_some(full);
+        Self { code: e.code(), message, retry_after: e.retry_after(), detail }
     }
 }
 

@@ -8,7 +8,7 @@ use clap::Parser;
 use roomd::auth::issue_token;
 use roomd::cli::{Cli, Command, TokenAction, TokenKind};
 use roomd::config::Settings;
-use roomd::model::UserKind;
+use roomd::model::{UserKind, MAX_ID_CHARS};
 use roomd::store::Store;
 
 fn main() {
@@ -29,13 +29,18 @@ fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Token { action: TokenAction::Create { kind, name, roles } } => {
+            if let Err(e) = roomd::model::check_user_id(&name) {
+                anyhow::bail!("--name {e}");
+            }
+            let role_ok =
+                |r: &String| !r.is_empty() && r.chars().count() <= MAX_ID_CHARS && !r.contains('\0');
+            anyhow::ensure!(roles.iter().all(role_ok), "--role must be 1 to 64 characters, without NUL");
             let store = open_store(&settings)?;
             let kind = match kind {
                 TokenKind::Admin => UserKind::Admin,
                 TokenKind::Bot => UserKind::Bot,
                 TokenKind::User => UserKind::User,
             };
-            anyhow::ensure!(!name.trim().is_empty() && !name.contains('\0'), "--name must not be empty");
             let issued = issue_token(kind, &name, &roles);
             store.run_blocking(|c| issued.row.insert(c)).context("storing the token")?;
             println!(

@@ -53,6 +53,47 @@ impl fmt::Display for RoomId {
     }
 }
 
+/// Longest user id, token name, room id, tag or role, in characters (room ids, being
+/// ASCII, are also 64 bytes). docs/ADMIN_API.md and docs/PROTOCOL.md list every limit.
+pub const MAX_ID_CHARS: usize = 64;
+
+/// User ids no token or JWT may have, compared case-insensitively and ignoring
+/// surrounding blanks: `system` is the sender id of messages roomd and operators post,
+/// `roomd` is the server's own name.
+pub const RESERVED_USER_IDS: [&str; 2] = ["system", "roomd"];
+
+/// Why a string cannot be a user id (a token name, a JWT `sub`, a member id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidUserId {
+    #[error("must be 1 to 64 characters, not only blanks")]
+    Length,
+    #[error("must not contain NUL")]
+    Nul,
+    #[error("is reserved (system and roomd cannot be user ids)")]
+    Reserved,
+}
+
+/// Checks a user id: 1 to [`MAX_ID_CHARS`] characters, not only blanks, no NUL, not
+/// one of [`RESERVED_USER_IDS`].
+pub fn check_user_id(id: &str) -> Result<(), InvalidUserId> {
+    if id.trim().is_empty() || id.chars().count() > MAX_ID_CHARS {
+        return Err(InvalidUserId::Length);
+    }
+    if id.contains('\0') {
+        return Err(InvalidUserId::Nul);
+    }
+    if is_reserved_user_id(id) {
+        return Err(InvalidUserId::Reserved);
+    }
+    Ok(())
+}
+
+/// True for a [`RESERVED_USER_IDS`] entry in any case, with or without surrounding blanks.
+pub fn is_reserved_user_id(id: &str) -> bool {
+    let id = id.trim();
+    RESERVED_USER_IDS.iter().any(|r| r.eq_ignore_ascii_case(id))
+}
+
 /// What kind of principal a token or message sender is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -147,6 +188,20 @@ mod tests {
         }
         for bad in ["", "-a", "_a", "A", "a b", "room!", "é", &"x".repeat(65)] {
             assert!(RoomId::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn user_ids_are_length_limited_and_not_reserved() {
+        for ok in ["alice", "a", &"x".repeat(64), "systems", "Ünïcode"] {
+            assert_eq!(check_user_id(ok), Ok(()), "{ok}");
+        }
+        assert_eq!(check_user_id(""), Err(InvalidUserId::Length));
+        assert_eq!(check_user_id("  "), Err(InvalidUserId::Length));
+        assert_eq!(check_user_id(&"x".repeat(65)), Err(InvalidUserId::Length));
+        assert_eq!(check_user_id("a\0b"), Err(InvalidUserId::Nul));
+        for reserved in ["system", "SYSTEM", " System ", "roomd", "RoomD"] {
+            assert_eq!(check_user_id(reserved), Err(InvalidUserId::Reserved), "{reserved:?}");
         }
     }
 

@@ -56,6 +56,15 @@ pub fn apply(store: &Store, path: &Path) -> anyhow::Result<usize> {
         let id = RoomId::parse(&r.id).with_context(|| format!("{}: room id {:?}", path.display(), r.id))?;
         let name = r.name.unwrap_or_else(|| id.to_string());
         anyhow::ensure!(!name.trim().is_empty(), "{}: room {id} has an empty name", path.display());
+        // The same rules as the admin API (PostgreSQL cannot store NUL).
+        let (file, fits) =
+            (path.display(), |s: &str, max: usize| !s.contains('\0') && s.chars().count() <= max);
+        anyhow::ensure!(fits(&name, 200), "{file}: room {id}: name must be 1 to 200 characters, without NUL");
+        anyhow::ensure!(
+            r.tags.iter().all(|t| !t.is_empty() && fits(t, 64)),
+            "{file}: room {id}: each tag must be 1 to 64 characters, without NUL"
+        );
+        r.settings.check().map_err(|e| anyhow::anyhow!("{file}: room {id}: invalid settings: {e}"))?;
         rows.push(RoomRow {
             id: id.to_string(),
             name,

@@ -10,6 +10,8 @@
 //! membership, read position, welcome mark — is admitted by its sender through the
 //! [`WriteGate`] (at most `store.max_pending` wait at once) and released here when its
 //! outcome is known; an admitted item is never dropped, only committed or failed.
+//! A full disk refuses the batch's messages at once with `room_unavailable` and makes
+//! `/readyz` 503 until a commit succeeds again.
 
 use std::collections::{HashMap, VecDeque};
 use std::mem;
@@ -31,7 +33,7 @@ use crate::store::members::MemberWrite;
 use crate::store::messages::{append_batch, AppendOutcome, NewMessage};
 use crate::store::room_life::{RoomWrite, WelcomeMark};
 use crate::store::DbConn;
-use crate::store::{Store, StoreError};
+use crate::store::{probe_write, Store, StoreError};
 use diesel::connection::SimpleConnection;
 
 /// Append a message; the result goes to `notify` as part of a [`Committed`]. The
@@ -414,7 +416,7 @@ impl StoreWriter {
             // A failure that does not look like an outage may still be one (a connection
             // cut mid-transaction reports all sorts of errors): ask the store.
             let outcome = match outcome {
-                Err(e) if !e.is_transient() && !store.reachable() => {
+                Err(e) if !e.is_transient() && !e.is_full() && !store.reachable() => {
                     Err(StoreError::Unavailable(e.to_string()))
                 }
                 other => other,
@@ -446,6 +448,7 @@ impl StoreWriter {
         let BatchResult { batch, mut last_seqs, outcome } = r;
         match outcome {
             Ok((outcomes, members)) => {
+                self.store.note_write(true);
                 let stored = outcomes.iter().filter(|o| matches!(o, AppendOutcome::Stored(_))).count();
                 metrics().messages.inc_by(stored as u64);
                 self.restore_seqs(last_seqs);
@@ -460,7 +463,9 @@ impl StoreWriter {
                     last_seqs.remove(p.room_id());
                 }
                 self.restore_seqs(last_seqs);
-                if e.is_transient() {
+                if e.is_full() {
+                    self.disk_full(batch, &e, ctx);
+                } else if e.is_transient() {
                     self.retry_later(batch, &e, ctx);
                 } else if batch.len() > 1 {
                     warn!(self.log, "store batch failed, isolating its items"; "err" => %e, "rows" => batch.len());
@@ -496,6 +501,53 @@ impl StoreWriter {
             act.committing = false;
             act.commit_next(ctx);
         });
+    }
+
+    /// The disk is full: no item is at fault, and waiting rarely helps soon. The batch's
+    /// messages are refused at once (`room_unavailable`: their senders resend with the
+    /// same `client_id`), its other writes wait at the head of the queue, `/readyz`
+    /// answers 503 until a commit succeeds, and one is tried every `RETRY_MAX` (the
+    /// queue, or else `probe_write`) so readiness comes back with the space.
+    fn disk_full(&mut self, batch: Vec<Pending>, e: &StoreError, ctx: &mut Context<Self>) {
+        error!(self.log, "store disk full: writes refused until a commit succeeds"; "err" => %e);
+        self.store.note_write(false);
+        self.isolate = 0;
+        let (messages, others): (Vec<Pending>, Vec<Pending>) =
+            batch.into_iter().partition(|p| matches!(p, Pending::Message { .. }));
+        self.requeue_front(others);
+        self.fail(messages, ErrorCode::RoomUnavailable);
+        self.retry_after_full(ctx);
+    }
+
+    /// After `RETRY_MAX`: commits what is queued, or probes when nothing is.
+    fn retry_after_full(&mut self, ctx: &mut Context<Self>) {
+        self.committing = true;
+        ctx.run_later(RETRY_MAX, |act, ctx| {
+            act.committing = false;
+            if act.pending.is_empty() && act.store.writes_failing() {
+                act.probe(ctx);
+            } else {
+                act.commit_next(ctx);
+            }
+        });
+    }
+
+    /// With nothing queued after a full disk: one small real write, to learn whether
+    /// writes succeed again.
+    fn probe(&mut self, ctx: &mut Context<Self>) {
+        self.committing = true;
+        let store = self.store.clone();
+        let job = tokio::task::spawn_blocking(move || store.run_blocking(|c| write_txn(c, probe_write)));
+        ctx.spawn(job.into_actor(self).map(|res, act, ctx| {
+            act.committing = false;
+            match res {
+                Ok(Ok(())) => {
+                    act.store.note_write(true);
+                    act.commit_next(ctx);
+                }
+                _ => act.retry_after_full(ctx),
+            }
+        }));
     }
 
     fn requeue_front(&mut self, batch: Vec<Pending>) {

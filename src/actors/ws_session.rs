@@ -550,7 +550,7 @@ impl WsSession {
                 messages: rows.iter().map(out::MessageView::new).collect(),
                 has_more,
             })),
-            Err(e) => act.error(ctx, id.as_ref(), e.code(), &e.to_string(), None),
+            Err(e) => act.error(ctx, id.as_ref(), e.code(), &e.public_message(), None),
         }));
     }
 

@@ -5,6 +5,7 @@ pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod health;
+pub mod input_guard;
 pub mod metrics;
 pub mod openapi;
 pub mod pagination;
@@ -73,7 +74,12 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
         .configure(metrics::configure)
         .configure(ws::configure)
         .configure(openapi::configure)
-        .service(web::scope("/api/v1").configure(api::configure).default_service(web::to(not_found)))
+        .service(
+            web::scope("/api/v1")
+                .wrap(actix_web::middleware::from_fn(input_guard::reject_nul))
+                .configure(api::configure)
+                .default_service(web::to(not_found)),
+        )
         .default_service(web::to(not_found));
 }
 

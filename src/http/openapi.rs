@@ -209,8 +209,10 @@ pub struct Health {
 pub struct Readiness {
     #[schema(value_type = ReadyStatus)]
     pub status: &'static str,
-    /// The store answered a ping.
+    /// The store answered a ping within 500 ms.
     pub store: bool,
+    /// False from a commit that failed for lack of disk space until one succeeds again.
+    pub store_writes: bool,
     /// The room registry answered.
     pub supervisor: bool,
     /// Cluster mode only: connected to NATS now (calls to rooms owned elsewhere work).

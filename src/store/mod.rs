@@ -16,6 +16,7 @@ pub mod schedules;
 pub mod targets;
 pub mod tokens;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -38,12 +39,36 @@ pub enum StoreError {
     Join(#[from] tokio::task::JoinError),
     #[error("store query failed: {0}")]
     Query(DieselError),
+    /// The disk under the database is full (SQLite `SQLITE_FULL`, PostgreSQL
+    /// `disk_full`, "could not extend file", "No space left on device").
+    #[error("store out of disk space: {0}")]
+    Full(String),
+}
+
+/// The `message` clients get for a store failure: never the database's own text,
+/// which is logged instead.
+pub const UNAVAILABLE_MESSAGE: &str = "the store cannot serve the request now; retry later";
+/// The `message` clients get when the store's disk is full.
+pub const FULL_MESSAGE: &str = "the store is out of disk space; retry later";
+
+/// True for a database error text that says the disk is full.
+fn says_disk_full(text: &str) -> bool {
+    const SIGNS: [&str; 4] =
+        ["database or disk is full", "no space left on device", "could not extend file", "disk full"];
+    let text = text.to_ascii_lowercase();
+    SIGNS.iter().any(|s| text.contains(s))
 }
 
 impl StoreError {
+    /// True when the disk under the database is full.
+    pub fn is_full(&self) -> bool {
+        matches!(self, Self::Full(_))
+    }
+
     /// True when retrying later may succeed (connection lost, pool exhausted), as opposed
     /// to an error that the same statement will hit again.
     pub fn is_transient(&self) -> bool {
+        // (`Full` is not: the writer handles it on its own, see `StoreWriter`.)
         match self {
             Self::Unavailable(_) => true,
             Self::Query(DieselError::DatabaseError(kind, _)) => {
@@ -60,6 +85,9 @@ impl From<DieselError> for StoreError {
         match e {
             DieselError::NotFound => Self::NotFound,
             DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => Self::Conflict,
+            DieselError::DatabaseError(_, ref info) if says_disk_full(info.message()) => {
+                Self::Full(info.message().to_string())
+            }
             other => Self::Query(other),
         }
     }
@@ -76,13 +104,52 @@ impl HasCode for StoreError {
         match self {
             Self::NotFound => ErrorCode::NotFound,
             Self::Conflict => ErrorCode::Conflict,
-            Self::Unavailable(_) | Self::Join(_) | Self::Query(_) => ErrorCode::Unavailable,
+            Self::Unavailable(_) | Self::Join(_) | Self::Query(_) | Self::Full(_) => ErrorCode::Unavailable,
+        }
+    }
+
+    fn public_message(&self) -> String {
+        match self {
+            Self::NotFound | Self::Conflict => self.to_string(),
+            Self::Full(_) => FULL_MESSAGE.into(),
+            Self::Unavailable(_) | Self::Join(_) | Self::Query(_) => UNAVAILABLE_MESSAGE.into(),
         }
     }
 
     fn retry_after(&self) -> Option<Duration> {
         self.is_transient().then(|| Duration::from_secs(1))
     }
+}
+
+/// Creates a SQLite database file that does not exist yet with mode 0600 (SQLite gives
+/// its `-wal` and `-shm` files the mode of the database file), and the directories
+/// above it that do not exist with mode 0700. An existing file or directory keeps its
+/// mode.
+fn create_private(db: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    if db.as_os_str().is_empty() || db.to_string_lossy().starts_with(':') {
+        return Ok(());
+    }
+    if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    }
+    match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(db) {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        other => other.map(|_| ()),
+    }
+}
+
+/// One small real write that changes nothing: the row of the newest migration is
+/// rewritten as it is (a new WAL frame on SQLite, a new row version on PostgreSQL).
+/// Tells whether writes succeed again after a full disk.
+pub fn probe_write(c: &mut DbConn) -> Result<(), StoreError> {
+    use diesel::RunQueryDsl;
+    diesel::sql_query(
+        "UPDATE __diesel_schema_migrations SET version = version \
+         WHERE version = (SELECT MAX(version) FROM __diesel_schema_migrations)",
+    )
+    .execute(c)?;
+    Ok(())
 }
 
 /// A pooled handle to the database; cheap to clone.
@@ -92,6 +159,9 @@ pub struct Store {
     /// For probing the database outside the pool.
     manager: Arc<conn::Manager>,
     backend: Backend,
+    /// The store writer's last commit failed for lack of disk space (`StoreError::Full`)
+    /// and no commit has succeeded since; `/readyz` answers 503 meanwhile.
+    writes_failing: Arc<AtomicBool>,
 }
 
 impl Store {
@@ -100,11 +170,7 @@ impl Store {
     pub fn open(url: &str, pool_size: u32, connect_timeout: Duration) -> anyhow::Result<Self> {
         let url = DbUrl::parse(url)?;
         if url.backend == Backend::Sqlite {
-            if let Some(dir) = std::path::Path::new(&url.target).parent() {
-                if !dir.as_os_str().is_empty() {
-                    std::fs::create_dir_all(dir)?;
-                }
-            }
+            create_private(std::path::Path::new(&url.target))?;
         }
         let backend = url.backend;
         let pool = r2d2::Pool::builder()
@@ -113,7 +179,12 @@ impl Store {
             .connection_timeout(connect_timeout)
             .error_handler(Box::new(r2d2::NopErrorHandler))
             .build(conn::Manager::new(url.clone()))?;
-        let store = Self { pool, manager: Arc::new(conn::Manager::new(url)), backend };
+        let store = Self {
+            pool,
+            manager: Arc::new(conn::Manager::new(url)),
+            backend,
+            writes_failing: Arc::new(AtomicBool::new(false)),
+        };
         let mut c = store.pool.get()?;
         migrate::run_pending(&mut c).map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
         Ok(store)
@@ -186,6 +257,18 @@ impl Store {
         self.manager.connect().and_then(|mut c| c.ping().map_err(Into::into)).is_ok()
     }
 
+    /// Records the outcome of a write that needs disk space: `false` after a commit
+    /// failed with `StoreError::Full`, `true` after any commit succeeded.
+    pub fn note_write(&self, ok: bool) {
+        self.writes_failing.store(!ok, Ordering::Relaxed);
+    }
+
+    /// True between a commit that failed for lack of disk space and the next one that
+    /// succeeded.
+    pub fn writes_failing(&self) -> bool {
+        self.writes_failing.load(Ordering::Relaxed)
+    }
+
     /// True when a connection can be had and answers.
     pub async fn ping(&self) -> bool {
         self.run(|c| {
@@ -194,5 +277,34 @@ impl Store {
         })
         .await
         .is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::HasCode;
+
+    #[test]
+    fn a_full_disk_is_recognised_on_both_backends_and_its_text_is_not_shown() {
+        for text in [
+            "database or disk is full",
+            "could not extend file \"base/16384/16397\": No space left on device",
+            "could not write to file \"pg_wal/xlogtemp.123\": No space left on device",
+        ] {
+            let e = StoreError::from(DieselError::DatabaseError(
+                DatabaseErrorKind::Unknown,
+                Box::new(text.to_string()),
+            ));
+            assert!(e.is_full(), "{text}");
+            assert_eq!(e.public_message(), FULL_MESSAGE);
+        }
+        let other = StoreError::from(DieselError::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new("syntax error at or near \"x\"".to_string()),
+        ));
+        assert!(!other.is_full());
+        assert_eq!(other.public_message(), UNAVAILABLE_MESSAGE);
+        assert!(other.to_string().contains("syntax error"), "the full text stays for the log");
     }
 }

@@ -43,13 +43,22 @@ pub struct SpamSettings {
 impl RoomSettings {
     /// Why these settings cannot be stored, if they cannot: a room no one could join
     /// (`max_members: 0`), a banned word that matches nothing (empty or blank), a spam
-    /// window of no length.
+    /// window of no length, a NUL in any text (named in the message).
     pub fn check(&self) -> Result<(), String> {
         if self.max_members == Some(0) {
             return Err("max_members must be at least 1 (omit it for no limit)".into());
         }
         if self.banned_words.iter().any(|w| w.trim().is_empty()) {
             return Err("banned_words must not contain empty or blank entries".into());
+        }
+        // PostgreSQL TEXT cannot hold NUL: refused on every backend alike.
+        let texts =
+            [("welcome_template", self.welcome_template.as_deref()), ("rules", self.rules.as_deref())];
+        if let Some((field, _)) = texts.iter().find(|(_, t)| t.is_some_and(|t| t.contains('\0'))) {
+            return Err(format!("{field} must not contain NUL"));
+        }
+        if self.banned_words.iter().any(|w| w.contains('\0')) {
+            return Err("banned_words must not contain NUL".into());
         }
         if self.spam.as_ref().is_some_and(|s| s.window_secs == 0) {
             return Err("spam.window_secs must be at least 1".into());

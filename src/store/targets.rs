@@ -34,7 +34,7 @@ pub enum TargetError {
     UnknownKeyword(String),
     #[error("rooms[{0}] is not a valid room id")]
     InvalidRoomId(usize),
-    #[error("tag must be 1 to 64 characters")]
+    #[error("tag must be 1 to 64 characters, without NUL")]
     InvalidTag,
     #[error("the target matches no room")]
     Empty,
@@ -53,6 +53,13 @@ impl crate::error::HasCode for TargetError {
         match self {
             Self::Store(e) => e.code(),
             _ => crate::error::ErrorCode::Unprocessable,
+        }
+    }
+
+    fn public_message(&self) -> String {
+        match self {
+            Self::Store(e) => e.public_message(),
+            other => other.to_string(),
         }
     }
 }

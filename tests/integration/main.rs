@@ -16,6 +16,7 @@ mod commands;
 mod delivery;
 mod durability;
 mod hostile_clients;
+mod input_limits;
 mod membership;
 mod metrics;
 mod openapi;

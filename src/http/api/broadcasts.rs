@@ -285,7 +285,7 @@ fn take<T: Default>(map: &mut HashMap<String, T>, key: &str) -> T {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The job", body = BroadcastView),
-        (status = 400, description = "A path that is not valid UTF-8 (`bad_request`)", body = crate::http::openapi::ErrorBody),
+        (status = 400, description = "A path that is not valid UTF-8 or holds a NUL, `%00` (`bad_request`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such job (`not_found`)", body = crate::http::openapi::ErrorBody),
         (status = 503, description = "The store cannot serve the request now (`unavailable`); may carry `Retry-After`",
          body = crate::http::openapi::ErrorBody,
@@ -311,7 +311,7 @@ async fn get_broadcast(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Cancelled now, or already finished", body = BroadcastView),
-        (status = 400, description = "A path that is not valid UTF-8 (`bad_request`)", body = crate::http::openapi::ErrorBody),
+        (status = 400, description = "A path that is not valid UTF-8 or holds a NUL, `%00` (`bad_request`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such job (`not_found`)", body = crate::http::openapi::ErrorBody),
         (status = 503, description = "The store cannot serve the request now (`unavailable`); may carry `Retry-After`",
          body = crate::http::openapi::ErrorBody,

@@ -15,7 +15,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::http::auth::AdminAuth;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::AppState;
-use crate::model::{now_ms, rfc3339, Role};
+use crate::model::{check_user_id, now_ms, rfc3339, Role};
 use crate::store::members::MemberRow;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -124,10 +124,10 @@ async fn list_members(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The member with the new grant", body = MemberView),
-        (status = 400, description = "Malformed JSON, not `Content-Type: application/json`, or a path that is not valid UTF-8 (`bad_request`)", body = crate::http::openapi::ErrorBody),
+        (status = 400, description = "Malformed JSON, not `Content-Type: application/json`, or a path that is not valid UTF-8 or holds a NUL, `%00` (`bad_request`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such room (`not_found`)", body = crate::http::openapi::ErrorBody),
         (status = 413, description = "Body larger than `server.max_body_bytes` (`too_large`)", body = crate::http::openapi::ErrorBody),
-        (status = 422, description = "Unknown role, an `expires_at` that is not RFC 3339 or not in the future, a bad user id or an unknown field (`unprocessable`)", body = crate::http::openapi::ErrorBody),
+        (status = 422, description = "Unknown role, an `expires_at` that is not RFC 3339 or not in the future, a user id that is not 1 to 64 characters or is reserved, or an unknown field (`unprocessable`)", body = crate::http::openapi::ErrorBody),
         (status = 503, description = "The room's actor or the store cannot answer now (`room_unavailable`, `unavailable`); may carry `Retry-After`",
          body = crate::http::openapi::ErrorBody,
          headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
@@ -141,7 +141,7 @@ async fn set_member(
 ) -> Result<HttpResponse, ApiError> {
     let (room_id, user_id) = path.into_inner();
     let room = existing_room(&st, &room_id).await?;
-    super::check_name("user_id", &user_id, 128)?;
+    check_user_id(&user_id).map_err(|e| ApiError::new(ErrorCode::Unprocessable, format!("user_id {e}")))?;
     let role = Role::parse(&body.role).ok_or_else(|| {
         ApiError::new(ErrorCode::Unprocessable, "role must be owner, admin, moderator or member")
     })?;
@@ -194,7 +194,7 @@ async fn set_member(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Removed; the user's sessions got `room_closed` (reason `kicked`)"),
-        (status = 400, description = "A path that is not valid UTF-8 (`bad_request`)", body = crate::http::openapi::ErrorBody),
+        (status = 400, description = "A path that is not valid UTF-8 or holds a NUL, `%00` (`bad_request`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such room, or the user is not a member (`not_found`)", body = crate::http::openapi::ErrorBody),
         (status = 503, description = "The room's actor or the store cannot answer now, or the removal waited `store.commit_timeout_ms` for the store (it stays queued and applies when the store is back) (`room_unavailable`, `unavailable`); may carry `Retry-After`",
          body = crate::http::openapi::ErrorBody,

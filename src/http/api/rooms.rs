@@ -193,7 +193,7 @@ async fn create_room(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The room with its live figures", body = RoomView),
-        (status = 400, description = "The path is not valid UTF-8 (`bad_request`)", body = crate::http::openapi::ErrorBody),
+        (status = 400, description = "The path is not valid UTF-8 or holds a NUL, `%00` (`bad_request`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such room (`not_found`)", body = crate::http::openapi::ErrorBody),
         (status = 503, description = "The store cannot serve the request now (`unavailable`); may carry `Retry-After`",
          body = crate::http::openapi::ErrorBody,
@@ -231,7 +231,7 @@ pub struct PatchRoom {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The room as it is now", body = RoomView),
-        (status = 400, description = "Malformed JSON, not `Content-Type: application/json`, or a path that is not valid UTF-8 (`bad_request`)", body = crate::http::openapi::ErrorBody),
+        (status = 400, description = "Malformed JSON, not `Content-Type: application/json`, or a path that is not valid UTF-8 or holds a NUL, `%00` (`bad_request`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such room (`not_found`)", body = crate::http::openapi::ErrorBody),
         (status = 413, description = "Body larger than `server.max_body_bytes` (`too_large`)", body = crate::http::openapi::ErrorBody),
         (status = 422, description = "An invalid name, tag or setting, or an unknown field (`unprocessable`)", body = crate::http::openapi::ErrorBody),
@@ -314,7 +314,7 @@ pub struct DeleteRoom {
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted; connected members got `room_closed`"),
-        (status = 400, description = "A bad query parameter or a path that is not valid UTF-8 (`bad_request`)", body = crate::http::openapi::ErrorBody),
+        (status = 400, description = "A bad query parameter or a path that is not valid UTF-8 or holds a NUL, `%00` (`bad_request`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such room (`not_found`)", body = crate::http::openapi::ErrorBody),
         (status = 503, description = "The room's actor or the store cannot answer now (`room_unavailable`, `unavailable`); may carry `Retry-After`",
          body = crate::http::openapi::ErrorBody,
@@ -367,7 +367,7 @@ pub(super) async fn running_room(st: &AppState, id: &RoomId) -> Option<TrackedAd
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Restarted; the room as it is now", body = RoomView),
-        (status = 400, description = "The path is not valid UTF-8 (`bad_request`)", body = crate::http::openapi::ErrorBody),
+        (status = 400, description = "The path is not valid UTF-8 or holds a NUL, `%00` (`bad_request`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such room (`not_found`)", body = crate::http::openapi::ErrorBody),
         (status = 503, description = "The room's actor or the store cannot answer now (`room_unavailable`, `unavailable`); may carry `Retry-After`",
          body = crate::http::openapi::ErrorBody,
@@ -396,7 +396,7 @@ async fn restart_room(
     security(("bearer" = [])),
     responses(
         (status = 202, description = "The room's actor was told to panic; its supervisor restarts it", body = crate::http::openapi::Crashed),
-        (status = 400, description = "The path is not valid UTF-8 (`bad_request`)", body = crate::http::openapi::ErrorBody),
+        (status = 400, description = "The path is not valid UTF-8 or holds a NUL, `%00` (`bad_request`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such room, or `debug.fault_injection` is off (`not_found`)", body = crate::http::openapi::ErrorBody),
         (status = 503, description = "The room's actor or the store cannot answer now (`room_unavailable`, `unavailable`); may carry `Retry-After`",
          body = crate::http::openapi::ErrorBody,

@@ -267,7 +267,7 @@ async fn list_schedules(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The schedule", body = ScheduleView),
-        (status = 400, description = "A path that is not valid UTF-8 (`bad_request`)", body = crate::http::openapi::ErrorBody),
+        (status = 400, description = "A path that is not valid UTF-8 or holds a NUL, `%00` (`bad_request`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such schedule (`not_found`)", body = crate::http::openapi::ErrorBody),
         (status = 503, description = "The store cannot serve the request now (`unavailable`); may carry `Retry-After`",
          body = crate::http::openapi::ErrorBody,
@@ -297,7 +297,7 @@ async fn get_schedule(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Changed", body = ScheduleView),
-        (status = 400, description = "Malformed JSON, empty text, NUL or a path that is not valid UTF-8 (`bad_request`)", body = crate::http::openapi::ErrorBody),
+        (status = 400, description = "Malformed JSON, empty text, NUL or a path that is not valid UTF-8 or holds a NUL, `%00` (`bad_request`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such schedule (`not_found`)", body = crate::http::openapi::ErrorBody),
         (status = 413, description = "Body or text too large (`too_large`)", body = crate::http::openapi::ErrorBody),
         (status = 422, description = "An invalid cron, time zone or target, or an unknown field (`unprocessable`)", body = crate::http::openapi::ErrorBody),
@@ -358,7 +358,7 @@ async fn patch_schedule(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Deleted; the schedule as it was", body = ScheduleView),
-        (status = 400, description = "A path that is not valid UTF-8 (`bad_request`)", body = crate::http::openapi::ErrorBody),
+        (status = 400, description = "A path that is not valid UTF-8 or holds a NUL, `%00` (`bad_request`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such schedule (`not_found`)", body = crate::http::openapi::ErrorBody),
         (status = 503, description = "The store cannot serve the request now (`unavailable`); may carry `Retry-After`",
          body = crate::http::openapi::ErrorBody,

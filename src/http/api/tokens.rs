@@ -15,7 +15,7 @@ use crate::http::audit;
 use crate::http::auth::AdminAuth;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::AppState;
-use crate::model::{now_ms, rfc3339, UserKind};
+use crate::model::{check_user_id, now_ms, rfc3339, UserKind, MAX_ID_CHARS};
 use crate::store::tokens::TokenRow;
 
 /// WebSocket close code for sessions whose token is revoked (policy violation).
@@ -33,7 +33,8 @@ pub struct CreateToken {
     /// `admin`, `bot` or `user`; 422 otherwise.
     #[schema(pattern = "^(admin|bot|user)$", example = "bot")]
     pub kind: String,
-    /// 1 to 64 characters, not only blanks, no NUL.
+    /// The user id of the token's sessions: 1 to 64 characters, not only blanks, no
+    /// NUL, and not a reserved id (`system`, `roomd`, in any case); 422 otherwise.
     #[schema(min_length = 1, max_length = 64)]
     pub name: String,
     /// Each 1 to 64 characters, no NUL.
@@ -84,7 +85,7 @@ impl TokenView {
         (status = 201, description = "Created; `token` is the secret, shown this once", body = TokenView),
         (status = 400, description = "Malformed JSON or not `Content-Type: application/json` (`bad_request`)", body = crate::http::openapi::ErrorBody),
         (status = 413, description = "Body larger than `server.max_body_bytes` (`too_large`)", body = crate::http::openapi::ErrorBody),
-        (status = 422, description = "Well-formed JSON with a missing or invalid field (`unprocessable`)", body = crate::http::openapi::ErrorBody),
+        (status = 422, description = "Well-formed JSON with a missing or invalid field, or a reserved name (`unprocessable`)", body = crate::http::openapi::ErrorBody),
         (status = 503, description = "The store cannot serve the request now (`unavailable`); may carry `Retry-After`",
          body = crate::http::openapi::ErrorBody,
          headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
@@ -100,9 +101,10 @@ async fn create_token(
         Some(k) if k != UserKind::System => k,
         _ => return Err(ApiError::new(ErrorCode::Unprocessable, "kind must be admin, bot or user")),
     };
-    check_name("name", &body.name, 64)?;
+    // The name is the user id of the token's sessions (`from.id` of its messages).
+    check_user_id(&body.name).map_err(|e| ApiError::new(ErrorCode::Unprocessable, format!("name {e}")))?;
     for r in &body.roles {
-        check_name("role", r, 64)?;
+        check_name("role", r, MAX_ID_CHARS)?;
     }
     let issued = issue_token(kind, &body.name, &body.roles);
     let row = issued.row.clone();
@@ -152,7 +154,7 @@ async fn list_tokens(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Revoked (now or before); its sessions were closed with 1008", body = TokenView),
-        (status = 400, description = "A path that is not valid UTF-8 (`bad_request`)", body = crate::http::openapi::ErrorBody),
+        (status = 400, description = "A path that is not valid UTF-8 or holds a NUL, `%00` (`bad_request`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such token (`not_found`)", body = crate::http::openapi::ErrorBody),
         (status = 503, description = "The store cannot serve the request now (`unavailable`); may carry `Retry-After`",
          body = crate::http::openapi::ErrorBody,
