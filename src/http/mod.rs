@@ -9,6 +9,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod pagination;
 pub mod rate_limit;
+pub mod request_id;
 pub mod request_log;
 pub mod upgrade_limit;
 pub mod ws;

@@ -15,6 +15,7 @@ mod cluster_off;
 mod commands;
 mod delivery;
 mod durability;
+mod logs;
 mod metrics;
 mod openapi;
 mod room_life;

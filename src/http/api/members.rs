@@ -176,7 +176,7 @@ async fn set_member(
     };
     let target = format!("{room}/{user_id}");
     let detail = serde_json::json!({"role": role.as_str(), "expires_at": body.expires_at});
-    crate::http::audit::record(&st, &admin.0, "member.role", &target, detail).await;
+    crate::http::audit::record(&st, &admin, "member.role", &target, detail).await;
     Ok(HttpResponse::Ok().json(MemberView::new(row, online, now_ms())))
 }
 
@@ -212,6 +212,6 @@ async fn kick_member(
     if let Some(addr) = running_room(&st, &room).await {
         let _ = addr.send(Kick { user_id }).await;
     }
-    crate::http::audit::record(&st, &admin.0, "member.kick", &target, serde_json::json!({})).await;
+    crate::http::audit::record(&st, &admin, "member.kick", &target, serde_json::json!({})).await;
     Ok(HttpResponse::NoContent().finish())
 }
