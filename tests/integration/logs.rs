@@ -147,3 +147,39 @@ async fn an_unusable_request_id_is_replaced() {
         assert_eq!(newest_audit(&srv, "room.create").await["request_id"], id.as_str());
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_describes_x_request_id_on_every_operation() {
+    let srv = TestServer::start().await;
+    let doc: Value = srv
+        .http()
+        .get(srv.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("JSON");
+    let mut operations = 0;
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("path item") {
+            let params = op["parameters"].as_array().map(Vec::as_slice).unwrap_or_default();
+            let param = params.iter().find(|p| p["name"] == "X-Request-Id");
+            let param = param.unwrap_or_else(|| panic!("{method} {path}: no X-Request-Id parameter"));
+            assert_eq!(
+                (&param["in"], &param["required"]),
+                (&json!("header"), &json!(false)),
+                "{method} {path}"
+            );
+            assert_eq!(param["schema"]["maxLength"], 128, "{method} {path}");
+            for (status, response) in op["responses"].as_object().expect("responses") {
+                assert!(
+                    response["headers"]["X-Request-Id"].is_object(),
+                    "{method} {path} {status}: no X-Request-Id header"
+                );
+            }
+            operations += 1;
+        }
+    }
+    assert!(operations >= 30, "{operations} operations");
+}
