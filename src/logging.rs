@@ -1,5 +1,6 @@
 //! The root slog logger: JSON lines (or pretty text) on stdout, through an async drain
-//! so actors never wait on the terminal.
+//! so actors never wait on the terminal. Every level is compiled in (slog features in
+//! Cargo.toml), in release builds too; `log.level` is the only filter.
 
 use slog::{o, Drain, Level, Logger};
 
@@ -41,4 +42,16 @@ where
         .overflow_strategy(slog_async::OverflowStrategy::DropAndReport)
         .build_with_guard();
     (drain.fuse(), guard)
+}
+
+#[cfg(test)]
+mod tests {
+    /// slog drops records above its compile-time ceiling before any drain sees them
+    /// (by default debug and trace in release builds); Cargo.toml lifts it in every
+    /// profile, so `log.level` alone decides. Run in release too
+    /// (`cargo test --release --lib logging`) to check that profile's ceiling.
+    #[test]
+    fn every_level_is_compiled_in() {
+        assert_eq!(slog::__slog_static_max_level(), slog::FilterLevel::Trace);
+    }
 }

@@ -5,7 +5,14 @@
 //!
 //! Counters and histograms are fed where things happen; the gauges that describe the
 //! actor population (connections, rooms by status, mailbox depths) are computed from
-//! the actor directory when scraped ([`Metrics::render`]).
+//! the actor directory when scraped ([`Metrics::render`]), and so are the handled
+//! message counts (`handled`).
+//!
+//! Every family is in the exposition from start-up, with every label value known in
+//! advance at 0 (actor kinds, error codes, spam reasons, results, forwarded kinds), so
+//! a dashboard shows 0 rather than "no data" (`declare_known_series`).
+
+mod handled;
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -16,6 +23,9 @@ use prometheus::{
 };
 
 use crate::actors::mailbox::{directory, ActorKind, ActorStatus};
+use crate::actors::room::Refusal;
+use crate::cluster::wire::CallBody;
+use crate::error::ErrorCode;
 use crate::websocket::outbox::Ending;
 
 /// Bounds (seconds) of the duration histograms: 1 µs doubling to ~16.8 s.
@@ -45,6 +55,9 @@ pub struct Metrics {
     pub cluster_nodes: IntGauge,
     ws_closed: IntCounterVec,
 }
+
+/// The route of `GET /metrics` (its `route` label).
+pub const METRICS_ROUTE: &str = "/metrics";
 
 /// The process-wide families.
 pub fn metrics() -> &'static Metrics {
@@ -179,26 +192,44 @@ impl Metrics {
             Box::new(self.cluster_forwarded.clone()),
             Box::new(self.cluster_nodes.clone()),
             Box::new(self.ws_closed.clone()),
+            Box::new(handled::HandledCollector::new()),
             Box::new(prometheus::process_collector::ProcessCollector::for_self()),
         ];
         for c in collectors {
             // Distinct names by construction; registering twice is a bug.
             self.registry.register(c).expect("metric families are registered once");
         }
-        // Families with a label show every value from the start (a dashboard should see
-        // 0, not "no data").
+        self.declare_known_series();
+    }
+
+    /// Makes every series whose labels are known in advance, at 0: a family with a
+    /// label has no series (and is left out of the exposition) until one is made.
+    fn declare_known_series(&self) {
         for kind in ActorKind::ALL {
             let k = [kind.as_str()];
             self.restarts.with_label_values(&k);
             self.mailbox_depth.with_label_values(&k);
             self.mailbox_depth_max.with_label_values(&k);
+            self.mailbox_wait.with_label_values(&k);
+            self.handler.with_label_values(&k);
+        }
+        for status in ActorStatus::ALL {
+            self.rooms.with_label_values(&[status.as_str()]);
+        }
+        let codes = ErrorCode::ALL.map(ErrorCode::as_str);
+        for reason in codes.iter().chain(&Refusal::REASONS) {
+            self.rejected.with_label_values(&[reason]);
         }
         for result in ["delivered", "failed"] {
             self.broadcast_rooms.with_label_values(&[result]);
         }
-        for kind in ["join", "send", "leave", "other"] {
+        for kind in CallBody::KINDS {
             self.cluster_forwarded.with_label_values(&[kind]);
         }
+        // Routes, methods and statuses are not known in advance; the scrape's own
+        // series is, and it keeps both HTTP families in the first exposition.
+        self.http_requests.with_label_values(&[METRICS_ROUTE, "GET", "200"]);
+        self.http_seconds.with_label_values(&[METRICS_ROUTE]);
         for ending in Ending::ALL {
             self.ws_closed.with_label_values(&[ending.as_str()]);
         }

@@ -62,6 +62,7 @@ diesel::table! {
         action -> Text,
         target -> Text,
         detail -> Text,
+        request_id -> Nullable<Text>,
     }
 }
 

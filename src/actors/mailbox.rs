@@ -55,6 +55,11 @@ impl ActorKind {
         Self::Cluster,
     ];
 
+    /// The kind's place in [`ActorKind::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Supervisor => "supervisor",
@@ -372,24 +377,48 @@ fn quantiles_us(h: &Histogram) -> Option<(f64, f64)> {
 
 /// Every live actor's figures.
 pub struct Directory {
-    actors: Mutex<HashMap<u64, Arc<MailboxStats>>>,
+    actors: Mutex<Actors>,
+}
+
+#[derive(Default)]
+struct Actors {
+    live: HashMap<u64, Arc<MailboxStats>>,
+    /// Messages handled by the actors gone for good, by kind (`ActorKind::index`).
+    retired_handled: [u64; ActorKind::ALL.len()],
 }
 
 impl Directory {
     fn insert(&self, key: u64, stats: Arc<MailboxStats>) {
-        self.lock().insert(key, stats);
+        self.lock().live.insert(key, stats);
     }
 
+    /// Forgets an actor gone for good, keeping its handled count in its kind's total.
     fn remove(&self, key: u64) {
-        self.lock().remove(&key);
+        let mut actors = self.lock();
+        if let Some(gone) = actors.live.remove(&key) {
+            actors.retired_handled[gone.kind.index()] += gone.handled();
+        }
     }
 
     /// The live actors (a copy of the list; the figures stay live).
     pub fn all(&self) -> Vec<Arc<MailboxStats>> {
-        self.lock().values().cloned().collect()
+        self.lock().live.values().cloned().collect()
     }
 
-    fn lock(&self) -> MutexGuard<'_, HashMap<u64, Arc<MailboxStats>>> {
+    /// Messages handled by all actors of each kind since the process started (live
+    /// and gone), indexed by [`ActorKind::index`]. Exact: the per-actor counts
+    /// summed under the lock that moves an actor's count to its kind's total when it
+    /// goes, so the sums never go back.
+    pub fn handled_by_kind(&self) -> [u64; ActorKind::ALL.len()] {
+        let actors = self.lock();
+        let mut sums = actors.retired_handled;
+        for a in actors.live.values() {
+            sums[a.kind.index()] += a.handled();
+        }
+        sums
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Actors> {
         // Single inserts and removes cannot leave the map half-changed.
         self.actors.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -397,8 +426,7 @@ impl Directory {
 
 /// The process-wide directory of live actors.
 pub fn directory() -> &'static Directory {
-    static DIRECTORY: LazyLock<Directory> =
-        LazyLock::new(|| Directory { actors: Mutex::new(HashMap::new()) });
+    static DIRECTORY: LazyLock<Directory> = LazyLock::new(|| Directory { actors: Mutex::default() });
     &DIRECTORY
 }
 
@@ -603,6 +631,28 @@ mod tests {
         off.set_capacity(16);
         off.on_refused(true);
         assert_eq!(off.max_depth(), 16, "a full mailbox was at its capacity");
+    }
+
+    #[test]
+    fn kinds_are_indexed_in_all_order() {
+        for (i, kind) in ActorKind::ALL.into_iter().enumerate() {
+            assert_eq!(kind.index(), i, "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn handled_counts_by_kind_keep_those_of_actors_gone() {
+        // Scheduler: no other unit test registers one, so the figures are this test's.
+        let kind = ActorKind::Scheduler;
+        let before = directory().handled_by_kind()[kind.index()];
+        let m = MailboxStats::register(kind, "t-handled", &cfg(0));
+        for _ in 0..3 {
+            m.on_enqueue();
+            m.on_handle(None);
+        }
+        assert_eq!(directory().handled_by_kind()[kind.index()], before + 3);
+        drop(m);
+        assert_eq!(directory().handled_by_kind()[kind.index()], before + 3, "kept after the actor is gone");
     }
 
     #[test]

@@ -80,6 +80,9 @@ pub enum CallBody {
 }
 
 impl CallBody {
+    /// Every [`CallBody::kind`] (declared at start, so each series exists at 0).
+    pub const KINDS: [&'static str; 4] = ["join", "send", "leave", "other"];
+
     /// The `kind` label of `roomd_cluster_forwarded_total`.
     pub fn kind(&self) -> &'static str {
         match self {

@@ -8,14 +8,15 @@
 use serde_json::Value;
 use slog::error;
 
+use super::auth::AdminAuth;
 use super::AppState;
-use crate::auth::Identity;
 use crate::model::now_ms;
 use crate::store::audit::NewAudit;
 
-/// Appends "`admin` did `action` to `target`" with a small JSON `detail`. Never fails
-/// the caller; see the module docs.
-pub async fn record(st: &AppState, admin: &Identity, action: &'static str, target: &str, detail: Value) {
+/// Appends "`admin` did `action` to `target`" with a small JSON `detail` and the
+/// request's id. Never fails the caller; see the module docs.
+pub async fn record(st: &AppState, auth: &AdminAuth, action: &'static str, target: &str, detail: Value) {
+    let AdminAuth(admin, request_id) = auth;
     let entry = NewAudit {
         at: now_ms(),
         // Admin identities come from opaque tokens, which always have an id; the user
@@ -25,11 +26,12 @@ pub async fn record(st: &AppState, admin: &Identity, action: &'static str, targe
         action: action.to_string(),
         target: target.to_string(),
         detail: detail.to_string(),
+        request_id: Some(request_id.as_str().to_string()),
     };
     let row = entry.clone();
     if let Err(e) = st.store.run(move |c| row.insert(c)).await {
         error!(st.log, "audit write failed";
             "action" => action, "target" => &entry.target, "by" => &entry.actor_id,
-            "at" => entry.at, "detail" => &entry.detail, "err" => %e);
+            "at" => entry.at, "detail" => &entry.detail, "req" => request_id.as_str(), "err" => %e);
     }
 }

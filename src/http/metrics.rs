@@ -7,10 +7,10 @@ use sha2::{Digest, Sha256};
 use super::auth::bearer;
 use super::AppState;
 use crate::error::{ApiError, ErrorCode};
-use crate::metrics::metrics;
+use crate::metrics::{metrics, METRICS_ROUTE};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/metrics", web::get().to(render));
+    cfg.route(METRICS_ROUTE, web::get().to(render));
 }
 
 #[utoipa::path(

@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod pagination;
 pub mod rate_limit;
+pub mod request_id;
 pub mod request_log;
 pub mod session_quota;
 pub mod upgrade_limit;

@@ -121,7 +121,7 @@ pub const DOCS_PATH: &str = "/docs";
         cluster_view::NodeView,
         cluster_view::NodeList,
     )),
-    modifiers(&SecuritySchemes, &AdminResponses),
+    modifiers(&SecuritySchemes, &AdminResponses, &RequestIds),
     tags(
         (name = "health", description = "Liveness, readiness and metrics; no auth"),
         (name = "rooms", description = "Rooms and their actors"),
@@ -339,6 +339,47 @@ impl Modify for AdminResponses {
             for op in ops.into_iter().flatten() {
                 for (status, response) in &shared {
                     op.responses.responses.insert(status.to_string(), RefOr::T(response.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// Adds `X-Request-Id` to every operation (an optional request header) and to every
+/// answer (the id used: the client's when usable, else a new one; `http::request_id`).
+/// Runs after `AdminResponses`, so the shared answers carry it too.
+struct RequestIds;
+
+impl Modify for RequestIds {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::header::HeaderBuilder;
+        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+        use utoipa::openapi::Required;
+        let max = super::request_id::MAX_LEN;
+        let param = ParameterBuilder::new()
+            .name("X-Request-Id")
+            .parameter_in(ParameterIn::Header)
+            .required(Required::False)
+            .description(Some(format!(
+                "The client's id for this request, echoed in the answer and kept in the audit entry it \
+                 makes: 1 to {max} visible ASCII characters (no spaces); anything else is replaced by a new id"
+            )))
+            .schema(Some(ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(max))))
+            .build();
+        let header = HeaderBuilder::new()
+            .schema(String::schema())
+            .description(Some(
+                "The request's id: the client's `X-Request-Id` if usable, else one the server made",
+            ))
+            .build();
+        for item in doc.paths.paths.values_mut() {
+            let ops = [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
+            for op in ops.into_iter().flatten() {
+                op.parameters.get_or_insert_with(Vec::new).push(param.clone());
+                for response in op.responses.responses.values_mut() {
+                    if let RefOr::T(r) = response {
+                        r.headers.insert("X-Request-Id".to_string(), header.clone());
+                    }
                 }
             }
         }

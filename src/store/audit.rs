@@ -1,5 +1,5 @@
 //! The `audit_log` table: an append-only record of admin-API changes (who, what, when,
-//! on which target). Rows are never updated or deleted; `id` grows with time, so it
+//! on which target, in which request). Rows are never updated or deleted; `id` grows with time, so it
 //! both orders the log (newest first) and serves as the page cursor.
 
 use diesel::prelude::*;
@@ -20,6 +20,9 @@ pub struct AuditRow {
     pub target: String,
     /// A JSON object.
     pub detail: String,
+    /// `X-Request-Id` of the request that made the change; `None` for entries written
+    /// before request ids were kept.
+    pub request_id: Option<String>,
 }
 
 /// An entry to append; the database assigns `id`.
@@ -32,6 +35,7 @@ pub struct NewAudit {
     pub action: String,
     pub target: String,
     pub detail: String,
+    pub request_id: Option<String>,
 }
 
 /// `GET /audit` filters; `None` matches everything.

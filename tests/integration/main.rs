@@ -17,6 +17,7 @@ mod delivery;
 mod durability;
 mod hostile_clients;
 mod input_limits;
+mod logs;
 mod membership;
 mod metrics;
 mod openapi;

@@ -2,8 +2,11 @@
 //! figures that follow what clients do (and passes `promtool check metrics` when
 //! promtool is installed — `.ci/run` installs it and sets `ROOMD_REQUIRE_PROMTOOL`);
 //! `/api/v1/actors` shows a slow room's mailbox filling and draining, handled counts
-//! that match the messages sent, and restarts after a crash.
+//! that match the messages sent, and restarts after a crash. A fresh server already
+//! exports every family of docs/METRICS.md with its label values known in advance, and
+//! `roomd_actor_messages_handled_total` counts every handled message, exactly.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
@@ -314,4 +317,125 @@ async fn with_metrics_off_nothing_is_counted_and_everything_works() {
     assert_eq!(handled(&room), 0, "metering off: {room}");
     assert!(room["wait_us"]["p50"].is_null(), "{room}");
     assert_eq!(series(&srv, "roomd_messages_total").await, 1.0, "the counters still count");
+}
+
+/// The `roomd_*` families of docs/METRICS.md's table, with their types.
+fn documented_families() -> BTreeMap<String, String> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/METRICS.md");
+    let doc = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {path}: {e}"));
+    let rows = doc.lines().filter_map(|l| l.strip_prefix("| `roomd_"));
+    let families: BTreeMap<String, String> = rows
+        .map(|row| {
+            let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+            (format!("roomd_{}", cells[0].trim_end_matches('`')), cells[1].to_string())
+        })
+        .collect();
+    assert!(families.len() >= 19, "the families table of {path} was not found: {families:?}");
+    families
+}
+
+/// The families `text` declares (`# TYPE name type`), with their types.
+fn exported_families(text: &str) -> BTreeMap<String, String> {
+    text.lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.split_once(' '))
+        .filter(|(name, _)| name.starts_with("roomd_"))
+        .map(|(name, ty)| (name.to_string(), ty.to_string()))
+        .collect()
+}
+
+const ACTOR_KINDS: [&str; 8] =
+    ["supervisor", "registry", "room", "session", "store_writer", "broadcast", "scheduler", "cluster"];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_server_exports_every_family_with_its_known_label_values() {
+    let srv = TestServer::start().await;
+    let text = scrape(&srv).await; // the first request the server answers
+    assert_eq!(exported_families(&text), documented_families(), "exported vs documented families:\n{text}");
+
+    let zero = |series: String| {
+        assert_eq!(sample(&text, &series), Some(0.0), "{series} at 0 in a fresh exposition:\n{text}");
+    };
+    for kind in ACTOR_KINDS {
+        zero(format!(r#"roomd_actor_restarts_total{{actor="{kind}"}}"#));
+        // Present; the start-up messages may have been counted (or timed) already.
+        for family in [
+            "roomd_mailbox_depth",
+            "roomd_mailbox_depth_max",
+            "roomd_actor_messages_handled_total",
+            "roomd_mailbox_wait_seconds_count",
+            "roomd_handler_seconds_count",
+        ] {
+            let series = format!(r#"{family}{{actor="{kind}"}}"#);
+            assert!(sample(&text, &series).is_some(), "{series} missing:\n{text}");
+        }
+    }
+    for status in ["running", "restarting", "quarantined", "stopped"] {
+        zero(format!(r#"roomd_rooms{{status="{status}"}}"#));
+    }
+    let codes = [
+        "bad_request",
+        "too_large",
+        "unauthorized",
+        "forbidden",
+        "not_found",
+        "method_not_allowed",
+        "not_joined",
+        "conflict",
+        "unprocessable",
+        "rate_limited",
+        "room_unavailable",
+        "unavailable",
+        "internal",
+        "repeated",
+        "banned_word",
+    ];
+    for reason in codes {
+        zero(format!(r#"roomd_rejected_total{{reason="{reason}"}}"#));
+    }
+    for result in ["delivered", "failed"] {
+        zero(format!(r#"roomd_broadcast_rooms_total{{result="{result}"}}"#));
+    }
+    for kind in ["join", "send", "leave", "other"] {
+        zero(format!(r#"roomd_cluster_forwarded_total{{kind="{kind}"}}"#));
+    }
+    for series in ["roomd_messages_total", "roomd_deliveries_total", "roomd_schedule_fires_total"] {
+        zero(series.to_string());
+    }
+    zero(r#"roomd_http_requests_total{method="GET",route="/metrics",status="200"}"#.into());
+    zero(r#"roomd_http_request_seconds_count{route="/metrics"}"#.into());
+    promtool_check(&text);
+
+    let again = scrape(&srv).await;
+    let scrapes = r#"roomd_http_requests_total{method="GET",route="/metrics",status="200"}"#;
+    assert_eq!(sample(&again, scrapes), Some(1.0), "the first scrape was counted in its series");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handled_messages_are_counted_exactly_by_kind() {
+    let handled_total = |kind: &str| format!(r#"roomd_actor_messages_handled_total{{actor="{kind}"}}"#);
+    let srv = TestServer::start_with(FAST).await; // timing_sample 16: the timer counts 1 in 16
+    srv.create_room("lobby").await;
+    let mut ws = srv.ws_user("alice").await;
+    ws.join("lobby").await;
+    let room0 = series(&srv, &handled_total("room")).await;
+    let session0 = series(&srv, &handled_total("session")).await;
+
+    const N: u64 = 20;
+    for n in 0..N {
+        ws.say("lobby", &format!("m{n}")).await;
+        ws.expect("message").await;
+    }
+    let room = series(&srv, &handled_total("room")).await;
+    let session = series(&srv, &handled_total("session")).await;
+    assert!(room - room0 >= N as f64, "room: {room0} -> {room} after {N} sends");
+    assert_eq!(room - room0, (2 * N) as f64, "room: N sends + N commit reports, every one counted");
+    assert_eq!(session - session0, (2 * N) as f64, "session: N acks + N messages");
+
+    // A session gone for good keeps its count in its kind's total.
+    drop(ws);
+    eventually("the session is gone", LONG, || async { series(&srv, "roomd_ws_connections").await == 0.0 })
+        .await;
+    let after = series(&srv, &handled_total("session")).await;
+    assert!(after >= session, "the counter went back from {session} to {after} when the session left");
 }

@@ -41,6 +41,7 @@ pub use commands::{
 pub use life::SettingsChanged;
 pub use messages::*;
 pub use read::MarkRead;
+pub use spam::Refusal;
 pub use typing::Typing;
 
 use self::delivery::{reply_error, send_error};

@@ -38,6 +38,9 @@ pub enum Refusal {
 }
 
 impl Refusal {
+    /// Every [`Refusal::reason`] (label values of `roomd_rejected_total`, declared at start).
+    pub const REASONS: [&'static str; 2] = ["repeated", "banned_word"];
+
     /// `notice.reason`.
     fn reason(self) -> &'static str {
         match self {
@@ -231,6 +234,11 @@ mod tests {
     use super::*;
 
     const LIMIT: RepeatLimit = RepeatLimit { max_repeats: 2, window: Duration::from_secs(10) };
+
+    #[test]
+    fn reasons_lists_every_reason() {
+        assert_eq!(Refusal::REASONS, [Refusal::Repeated(LIMIT).reason(), Refusal::BannedWord.reason()]);
+    }
 
     #[test]
     fn the_same_text_passes_max_repeats_times_per_window() {

@@ -48,6 +48,10 @@ pub struct AuditView {
     pub target: String,
     #[schema(value_type = Object)]
     pub detail: Value,
+    /// `X-Request-Id` of the request that made the change (the client's, or one the
+    /// server made); null for entries written before request ids were kept.
+    #[schema(example = "abc-123")]
+    pub request_id: Option<String>,
 }
 
 /// Who made the change: the admin token's id and name.
@@ -68,6 +72,7 @@ impl AuditView {
             // Written by `record` from a JSON value; a corrupt one reads as null
             // rather than failing the whole page.
             detail: serde_json::from_str(&row.detail).unwrap_or(Value::Null),
+            request_id: row.request_id,
         }
     }
 }

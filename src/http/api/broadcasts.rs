@@ -228,7 +228,7 @@ async fn create_broadcast(
     st.broadcasts.do_send(StartJob(row.id.clone()));
     let detail =
         json!({"rooms": resolved.rooms.len(), "unknown": resolved.unknown.len(), "priority": row.priority});
-    audit::record(&st, &admin.0, "broadcast.create", &row.id, detail).await;
+    audit::record(&st, &admin, "broadcast.create", &row.id, detail).await;
     Ok(HttpResponse::Created().json(load_view(&st, &row.id, true).await?))
 }
 
@@ -338,7 +338,7 @@ async fn cancel_broadcast(
             let cancelled = crate::cluster::wire::Control::BroadcastCancelled { id: id.clone() };
             cluster.publish_json(cluster.control_subject(), &cancelled);
         }
-        audit::record(&st, &admin.0, "broadcast.cancel", &id, json!({})).await;
+        audit::record(&st, &admin, "broadcast.cancel", &id, json!({})).await;
     }
     Ok(HttpResponse::Ok().json(load_view(&st, &id, true).await?))
 }

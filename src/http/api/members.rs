@@ -177,7 +177,7 @@ async fn set_member(
     };
     let target = format!("{room}/{user_id}");
     let detail = serde_json::json!({"role": role.as_str(), "expires_at": body.expires_at});
-    crate::http::audit::record(&st, &admin.0, "member.role", &target, detail).await;
+    crate::http::audit::record(&st, &admin, "member.role", &target, detail).await;
     Ok(HttpResponse::Ok().json(MemberView::new(row, online, now_ms())))
 }
 
@@ -213,6 +213,6 @@ async fn kick_member(
     // writer after any membership write queued before: answered once that committed.
     let addr = st.registry.send(GetRoom(room.clone())).await.map_err(RoomError::from)?;
     addr.send(Kick { user_id }).await.map_err(RoomError::from)??;
-    crate::http::audit::record(&st, &admin.0, "member.kick", &target, serde_json::json!({})).await;
+    crate::http::audit::record(&st, &admin, "member.kick", &target, serde_json::json!({})).await;
     Ok(HttpResponse::NoContent().finish())
 }

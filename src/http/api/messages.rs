@@ -153,7 +153,7 @@ async fn post_message(
     let row = row.first().ok_or_else(|| ApiError::new(ErrorCode::Unavailable, "message not readable yet"))?;
     if !duplicate {
         let detail = serde_json::json!({"seq": seq, "client_id": row.client_id});
-        crate::http::audit::record(&st, &admin.0, "message.post", room.as_str(), detail).await;
+        crate::http::audit::record(&st, &admin, "message.post", room.as_str(), detail).await;
     }
     let view = MessageView::new(row);
     Ok(if duplicate { HttpResponse::Ok().json(view) } else { HttpResponse::Created().json(view) })

@@ -180,7 +180,7 @@ async fn create_room(
         StoreError::Conflict => ApiError::new(ErrorCode::Conflict, format!("room {id} already exists")),
         other => other.into(),
     })?;
-    crate::http::audit::record(&st, &admin.0, "room.create", &row.id, serde_json::json!({"name": row.name}))
+    crate::http::audit::record(&st, &admin, "room.create", &row.id, serde_json::json!({"name": row.name}))
         .await;
     Ok(HttpResponse::Created().json(RoomView::new(row, 0, None, st.cfg.rooms.mailbox_capacity, None)))
 }
@@ -286,7 +286,7 @@ async fn patch_room(
         // Awaited: a join or send right after the PATCH sees the new settings.
         let _ = addr.send(changed).await;
     }
-    crate::http::audit::record(&st, &admin.0, "room.update", id.as_str(), detail).await;
+    crate::http::audit::record(&st, &admin, "room.update", id.as_str(), detail).await;
     Ok(HttpResponse::Ok().json(room_view(&st, id).await?))
 }
 
@@ -340,14 +340,8 @@ async fn delete_room(
         // Awaited: the registry forgets the room before a re-create can reach it.
         let _ = addr.send(CloseRoom).await;
     }
-    crate::http::audit::record(
-        &st,
-        &admin.0,
-        "room.delete",
-        id.as_str(),
-        serde_json::json!({"purge": purge}),
-    )
-    .await;
+    crate::http::audit::record(&st, &admin, "room.delete", id.as_str(), serde_json::json!({"purge": purge}))
+        .await;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -382,7 +376,7 @@ async fn restart_room(
     let id = existing_room(&st, &id).await?;
     let addr = st.registry.send(GetRoom(id.clone())).await.map_err(RoomError::from)?;
     addr.send(Restart).await.map_err(RoomError::from)?;
-    crate::http::audit::record(&st, &admin.0, "room.restart", id.as_str(), serde_json::json!({})).await;
+    crate::http::audit::record(&st, &admin, "room.restart", id.as_str(), serde_json::json!({})).await;
     Ok(HttpResponse::Ok().json(room_view(&st, id).await?))
 }
 
@@ -417,7 +411,7 @@ async fn crash_room(
     let id = existing_room(&st, &id).await?;
     let addr = st.registry.send(GetRoom(id.clone())).await.map_err(RoomError::from)?;
     addr.send(Crash).await.map_err(RoomError::from)?;
-    crate::http::audit::record(&st, &admin.0, "room.crash", id.as_str(), serde_json::json!({})).await;
+    crate::http::audit::record(&st, &admin, "room.crash", id.as_str(), serde_json::json!({})).await;
     Ok(HttpResponse::Accepted().json(serde_json::json!({"id": id, "crashed": true})))
 }
 

@@ -228,7 +228,7 @@ async fn create_schedule(
     let stored = row.clone();
     st.store.run(move |c| stored.insert(c)).await?;
     let detail = json!({"cron": row.cron, "timezone": row.timezone, "enabled": row.enabled});
-    audit::record(&st, &admin.0, "schedule.create", &row.id, detail).await;
+    audit::record(&st, &admin, "schedule.create", &row.id, detail).await;
     Ok(HttpResponse::Created().json(ScheduleView::new(row, Some(Vec::new()))))
 }
 
@@ -345,7 +345,7 @@ async fn patch_schedule(
         return Err(ApiError::new(ErrorCode::NotFound, format!("schedule {} not found", row.id)));
     }
     let detail = json!({"cron": row.cron, "timezone": row.timezone, "enabled": row.enabled});
-    audit::record(&st, &admin.0, "schedule.update", &row.id, detail).await;
+    audit::record(&st, &admin, "schedule.update", &row.id, detail).await;
     Ok(HttpResponse::Ok().json(ScheduleView::new(row, None)))
 }
 
@@ -375,7 +375,7 @@ async fn delete_schedule(
     if !st.store.run(move |c| ScheduleRow::delete(c, &key)).await? {
         return Err(ApiError::new(ErrorCode::NotFound, format!("schedule {} not found", row.id)));
     }
-    audit::record(&st, &admin.0, "schedule.delete", &row.id, json!({})).await;
+    audit::record(&st, &admin, "schedule.delete", &row.id, json!({})).await;
     Ok(HttpResponse::Ok().json(ScheduleView::new(row, None)))
 }
 

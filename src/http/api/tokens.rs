@@ -110,7 +110,7 @@ async fn create_token(
     let row = issued.row.clone();
     st.store.run(move |c| row.insert(c)).await?;
     let detail = json!({"kind": kind.as_str(), "name": body.name, "roles": body.roles});
-    audit::record(&st, &admin.0, "token.create", &issued.row.id, detail).await;
+    audit::record(&st, &admin, "token.create", &issued.row.id, detail).await;
     Ok(HttpResponse::Created().json(TokenView::new(&issued.row, Some(issued.secret))))
 }
 
@@ -183,7 +183,7 @@ async fn revoke_token(
     }
     if revoked_now {
         let detail = json!({"kind": row.kind, "name": row.name, "sessions_closed": closed});
-        audit::record(&st, &admin.0, "token.revoke", &row.id, detail).await;
+        audit::record(&st, &admin, "token.revoke", &row.id, detail).await;
     }
     Ok(HttpResponse::Ok().json(TokenView::new(&row, None)))
 }
