@@ -302,6 +302,13 @@ impl ClusterConfig {
     pub fn request_timeout(&self) -> Duration {
         Duration::from_millis(self.request_timeout_ms.max(10))
     }
+
+    /// In cluster mode, how long a write transaction whose rows another node may need
+    /// can sit idle (its node froze mid-transaction) before PostgreSQL aborts it: half
+    /// the lease, so its row locks are gone well before another node takes over.
+    pub fn idle_txn_timeout_ms(&self) -> Option<u64> {
+        self.enabled.then(|| (self.lease_ms / 2).max(200))
+    }
 }
 
 /// Why the settings could not be loaded.

@@ -4,13 +4,19 @@
 //! count, reads every node's liveness, sets `roomd_cluster_nodes`, and tells the rooms
 //! when a node it saw alive has gone silent for `cluster.lease_ms` (`NodesDown`):
 //! owners drop that node's sessions, replicas of its rooms hand their sessions over.
+//!
+//! Supervised: a panic while beating (or handling the beat's outcome) is logged and
+//! counted as a restart, and the actor restarts in place and beats on. Unguarded, it
+//! would end the actor silently: the node would stop heartbeating, lose every lease
+//! while still serving, and refuse all sends as fenced.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
 use actix::prelude::*;
-use slog::{info, warn, Logger};
+use slog::{error, info, warn, Logger};
 
+use super::guard::run_guarded;
 use super::mailbox::{ActorKind, MailboxStats, Metered, Registration, TrackedAddr};
 use super::registry::{NodesDown, RoomRegistry};
 use super::sessions::SessionDirectory;
@@ -51,7 +57,7 @@ impl ClusterNode {
     ) -> Addr<Self> {
         let log = cluster.log().new(slog::o!("actor" => "cluster_node"));
         let mailbox = MailboxStats::register(ActorKind::Cluster, "node", metrics_cfg);
-        Self {
+        let node = Self {
             cluster,
             store,
             registry,
@@ -62,8 +68,22 @@ impl ClusterNode {
             first: true,
             log,
             mailbox,
+        };
+        Supervisor::start(move |_| node)
+    }
+
+    /// Runs `body`; a panic in it is logged and restarts the actor (see the module doc).
+    fn guarded(
+        &mut self,
+        ctx: &mut Context<Self>,
+        what: &'static str,
+        body: impl FnOnce(&mut Self, &mut Context<Self>),
+    ) {
+        if let Err(why) = run_guarded(self, ctx, body) {
+            error!(self.log, "cluster heartbeat crashed, restarting"; "in" => what, "err" => why);
+            self.mailbox.on_restart();
+            ctx.stop();
         }
-        .start()
     }
 
     fn beaten(&mut self, res: Result<Vec<String>, StoreError>) {
@@ -106,6 +126,14 @@ impl Actor for ClusterNode {
     }
 }
 
+/// Restarted in place after a panic: the beat in flight (if any) was dropped with the
+/// old context; `started` arms the interval again.
+impl Supervised for ClusterNode {
+    fn restarting(&mut self, _: &mut Context<Self>) {
+        self.beating = false;
+    }
+}
+
 impl Metered for ClusterNode {
     fn mailbox(&self) -> &MailboxStats {
         &self.mailbox
@@ -116,6 +144,12 @@ impl Handler<Beat> for ClusterNode {
     type Result = ();
 
     fn handle(&mut self, _: Beat, ctx: &mut Context<Self>) {
+        self.guarded(ctx, "beat", |node, ctx| node.beat(ctx));
+    }
+}
+
+impl ClusterNode {
+    fn beat(&mut self, ctx: &mut Context<Self>) {
         if self.beating || self.cluster.is_leaving() {
             return;
         }
@@ -132,6 +166,8 @@ impl Handler<Beat> for ClusterNode {
                 })
                 .await
         };
-        ctx.spawn(fut.into_actor(self).map(|res, act, _| act.beaten(res)));
+        ctx.spawn(
+            fut.into_actor(self).map(|res, act, ctx| act.guarded(ctx, "beaten", |act, _| act.beaten(res))),
+        );
     }
 }

@@ -28,13 +28,11 @@ use crate::actors::write_gate::WriteGate;
 use crate::config::{Settings, StoreConfig};
 use crate::error::ErrorCode;
 use crate::metrics::metrics;
-use crate::store::conn::write_txn;
+use crate::store::conn::{abort_if_left_idle, write_txn};
 use crate::store::members::MemberWrite;
 use crate::store::messages::{append_batch, AppendOutcome, NewMessage};
 use crate::store::room_life::{RoomWrite, WelcomeMark};
-use crate::store::DbConn;
 use crate::store::{probe_write, Store, StoreError};
-use diesel::connection::SimpleConnection;
 
 /// Append a message; the result goes to `notify` as part of a [`Committed`]. The
 /// sender admitted it through the [`WriteGate`].
@@ -168,7 +166,7 @@ impl StoreWriter {
         let stats = mailbox.stats().clone();
         let (scfg, dedupe, log) =
             (cfg.store.clone(), cfg.rooms.dedupe_secs, log.new(slog::o!("actor" => "store_writer")));
-        let idle_txn = cfg.cluster.enabled.then(|| (cfg.cluster.lease_ms / 2).max(200));
+        let idle_txn = cfg.cluster.idle_txn_timeout_ms();
         let shared = gate.clone();
         let addr = Supervisor::start_in_arbiter(arbiter, move |_| {
             let mut writer = Self::new(store, scfg, dedupe, log, mailbox, shared);
@@ -391,9 +389,7 @@ impl StoreWriter {
             let started = Instant::now();
             let outcome = store.run_blocking(|c| {
                 write_txn(c, |c| {
-                    if let (Some(ms), DbConn::Postgresql(_)) = (idle_txn, &c) {
-                        c.batch_execute(&format!("SET LOCAL idle_in_transaction_session_timeout = {ms}"))?;
-                    }
+                    abort_if_left_idle(c, idle_txn)?;
                     let msgs: Vec<NewMessage> = batch
                         .iter()
                         .filter_map(|p| match p {

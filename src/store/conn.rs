@@ -115,6 +115,20 @@ impl r2d2::ManageConnection for Manager {
     }
 }
 
+/// First thing inside a write transaction on PostgreSQL: the server aborts the
+/// transaction (and drops the connection) if it is left idle for `ms`, as when this
+/// process froze mid-transaction, so its row locks cannot hold up the node that takes
+/// this node's work over. Nothing on SQLite or without `ms`
+/// (`ClusterConfig::idle_txn_timeout_ms`).
+pub fn abort_if_left_idle(c: &mut DbConn, ms: Option<u64>) -> Result<(), diesel::result::Error> {
+    match (ms, &c) {
+        (Some(ms), DbConn::Postgresql(_)) => {
+            c.batch_execute(&format!("SET LOCAL idle_in_transaction_session_timeout = {ms}"))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Runs `f` in a write transaction: `BEGIN IMMEDIATE` on SQLite (a deferred read-then-
 /// write transaction fails under concurrency even with busy_timeout), plain on PostgreSQL.
 pub fn write_txn<T, E>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>

@@ -1,7 +1,8 @@
 //! `Cluster`: several `roomd serve` processes (nodes `n1`, `n2`, …) on one shared
 //! PostgreSQL schema and one NATS, with a subject prefix of their own so parallel
 //! tests on the same NATS server never see each other. The database outlives every
-//! node: it is declared after them and dropped last.
+//! node: it is declared after them and dropped after them. One cluster runs at a time
+//! (`ONE_AT_A_TIME`).
 
 use std::time::Duration;
 
@@ -22,6 +23,25 @@ pub const HEARTBEAT_MS: u64 = 300;
 /// fails.
 pub const FAILOVER: Duration = Duration::from_secs(60);
 
+/// How long one HTTP request to a node may take before the test fails (instead of
+/// waiting forever on a node that never answers): far beyond any healthy answer, even
+/// on a loaded machine.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The HTTP client of a node: every request has `REQUEST_TIMEOUT`, and each opens its
+/// own connection. A kept-alive connection is unsafe across a freeze: when a node
+/// wakes up (SIGCONT), the keep-alive timers of its idle connections all expire at
+/// once and it closes them, so a request sent on one just before is lost
+/// ("connection closed before message completed") although the node is healthy.
+fn node_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(REQUEST_TIMEOUT)
+        .connect_timeout(Duration::from_secs(5))
+        .pool_max_idle_per_host(0)
+        .build()
+        .expect("HTTP client")
+}
+
 /// Settings every cluster test wants: no per-session rate limit (senders send fast)
 /// and no repeated-text filter (a resend after an error repeats its text).
 pub const CLUSTER_FAST: &[(&str, &str)] = &[
@@ -29,6 +49,11 @@ pub const CLUSTER_FAST: &[(&str, &str)] = &[
     ("ROOMD__LIMITS__BURST", "100000"),
     ("ROOMD__SPAM__MAX_REPEATS", "0"),
 ];
+
+/// Held by each running `Cluster`: the cluster tests run one at a time whatever
+/// `--test-threads` says, since each boots several servers and their lease and
+/// failover timings assume no other cluster competes for a small machine.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Nodes of one cluster.
 pub struct Cluster {
@@ -40,8 +65,10 @@ pub struct Cluster {
     /// `TestServer` carries it too).
     #[allow(dead_code)] // fixture interface; no test needs it yet
     pub admin_token: String,
-    // Declared last: dropped after every node has been killed.
+    // Dropped after every node has been killed.
     _db: TestDb,
+    // Declared last: the next test's cluster starts once this one is gone.
+    _alone: tokio::sync::MutexGuard<'static, ()>,
 }
 
 impl Cluster {
@@ -54,6 +81,7 @@ impl Cluster {
     /// migrations and prints the admin token), then the others.
     pub async fn start_on(n: usize, nats_url: &str, extra: &[(&str, &str)]) -> Self {
         assert!(n >= 1);
+        let alone = ONE_AT_A_TIME.lock().await;
         let db = TestDb::postgres_or(DEFAULT_PG);
         let prefix = format!("t{:016x}", rand::random::<u64>());
         let (lease, heartbeat) = (LEASE_MS.to_string(), HEARTBEAT_MS.to_string());
@@ -71,6 +99,7 @@ impl Cluster {
             env.extend(CLUSTER_FAST);
             env.extend(extra);
             let mut srv = TestServer::new_shared(&db.url(), &env);
+            srv.set_http(node_client());
             srv.boot().await;
             srv.admin_token = match nodes.first() {
                 None => srv.printed_admin_token().await,
@@ -79,7 +108,7 @@ impl Cluster {
             nodes.push(srv);
         }
         let admin_token = nodes[0].admin_token.clone();
-        let cluster = Self { nodes, prefix, admin_token, _db: db };
+        let cluster = Self { nodes, prefix, admin_token, _db: db, _alone: alone };
         cluster.wait_formed().await;
         cluster
     }
@@ -161,12 +190,22 @@ impl Drop for Cluster {
         if !std::thread::panicking() {
             return;
         }
-        for (i, node) in self.nodes.iter().enumerate() {
+        // What a node logs (or how it exits) just after the failure often explains it,
+        // and its log reaches the pipe through an async drain: give it a moment.
+        std::thread::sleep(Duration::from_secs(2));
+        for (i, node) in self.nodes.iter_mut().enumerate() {
             let path = std::env::temp_dir().join(format!("roomd-cluster-{}-{}.log", self.prefix, node_id(i)));
-            let text =
-                format!("--- stdout ---\n{}\n--- stderr ---\n{}\n", node.stdout_text(), node.stderr_text());
+            let state = match node.exit_status() {
+                Some(status) => format!("exited: {status}"),
+                None => "running (or killed by the test)".to_string(),
+            };
+            let text = format!(
+                "--- process ---\n{state}\n--- stdout ---\n{}\n--- stderr ---\n{}\n",
+                node.stdout_text(),
+                node.stderr_text()
+            );
             if std::fs::write(&path, text).is_ok() {
-                eprintln!("log of {} ({}): {}", node_id(i), node.addr, path.display());
+                eprintln!("log of {} ({}, {state}): {}", node_id(i), node.addr, path.display());
             }
         }
     }
@@ -177,9 +216,22 @@ pub fn node_id(i: usize) -> String {
     format!("n{}", i + 1)
 }
 
+/// An error with its causes ("error sending request" alone does not say whether the
+/// connection was refused, reset or timed out).
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
+    text
+}
+
 /// `GET path` with the admin token; the body as JSON (panics on a non-2xx status).
 pub async fn get_json(srv: &TestServer, path: &str) -> Value {
-    let resp = srv.get(path).send().await.unwrap_or_else(|e| panic!("GET {path} on {}: {e}", srv.addr));
+    let resp =
+        srv.get(path).send().await.unwrap_or_else(|e| panic!("GET {path} on {}: {}", srv.addr, chain(&e)));
     let status = resp.status().as_u16();
     let text = resp.text().await.expect("body");
     assert!((200..300).contains(&status), "GET {path} on {}: {status} {text}", srv.addr);
@@ -188,7 +240,11 @@ pub async fn get_json(srv: &TestServer, path: &str) -> Value {
 
 /// `POST path` with the admin token; asserts `status`; the body as JSON.
 pub async fn post_json(srv: &TestServer, path: &str, body: &Value, status: u16) -> Value {
-    let resp = srv.post(path, body).send().await.unwrap_or_else(|e| panic!("POST {path}: {e}"));
+    let resp = srv
+        .post(path, body)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("POST {path} on {}: {}", srv.addr, chain(&e)));
     let got = resp.status().as_u16();
     let text = resp.text().await.expect("body");
     assert_eq!(got, status, "POST {path} {body} on {}: {text}", srv.addr);

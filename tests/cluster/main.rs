@@ -4,8 +4,10 @@
 //! `ROOMD_TEST_DATABASE_URL` if set, else `postgres://postgres@127.0.0.1:5432/test`;
 //! NATS at 127.0.0.1:4222 (the outage test runs its own `nats-server`).
 //!
-//! Run: `cargo test --test cluster -- --test-threads=1` (each test boots several
-//! servers; one at a time keeps a 2-core machine honest).
+//! They run one at a time (each test boots several servers; one at a time keeps a
+//! 2-core machine honest): every test's `Cluster` holds a process-wide lock for its
+//! life (`fixture::ONE_AT_A_TIME`), so plain `cargo test` runs them that way too.
+//! Just these: `cargo test --test cluster -- --test-threads=1`.
 
 #[allow(dead_code)] // the integration helpers this binary does not use
 #[path = "../integration/common/mod.rs"]

@@ -242,6 +242,13 @@ impl TestServer {
         }
     }
 
+    /// How the process of the current boot ended, if it has (`None` while it runs or
+    /// when no process was booted): for failure reports.
+    #[allow(dead_code)] // used by the cluster tests
+    pub fn exit_status(&mut self) -> Option<ExitStatus> {
+        self.child.as_mut().and_then(|child| child.try_wait().ok().flatten())
+    }
+
     pub fn stderr_text(&self) -> String {
         self.stderr.lock().unwrap().join("\n")
     }
@@ -256,6 +263,13 @@ impl TestServer {
     /// A plain HTTP client (no credentials).
     pub fn http(&self) -> &reqwest::Client {
         &self.http
+    }
+
+    /// Replaces the HTTP client every request to this server goes through (a cluster
+    /// node's has a request timeout and keeps no idle connections).
+    #[allow(dead_code)] // used by the cluster tests
+    pub fn set_http(&mut self, client: reqwest::Client) {
+        self.http = client;
     }
 
     /// `GET` with the admin bearer token.

@@ -10,7 +10,7 @@ use super::{BroadcastJob, Step, FLUSH_DELAY, FLUSH_MAX, GAVE_UP, STORE_RETRY};
 use crate::metrics::metrics;
 use crate::model::now_ms;
 use crate::store::broadcasts::{BroadcastRoomRow, BroadcastRow};
-use crate::store::conn::write_txn;
+use crate::store::conn::{abort_if_left_idle, write_txn};
 use crate::store::StoreError;
 
 impl BroadcastJob {
@@ -63,10 +63,13 @@ impl BroadcastJob {
         let rows: Vec<(String, i64, Step)> =
             batch.iter().map(|u| (u.room.clone(), u.attempt, u.step.clone())).collect();
         let (store, id) = (self.deps.store.clone(), self.id.clone());
+        // Another node that takes the job over writes the same rows.
+        let idle_txn = self.deps.cfg.cluster.idle_txn_timeout_ms();
         let write = async move {
             store
                 .run(move |c| {
                     write_txn(c, |c| {
+                        abort_if_left_idle(c, idle_txn)?;
                         let now = now_ms();
                         for (room, attempt, step) in &rows {
                             match step {
