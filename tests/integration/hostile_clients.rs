@@ -126,10 +126,11 @@ async fn a_flood_of_bad_frames_is_rate_limited_and_closed_after_the_violation_li
     assert!((1..=10).contains(&limited), "{limited} rate_limited errors");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_client_that_stops_reading_is_cut_off_past_max_outbound_bytes_and_others_get_everything() {
+/// A server with `setting` and no frame-rate or repeat limits for the senders, room
+/// `lobby`, and in it a client with a tiny receive buffer that will not read.
+async fn stalled_in_a_fast_room(setting: (&str, &str)) -> (TestServer, RawWs) {
     let srv = TestServer::start_with(&[
-        ("ROOMD__LIMITS__MAX_OUTBOUND_BYTES", "262144"),
+        setting,
         ("ROOMD__LIMITS__MSGS_PER_SEC", "100000"),
         ("ROOMD__LIMITS__BURST", "100000"),
         ("ROOMD__SPAM__MAX_REPEATS", "0"),
@@ -138,6 +139,12 @@ async fn a_client_that_stops_reading_is_cut_off_past_max_outbound_bytes_and_othe
     srv.create_room("lobby").await;
     let mut stalled = raw_user(&srv, "stalled", Some(4096)).await;
     raw_join(&mut stalled, "lobby").await;
+    (srv, stalled)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_reading_is_cut_off_past_max_outbound_bytes_and_others_get_everything() {
+    let (srv, mut stalled) = stalled_in_a_fast_room(("ROOMD__LIMITS__MAX_OUTBOUND_BYTES", "262144")).await;
     let mut reader = srv.ws_user("reader").await;
     reader.join("lobby").await;
     let mut sender = srv.ws_user("sender").await;
@@ -189,16 +196,7 @@ async fn a_client_that_stops_reading_is_cut_off_past_max_outbound_bytes_and_othe
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_neither_reads_nor_writes_is_closed_after_the_heartbeat_timeout() {
-    let srv = TestServer::start_with(&[
-        ("ROOMD__SESSION__HEARTBEAT_MS", "1000"),
-        ("ROOMD__LIMITS__MSGS_PER_SEC", "100000"),
-        ("ROOMD__LIMITS__BURST", "100000"),
-        ("ROOMD__SPAM__MAX_REPEATS", "0"),
-    ])
-    .await;
-    srv.create_room("lobby").await;
-    let mut stalled = raw_user(&srv, "stalled", Some(4096)).await;
-    raw_join(&mut stalled, "lobby").await;
+    let (srv, mut stalled) = stalled_in_a_fast_room(("ROOMD__SESSION__HEARTBEAT_MS", "1000")).await;
     let mut sender = srv.ws_user("sender").await;
     sender.join("lobby").await;
     // Fill the stalled client's window (well under max_outbound_bytes).
