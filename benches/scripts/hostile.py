@@ -10,7 +10,9 @@ count and time. docs/RELIABILITY.md has the figures and how to read them.
     cargo build --release
     python3 benches/scripts/hostile.py target/release/roomd [scenario ...]
 
-Scenarios: header_bomb, burst_nonreader, slow_clients, bad_frame_flood, silent_nonreader.
+Scenarios: header_bomb, burst_nonreader, slow_clients, many_senders, bad_frame_flood,
+silent_nonreader. The burst scenarios drive the well-behaved clients with wsload
+(`WSLOAD`, default target/wsload/release/wsload; build it as benches/scripts/lib.sh does).
 """
 
 import asyncio
@@ -166,6 +168,21 @@ class Ws:
             if f is None or (f[0] == 1 and b'"joined"' in f[1]):
                 return
 
+    async def discard(self):
+        """Reads and drops everything until the end (a client that keeps up);
+        returns how often `marker` occurred in what it read."""
+        seen, tail = 0, b""
+        try:
+            while True:
+                chunk = await self.r.read(1 << 16)
+                if not chunk:
+                    return seen
+                data = tail + chunk
+                seen += data.count(MESSAGE_MARKER)
+                tail = data[-(len(MESSAGE_MARKER) - 1):]
+        except (ConnectionError, OSError):
+            return seen
+
     async def drain(self):
         """Reads until the end; returns (frames, bytes, close code or None)."""
         frames = size = 0
@@ -178,13 +195,16 @@ class Ws:
                 return frames, size, int.from_bytes(f[1][:2], "big") if len(f[1]) >= 2 else None
 
 
+MESSAGE_MARKER = b'"type":"message"'
+
+
 def report(name, sampler, **fields):
     sampler.running = False
     print(json.dumps({"scenario": name, "rss_kib": {"before": sampler.before, "peak": sampler.peak},
                       **fields}), flush=True)
 
 
-async def settle_rss(server, secs=2.0):
+async def settle_rss(server, secs=12.0):
     await asyncio.sleep(secs)
     return server.rss_kib()
 
@@ -192,7 +212,8 @@ async def settle_rss(server, secs=2.0):
 # ---- scenarios ----------------------------------------------------------------------
 
 FAST = {"ROOMD__LIMITS__MSGS_PER_SEC": "1000000", "ROOMD__LIMITS__BURST": "1000000",
-        "ROOMD__SPAM__MAX_REPEATS": "0"}
+        "ROOMD__SPAM__MAX_REPEATS": "0", "ROOMD__LIMITS__ADMIN_PER_SEC": "10000",
+        "ROOMD__LIMITS__ADMIN_BURST": "10000"}
 
 
 async def header_bomb(server):
@@ -223,72 +244,65 @@ async def header_bomb(server):
     task.cancel()
 
 
-async def burst(server, name, nonreaders, messages):
-    """`nonreaders` clients that never read sit in a room while 8 senders post
-    `messages` 1 KB messages; one more client reads everything."""
-    room = "burst"
-    server.api("POST", "/api/v1/rooms", {"id": room})
+WSLOAD = os.environ.get("WSLOAD", "target/wsload/release/wsload")
+
+
+def wsload(server, conns, senders, rate, secs):
+    """Legitimate traffic in room r0 from wsload (clients that keep up): its JSON line."""
+    tokens = os.path.join(server.dir.name, "tokens.txt")
+    with open(tokens, "w") as f:
+        for i in range(conns):
+            f.write(server.user(f"load{i}") + "\n")
+    out = subprocess.run(
+        [WSLOAD, "run", "--url", f"ws://127.0.0.1:{PORT}/ws?token={{token}}", "--token-file", tokens,
+         "--adapter", "json", "--hello", '"type":"hello"', "--join", '{"type":"join","room":"{room}"}',
+         "--join-ack", '"type":"joined"',
+         "--send", '{"type":"send","room":"{room}","text":"{payload}","client_id":"{id}"}',
+         "--recv-match", '"type":"message"', "--payload-pointer", "/text",
+         "--conns", str(conns), "--rooms", "1", "--senders", str(senders), "--rate", str(rate),
+         "--payload-size", "1000", "--warmup", "0", "--duration", str(secs), "--drain", "10",
+         "--server-pid", str(server.proc.pid)],
+        capture_output=True, text=True, timeout=secs + 90)
+    try:
+        return json.loads(out.stdout.strip().splitlines()[-1])
+    except (IndexError, json.JSONDecodeError):
+        return {"error": out.stderr[-500:]}
+
+
+async def burst(server, name, nonreaders, conns, senders, rate, secs):
+    """`nonreaders` clients that never read sit in room r0 while wsload's `conns`
+    clients (`senders` of them sending) post 1 KB messages at `rate` for `secs`."""
+    server.api("POST", "/api/v1/rooms", {"id": "r0"})
     stalled = []
     for i in range(nonreaders):
         ws = await Ws.connect(server.user(f"stalled{i}"), rcvbuf=4096)
-        await ws.join(room)
+        await ws.join("r0")
         ws.r._transport.pause_reading()
         stalled.append(ws)
-    reader = await Ws.connect(server.user("reader"))
-    await reader.join(room)
-    senders = [await Ws.connect(server.user(f"sender{i}")) for i in range(8)]
-    for s in senders:
-        await s.join(room)
     sampler = RssSampler(server)
     task = asyncio.create_task(sampler.run())
-    body = "m" * 1000
-    received = 0
-
-    async def read_all():
-        nonlocal received
-        while received < messages:
-            f = await reader.next()
-            if f is None:
-                return
-            if f[0] == 1 and f[1].startswith(b'{"type":"message"') or b'"type":"message"' in f[1][:200]:
-                received += 1
-
-    async def send(k, s):
-        drainer = asyncio.create_task(s.drain())
-        for i in range(k, messages, len(senders)):
-            s.w.write(text({"type": "send", "room": room, "text": body, "client_id": f"c{i}"}))
-            if i % 64 == k:
-                await s.w.drain()
-        await s.w.drain()
-        return drainer
-
-    started = time.time()
-    reading = asyncio.create_task(read_all())
-    drainers = await asyncio.gather(*(send(k, s) for k, s in enumerate(senders)))
-    try:
-        await asyncio.wait_for(reading, 120)
-    except asyncio.TimeoutError:
-        pass
-    elapsed = time.time() - started
+    load = await asyncio.get_running_loop().run_in_executor(None, wsload, server, conns, senders, rate, secs)
     metrics = urllib.request.urlopen(BASE + "/metrics", timeout=5).read().decode()
-    cut = next((float(l.split()[-1]) for l in metrics.splitlines()
-                if l.startswith('roomd_ws_closed_total{reason="slow_consumer"}')), None)
-    after_attack = server.rss_kib()
-    for d in drainers:
-        d.cancel()
+    closed = {l.split('"')[1]: float(l.split()[-1]) for l in metrics.splitlines()
+              if l.startswith("roomd_ws_closed_total{")}
+    at_end = server.rss_kib()
     after = await settle_rss(server)
-    report(name, sampler, nonreaders=nonreaders, messages=messages, reader_received=received,
-           secs=round(elapsed, 1), cut_as_slow_consumers=cut, rss_kib_at_end=after_attack,
-           rss_kib_after=after)
+    keep = ("sent", "expected", "received", "lost", "dup_or_reordered", "delivered_per_s")
+    report(name, sampler, nonreaders=nonreaders, load={k: load.get(k) for k in keep} if "error" not in load else load,
+           ws_closed=closed, rss_kib_at_end=at_end, rss_kib_after=after)
     task.cancel()
 
 
 async def burst_nonreader(server):
-    await burst(server, "burst_nonreader", 1, 200_000)
+    await burst(server, "burst_nonreader", 1, conns=4, senders=4, rate=5_000, secs=40)
 
 
 async def slow_clients(server):
-    await burst(server, "slow_clients", 20, 50_000)
+    await burst(server, "slow_clients", 20, conns=4, senders=4, rate=5_000, secs=10)
+
+
+async def many_senders(server):
+    await burst(server, "many_senders", 0, conns=160, senders=160, rate=8_000, secs=15)
 
 
 async def bad_frame_flood(server):
@@ -343,6 +357,7 @@ SCENARIOS = {
     "header_bomb": ({}, header_bomb),
     "burst_nonreader": (FAST, burst_nonreader),
     "slow_clients": (FAST, slow_clients),
+    "many_senders": (FAST, many_senders),
     "bad_frame_flood": ({}, bad_frame_flood),
     "silent_nonreader": ({**FAST, "ROOMD__SESSION__HEARTBEAT_MS": "2000"}, silent_nonreader),
 }
