@@ -8,6 +8,8 @@ ack's seq, listener clients that record every `message`), then breaks something:
   kill9       `kill -9` the server at a random moment 0.5-3 s into the load, start it
               again on the same store, and let every sender resend its unacked sends
               with the same client_id (docs/PROTOCOL.md, Delivery guarantees).
+              With --burst N, every sender writes N more sends without waiting just
+              before the kill (0-50 ms before it), so the kill finds them in flight.
   pg-outage   stop PostgreSQL for --secs seconds under load (`pg_ctlcluster`), start
               it again; senders keep going, retrying `room_unavailable` answers and
               reconnecting after closes, with the same client_id.
@@ -25,7 +27,9 @@ PostgreSQL schema) under /tmp/chaos-findings/. docs/RELIABILITY.md has the figur
     python3 benches/scripts/chaos.py target/release/roomd pg-outage --secs 30 \\
         --db postgres://postgres@127.0.0.1:5499/postgres --pg-cluster "15 chaos"
 
-PostgreSQL runs get a fresh schema each (created and dropped with psql). pg-outage
+Server environment: ROOMD__LIMITS__MSGS_PER_SEC / BURST and ADMIN_PER_SEC / ADMIN_BURST
+= 1000000, ROOMD__SPAM__MAX_REPEATS=0, ROOMD__LOG__LEVEL=warning, a free loopback port;
+the room is made with welcome messages off. PostgreSQL runs get a fresh schema each (created and dropped with psql). pg-outage
 stops and starts the cluster named by --pg-cluster: give it a private cluster, not
 one other work depends on. Python 3.11, the standard library and `websockets`.
 """
@@ -201,6 +205,7 @@ class Load:
     def __init__(self, server):
         self.server = server
         self.stop_new = False      # senders send nothing new, only resend the unacked
+        self.extra = 0             # sends allowed in flight beyond WINDOW (--burst)
         self.finish = False        # listeners leave once caught up
         self.errors = collections.Counter()   # error codes in `error` frames
         self.closes = collections.Counter()   # how connections ended or failed to open
@@ -287,7 +292,7 @@ class Sender:
             for cid, due in list(self.pending.items()):
                 if due <= t:
                     await self.send(ws, cid, True)
-            while not self.load.stop_new and len(self.pending) < WINDOW:
+            while not self.load.stop_new and len(self.pending) < WINDOW + self.load.extra:
                 cid = f"s{self.idx}-{self.next_n}"
                 self.next_n += 1
                 self.created_at[cid] = now()
@@ -453,11 +458,12 @@ async def finish(load, senders, stasks, ltasks, fault_at):
     return drained, drain_s
 
 
-async def run_kill9(binary, pg_base, run_no):
+async def run_kill9(binary, pg_base, run_no, burst):
     run_dir = tempfile.mkdtemp(prefix="roomd-chaos-")
     store = Store(pg_base, run_dir)
     server = Server(binary, store, run_dir)
-    result = {"mode": "kill9", "run": run_no, "store": "postgres" if pg_base else "sqlite"}
+    result = {"mode": "kill9", "run": run_no, "store": "postgres" if pg_base else "sqlite",
+              "burst": burst}
     try:
         load, senders, listeners = await setup(server)
         ltasks = start_clients(load, senders, listeners)
@@ -466,6 +472,9 @@ async def run_kill9(binary, pg_base, run_no):
         t0 = now()
         kill_after = random.uniform(0.5, 3.0)
         await asyncio.sleep(kill_after)
+        if burst:  # every sender writes `burst` more sends at once; kill 0-50 ms later
+            load.extra = burst
+            await asyncio.sleep(random.uniform(0.0, 0.05))
         load.stop_new = True
         t_kill = now()
         server.kill9()
@@ -627,6 +636,7 @@ def summary(results):
         errors.update(r.get("errors") or r.get("errors_total") or {})
     return {
         "summary": True, "mode": results[0]["mode"], "store": results[0]["store"],
+        "burst": results[0].get("burst"),
         "runs": len(results), "failed_runs": len(results) - len(ok),
         "runs_with_findings": sum(1 for r in results if r["finding"]),
         "acked": total("acked"), "acked_lost": total("acked_lost"), "duplicated": total("duplicated"),
@@ -650,6 +660,9 @@ def main():
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--db", help="PostgreSQL base URL (default: SQLite in a temp dir)")
     ap.add_argument("--secs", type=float, default=30)
+    ap.add_argument("--burst", type=int, default=0,
+                    help="kill9: just before the kill, every sender writes this many more "
+                         "sends without waiting for acks, so the kill finds them in flight")
     ap.add_argument("--pg-cluster", default="15 chaos",
                     help="`VERSION NAME` of the cluster pg-outage stops and starts")
     ap.add_argument("--max-minutes", type=float, default=60,
@@ -664,7 +677,7 @@ def main():
             if now() > deadline:
                 print(f"stopping after {n - 1} runs: --max-minutes reached", file=sys.stderr)
                 break
-            r = asyncio.run(run_kill9(binary, args.db, n))
+            r = asyncio.run(run_kill9(binary, args.db, n, min(args.burst, 10000)))
             results.append(r)
             print(json.dumps(r), flush=True)
     else:
