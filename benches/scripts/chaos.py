@@ -620,11 +620,6 @@ def timeline(times, t0):
 
 # ---- main ---------------------------------------------------------------------------
 
-def pct(values, p):
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))] if values else None
-
-
 def summary(results):
     ok = [r for r in results if "failure" not in r]
     restarts = [r["restart_s"] for r in ok if r.get("restart_s") is not None]
