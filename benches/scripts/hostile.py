@@ -183,11 +183,16 @@ class Ws:
         except (ConnectionError, OSError):
             return seen
 
-    async def drain(self):
-        """Reads until the end; returns (frames, bytes, close code or None)."""
+    async def drain(self, within=30.0):
+        """Reads until the end, or for `within` seconds; returns (frames, bytes,
+        close code or None)."""
         frames = size = 0
+        deadline = time.time() + within
         while True:
-            f = await self.next()
+            try:
+                f = await asyncio.wait_for(self.next(), max(0.01, deadline - time.time()))
+            except asyncio.TimeoutError:
+                return frames, size, None
             if f is None:
                 return frames, size, None
             frames, size = frames + 1, size + len(f[1])
@@ -318,7 +323,7 @@ async def bad_frame_flood(server):
         await ws.w.drain()
     except (ConnectionError, OSError):
         pass
-    frames, size, code = await asyncio.wait_for(ws.drain(), 30)
+    frames, size, code = await ws.drain(within=20)
     report("bad_frame_flood", sampler, frames_sent=300_000, bytes_sent=sent_bytes,
            replies=frames, reply_bytes=size, close_code=code)
     task.cancel()
@@ -338,8 +343,11 @@ async def silent_nonreader(server):
     sampler = RssSampler(server)
     task = asyncio.create_task(sampler.run())
     started = time.time()
-    for i in range(2000):
+    # 8 MB: more than the kernel's buffers for one connection hold.
+    for i in range(8000):
         sender.w.write(text({"type": "send", "room": room, "text": "s" * 1000, "client_id": f"q{i}"}))
+        if i % 500 == 499:
+            await sender.w.drain()
     await sender.w.drain()
     closed_after = None
     while time.time() - started < 30:
@@ -348,7 +356,11 @@ async def silent_nonreader(server):
             closed_after = round(time.time() - started, 2)
             break
         await asyncio.sleep(0.1)
-    report("silent_nonreader", sampler, heartbeat_ms=2000, session_closed_after_secs=closed_after)
+    metrics = urllib.request.urlopen(BASE + "/metrics", timeout=5).read().decode()
+    closed = {l.split('"')[1]: float(l.split()[-1]) for l in metrics.splitlines()
+              if l.startswith("roomd_ws_closed_total{")}
+    report("silent_nonreader", sampler, heartbeat_ms=2000, session_closed_after_secs=closed_after,
+           ws_closed=closed or None)
     drainer.cancel()
     task.cancel()
 
