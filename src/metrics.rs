@@ -1,4 +1,4 @@
-//! The process's Prometheus registry and the fixed families of CONTRACT §5, plus HTTP
+//! The process's Prometheus registry and the fixed families of docs/METRICS.md, plus HTTP
 //! request figures and the process collector (RSS, CPU, open fds). Labels are actor
 //! kinds, statuses, reasons and routes — never a room or session id, so the number of
 //! series does not grow with the number of rooms.

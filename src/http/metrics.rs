@@ -1,4 +1,4 @@
-//! `GET /metrics`: the Prometheus text exposition (CONTRACT §5). No auth unless
+//! `GET /metrics`: the Prometheus text exposition (docs/METRICS.md). No auth unless
 //! `metrics.token` is set, then `Authorization: Bearer <token>` is required.
 
 use actix_web::{web, HttpRequest, HttpResponse};

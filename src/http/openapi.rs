@@ -1,5 +1,5 @@
 //! The OpenAPI document of the HTTP API, served at `GET /api/v1/openapi.json`, and the
-//! Swagger UI that renders it at `GET /docs` (both without auth, CONTRACT §3).
+//! Swagger UI that renders it at `GET /docs` (both without auth, docs/ADMIN_API.md).
 //!
 //! Each handler carries its own `#[utoipa::path]`; this file lists them, owns the
 //! shared error schema and the bearer security scheme, and serves both routes. The UI's
@@ -35,7 +35,7 @@ pub const DOCS_PATH: &str = "/docs";
 #[openapi(
     info(
         title = "roomd",
-        description = "Admin HTTP API, health and metrics of roomd (CONTRACT §3). Every `/api/v1` \
+        description = "Admin HTTP API, health and metrics of roomd (docs/ADMIN_API.md). Every `/api/v1` \
                        operation needs `Authorization: Bearer <admin token>`. Errors are \
                        `{\"error\":{\"code\",\"message\"}}` with the status of the code.",
     ),

@@ -1,4 +1,4 @@
-//! The WebSocket protocol of CONTRACT §2: client frames in ([`inbound`]) and server
+//! The WebSocket protocol of docs/PROTOCOL.md: client frames in ([`inbound`]) and server
 //! frames out ([`outbound`]). Every frame is one JSON text object with a `type`.
 
 pub mod commands;

@@ -1,4 +1,4 @@
-//! Mailbox metrics (CONTRACT §5): `/metrics` carries the contract's families with
+//! Mailbox metrics (docs/METRICS.md): `/metrics` carries the contract's families with
 //! figures that follow what clients do (and passes `promtool check metrics` when
 //! promtool is installed — `.ci/run` installs it and sets `ROOMD_REQUIRE_PROMTOOL`);
 //! `/api/v1/actors` shows a slow room's mailbox filling and draining, handled counts

@@ -1,4 +1,4 @@
-//! Supervision (CONTRACT §4): a crashed room restarts without disturbing any other
+//! Supervision (docs/ARCHITECTURE.md): a crashed room restarts without disturbing any other
 //! room or session, keeps its members and its seqs; repeated crashes quarantine it
 //! until an operator restarts it; a poison message cannot make a room loop; a failed
 //! session closes only its own socket (1011); a PostgreSQL outage loses no acked

@@ -1,5 +1,5 @@
 //! `GET /api/v1/actors`: the supervision tree with every actor's mailbox figures
-//! (CONTRACT §5); with `?top=N&sort=depth|wait|handled` the N busiest actors as a
+//! (docs/METRICS.md); with `?top=N&sort=depth|wait|handled` the N busiest actors as a
 //! flat list; with `?limit=&cursor=` (`http::pagination`) one page of every actor as
 //! a flat list by kind, then id. Read from the actor directory; no actor is asked
 //! anything, so a stuck actor cannot stall the answer.

@@ -1,4 +1,4 @@
-//! The admin API under `/api/v1` (CONTRACT §3). Every handler takes `AdminAuth`.
+//! The admin API under `/api/v1` (docs/ADMIN_API.md). Every handler takes `AdminAuth`.
 
 pub mod actors;
 pub mod audit;
