@@ -8,9 +8,11 @@
 //! body stream is not handed to actix-web; a task of its own ([`start`]) drives it and
 //! queues what it writes here, and actix-web reads this queue ([`OutboxBody`]).
 //!
-//! - More than `limit` bytes waiting for the client: a slow consumer. The session is
-//!   stopped (it leaves its rooms) and the connection aborted ([`SocketRef::abort`]):
-//!   the queue and the kernel's send buffer are freed at once.
+//! - More than `limit` bytes waiting for the client, in more than one chunk (what the
+//!   session writes in one turn, such as a whole history page or replay, is one chunk
+//!   and may be larger): a slow consumer. The session is stopped (it leaves its rooms)
+//!   and the connection aborted ([`SocketRef::abort`]): the queue and the kernel's send
+//!   buffer are freed at once.
 //! - The session ended (close handshake, heartbeat timeout, server shutdown): once
 //!   its last bytes (the close frame) have been sent to the client, the socket is
 //!   half-closed so the client sees the end at once instead of after actix-web's
@@ -146,15 +148,23 @@ where
         let mut session = pin!(session);
         loop {
             let Some(Ok(chunk)) = session.next().await else { break false };
-            let mut q = queue.borrow_mut();
-            if q.dropped {
-                return Ending::PeerGone;
+            {
+                let mut q = queue.borrow_mut();
+                if q.dropped {
+                    return Ending::PeerGone;
+                }
+                q.bytes += chunk.len();
+                q.chunks.push_back(chunk);
+                q.wake();
             }
-            q.bytes += chunk.len();
-            q.chunks.push_back(chunk);
-            q.wake();
-            if q.bytes > limit {
-                break true;
+            // What one turn of the session writes (a history page, a replay) is one
+            // chunk and never too much on its own: the limit is on the backlog behind
+            // it, once actix-web has had its turn to take what the socket accepts.
+            if over(queue, limit) {
+                tokio::task::yield_now().await;
+                if over(queue, limit) {
+                    break true;
+                }
             }
         }
         // Dropping the stream stops the actor if it still runs (it leaves its rooms).
@@ -180,6 +190,12 @@ where
         Some(s) => close_when_delivered(queue, s).await,
         None => Ending::Closed,
     }
+}
+
+/// More than `limit` bytes wait, behind at least one chunk actix-web has not taken.
+fn over(queue: &RefCell<Queue>, limit: usize) -> bool {
+    let q = queue.borrow();
+    q.bytes > limit && q.chunks.len() > 1
 }
 
 /// Half-closes the socket once actix-web has written the whole body and the kernel
