@@ -102,12 +102,11 @@ struct Node {
 #[allow(dead_code)]
 enum ActorsView {
     Tree(Node),
-    Top {
+    /// With `top`: the busiest actors (no `next_cursor`); with `limit` or `cursor`: one
+    /// page and its `next_cursor` (null on the last page). One variant for both, so a
+    /// page cannot match two schemas of the `oneOf`.
+    List {
         items: Vec<Node>,
-    },
-    Page {
-        items: Vec<Node>,
-        #[schema(required = true)]
         next_cursor: Option<String>,
     },
 }
