@@ -6,7 +6,7 @@
 /// benches and tests). A delivery's envelope is allocated on the room's thread and
 /// freed on the session's; glibc serves such cross-thread frees slowly (29% of the
 /// fan-out bench's time was in malloc/free), jemalloc does not: fan-out to 1000
-/// sessions 785 µs → 430 µs per message (docs/PERFORMANCE.md, "Allocator").
+/// sessions 785 µs → 430 µs per message (docs/PERFORMANCE.md, "Allocator, token cache and clock changes").
 #[global_allocator]
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
