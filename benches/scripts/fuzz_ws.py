@@ -46,6 +46,10 @@ import urllib.error
 import urllib.request
 from collections import Counter
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import wsframes  # noqa: E402
+from wsframes import ZERO_MASK, take_server_frame  # noqa: E402
+
 ROOMS = ["r0", "r1", "r2", "r3"]
 MAX_TEXT = 4000
 MAX_FRAME = 65536
@@ -144,20 +148,9 @@ class Server:
 # ---- raw WebSocket (RFC 6455), enough to misbehave (as benches/scripts/hostile.py) ---
 
 def frame(opcode, payload, fin=True, masked=True, rsv=0, declared=None):
-    n = len(payload) if declared is None else declared
-    head = bytes([(0x80 if fin else 0) | (rsv << 4) | opcode])
-    m = 0x80 if masked else 0
-    if n < 126:
-        head += bytes([m | n])
-    elif n <= 0xFFFF:
-        head += bytes([m | 126]) + n.to_bytes(2, "big")
-    else:
-        head += bytes([m | 127]) + n.to_bytes(8, "big")
-    if not masked:
-        return head + payload
-    mask = os.urandom(4)
-    return head + mask + bytes(b ^ mask[i & 3] for i, b in enumerate(payload)) \
-        if len(payload) < 4096 else head + b"\0\0\0\0" + payload
+    """A frame with a random mask (the all-zero one for large payloads: no per-byte work)."""
+    mask = os.urandom(4) if len(payload) < 4096 else ZERO_MASK
+    return wsframes.frame(opcode, payload, fin, masked, rsv, declared, mask)
 
 
 def text_frame(data):
@@ -194,16 +187,10 @@ class Ws:
         """(opcode, payload) of the next server frame, or None at the end."""
         try:
             while True:
-                if len(self.buf) >= 2:
-                    n, start = self.buf[1] & 0x7F, 2
-                    if n == 126 and len(self.buf) >= 4:
-                        n, start = int.from_bytes(self.buf[2:4], "big"), 4
-                    elif n == 127 and len(self.buf) >= 10:
-                        n, start = int.from_bytes(self.buf[2:10], "big"), 10
-                    if (n < 126 or start > 2) and len(self.buf) >= start + n:
-                        op, payload = self.buf[0] & 0x0F, self.buf[start:start + n]
-                        self.buf = self.buf[start + n:]
-                        return op, payload
+                taken = take_server_frame(self.buf)
+                if taken:
+                    op, payload, self.buf = taken
+                    return op, payload
                 chunk = await self.r.read(1 << 16)
                 if not chunk:
                     return None

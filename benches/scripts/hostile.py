@@ -25,6 +25,9 @@ import tempfile
 import time
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from wsframes import frame, take_server_frame  # noqa: E402
+
 PORT = 18431
 BASE = f"http://127.0.0.1:{PORT}"
 
@@ -99,19 +102,6 @@ class RssSampler:
 
 # ---- a raw WebSocket client (RFC 6455), enough to misbehave -----------------------
 
-def frame(opcode, payload, fin=True, declared=None):
-    """A client frame with the all-zero mask (legal, and no per-byte work)."""
-    n = len(payload) if declared is None else declared
-    head = bytes([(0x80 if fin else 0) | opcode])
-    if n < 126:
-        head += bytes([0x80 | n])
-    elif n <= 0xFFFF:
-        head += bytes([0x80 | 126]) + n.to_bytes(2, "big")
-    else:
-        head += bytes([0x80 | 127]) + n.to_bytes(8, "big")
-    return head + b"\0\0\0\0" + payload
-
-
 def text(obj):
     return frame(0x1, json.dumps(obj).encode())
 
@@ -143,17 +133,10 @@ class Ws:
         """(opcode, payload) of the next server frame, or None at the end."""
         try:
             while True:
-                if len(self.buf) >= 2:
-                    n, start = self.buf[1] & 0x7F, 2
-                    if n == 126 and len(self.buf) >= 4:
-                        n, start = int.from_bytes(self.buf[2:4], "big"), 4
-                    elif n == 127 and len(self.buf) >= 10:
-                        n, start = int.from_bytes(self.buf[2:10], "big"), 10
-                    if n < 126 or start > 2:
-                        if len(self.buf) >= start + n:
-                            op, payload = self.buf[0] & 0x0F, self.buf[start:start + n]
-                            self.buf = self.buf[start + n:]
-                            return op, payload
+                taken = take_server_frame(self.buf)
+                if taken:
+                    op, payload, self.buf = taken
+                    return op, payload
                 chunk = await self.r.read(1 << 16)
                 if not chunk:
                     return None
