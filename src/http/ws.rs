@@ -65,7 +65,7 @@ async fn upgrade(
     let frames = FrameReader::new(payload.clone(), limits.max_frame_bytes);
     let user = identity.user.id.clone();
     let session = WsSession::new(identity, st.session_deps.clone());
-    let log = st.log.new(slog::o!("session" => session.name().to_string(), "user" => user));
+    let (log, name) = (st.log.clone(), session.name().to_string());
     let context = ws::WebsocketContext::with_factory(stream::pending(), move |ctx| {
         ctx.add_stream(frames);
         session
@@ -77,8 +77,10 @@ async fn upgrade(
         metrics().ws_closed(ending);
         match ending {
             Ending::SlowConsumer => warn!(log, "connection cut: the client does not read (slow consumer)";
+                "session" => name, "user" => user,
                 "limit_bytes" => max_outbound),
-            Ending::Unread => info!(log, "connection cut: the client did not take its last frames"),
+            Ending::Unread => info!(log, "connection cut: the client did not take its last frames";
+                "session" => name, "user" => user),
             Ending::Closed | Ending::PeerGone => {}
         }
     });
