@@ -20,14 +20,16 @@
 //! `TrackedRecipient`), which meters its mailbox; see `mailbox`.
 
 pub mod broadcast;
+pub mod cluster_inbox;
 pub mod cluster_node;
-pub mod guard;
+pub mod exchange;
 pub mod mailbox;
 pub mod rate_window;
 pub mod registry;
 pub mod remote_session;
 pub mod room;
 pub mod scheduler;
+pub mod shell;
 pub mod sessions;
 pub mod store_writer;
 pub mod supervisor;
