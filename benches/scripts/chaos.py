@@ -52,6 +52,7 @@ library and `websockets`.
 import argparse
 import asyncio
 import collections
+import datetime
 import json
 import os
 import random
@@ -199,6 +200,17 @@ class Server:
             time.sleep(period)
         return False
 
+    def metric(self, name, timeout=2):
+        """One unlabelled sample of GET /metrics, or None."""
+        try:
+            with urllib.request.urlopen(self.base + "/metrics", timeout=timeout) as r:
+                for line in r.read().decode().splitlines():
+                    if line.startswith(name + " "):
+                        return float(line.split()[1])
+        except Exception:
+            pass
+        return None
+
     def api(self, method, path, body=None):
         req = urllib.request.Request(
             self.base + path, method=method,
@@ -280,6 +292,7 @@ class Load:
         self.server = server       # where clients connect unless given a node of their own
         self.stop_new = False      # senders send nothing new, only resend the unacked
         self.extra = 0             # sends allowed in flight beyond WINDOW (--burst)
+        self.rate = 0.0            # new sends per second per sender; 0 = as fast as acked (--rate)
         self.finish = False        # listeners leave once caught up
         self.errors = collections.Counter()   # error codes in `error` frames
         self.closes = collections.Counter()   # how connections ended or failed to open
@@ -347,6 +360,7 @@ class Sender:
         self.resends = 0
         self.conns = 0         # connections joined so far
         self.acked_later = 0   # first acks that came on a later connection than the first
+        self.next_new_at = 0.0  # with a rate: when the next new send may go
 
     async def run(self):
         while not (self.load.stop_new and not self.pending):
@@ -364,6 +378,15 @@ class Sender:
                 self.load.note_close(e, self.node)
                 await asyncio.sleep(RECONNECT_AFTER)
 
+    def may_send_new(self):
+        if not self.load.rate:
+            return True
+        t = now()
+        if t < self.next_new_at:
+            return False
+        self.next_new_at = max(self.next_new_at + 1 / self.load.rate, t - 1)
+        return True
+
     async def send(self, ws, cid, resend):
         self.pending[cid] = now() + ACK_TIMEOUT
         self.resends += resend
@@ -376,7 +399,8 @@ class Sender:
             for cid, due in list(self.pending.items()):
                 if due <= t:
                     await self.send(ws, cid, True)
-            while not self.load.stop_new and len(self.pending) < WINDOW + self.load.extra:
+            while (not self.load.stop_new and len(self.pending) < WINDOW + self.load.extra
+                   and self.may_send_new()):
                 cid = f"s{self.idx}-{self.next_n}"
                 self.next_n += 1
                 self.created_at[cid] = now()
@@ -742,13 +766,54 @@ def log_lines(path, start, end):
     return dict(out.most_common(20))
 
 
+def parse_ts(ts):
+    """A message's `ts` (RFC 3339, UTC) as seconds since the epoch."""
+    return datetime.datetime.fromisoformat(ts.replace("Z", "+00:00")).timestamp()
+
+
+async def watch_deliveries(nodes, expected, t0, timeout=120):
+    """Server side of the catch-up: polls each node's `roomd_deliveries_total` until it
+    reaches `expected[node]`; returns {node: seconds after t0, or None}."""
+    reached = {}
+    while now() - t0 < timeout and len(reached) < len(nodes):
+        for n in nodes:
+            if n.name not in reached:
+                v = await asyncio.to_thread(n.metric, "roomd_deliveries_total")
+                if v is not None and v >= expected[n.name]:
+                    reached[n.name] = round(now() - t0, 3)
+        await asyncio.sleep(0.1)
+    return reached
+
+
+def socket_queues(port):
+    """Bytes waiting in the kernel on a node's TCP connections: (unread by the clients,
+    Recv-Q of the client ends; unsent by the server, Send-Q of the server ends)."""
+    def total(flt):
+        out = subprocess.run(["ss", "-tnH", "state", "established", flt],
+                             capture_output=True, text=True, timeout=10).stdout
+        return sum(int(line.split()[0]) for line in out.splitlines() if line.strip())
+    return total(f"( dport = :{port} )"), total(f"( sport = :{port} )")
+
+
+async def watch_socket_queues(nodes, t0, secs=12, period=1.0):
+    """socket_queues of every node, every `period` for `secs` from t0:
+    {node: [[seconds after t0, unread by clients, unsent by the server], …]}."""
+    out = {n.name: [] for n in nodes}
+    while now() - t0 < secs:
+        for n in nodes:
+            unread, unsent = await asyncio.to_thread(socket_queues, n.port)
+            out[n.name].append([round(now() - t0, 1), unread, unsent])
+        await asyncio.sleep(period)
+    return out
+
+
 def longest_gap(times, t_from, t_to):
     """The longest interval without an event in [t_from, t_to] (the ends count)."""
     ts = [t_from] + sorted(t for t in times if t_from <= t <= t_to) + [t_to]
     return max(b - a for a, b in zip(ts, ts[1:]))
 
 
-async def run_nats_outage(binary, pg_base, n_nodes, secs, sig, load_before=3.0, load_after=10.0):
+async def run_nats_outage(binary, pg_base, n_nodes, secs, sig, rate, load_before=3.0, load_after=10.0):
     run_dir = tempfile.mkdtemp(prefix="roomd-chaos-")
     store = Store(pg_base, run_dir)
     nats = Nats(run_dir)
@@ -761,13 +826,15 @@ async def run_nats_outage(binary, pg_base, n_nodes, secs, sig, load_before=3.0, 
         "ROOMD__LOG__LEVEL": "info",       # the NATS connection events are info lines
     }) for i in range(n_nodes)]
     result = {"mode": "nats-outage", "run": 1, "store": "postgres", "nodes": n_nodes,
-              "outage_s": secs, "signal": sig.name, "loadavg_at_start": os.getloadavg()}
+              "outage_s": secs, "signal": sig.name, "rate": rate or None,
+              "loadavg_at_start": os.getloadavg()}
     try:
         await asyncio.to_thread(nats.start)
         await boot(nodes[0])
         for node in nodes[1:]:
             await boot(node, nodes[0].admin)
         load, senders, listeners = await setup(nodes[0], nodes, LISTENERS_PER_NODE)
+        load.rate = rate / len(senders)
         target = lambda: max((max(s.acked.values(), default=0) for s in senders), default=0)
         # The first join makes the room live on its node: n1 owns the room.
         ltasks = [asyncio.create_task(listeners[0].run(target))]
@@ -796,10 +863,20 @@ async def run_nats_outage(binary, pg_base, n_nodes, secs, sig, load_before=3.0, 
         errors_during = {k: dict(v) for k, v in load.node_errors.items()}
         closes_during = {k: dict(v) for k, v in load.node_closes.items()}
         at_start = {n.name: os.path.getsize(n.log_path) for n in nodes}
-        t_start = now()
+        t_start, t_start_wall = now(), time.time()
+        wall = lambda t: t_start_wall + (t - t_start)   # monotonic -> epoch seconds
         top_at_start = target()
         created_before_start = {cid: s.node.name for s in senders
                                 for cid, t in s.created_at.items() if t < t_start}
+        # Every session joined before seq 1 and gets every seq once: a node has handed
+        # its sessions every message up to top_at_start when its deliveries counter
+        # reaches sessions x top_at_start (a reconnect's replay would count twice).
+        sessions = {n.name: sum(1 for c in senders + listeners if c.node is n) for n in nodes}
+        delivered_at_start = {n.name: await asyncio.to_thread(n.metric, "roomd_deliveries_total")
+                              for n in nodes}
+        deliveries = asyncio.create_task(watch_deliveries(
+            nodes, {k: v * top_at_start for k, v in sessions.items()}, t_start))
+        queues = asyncio.create_task(watch_socket_queues(nodes, t_start))
         nats_up_s = await asyncio.to_thread(nats.start)
         t_nats_true = {}
         while now() - t_start < 120 and len(t_nats_true) < len(nodes):
@@ -813,9 +890,18 @@ async def run_nats_outage(binary, pg_base, n_nodes, secs, sig, load_before=3.0, 
             await asyncio.sleep(0.1)
         load.stop_new = True
         t_end_load = now()
+        at_end = {n.name: os.path.getsize(n.log_path) for n in nodes}   # the load's end
         drained, drain_s = await finish(load, senders, stasks, ltasks, now())
-        at_end = {n.name: os.path.getsize(n.log_path) for n in nodes}
+        delivered_all = await deliveries
+        queued = await queues
         rel = lambda t: round(t - t_start, 3) if t is not None else None
+        # Commit times (the stored `ts`) of each node's senders' messages.
+        history = await asyncio.to_thread(stored_history, nodes[0])
+        node_of = {f"s{s.idx}-": s.node.name for s in senders}
+        commits = collections.defaultdict(list)
+        for m in history:
+            cid = m.get("client_id") or ""
+            commits[node_of.get(cid[:cid.index("-") + 1] if "-" in cid else "")].append(parse_ts(m["ts"]))
 
         per_node = {}
         for n in nodes:
@@ -828,8 +914,15 @@ async def run_nats_outage(binary, pg_base, n_nodes, secs, sig, load_before=3.0, 
             for l in nl:
                 t_up = next((t for t, q in l.arrivals if t >= t_start and q >= top_at_start), None)
                 caught_up.append(rel(t_up))
+            done = [c for c in commits[n.name] if c >= t_start_wall]
             per_node[n.name] = {
                 "senders": len(ns), "listeners": len(nl),
+                "committed_during_outage": sum(1 for c in commits[n.name] if wall(t_stop) <= c < t_start_wall),
+                "first_commit_after_nats_start_s": round(min(done) - t_start_wall, 3) if done else None,
+                "deliveries_at_nats_start": delivered_at_start[n.name],
+                "deliveries_expected": sessions[n.name] * top_at_start,
+                "server_delivered_all_up_to_top_seq_after_nats_start_s": delivered_all.get(n.name),
+                "socket_bytes_unread_by_clients_unsent_by_server_after_nats_start": queued[n.name],
                 "acked_during_outage": sum(1 for t in acks if t_stop <= t < t_start),
                 "longest_ack_silence_s": round(longest_gap(acks, t_load, t_end_load), 3),
                 "first_ack_after_nats_start_s": rel(next((t for t in acks if t >= t_start), None)),
@@ -850,7 +943,7 @@ async def run_nats_outage(binary, pg_base, n_nodes, secs, sig, load_before=3.0, 
                 "reconnects": sum(c.conns - 1 for c in ns + nl if c.conns),
                 "acks_per_s_from_load_start": timeline(acks, t_load),
                 "log_during_outage": log_lines(n.log_path, at_stop[n.name], at_start[n.name]),
-                "log_after_nats_start": log_lines(n.log_path, at_start[n.name], at_end[n.name]),
+                "log_after_nats_start_to_load_end": log_lines(n.log_path, at_start[n.name], at_end[n.name]),
             }
             shutil.copy(n.log_path, f"/tmp/chaos-nats-outage-{n.name}.log")
         result.update({
@@ -934,6 +1027,9 @@ def main():
     ap.add_argument("--nodes", type=int, default=2, help="nats-outage: cluster nodes")
     ap.add_argument("--nats-signal", choices=["KILL", "TERM"], default="KILL",
                     help="nats-outage: how nats-server is stopped")
+    ap.add_argument("--rate", type=float, default=0,
+                    help="nats-outage: new sends per second, all senders together "
+                         "(default: as fast as acks come back)")
     ap.add_argument("--max-minutes", type=float, default=60,
                     help="kill9: start no new run after this long")
     args = ap.parse_args()
@@ -953,7 +1049,7 @@ def main():
         if not args.db:
             sys.exit("nats-outage needs --db (PostgreSQL: cluster mode)")
         r = asyncio.run(run_nats_outage(binary, args.db, max(2, min(args.nodes, 5)), min(args.secs, 600),
-                                        getattr(signal, "SIG" + args.nats_signal)))
+                                        getattr(signal, "SIG" + args.nats_signal), max(0.0, args.rate)))
         results.append(r)
         print(json.dumps(r), flush=True)
     else:
