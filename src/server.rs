@@ -201,8 +201,8 @@ async fn join_cluster(cluster: Arc<Cluster>, st: &AppState, bound: String) -> an
         }
         Control::BroadcastCancelled { id } => broadcasts.do_send(crate::actors::broadcast::CancelJob(id)),
     };
-    let inbox = ClusterInbox::new(st.registry.clone(), st.sessions.clone(), control);
-    crate::cluster::serve(cluster.clone(), Arc::new(inbox)).await.context("subscribing to NATS")?;
+    let inbox = ClusterInbox::start(st.registry.clone(), st.sessions.clone(), control);
+    crate::cluster::serve(cluster.clone(), inbox).await.context("subscribing to NATS")?;
     let address = match st.cfg.cluster.advertise.as_str() {
         "" => bound,
         a => a.to_string(),

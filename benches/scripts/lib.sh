@@ -6,6 +6,10 @@ W=target/wsload/release/wsload
 
 build_all() {
   cargo build --release --quiet
+  build_wsload
+}
+
+build_wsload() {
   cargo build --release --quiet --manifest-path ../shared/tools/wsload/Cargo.toml --target-dir target/wsload
 }
 

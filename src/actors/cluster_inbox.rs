@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 use tokio::sync::oneshot;
@@ -36,19 +36,28 @@ pub struct ClusterInbox {
     rooms: Mutex<RoomCache>,
 }
 
-struct RoomCache {
-    addrs: HashMap<RoomId, TrackedAddr<Room>>,
-    pruned_at: Instant,
-}
+type RoomCache = HashMap<RoomId, TrackedAddr<Room>>;
 
 impl ClusterInbox {
-    pub fn new(
+    /// Makes the inbox and starts its cache pruning (every [`CACHE_PRUNE`], until the
+    /// inbox is dropped).
+    pub fn start(
         registry: TrackedAddr<RoomRegistry>,
         sessions: Arc<SessionDirectory>,
         control: impl Fn(Control) + Send + Sync + 'static,
-    ) -> Self {
-        let rooms = RoomCache { addrs: HashMap::new(), pruned_at: Instant::now() };
-        Self { registry, sessions, control: Box::new(control), rooms: Mutex::new(rooms) }
+    ) -> Arc<Self> {
+        let rooms = Mutex::new(RoomCache::new());
+        let inbox = Arc::new(Self { registry, sessions, control: Box::new(control), rooms });
+        let weak = Arc::downgrade(&inbox);
+        tokio::spawn(async move {
+            let mut prune = tokio::time::interval(CACHE_PRUNE);
+            loop {
+                prune.tick().await;
+                let Some(inbox) = weak.upgrade() else { break };
+                inbox.cache().retain(|_, a| live(a));
+            }
+        });
+        inbox
     }
 
     fn cache(&self) -> std::sync::MutexGuard<'_, RoomCache> {
@@ -59,14 +68,7 @@ impl ClusterInbox {
     /// `Stats` does not start a room that is not running: no `Stats` answer means
     /// `stopped` to the asking node.
     async fn room(&self, room: &RoomId, body: &CallBody) -> Result<TrackedAddr<Room>, CallReply> {
-        let cached = {
-            let mut cache = self.cache();
-            if cache.pruned_at.elapsed() >= CACHE_PRUNE {
-                cache.addrs.retain(|_, a| live(a));
-                cache.pruned_at = Instant::now();
-            }
-            cache.addrs.get(room).filter(|a| live(a)).cloned()
-        };
+        let cached = self.cache().get(room).filter(|a| live(a)).cloned();
         if let Some(addr) = cached {
             return Ok(addr);
         }
@@ -80,7 +82,7 @@ impl ClusterInbox {
         }
         match self.registry.send(GetRoom(room.clone())).await {
             Ok(a) => {
-                self.cache().addrs.insert(room.clone(), a.clone());
+                self.cache().insert(room.clone(), a.clone());
                 Ok(a)
             }
             Err(_) => Err(CallReply::refused(ErrorCode::RoomUnavailable, "room registry unavailable")),

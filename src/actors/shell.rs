@@ -162,38 +162,29 @@ pub fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
 /// `Tracked<Tracked<…>>`.
 #[macro_export]
 macro_rules! actor_shell {
+    (@one $actor:ty, $msg:ty, $route:expr) => {
+        impl ::actix::Handler<$crate::actors::mailbox::Tracked<$msg>> for $actor {
+            type Result = $crate::actors::shell::Shelled<<$actor as ::actix::Handler<$msg>>::Result>;
+
+            fn handle(
+                &mut self,
+                t: $crate::actors::mailbox::Tracked<$msg>,
+                ctx: &mut <$actor as ::actix::Actor>::Context,
+            ) -> Self::Result {
+                $crate::actors::shell::handle(self, t, ctx, stringify!($msg), $route)
+            }
+        }
+    };
     ($actor:ty: $($msg:ty),+ $(,)?) => {
         $(
-            impl ::actix::Handler<$crate::actors::mailbox::Tracked<$msg>> for $actor {
-                type Result = $crate::actors::shell::Shelled<<$actor as ::actix::Handler<$msg>>::Result>;
-
-                fn handle(
-                    &mut self,
-                    t: $crate::actors::mailbox::Tracked<$msg>,
-                    ctx: &mut <$actor as ::actix::Actor>::Context,
-                ) -> Self::Result {
-                    $crate::actors::shell::handle(self, t, ctx, stringify!($msg), |_, m, _| {
-                        $crate::actors::shell::Routed::Here(m)
-                    })
-                }
-            }
+            $crate::actor_shell!(@one $actor, $msg, |_, m, _| $crate::actors::shell::Routed::Here(m));
         )+
     };
     ($actor:ty, routed: $($msg:ty),+ $(,)?) => {
         $(
-            impl ::actix::Handler<$crate::actors::mailbox::Tracked<$msg>> for $actor {
-                type Result = $crate::actors::shell::Shelled<<$actor as ::actix::Handler<$msg>>::Result>;
-
-                fn handle(
-                    &mut self,
-                    t: $crate::actors::mailbox::Tracked<$msg>,
-                    ctx: &mut <$actor as ::actix::Actor>::Context,
-                ) -> Self::Result {
-                    $crate::actors::shell::handle(self, t, ctx, stringify!($msg), |a, m, ctx| {
-                        <$actor as $crate::actors::shell::Route<$msg>>::route(a, m, ctx)
-                    })
-                }
-            }
+            $crate::actor_shell!(@one $actor, $msg, |a, m, ctx| {
+                <$actor as $crate::actors::shell::Route<$msg>>::route(a, m, ctx)
+            });
         )+
     };
 }

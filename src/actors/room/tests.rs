@@ -24,34 +24,45 @@ use crate::store::messages::{append_batch, MessageRow, NewMessage};
 use crate::store::rooms::RoomRow;
 use crate::store::Store;
 
-/// A stand-in session: keeps every frame it is sent, as JSON.
-struct SessionStandIn {
-    frames: Arc<Mutex<Vec<Value>>>,
+/// A stand-in for a session or for the registry: keeps what it is sent, as JSON (a
+/// session's frames; `{"gone": room}` for a room that told the registry it is gone).
+struct StandIn {
+    seen: Arc<Mutex<Vec<Value>>>,
     mailbox: Registration,
     log: slog::Logger,
 }
 
-impl Actor for SessionStandIn {
+impl StandIn {
+    fn start(kind: ActorKind, name: &str, cfg: &Settings, log: &slog::Logger) -> (TrackedAddr<Self>, Arc<Mutex<Vec<Value>>>) {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let mailbox = MailboxStats::register(kind, name, &cfg.metrics);
+        let stats = mailbox.stats().clone();
+        let addr = Self { seen: seen.clone(), mailbox, log: log.clone() }.start();
+        (TrackedAddr::new(addr, stats), seen)
+    }
+}
+
+impl Actor for StandIn {
     type Context = Context<Self>;
 }
 
-impl Metered for SessionStandIn {
+impl Metered for StandIn {
     fn mailbox(&self) -> &MailboxStats {
         &self.mailbox
     }
 }
 
-impl Shell for SessionStandIn {
-    const NAME: &'static str = "session stand-in";
+impl Shell for StandIn {
+    const NAME: &'static str = "stand-in";
 
     fn log(&self) -> &slog::Logger {
         &self.log
     }
 }
 
-crate::actor_shell!(SessionStandIn: Outbound);
+crate::actor_shell!(StandIn: Outbound, RoomGone);
 
-impl Handler<Outbound> for SessionStandIn {
+impl Handler<Outbound> for StandIn {
     type Result = ();
 
     fn handle(&mut self, m: Outbound, _: &mut Context<Self>) {
@@ -62,43 +73,16 @@ impl Handler<Outbound> for SessionStandIn {
             }
             Outbound::Close { .. } | Outbound::Drain => Vec::new(),
         };
-        let mut frames = self.frames.lock().unwrap();
-        frames.extend(texts.iter().map(|t| serde_json::from_str::<Value>(t).expect("the room sends JSON")));
+        let mut seen = self.seen.lock().unwrap();
+        seen.extend(texts.iter().map(|t| serde_json::from_str::<Value>(t).expect("the room sends JSON")));
     }
 }
 
-/// A stand-in registry: counts the rooms that told it they are gone.
-struct RegistryStandIn {
-    gone: Arc<Mutex<Vec<RoomId>>>,
-    mailbox: Registration,
-    log: slog::Logger,
-}
-
-impl Actor for RegistryStandIn {
-    type Context = Context<Self>;
-}
-
-impl Metered for RegistryStandIn {
-    fn mailbox(&self) -> &MailboxStats {
-        &self.mailbox
-    }
-}
-
-impl Shell for RegistryStandIn {
-    const NAME: &'static str = "registry stand-in";
-
-    fn log(&self) -> &slog::Logger {
-        &self.log
-    }
-}
-
-crate::actor_shell!(RegistryStandIn: RoomGone);
-
-impl Handler<RoomGone> for RegistryStandIn {
+impl Handler<RoomGone> for StandIn {
     type Result = ();
 
     fn handle(&mut self, m: RoomGone, _: &mut Context<Self>) {
-        self.gone.lock().unwrap().push(m.id);
+        self.seen.lock().unwrap().push(serde_json::json!({ "gone": m.id.as_str() }));
     }
 }
 
@@ -158,13 +142,8 @@ impl Fixture {
         store.run_blocking(move |c| row.insert(c)).expect("room row");
         let log = slog::Logger::root(slog::Discard, slog::o!());
         let (writer, writes) = StoreWriter::start_supervised(&Arbiter::current(), store.clone(), &cfg, &log);
-        let registry = RegistryStandIn {
-            gone: Arc::default(),
-            mailbox: MailboxStats::register(ActorKind::Registry, "stand-in", &cfg.metrics),
-            log: log.clone(),
-        };
-        let stats = registry.mailbox.stats().clone();
-        let registry = TrackedAddr::new(registry.start(), stats).recipient();
+        let (registry, _) = StandIn::start(ActorKind::Registry, "stand-in", &cfg, &log);
+        let registry = registry.recipient();
         let deps = RoomDeps {
             store: store.clone(),
             writer,
@@ -184,14 +163,9 @@ impl Fixture {
     async fn join(&mut self, user: &str) -> (Member, JoinReply) {
         let session = self.next_session;
         self.next_session += 1;
-        let frames = Arc::new(Mutex::new(Vec::new()));
-        let stand_in = SessionStandIn {
-            frames: frames.clone(),
-            mailbox: MailboxStats::register(ActorKind::Session, format!("stand-in-{session}"), &self.cfg.metrics),
-            log: self.log.clone(),
-        };
-        let stats = stand_in.mailbox.stats().clone();
-        let out = TrackedAddr::new(stand_in.start(), stats).recipient();
+        let (stand_in, frames) =
+            StandIn::start(ActorKind::Session, &format!("stand-in-{session}"), &self.cfg, &self.log);
+        let out = stand_in.recipient();
         let user = UserRef { id: user.into(), name: user.into(), kind: UserKind::User };
         let join = Join { session, user: user.clone(), out: out.clone(), after_seq: None };
         let reply = self.room.send(join).await.expect("room mailbox").expect("joined");
