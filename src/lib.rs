@@ -12,6 +12,7 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 pub mod actors;
 pub mod auth;
+pub mod backoff;
 pub mod cli;
 pub mod cluster;
 pub mod config;

@@ -1,6 +1,6 @@
-//! One delivery attempt of a broadcast to one room, and the retry delay between
-//! attempts. The room's actor stores and delivers the post like an operator's
-//! `POST /rooms/{id}/messages`, deduplicated by `client_id`.
+//! One delivery attempt of a broadcast to one room. The room's actor stores and
+//! delivers the post like an operator's `POST /rooms/{id}/messages`, deduplicated by
+//! `client_id`. The delay between attempts is the job's (`BroadcastConfig::retry_backoff`).
 
 use std::time::Duration;
 
@@ -9,7 +9,6 @@ use actix::dev::SendError;
 use crate::actors::mailbox::TrackedAddr;
 use crate::actors::registry::{GetRoom, RoomRegistry};
 use crate::actors::room::{ReplyTo, SendText, SendTicket};
-use crate::config::BroadcastConfig;
 use crate::error::ErrorCode;
 use crate::model::{RoomId, UserRef};
 use crate::store::broadcasts::NO_SUCH_ROOM;
@@ -24,15 +23,6 @@ pub enum Failure {
     Retry(String),
     /// Final (the room does not exist).
     Fatal(String),
-}
-
-/// The delay before attempt `attempt + 1`: `retry_min_ms · 2^(attempt-1)` capped at
-/// `retry_max_ms`, then jittered to between half and all of it.
-pub fn backoff(cfg: &BroadcastConfig, attempt: i64) -> Duration {
-    let shift = u32::try_from(attempt.saturating_sub(1).clamp(0, 32)).unwrap_or(32);
-    let base = cfg.retry_min_ms.saturating_mul(1u64 << shift).min(cfg.retry_max_ms.max(cfg.retry_min_ms));
-    let half = base / 2;
-    Duration::from_millis(half + rand::random_range(0..=base - half))
 }
 
 /// One attempt: the room's actor stores and delivers the post, or says why not.
@@ -68,24 +58,5 @@ pub async fn deliver(
         Ok(Ok(Ok((seq, _duplicate)))) => Ok(seq),
         Ok(Ok(Err((ErrorCode::NotFound, _)))) => Err(Failure::Fatal(NO_SUCH_ROOM.into())),
         Ok(Ok(Err((code, message)))) => Err(Failure::Retry(format!("{}: {message}", code.as_str()))),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_with_jitter_and_is_capped() {
-        let cfg =
-            BroadcastConfig { rooms_per_sec: 1, retry_min_ms: 100, retry_max_ms: 1000, max_attempts: 5 };
-        for _ in 0..50 {
-            let d1 = backoff(&cfg, 1).as_millis();
-            let d3 = backoff(&cfg, 3).as_millis();
-            let d9 = backoff(&cfg, 9).as_millis();
-            assert!((50..=100).contains(&d1), "{d1}");
-            assert!((200..=400).contains(&d3), "{d3}");
-            assert!((500..=1000).contains(&d9), "{d9}");
-        }
     }
 }

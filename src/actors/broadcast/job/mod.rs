@@ -18,7 +18,7 @@ use actix::prelude::*;
 use serde_json::json;
 use slog::{error, info, warn};
 
-use super::delivery::{backoff, deliver, Failure};
+use super::delivery::{deliver, Failure};
 use super::queue::{BroadcastQueue, Enqueue, JobFinished};
 use super::{client_id, BroadcastDeps, ProgressEvent};
 use crate::actors::guard::run_guarded;
@@ -290,7 +290,8 @@ impl BroadcastJob {
 
     /// Queues `room` again after the backoff for `attempt`.
     fn retry_later(&mut self, room: String, attempt: i64, ctx: &mut Context<Self>) {
-        let delay = backoff(self.cfg(), attempt);
+        let retry = u32::try_from(attempt.max(1)).unwrap_or(u32::MAX);
+        let delay = self.cfg().retry_backoff().jittered(retry);
         ctx.run_later(delay, move |job, _| {
             let Some(st) = job.state.as_ref().filter(|_| !job.finished) else { return };
             if st.pending.contains_key(&room) {
