@@ -18,6 +18,7 @@ pub mod cluster;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod ids;
 pub mod logging;
 pub mod metrics;
 pub mod model;

@@ -130,7 +130,7 @@ impl Cluster {
             .await
             .map_err(|e| ClusterError::Connect(e.to_string()))?;
         let (publish, rx) = mpsc::channel(PUBLISH_QUEUE);
-        let me = NodeKey { node: cfg.node_id.clone(), incarnation: rand::random::<u64>() >> 1 };
+        let me = NodeKey { node: cfg.node_id.clone(), incarnation: crate::ids::new_node_incarnation() };
         let cluster = Arc::new(Self {
             cfg: cfg.clone(),
             me,
