@@ -23,6 +23,7 @@ pub mod broadcast;
 pub mod cluster_node;
 pub mod guard;
 pub mod mailbox;
+pub mod operator_post;
 pub mod rate_window;
 pub mod registry;
 pub mod remote_session;

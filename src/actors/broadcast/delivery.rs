@@ -8,9 +8,9 @@ use actix::dev::SendError;
 
 use crate::actors::mailbox::TrackedAddr;
 use crate::actors::registry::{GetRoom, RoomRegistry};
-use crate::actors::room::{ReplyTo, SendText, SendTicket};
+use crate::actors::operator_post::OperatorPost;
 use crate::error::ErrorCode;
-use crate::model::{RoomId, UserRef};
+use crate::model::RoomId;
 use crate::store::broadcasts::NO_SUCH_ROOM;
 
 /// How long one delivery waits for the room's answer before it counts as unavailable.
@@ -30,7 +30,7 @@ pub async fn deliver(
     registry: &TrackedAddr<RoomRegistry>,
     room: &str,
     text: String,
-    user: UserRef,
+    operator: String,
     client_id: String,
 ) -> Result<i64, Failure> {
     let id = RoomId::parse(room).map_err(|_| Failure::Fatal(NO_SUCH_ROOM.into()))?;
@@ -38,21 +38,14 @@ pub async fn deliver(
         .send(GetRoom(id))
         .await
         .map_err(|e| Failure::Retry(format!("room_unavailable: registry did not answer: {e}")))?;
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let send = SendText {
-        session: None,
-        user,
-        text,
-        reply_to: None,
-        ticket: SendTicket { reply: ReplyTo::Operator(tx), frame_id: None, client_id: Some(client_id) },
-    };
-    if let Err(e) = addr.try_send(send) {
+    let post = OperatorPost::new(operator, text, Some(client_id));
+    if let Err(e) = addr.try_send(post.send) {
         return Err(Failure::Retry(match e {
             SendError::Full(_) => "room_unavailable: mailbox full".into(),
             SendError::Closed(_) => "room_unavailable: room stopped".into(),
         }));
     }
-    match tokio::time::timeout(DELIVERY_TIMEOUT, rx).await {
+    match tokio::time::timeout(DELIVERY_TIMEOUT, post.outcome).await {
         Err(_) => Err(Failure::Retry("room_unavailable: no answer in time".into())),
         Ok(Err(_)) => Err(Failure::Retry("room_unavailable: the room crashed handling the message".into())),
         Ok(Ok(Ok((seq, _duplicate)))) => Ok(seq),
