@@ -215,3 +215,54 @@ mod tests {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
     }
 }
+
+/// An actor's life as the supervisor sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[repr(u8)]
+pub enum ActorStatus {
+    Running = 0,
+    Restarting = 1,
+    Quarantined = 2,
+    Stopped = 3,
+}
+
+impl ActorStatus {
+    pub const ALL: [ActorStatus; 4] = [Self::Running, Self::Restarting, Self::Quarantined, Self::Stopped];
+
+    /// The status's place in [`ActorStatus::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Restarting => "restarting",
+            Self::Quarantined => "quarantined",
+            Self::Stopped => "stopped",
+        }
+    }
+
+    pub fn from_u8(v: u8) -> Self {
+        match v {
+            1 => Self::Restarting,
+            2 => Self::Quarantined,
+            3 => Self::Stopped,
+            _ => Self::Running,
+        }
+    }
+}
+
+/// A room's live figures (also sent between cluster nodes).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct RoomStats {
+    pub status: ActorStatus,
+    pub last_seq: i64,
+    pub members_online: usize,
+    pub messages_per_min: u64,
+    pub restarts: u32,
+    pub last_restart_at: Option<String>,
+    /// Messages waiting in the room's mailbox.
+    pub mailbox_depth: u64,
+}

@@ -18,9 +18,10 @@ use crate::actors::room::{Refusal, RoomDeps};
 use crate::actors::scheduler::{Scheduler, SharedClock, SystemClock, TestClock};
 use crate::actors::sessions::SessionDirectory;
 use crate::actors::store_writer::{Flush, StoreWriter};
-use crate::actors::ws_session::{Outbound, SessionDeps};
+use crate::actors::exchange::Outbound;
+use crate::actors::ws_session::SessionDeps;
 use crate::auth::{issue_token, Authenticator};
-use crate::cluster::serve::Served;
+use crate::actors::cluster_inbox::ClusterInbox;
 use crate::cluster::wire::{CallBody, Control};
 use crate::cluster::Cluster;
 use crate::config::Settings;
@@ -101,15 +102,12 @@ async fn serve(cfg: Arc<Settings>, store: Store, nofile: u64, log: Logger) -> an
     };
     let room_arbiters: Vec<Arbiter> = (0..cfg.room_arbiters()).map(|_| Arbiter::new()).collect();
     let arbiters = room_arbiters.iter().map(|a| a.handle()).collect();
-    let registry = RoomRegistry::start(arbiters, &cfg.metrics, |gone| RoomDeps {
-        store: store.clone(),
-        writer: writer.clone(),
-        writes: writes.clone(),
-        registry: gone,
-        cfg: cfg.clone(),
-        log: log.clone(),
-        cluster: cluster.clone(),
-    });
+    let room_deps = {
+        let (store, writer, writes, cfg, log, cluster) =
+            (store.clone(), writer.clone(), writes.clone(), cfg.clone(), log.clone(), cluster.clone());
+        move |registry| RoomDeps { store, writer, writes, registry, cfg, log, cluster }
+    };
+    let registry = RoomRegistry::start(arbiters, &cfg.metrics, room_deps);
     let sessions = Arc::new(SessionDirectory::new(Duration::from_secs(cfg.auth.token_cache_secs)));
     let session_deps = Arc::new(SessionDeps {
         registry: registry.clone(),
@@ -217,9 +215,8 @@ async fn join_cluster(cluster: Arc<Cluster>, st: &AppState, bound: String) -> an
         }
         Control::BroadcastCancelled { id } => broadcasts.do_send(crate::actors::broadcast::CancelJob(id)),
     };
-    let served =
-        Served { registry: st.registry.clone(), sessions: st.sessions.clone(), control: Arc::new(control) };
-    crate::cluster::serve(cluster.clone(), served).await.context("subscribing to NATS")?;
+    let inbox = ClusterInbox::new(st.registry.clone(), st.sessions.clone(), control);
+    crate::cluster::serve(cluster.clone(), Arc::new(inbox)).await.context("subscribing to NATS")?;
     let address = match st.cfg.cluster.advertise.as_str() {
         "" => bound,
         a => a.to_string(),

@@ -14,12 +14,12 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use actix::prelude::*;
-use slog::{error, info, warn, Logger};
+use slog::{info, warn, Logger};
 
-use super::guard::run_guarded;
 use super::mailbox::{ActorKind, MailboxStats, Metered, Registration, TrackedAddr};
 use super::registry::{NodesDown, RoomRegistry};
 use super::sessions::SessionDirectory;
+use super::shell::Shell;
 use crate::cluster::Cluster;
 use crate::config::MetricsConfig;
 use crate::metrics::metrics;
@@ -70,20 +70,6 @@ impl ClusterNode {
             mailbox,
         };
         Supervisor::start(move |_| node)
-    }
-
-    /// Runs `body`; a panic in it is logged and restarts the actor (see the module doc).
-    fn guarded(
-        &mut self,
-        ctx: &mut Context<Self>,
-        what: &'static str,
-        body: impl FnOnce(&mut Self, &mut Context<Self>),
-    ) {
-        if let Err(why) = run_guarded(self, ctx, body) {
-            error!(self.log, "cluster heartbeat crashed, restarting"; "in" => what, "err" => why);
-            self.mailbox.on_restart();
-            ctx.stop();
-        }
     }
 
     fn beaten(&mut self, res: Result<Vec<String>, StoreError>) {
@@ -140,6 +126,18 @@ impl Metered for ClusterNode {
     }
 }
 
+/// A panic restarts the node actor in place (the default of [`Shell::crashed`]).
+impl Shell for ClusterNode {
+    const NAME: &'static str = "cluster heartbeat";
+
+    fn log(&self) -> &Logger {
+        &self.log
+    }
+}
+
+/// `Beat` comes from the actor's own timer (`ctx.notify`), not through the shell: its
+/// handler runs under [`Shell::guarded`] itself.
+
 impl Handler<Beat> for ClusterNode {
     type Result = ();
 
@@ -167,7 +165,9 @@ impl ClusterNode {
                 .await
         };
         ctx.spawn(
-            fut.into_actor(self).map(|res, act, ctx| act.guarded(ctx, "beaten", |act, _| act.beaten(res))),
+            fut.into_actor(self).map(|res, act, ctx| {
+                act.guarded(ctx, "beaten", |act, _| act.beaten(res));
+            }),
         );
     }
 }

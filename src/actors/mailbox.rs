@@ -1,7 +1,7 @@
 //! Mailbox metering for every actor. actix exposes no queue length, so each metered
 //! actor's messages travel in a [`Tracked`] envelope through a [`TrackedAddr`] or
 //! [`TrackedRecipient`], which count the enqueue (and, when timing is on, stamp the
-//! time); the actor's `Handler<Tracked<M>>` (stamped by [`tracked_handlers!`]) counts
+//! time); the actor's `Handler<Tracked<M>>` (the shell, `shell.rs`) counts
 //! the handling, records the wait (enqueue → handler start) and the handler time, and
 //! then runs the actor's ordinary `Handler<M>`.
 //!
@@ -32,6 +32,7 @@ use prometheus::{Histogram, HistogramOpts};
 pub use self::directory::directory;
 use crate::config::MetricsConfig;
 use crate::metrics::DURATION_BUCKETS;
+pub use crate::model::ActorStatus;
 
 /// What an actor is, as shown in `/api/v1/actors` and in the `actor` label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -74,44 +75,6 @@ impl ActorKind {
             Self::Broadcast => "broadcast",
             Self::Scheduler => "scheduler",
             Self::Cluster => "cluster",
-        }
-    }
-}
-
-/// An actor's life as the supervisor sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-#[repr(u8)]
-pub enum ActorStatus {
-    Running = 0,
-    Restarting = 1,
-    Quarantined = 2,
-    Stopped = 3,
-}
-
-impl ActorStatus {
-    pub const ALL: [ActorStatus; 4] = [Self::Running, Self::Restarting, Self::Quarantined, Self::Stopped];
-
-    /// The status's place in [`ActorStatus::ALL`].
-    pub fn index(self) -> usize {
-        self as usize
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Running => "running",
-            Self::Restarting => "restarting",
-            Self::Quarantined => "quarantined",
-            Self::Stopped => "stopped",
-        }
-    }
-
-    fn from_u8(v: u8) -> Self {
-        match v {
-            1 => Self::Restarting,
-            2 => Self::Quarantined,
-            3 => Self::Stopped,
-            _ => Self::Running,
         }
     }
 }
@@ -519,32 +482,6 @@ where
 /// Gives the tracked handlers their actor's figures.
 pub trait Metered {
     fn mailbox(&self) -> &MailboxStats;
-}
-
-/// `impl Handler<Tracked<M>>` for an actor and each message `M` it handles: meters,
-/// then runs the actor's own `Handler<M>`. Listing the messages (rather than one
-/// generic impl) keeps the trait solver from recursing into `Tracked<Tracked<…>>`.
-#[macro_export]
-macro_rules! tracked_handlers {
-    ($actor:ty: $($msg:ty),+ $(,)?) => {
-        $(
-            impl ::actix::Handler<$crate::actors::mailbox::Tracked<$msg>> for $actor {
-                type Result = <$actor as ::actix::Handler<$msg>>::Result;
-
-                fn handle(
-                    &mut self,
-                    t: $crate::actors::mailbox::Tracked<$msg>,
-                    ctx: &mut <$actor as ::actix::Actor>::Context,
-                ) -> Self::Result {
-                    use $crate::actors::mailbox::Metered as _;
-                    let started = self.mailbox().on_handle(t.enqueued_at);
-                    let result = <$actor as ::actix::Handler<$msg>>::handle(self, t.msg, ctx);
-                    self.mailbox().on_handled(started);
-                    result
-                }
-            }
-        )+
-    };
 }
 
 #[cfg(test)]

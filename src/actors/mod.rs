@@ -20,8 +20,9 @@
 //! `TrackedRecipient`), which meters its mailbox; see `mailbox`.
 
 pub mod broadcast;
+pub mod cluster_inbox;
 pub mod cluster_node;
-pub mod guard;
+pub mod exchange;
 pub mod mailbox;
 pub mod operator_post;
 pub mod rate_window;
@@ -29,6 +30,7 @@ pub mod registry;
 pub mod remote_session;
 pub mod room;
 pub mod scheduler;
+pub mod shell;
 pub mod sessions;
 pub mod store_writer;
 pub mod supervisor;

@@ -11,7 +11,8 @@ use futures_util::future::join_all;
 
 use super::mailbox::{ActorKind, MailboxStats, Metered, Registration, TrackedAddr, TrackedRecipient};
 use super::room::{GetStats, Room, RoomDeps, RoomStats, Sync};
-pub use super::room::{NodesDown, Resync};
+pub use super::room::{NodesDown, Resync, RoomGone};
+use crate::actors::shell::{CrashAnswer, Shell};
 use crate::config::MetricsConfig;
 use crate::model::RoomId;
 
@@ -24,14 +25,6 @@ pub struct GetRoom(pub RoomId);
 #[derive(Message)]
 #[rtype(result = "Option<TrackedAddr<Room>>")]
 pub struct FindRoom(pub RoomId);
-
-/// A room found it does not exist; forget it (if `addr` is still the one registered).
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct RoomGone {
-    pub id: RoomId,
-    pub addr: TrackedAddr<Room>,
-}
 
 /// Resolves once every running room has passed its queued sends to the writer.
 #[derive(Message)]
@@ -64,11 +57,11 @@ impl RoomRegistry {
     pub fn start(
         arbiters: Vec<ArbiterHandle>,
         metrics: &MetricsConfig,
-        deps: impl FnOnce(TrackedRecipient<RoomGone>) -> RoomDeps,
+        deps: impl FnOnce(TrackedRecipient<RoomGone>) -> RoomDeps + 'static,
     ) -> TrackedAddr<Self> {
         let mailbox = MailboxStats::register(ActorKind::Registry, "rooms", metrics);
         let stats = mailbox.stats().clone();
-        let addr = Self::create(|ctx| {
+        let addr = Supervisor::start(|ctx: &mut Context<Self>| {
             let me = TrackedAddr::new(ctx.address(), mailbox.stats().clone());
             Self { rooms: HashMap::new(), arbiters, deps: deps(me.recipient()), mailbox }
         });
@@ -95,13 +88,31 @@ impl Actor for RoomRegistry {
     }
 }
 
+/// Restarted in place after a panic, keeping its map of rooms.
+impl Supervised for RoomRegistry {}
+
 impl Metered for RoomRegistry {
     fn mailbox(&self) -> &MailboxStats {
         &self.mailbox
     }
 }
 
-crate::tracked_handlers!(RoomRegistry: GetRoom, FindRoom, RoomGone, SyncAll, StatsFor, CountRooms, Resync, NodesDown);
+/// A panic restarts the registry in place (the default of [`Shell::crashed`]); the
+/// request it was handling sees its reply channel dropped.
+impl Shell for RoomRegistry {
+    const NAME: &'static str = "room registry";
+
+    fn log(&self) -> &slog::Logger {
+        &self.deps.log
+    }
+}
+
+impl CrashAnswer for Option<TrackedAddr<Room>> {}
+impl CrashAnswer for TrackedAddr<Room> {}
+impl CrashAnswer for HashMap<RoomId, RoomStats> {}
+impl CrashAnswer for usize {}
+
+crate::actor_shell!(RoomRegistry: GetRoom, FindRoom, RoomGone, SyncAll, StatsFor, CountRooms, Resync, NodesDown);
 
 impl Handler<FindRoom> for RoomRegistry {
     type Result = Option<TrackedAddr<Room>>;

@@ -9,7 +9,8 @@ use std::sync::Arc;
 use actix::prelude::*;
 
 use super::mailbox::{ActorKind, MailboxStats, Metered, Registration, TrackedRecipient};
-use super::ws_session::Outbound;
+use super::exchange::Outbound;
+use super::shell::Shell;
 use crate::cluster::wire::{NodeKey, OutboundWire, ToSession};
 use crate::cluster::Cluster;
 use crate::config::MetricsConfig;
@@ -33,7 +34,7 @@ impl RemoteSession {
         let name = format!("remote:{}:{session:x}", node.node);
         let mailbox = MailboxStats::register(ActorKind::Session, name, metrics);
         let stats = mailbox.stats().clone();
-        let addr = Self { cluster, node, session, mailbox }.start();
+        let addr = Supervisor::start(move |_| Self { cluster, node, session, mailbox });
         crate::actors::mailbox::TrackedAddr::new(addr, stats).recipient()
     }
 }
@@ -42,13 +43,24 @@ impl Actor for RemoteSession {
     type Context = Context<Self>;
 }
 
+/// Restarted in place after a panic (it holds no state but its address).
+impl Supervised for RemoteSession {}
+
+impl Shell for RemoteSession {
+    const NAME: &'static str = "remote session";
+
+    fn log(&self) -> &slog::Logger {
+        self.cluster.log()
+    }
+}
+
 impl Metered for RemoteSession {
     fn mailbox(&self) -> &MailboxStats {
         &self.mailbox
     }
 }
 
-crate::tracked_handlers!(RemoteSession: Outbound);
+crate::actor_shell!(RemoteSession: Outbound);
 
 impl Handler<Outbound> for RemoteSession {
     type Result = ();

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::mailbox::TrackedRecipient;
-use super::ws_session::Outbound;
+use super::exchange::Outbound;
 
 /// How long past the token cache lifetime a revoked token is still remembered: more
 /// than an upgrade that verified the token just before the revoke can take to register.

@@ -15,7 +15,6 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::mem;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
@@ -23,7 +22,8 @@ use slog::{error, warn, Logger};
 use tokio::sync::oneshot;
 
 use super::mailbox::{ActorKind, MailboxStats, Metered, Registration, TrackedAddr, TrackedRecipient};
-use super::room::{panic_message, SendTicket};
+use super::exchange::{Committed, SendTicket};
+use super::shell::Shell;
 use crate::actors::write_gate::WriteGate;
 use crate::backoff::Backoff;
 use crate::config::{Settings, StoreConfig};
@@ -84,13 +84,6 @@ pub struct ForgetRoom(pub String);
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct Flush;
-
-/// What became of a room's messages in one batch, in append order.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct Committed {
-    pub results: Vec<(SendTicket, Result<AppendOutcome, ErrorCode>)>,
-}
 
 // Messages are nearly every item: boxing the large variant would cost an allocation each.
 #[allow(clippy::large_enum_variant)]
@@ -231,7 +224,6 @@ impl Supervised for StoreWriter {
         self.last_seqs.clear();
         self.delaying = false;
         self.restarts += 1;
-        self.mailbox.on_restart();
     }
 }
 
@@ -241,7 +233,16 @@ impl Metered for StoreWriter {
     }
 }
 
-crate::tracked_handlers!(StoreWriter: AppendMessage, WriteMember, Flush, ForgetRoom, WriteRoom, AppendWelcome);
+/// A panic stops the writer; its `Supervisor` restarts it in place (`restarting`).
+impl Shell for StoreWriter {
+    const NAME: &'static str = "store writer";
+
+    fn log(&self) -> &Logger {
+        &self.log
+    }
+}
+
+crate::actor_shell!(StoreWriter: AppendMessage, WriteMember, Flush, ForgetRoom, WriteRoom, AppendWelcome);
 
 impl Handler<ForgetRoom> for StoreWriter {
     type Result = ();
@@ -268,7 +269,7 @@ impl Handler<AppendMessage> for StoreWriter {
     type Result = ();
 
     fn handle(&mut self, m: AppendMessage, ctx: &mut Self::Context) {
-        self.guarded(ctx, |w, ctx| w.on_append(m, ctx));
+        self.on_append(m, ctx);
     }
 }
 
@@ -288,10 +289,8 @@ impl Handler<WriteMember> for StoreWriter {
     type Result = ();
 
     fn handle(&mut self, m: WriteMember, ctx: &mut Self::Context) {
-        self.guarded(ctx, |w, ctx| {
-            w.pending.push_back(Pending::Member { write: m.write, done: m.done, queued: Instant::now() });
-            w.commit_next(ctx);
-        });
+        self.pending.push_back(Pending::Member { write: m.write, done: m.done, queued: Instant::now() });
+        self.commit_next(ctx);
     }
 }
 
@@ -299,10 +298,8 @@ impl Handler<WriteRoom> for StoreWriter {
     type Result = ();
 
     fn handle(&mut self, m: WriteRoom, ctx: &mut Self::Context) {
-        self.guarded(ctx, |w, ctx| {
-            w.pending.push_back(Pending::Write(m.0));
-            w.commit_next(ctx);
-        });
+        self.pending.push_back(Pending::Write(m.0));
+        self.commit_next(ctx);
     }
 }
 
@@ -310,12 +307,10 @@ impl Handler<AppendWelcome> for StoreWriter {
     type Result = ();
 
     fn handle(&mut self, m: AppendWelcome, ctx: &mut Self::Context) {
-        self.guarded(ctx, |w, ctx| {
-            // Queued before the message: `on_append` starts the commit, which then
-            // takes both into one transaction (the sender admitted both).
-            w.pending.push_back(Pending::Write(RoomWrite::Welcome(m.mark)));
-            w.on_append(m.append, ctx);
-        });
+        // Queued before the message: `on_append` starts the commit, which then
+        // takes both into one transaction (the sender admitted both).
+        self.pending.push_back(Pending::Write(RoomWrite::Welcome(m.mark)));
+        self.on_append(m.append, ctx);
     }
 }
 
@@ -325,7 +320,7 @@ impl Handler<Flush> for StoreWriter {
     fn handle(&mut self, _: Flush, ctx: &mut Self::Context) -> Self::Result {
         let (tx, rx) = oneshot::channel();
         self.flush_waiters.push(tx);
-        self.guarded(ctx, |w, ctx| w.commit_next(ctx));
+        self.commit_next(ctx);
         Box::pin(async move {
             let _ = rx.await;
         })
@@ -341,14 +336,6 @@ struct BatchResult {
 }
 
 impl StoreWriter {
-    /// Runs a handler body; a panic stops the writer so its `Supervisor` restarts it.
-    fn guarded(&mut self, ctx: &mut Context<Self>, body: impl FnOnce(&mut Self, &mut Context<Self>)) {
-        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| body(self, ctx))) {
-            error!(self.log, "store writer crashed, restarting"; "err" => panic_message(&panic));
-            ctx.stop();
-        }
-    }
-
     /// Starts the next commit unless one is running (or a batch delay is).
     fn commit_next(&mut self, ctx: &mut Context<Self>) {
         if self.committing || self.delaying {

@@ -11,7 +11,6 @@ mod room_life;
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock};
 use std::time::Instant;
@@ -25,9 +24,9 @@ use slog::{debug, error, Logger};
 
 use super::mailbox::{ActorKind, MailboxStats, Metered, Registration, TrackedAddr, TrackedRecipient};
 use super::registry::{GetRoom, RoomRegistry};
-use super::room::{
-    panic_message, Join, JoinReply, Leave, Replay, ReplyTo, Room, RoomError, SendText, SendTicket, PANIC_TEXT,
-};
+use super::exchange::Outbound;
+use super::room::{Join, JoinReply, Leave, Replay, ReplyTo, Room, RoomError, SendText, SendTicket, PANIC_TEXT};
+use super::shell::Shell;
 use super::sessions::SessionDirectory;
 use super::violations::ViolationWindow;
 use crate::auth::Identity;
@@ -41,42 +40,6 @@ use crate::protocol::FrameId;
 use crate::store::messages::MessageRow;
 use crate::store::Store;
 use crate::websocket::reader::{Frame, ReadError};
-
-/// One frame of a room, with its seq (0 for unsequenced events like `member_joined`).
-#[derive(Debug, Clone)]
-pub struct RoomFrame {
-    pub seq: i64,
-    pub text: ByteString,
-}
-
-/// Frames of one room for all its member sessions: one allocation shared by every
-/// recipient, so a delivery costs one reference count, not one per field.
-#[derive(Debug)]
-pub struct RoomFrames {
-    pub room: RoomId,
-    pub frames: Vec<RoomFrame>,
-}
-
-/// Something to write to the client.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub enum Outbound {
-    /// Frames of a room; dropped if the session is no longer in it, and sequenced
-    /// frames already replayed are skipped.
-    Room(Arc<RoomFrames>),
-    /// A frame for this session alone (ack, error).
-    Direct(ByteString),
-    /// The room was deleted or this user removed from it: forget it and pass on
-    /// `frame` (`room_closed`).
-    RoomClosed { room: RoomId, frame: ByteString },
-    /// Close the connection with this code.
-    Close { code: u16, reason: &'static str },
-    /// The server is shutting down: refuse new frames (but `ping`) from now on.
-    Drain,
-    /// A frame for this session alone that reports a policy violation (a spam
-    /// `notice`): written, and counted toward `limits.max_violations`.
-    Violation(ByteString),
-}
 
 /// What every session shares (one instance, behind an `Arc`).
 #[derive(Clone)]
@@ -211,18 +174,12 @@ impl Metered for WsSession {
     }
 }
 
-crate::tracked_handlers!(WsSession: Outbound);
+crate::actor_shell!(WsSession: Outbound);
 
 impl Handler<Outbound> for WsSession {
     type Result = ();
 
     fn handle(&mut self, m: Outbound, ctx: &mut Self::Context) {
-        self.guarded(ctx, |s, ctx| s.on_outbound(m, ctx));
-    }
-}
-
-impl WsSession {
-    fn on_outbound(&mut self, m: Outbound, ctx: &mut ws::WebsocketContext<Self>) {
         match m {
             Outbound::Room(batch) => {
                 let Some(joined) = self.rooms.get(&batch.room) else {
@@ -264,26 +221,26 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for WsSession {
 
 impl StreamHandler<Result<Frame, ReadError>> for WsSession {
     fn handle(&mut self, item: Result<Frame, ReadError>, ctx: &mut Self::Context) {
-        self.guarded(ctx, |s, ctx| s.on_frame(item, ctx));
+        self.guarded(ctx, "frame", |s, ctx| s.on_frame(item, ctx));
+    }
+}
+
+impl Shell for WsSession {
+    const NAME: &'static str = "session";
+
+    fn log(&self) -> &Logger {
+        &self.log
+    }
+
+    /// A panic closes only this connection, with 1011.
+    fn crashed(&mut self, what: &'static str, why: String, ctx: &mut Self::Context) {
+        error!(self.log, "session crashed, closing it"; "in" => what, "err" => why);
+        ctx.close(Some(ws::CloseReason { code: ws::CloseCode::Error, description: Some("internal error".into()) }));
+        ctx.stop();
     }
 }
 
 impl WsSession {
-    /// Runs a handler body; a panic closes only this connection, with 1011.
-    fn guarded(
-        &mut self,
-        ctx: &mut ws::WebsocketContext<Self>,
-        body: impl FnOnce(&mut Self, &mut ws::WebsocketContext<Self>),
-    ) {
-        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| body(self, ctx))) {
-            error!(self.log, "session crashed, closing it"; "err" => panic_message(&panic));
-            ctx.close(Some(ws::CloseReason {
-                code: ws::CloseCode::Error,
-                description: Some("internal error".into()),
-            }));
-            ctx.stop();
-        }
-    }
 
     fn on_frame(&mut self, item: Result<Frame, ReadError>, ctx: &mut ws::WebsocketContext<Self>) {
         self.last_heard = Instant::now();

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::actors::room::RoomStats;
+use crate::model::RoomStats;
 use crate::error::ErrorCode;
 use crate::model::{Role, UserRef};
 use crate::protocol::FrameId;

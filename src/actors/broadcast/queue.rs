@@ -10,11 +10,11 @@ use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
-use slog::{error, info, warn};
+use slog::{info, warn};
 
-use super::job::{BroadcastJob, Cancel, Go};
+use super::job::{BroadcastJob, Cancel, Enqueue, Go, JobFinished, QueueLink};
 use super::BroadcastDeps;
-use crate::actors::guard::run_guarded;
+use crate::actors::shell::Shell;
 use crate::actors::mailbox::{ActorKind, MailboxStats, Metered, Registration, TrackedAddr};
 use crate::store::broadcasts::{BroadcastRow, Priority};
 use crate::store::cluster::{self as leases, LeaseHolder};
@@ -27,22 +27,6 @@ const QUEUE_MAILBOX: usize = 1 << 16;
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct StartJob(pub String);
-
-/// A job wants these rooms reached; with `replace`, forget what it queued before
-/// (a job that reloaded its state after a restart).
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct Enqueue {
-    pub job: String,
-    pub priority: Priority,
-    pub rooms: Vec<String>,
-    pub replace: bool,
-}
-
-/// The job finished; forget it (its queued rooms are dropped).
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct JobFinished(pub String);
 
 /// The job was cancelled in the store: stop it.
 #[derive(Message)]
@@ -166,22 +150,20 @@ impl BroadcastQueue {
         }
         let mailbox = MailboxStats::register(ActorKind::Broadcast, id.as_str(), &self.deps.cfg.metrics);
         let stats = mailbox.stats().clone();
-        let (deps, queue, job) = (self.deps.clone(), self.me(ctx), id.clone());
+        let me = self.me(ctx);
+        let queue = QueueLink { enqueue: me.clone().recipient(), finished: me.recipient() };
+        let (deps, job) = (self.deps.clone(), id.clone());
         let addr = Supervisor::start(move |_| BroadcastJob::new(job, deps, queue, mailbox));
         self.jobs.insert(id, TrackedAddr::new(addr, stats));
     }
+}
 
-    fn guarded(
-        &mut self,
-        ctx: &mut Context<Self>,
-        what: &'static str,
-        body: impl FnOnce(&mut Self, &mut Context<Self>),
-    ) {
-        if let Err(why) = run_guarded(self, ctx, body) {
-            error!(self.deps.log, "broadcast queue crashed, restarting"; "in" => what, "err" => why);
-            self.mailbox.on_restart();
-            ctx.stop();
-        }
+/// A panic restarts the queue in place (the default of [`Shell::crashed`]).
+impl Shell for BroadcastQueue {
+    const NAME: &'static str = "broadcast queue";
+
+    fn log(&self) -> &slog::Logger {
+        &self.deps.log
     }
 }
 
@@ -192,7 +174,9 @@ impl Actor for BroadcastQueue {
         ctx.set_mailbox_capacity(QUEUE_MAILBOX);
         self.mailbox.set_capacity(QUEUE_MAILBOX);
         self.last_refill = Instant::now();
-        ctx.run_interval(TICK, |q, ctx| q.guarded(ctx, "dispatch", |q, _| q.dispatch()));
+        ctx.run_interval(TICK, |q, ctx| {
+            q.guarded(ctx, "dispatch", |q, _| q.dispatch());
+        });
         self.resume_unfinished(ctx);
         // Cluster mode: adopt the jobs of nodes that died.
         if let Some(cluster) = &self.deps.cluster {
@@ -210,29 +194,27 @@ impl Metered for BroadcastQueue {
     }
 }
 
-crate::tracked_handlers!(BroadcastQueue: StartJob, Enqueue, JobFinished, CancelJob);
+crate::actor_shell!(BroadcastQueue: StartJob, Enqueue, JobFinished, CancelJob);
 
 impl Handler<StartJob> for BroadcastQueue {
     type Result = ();
 
     fn handle(&mut self, m: StartJob, ctx: &mut Context<Self>) {
-        self.guarded(ctx, "start", |q, ctx| q.claim_and_start(vec![m.0], ctx));
+        self.claim_and_start(vec![m.0], ctx);
     }
 }
 
 impl Handler<Enqueue> for BroadcastQueue {
     type Result = ();
 
-    fn handle(&mut self, m: Enqueue, ctx: &mut Context<Self>) {
-        self.guarded(ctx, "enqueue", |q, _| {
-            if m.replace {
-                for lane in &mut q.lanes {
-                    lane.retain(|(job, _)| *job != m.job);
-                }
+    fn handle(&mut self, m: Enqueue, _: &mut Context<Self>) {
+        if m.replace {
+            for lane in &mut self.lanes {
+                lane.retain(|(job, _)| *job != m.job);
             }
-            let lane = &mut q.lanes[Self::lane(m.priority)];
-            lane.extend(m.rooms.into_iter().map(|room| (m.job.clone(), room)));
-        });
+        }
+        let lane = &mut self.lanes[Self::lane(m.priority)];
+        lane.extend(m.rooms.into_iter().map(|room| (m.job.clone(), room)));
     }
 }
 

@@ -1,6 +1,7 @@
 //! Getting frames to members: acks after commit, fan-out of one shared frame batch to
 //! every online session, presence events, gap repair, and dropping slow sessions.
 
+use crate::actors::shell::Shell;
 use std::sync::Arc;
 
 use actix::prelude::*;
@@ -10,8 +11,8 @@ use slog::warn;
 use super::messages::{ReplyTo, SendTicket, SessionId};
 use super::Room;
 use crate::actors::mailbox::TrackedRecipient;
-use crate::actors::store_writer::Committed;
-use crate::actors::ws_session::{Outbound, RoomFrame, RoomFrames};
+use crate::actors::exchange::Committed;
+use crate::actors::exchange::{Outbound, RoomFrame, RoomFrames};
 use crate::error::ErrorCode;
 use crate::metrics::metrics;
 use crate::model::now_ms;

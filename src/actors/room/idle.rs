@@ -16,13 +16,13 @@
 //! online — do not count); with `metrics.enabled = false` only sessions and pending
 //! appends hold a room up.
 
+use super::messages::RoomGone;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use slog::info;
 
 use super::{Room, Status};
-use crate::actors::registry::RoomGone;
 
 /// The idle clock of a room.
 #[derive(Default)]

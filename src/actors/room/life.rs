@@ -66,18 +66,12 @@ impl RoomLife {
     }
 }
 
-crate::tracked_handlers!(Room: SettingsChanged);
+crate::actor_shell!(Room, routed: SettingsChanged);
 
 impl Handler<SettingsChanged> for Room {
     type Result = ();
 
-    fn handle(&mut self, m: SettingsChanged, ctx: &mut Context<Self>) {
-        if self.replica_of().is_some() {
-            return self.replica_admin(
-                super::cluster::CallBody::Settings { name: m.name, settings: m.settings },
-                ctx,
-            );
-        }
+    fn handle(&mut self, m: SettingsChanged, _: &mut Context<Self>) {
         self.life.set_settings(m.name, m.settings);
     }
 }

@@ -2,14 +2,15 @@
 //! room keeps its online sessions and tail (same struct); it re-reads roles and read
 //! positions, and delivers any committed messages its members have not seen yet.
 
+use super::messages::RoomGone;
+use crate::actors::shell::Shell;
 use std::time::Duration;
 
 use actix::prelude::*;
 use slog::{info, warn};
 
 use super::{Member, Room, Status};
-use crate::actors::registry::RoomGone;
-use crate::actors::ws_session::RoomFrame;
+use crate::actors::exchange::RoomFrame;
 use crate::model::{now_ms, Role, UserKind, UserRef};
 use crate::protocol::outbound as out;
 use crate::store::members::MemberRow;

@@ -17,7 +17,7 @@ use tokio::sync::oneshot;
 use super::messages::{JoinReply, RoomError, SessionId};
 use super::Room;
 use crate::actors::store_writer::WriteMember;
-use crate::actors::ws_session::Outbound;
+use crate::actors::exchange::Outbound;
 use crate::error::ErrorCode;
 use crate::model::UserRef;
 use crate::protocol::outbound as out;

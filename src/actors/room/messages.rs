@@ -6,44 +6,25 @@ use actix::prelude::*;
 use bytestring::ByteString;
 use slog::Logger;
 
-use crate::actors::mailbox::{ActorStatus, TrackedAddr, TrackedRecipient};
-use crate::actors::registry::RoomGone;
+use crate::actors::mailbox::{TrackedAddr, TrackedRecipient};
+pub use crate::model::RoomStats;
 use crate::actors::store_writer::StoreWriter;
 use crate::actors::write_gate::WriteGate;
-use crate::actors::ws_session::Outbound;
+use crate::actors::exchange::Outbound;
+pub use crate::actors::exchange::{PostOutcome, ReplyTo, SendTicket, SessionId};
 use crate::config::Settings;
 use crate::error::{ErrorCode, HasCode};
-use crate::model::UserRef;
+use crate::model::{RoomId, UserRef};
 use crate::protocol::outbound::MemberView;
-use crate::protocol::FrameId;
 use crate::store::Store;
 
-/// Identifies a WebSocket session.
-pub type SessionId = u64;
-
-/// Where a send came from, so its `ack` or `error` finds its way back.
-pub struct SendTicket {
-    pub reply: ReplyTo,
-    pub frame_id: Option<FrameId>,
-    pub client_id: Option<String>,
-}
-
-/// What became of an operator's post: `(seq, duplicate)` or why it failed.
-pub type PostOutcome = Result<(i64, bool), (ErrorCode, String)>;
-
-/// Who is waiting for the outcome of a send.
-pub enum ReplyTo {
-    /// A WebSocket session: `ack` / `error` frames.
-    Session(TrackedRecipient<Outbound>),
-    /// An admin API request (`POST /rooms/{id}/messages`).
-    Operator(tokio::sync::oneshot::Sender<PostOutcome>),
-    /// Nobody: the room posted it itself (a welcome); the outcome is dropped.
-    Room,
-    /// A session on another node (cluster mode): the outcome goes back to that node,
-    /// which writes the `ack` or `error`; notices go to the session's stand-in `out`.
-    /// A dropped `done` means the session was answered with frames (or, as on one
-    /// node, not at all).
-    Forwarded { out: TrackedRecipient<Outbound>, done: tokio::sync::oneshot::Sender<PostOutcome> },
+/// To the registry: this room found it does not exist (or retired); forget it, if
+/// `addr` is still the one registered.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct RoomGone {
+    pub id: RoomId,
+    pub addr: TrackedAddr<super::Room>,
 }
 
 /// Join a session to the room; replies with the room's last seq and members.
@@ -120,19 +101,6 @@ pub struct ReloadRoles;
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct Restart;
-
-/// A room's live figures (also sent between cluster nodes).
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, MessageResponse)]
-pub struct RoomStats {
-    pub status: ActorStatus,
-    pub last_seq: i64,
-    pub members_online: usize,
-    pub messages_per_min: u64,
-    pub restarts: u32,
-    pub last_restart_at: Option<String>,
-    /// Messages waiting in the room's mailbox.
-    pub mailbox_depth: u64,
-}
 
 /// What a joining session needs to send `joined` and replay.
 pub struct JoinReply {

@@ -3,8 +3,9 @@
 //! replay. Durable writes go through the `StoreWriter`; the room fans a message out
 //! (one shared frame for all members) only after the writer reports it committed.
 //!
-//! Supervision: every handler body runs under `catch_unwind` ([`Room::guarded`]). A
-//! panic fails only the message being handled (its sender gets `room_unavailable`);
+//! Supervision: every handler runs in the actor shell (`actors/shell.rs`), under
+//! `catch_unwind`. A panic fails only the message being handled (its sender gets
+//! `room_unavailable`);
 //! the room stops and its actix `Supervisor` restarts it in place — same `Addr`, same
 //! mailbox, so queued messages are handled after the reload, members stay joined, and
 //! seqs continue (they are assigned by the store). Too many crashes in the window
@@ -24,11 +25,12 @@ mod membership;
 mod messages;
 mod read;
 mod spam;
+#[cfg(test)]
+mod tests;
 mod typing;
 mod welcome;
 
 use std::collections::{HashMap, VecDeque};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
@@ -46,15 +48,17 @@ pub use typing::Typing;
 
 use self::delivery::{reply_error, send_error};
 use super::mailbox::{ActorStatus, MailboxStats, Metered, Registration, TrackedAddr};
+use super::shell::{CrashAnswer, Shell};
 use super::rate_window::RateWindow;
-use super::store_writer::{AppendMessage, Committed};
+use super::exchange::Committed;
+use super::store_writer::AppendMessage;
 use super::supervisor::{Decision, RestartPolicy};
-use super::ws_session::{Outbound, RoomFrame};
+use super::exchange::{Outbound, RoomFrame};
 use crate::actors::mailbox::TrackedRecipient;
-use crate::actors::registry::RoomGone;
 use crate::error::{ErrorCode, HasCode};
 use crate::model::{now_ms, Role, RoomId, UserKind, UserRef};
 use crate::protocol::outbound::{self as out, MemberView};
+use crate::protocol::FrameId;
 use crate::store::messages::NewMessage;
 
 /// With `debug.fault_injection`, a `send` with exactly this text panics inside the
@@ -129,6 +133,8 @@ pub struct Room {
     pending_appends: usize,
     /// When the room last had sessions or work (`idle.rs`).
     idle: idle::IdleWatch,
+    /// Told if the frame being handled crashes the room.
+    crash_notice: Option<CrashNotice>,
 }
 
 impl Room {
@@ -153,6 +159,7 @@ impl Room {
             cluster: cluster::ClusterState::default(),
             pending_appends: 0,
             idle: idle::IdleWatch::default(),
+            crash_notice: None,
         }
     }
 
@@ -173,18 +180,64 @@ impl Metered for Room {
     }
 }
 
-crate::tracked_handlers!(
-    Room: Join, Leave, SendText, Committed, GetStats, Sync, Crash, Restart, CloseRoom, Kick, ReloadRoles, OnlineUsers
-);
+crate::actor_shell!(Room: Committed, Sync);
+crate::actor_shell!(Room, routed: Join, Leave, SendText, GetStats, Crash, Restart, CloseRoom, Kick, ReloadRoles, OnlineUsers);
+
+impl Shell for Room {
+    const NAME: &'static str = "room";
+
+    fn log(&self) -> &Logger {
+        &self.log
+    }
+
+    /// A panic fails only the message being handled: a session's `send` or `read` is
+    /// answered `room_unavailable` ([`Room::crash_notice`]), a request's reply is
+    /// [`RoomError::Unavailable`]. The room stops and its `Supervisor` restarts it in
+    /// place after the policy's delay, or it is quarantined when it crashed too often.
+    fn crashed(&mut self, what: &'static str, why: String, ctx: &mut Context<Self>) {
+        if let Some(notice) = self.crash_notice.take() {
+            send_error(&notice.to, notice.id.as_ref(), ErrorCode::RoomUnavailable, notice.text);
+        }
+        match self.policy.on_crash(Instant::now()) {
+            Decision::Restart(delay) => {
+                error!(self.log, "room crashed, restarting"; "in" => what, "err" => why,
+                       "restarts" => self.policy.total, "delay_ms" => delay.as_millis() as u64);
+                self.restart_delay = delay;
+                self.mailbox.on_restart();
+                self.set_status(Status::Loading);
+                ctx.stop();
+            }
+            Decision::Quarantine => {
+                error!(self.log, "room quarantined"; "in" => what, "err" => why,
+                       "restarts" => self.policy.total, "window_secs" => self.deps.cfg.supervisor.window_secs);
+                self.set_status(Status::Quarantined);
+            }
+        }
+    }
+}
+
+/// Who is told `room_unavailable` if the frame being handled crashes the room: the
+/// session whose `send` or `read` it is. Set by those handlers, cleared when they end.
+struct CrashNotice {
+    to: TrackedRecipient<Outbound>,
+    id: Option<FrameId>,
+    text: &'static str,
+}
+
+impl<T> CrashAnswer for Result<T, RoomError> {
+    fn crash_answer() -> Option<Self> {
+        Some(Err(RoomError::Unavailable))
+    }
+}
+
+impl CrashAnswer for RoomStats {}
+impl CrashAnswer for Vec<String> {}
 
 impl Handler<OnlineUsers> for Room {
     type Result = ResponseActFuture<Self, Vec<String>>;
 
     fn handle(&mut self, _: OnlineUsers, _: &mut Context<Self>) -> Self::Result {
         self.idle.queries += 1;
-        if self.replica_of().is_some() {
-            return self.replica_online();
-        }
         Box::pin(fut::ready(self.online_users()))
     }
 }
@@ -244,15 +297,11 @@ impl Handler<Join> for Room {
     type Result = ResponseActFuture<Self, Result<JoinReply, RoomError>>;
 
     fn handle(&mut self, m: Join, ctx: &mut Context<Self>) -> Self::Result {
-        if self.replica_of().is_some() {
-            return self.replica_join(m, ctx);
-        }
         let (session, user_id) = (m.session, m.user.id.clone());
-        match self.guarded(ctx, "join", |room, ctx| room.on_join(m, ctx)) {
-            Some(Ok((reply, Some(stored)))) => self.when_durable(stored, session, user_id, reply),
-            Some(Ok((reply, None))) => Box::pin(fut::ready(Ok(reply))),
-            Some(Err(e)) => Box::pin(fut::ready(Err(e))),
-            None => Box::pin(fut::ready(Err(RoomError::Unavailable))),
+        match self.on_join(m, ctx) {
+            Ok((reply, Some(stored))) => self.when_durable(stored, session, user_id, reply),
+            Ok((reply, None)) => Box::pin(fut::ready(Ok(reply))),
+            Err(e) => Box::pin(fut::ready(Err(e))),
         }
     }
 }
@@ -260,11 +309,8 @@ impl Handler<Join> for Room {
 impl Handler<Leave> for Room {
     type Result = ();
 
-    fn handle(&mut self, m: Leave, ctx: &mut Context<Self>) {
-        if self.replica_of().is_some() {
-            return self.replica_leave(m, ctx);
-        }
-        self.guarded(ctx, "leave", |room, _| room.remove_session(m.session));
+    fn handle(&mut self, m: Leave, _: &mut Context<Self>) {
+        self.remove_session(m.session);
     }
 }
 
@@ -272,25 +318,17 @@ impl Handler<SendText> for Room {
     type Result = ();
 
     fn handle(&mut self, m: SendText, ctx: &mut Context<Self>) {
-        if self.replica_of().is_some() {
-            return self.replica_send(m, ctx);
-        }
         // An operator's request learns of a crash from its dropped reply channel.
-        let to = match &m.ticket.reply {
-            ReplyTo::Session(to) | ReplyTo::Forwarded { out: to, .. } => Some(to.clone()),
+        self.crash_notice = match &m.ticket.reply {
+            ReplyTo::Session(to) | ReplyTo::Forwarded { out: to, .. } => Some(CrashNotice {
+                to: to.clone(),
+                id: m.ticket.frame_id.clone(),
+                text: "room crashed handling this message; resend it",
+            }),
             ReplyTo::Operator(_) | ReplyTo::Room => None,
         };
-        let id = m.ticket.frame_id.clone();
-        if self.guarded(ctx, "send", |room, ctx| room.on_send(m, ctx)).is_none() {
-            if let Some(to) = to {
-                send_error(
-                    &to,
-                    id.as_ref(),
-                    ErrorCode::RoomUnavailable,
-                    "room crashed handling this message; resend it",
-                );
-            }
-        }
+        self.on_send(m, ctx);
+        self.crash_notice = None;
     }
 }
 
@@ -299,7 +337,7 @@ impl Handler<Committed> for Room {
 
     fn handle(&mut self, m: Committed, ctx: &mut Context<Self>) {
         self.pending_appends = self.pending_appends.saturating_sub(m.results.len());
-        self.guarded(ctx, "committed", |room, ctx| room.on_committed(m, ctx));
+        self.on_committed(m, ctx);
     }
 }
 
@@ -308,9 +346,6 @@ impl Handler<GetStats> for Room {
 
     fn handle(&mut self, _: GetStats, _: &mut Context<Self>) -> Self::Result {
         self.idle.queries += 1;
-        if self.replica_of().is_some() {
-            return self.replica_stats();
-        }
         Box::pin(fut::ready(self.local_stats()))
     }
 }
@@ -343,15 +378,12 @@ impl Handler<Sync> for Room {
 impl Handler<Crash> for Room {
     type Result = ();
 
-    fn handle(&mut self, _: Crash, ctx: &mut Context<Self>) {
+    fn handle(&mut self, _: Crash, _: &mut Context<Self>) {
         // A retired room (`idle.rs`) must not be brought back by its supervisor.
         if self.status == Status::Retired {
             return;
         }
-        if self.replica_of().is_some() {
-            return self.replica_admin(cluster::CallBody::Crash, ctx);
-        }
-        self.guarded(ctx, "crash", |_, _| panic!("fault injection: crash requested"));
+        panic!("fault injection: crash requested");
     }
 }
 
@@ -363,9 +395,6 @@ impl Handler<Restart> for Room {
         // operator's restart reached it through a stale address and is a no-op.
         if self.status == Status::Retired {
             return;
-        }
-        if self.replica_of().is_some() {
-            return self.replica_admin(cluster::CallBody::Restart, ctx);
         }
         info!(self.log, "room restart requested"; "was" => ?self.status);
         self.policy.reset();
@@ -381,9 +410,6 @@ impl Handler<CloseRoom> for Room {
     type Result = ();
 
     fn handle(&mut self, _: CloseRoom, ctx: &mut Context<Self>) {
-        if self.replica_of().is_some() {
-            return self.replica_admin(cluster::CallBody::Close, ctx);
-        }
         info!(self.log, "room deleted; closing it for its members");
         let frame = out::encode(&out::RoomClosed { room: self.id.as_str(), reason: "deleted" });
         for (_, (_, to)) in self.online.drain() {
@@ -398,14 +424,10 @@ impl Handler<CloseRoom> for Room {
 impl Handler<Kick> for Room {
     type Result = ResponseActFuture<Self, Result<(), RoomError>>;
 
-    fn handle(&mut self, m: Kick, ctx: &mut Context<Self>) -> Self::Result {
-        if self.replica_of().is_some() {
-            return self.replica_kick(m.user_id);
-        }
-        match self.guarded(ctx, "kick", |room, _| room.on_kick(&m.user_id)) {
-            Some(Ok(pending)) => Box::pin(pending.outcome().into_actor(self)),
-            Some(Err(e)) => Box::pin(fut::ready(Err(e))),
-            None => Box::pin(fut::ready(Err(RoomError::Unavailable))),
+    fn handle(&mut self, m: Kick, _: &mut Context<Self>) -> Self::Result {
+        match self.on_kick(&m.user_id) {
+            Ok(pending) => Box::pin(pending.outcome().into_actor(self)),
+            Err(e) => Box::pin(fut::ready(Err(e))),
         }
     }
 }
@@ -414,50 +436,11 @@ impl Handler<ReloadRoles> for Room {
     type Result = ();
 
     fn handle(&mut self, _: ReloadRoles, ctx: &mut Context<Self>) {
-        if self.replica_of().is_some() {
-            return self.replica_admin(cluster::CallBody::ReloadRoles, ctx);
-        }
         self.reload_roles(ctx);
     }
 }
 
 impl Room {
-    /// Runs a handler body; a panic in it is logged, fails only this message (`None`),
-    /// and stops the room so its `Supervisor` restarts it — or quarantines it when it
-    /// has crashed too often.
-    fn guarded<R>(
-        &mut self,
-        ctx: &mut Context<Self>,
-        what: &'static str,
-        body: impl FnOnce(&mut Self, &mut Context<Self>) -> R,
-    ) -> Option<R> {
-        match catch_unwind(AssertUnwindSafe(|| body(self, ctx))) {
-            Ok(r) => Some(r),
-            Err(panic) => {
-                self.crashed(what, panic_message(&panic), ctx);
-                None
-            }
-        }
-    }
-
-    fn crashed(&mut self, what: &'static str, why: String, ctx: &mut Context<Self>) {
-        match self.policy.on_crash(Instant::now()) {
-            Decision::Restart(delay) => {
-                error!(self.log, "room crashed, restarting"; "in" => what, "err" => why,
-                       "restarts" => self.policy.total, "delay_ms" => delay.as_millis() as u64);
-                self.restart_delay = delay;
-                self.mailbox.on_restart();
-                self.set_status(Status::Loading);
-                ctx.stop();
-            }
-            Decision::Quarantine => {
-                error!(self.log, "room quarantined"; "in" => what, "err" => why,
-                       "restarts" => self.policy.total, "window_secs" => self.deps.cfg.supervisor.window_secs);
-                self.set_status(Status::Quarantined);
-            }
-        }
-    }
-
     fn check_running(&self) -> Result<(), RoomError> {
         match self.status {
             Status::Running => Ok(()),
@@ -633,13 +616,4 @@ impl Room {
             _ => Replay::FromStore { after, upto: last_seq },
         }
     }
-}
-
-/// The text of a panic payload.
-pub fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "panic".into())
 }

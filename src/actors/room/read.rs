@@ -13,7 +13,7 @@ use super::messages::SessionId;
 use super::Room;
 use crate::actors::mailbox::TrackedRecipient;
 use crate::actors::store_writer::WriteRoom;
-use crate::actors::ws_session::Outbound;
+use crate::actors::exchange::Outbound;
 use crate::error::{ErrorCode, HasCode};
 use crate::model::UserRef;
 use crate::protocol::outbound::encode;
@@ -33,19 +33,19 @@ pub struct MarkRead {
     pub out: TrackedRecipient<Outbound>,
 }
 
-crate::tracked_handlers!(Room: MarkRead);
+crate::actor_shell!(Room, routed: MarkRead);
 
 impl Handler<MarkRead> for Room {
     type Result = ();
 
-    fn handle(&mut self, m: MarkRead, ctx: &mut Context<Self>) {
-        if self.replica_of().is_some() {
-            return self.replica_read(m, ctx);
-        }
-        let (out, id) = (m.out.clone(), m.id.clone());
-        if self.guarded(ctx, "read", |room, _| room.on_mark_read(m)).is_none() {
-            send_error(&out, id.as_ref(), ErrorCode::RoomUnavailable, "room crashed handling this frame");
-        }
+    fn handle(&mut self, m: MarkRead, _: &mut Context<Self>) {
+        self.crash_notice = Some(super::CrashNotice {
+            to: m.out.clone(),
+            id: m.id.clone(),
+            text: "room crashed handling this frame",
+        });
+        self.on_mark_read(m);
+        self.crash_notice = None;
     }
 }
 

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use super::messages::{ReplyTo, SendText};
 use super::{Room, SLOW_TEXT};
-use crate::actors::ws_session::Outbound;
+use crate::actors::exchange::Outbound;
 use crate::metrics::metrics;
 use crate::model::UserKind;
 use crate::protocol::outbound::encode;

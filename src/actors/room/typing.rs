@@ -22,16 +22,13 @@ pub struct Typing {
     pub active: bool,
 }
 
-crate::tracked_handlers!(Room: Typing);
+crate::actor_shell!(Room, routed: Typing);
 
 impl Handler<Typing> for Room {
     type Result = ();
 
-    fn handle(&mut self, m: Typing, ctx: &mut Context<Self>) {
-        if self.replica_of().is_some() {
-            return self.replica_typing(m, ctx);
-        }
-        self.guarded(ctx, "typing", |room, _| room.on_typing(m));
+    fn handle(&mut self, m: Typing, _: &mut Context<Self>) {
+        self.on_typing(m);
     }
 }
 

@@ -19,11 +19,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
-use slog::{error, info, warn, Logger};
+use slog::{info, warn, Logger};
 
 use crate::actors::broadcast::{BroadcastQueue, StartJob};
-use crate::actors::guard::run_guarded;
 use crate::actors::mailbox::{ActorKind, MailboxStats, Metered, Registration, TrackedAddr};
+use crate::actors::shell::Shell;
 use crate::cluster::Cluster;
 use crate::config::{MetricsConfig, SchedulerConfig};
 use crate::ids::new_job_id;
@@ -102,22 +102,23 @@ impl Metered for Scheduler {
     }
 }
 
-crate::tracked_handlers!(Scheduler: Tick);
+crate::actor_shell!(Scheduler: Tick);
+
+/// A panic restarts the scheduler in place; the next tick runs as usual.
+impl Shell for Scheduler {
+    const NAME: &'static str = "scheduler";
+
+    fn log(&self) -> &Logger {
+        &self.log
+    }
+}
 
 impl Handler<Tick> for Scheduler {
     /// Atomic: the next tick waits until this one is handled.
     type Result = AtomicResponse<Self, ()>;
 
-    fn handle(&mut self, _: Tick, ctx: &mut Context<Self>) -> Self::Result {
-        let work = match run_guarded(self, ctx, |s, _| s.due_now()) {
-            Ok(work) => work,
-            Err(why) => {
-                error!(self.log, "scheduler crashed, restarting"; "err" => why);
-                self.mailbox.on_restart();
-                ctx.stop();
-                return AtomicResponse::new(Box::pin(async {}.into_actor(self)));
-            }
-        };
+    fn handle(&mut self, _: Tick, _: &mut Context<Self>) -> Self::Result {
+        let work = self.due_now();
         AtomicResponse::new(Box::pin(work.into_actor(self).map(|handled, s, _| s.started_jobs(handled))))
     }
 }

@@ -19,10 +19,10 @@ use serde_json::json;
 use slog::{error, info, warn};
 
 use super::delivery::{deliver, Failure};
-use super::queue::{BroadcastQueue, Enqueue, JobFinished};
 use super::{client_id, BroadcastDeps, ProgressEvent};
-use crate::actors::guard::run_guarded;
-use crate::actors::mailbox::{MailboxStats, Metered, Registration, TrackedAddr};
+use crate::actors::shell::Shell;
+use crate::actors::mailbox::{MailboxStats, Metered, Registration, TrackedRecipient};
+use slog::Logger;
 use crate::actors::supervisor::{Decision, RestartPolicy};
 use crate::config::BroadcastConfig;
 use crate::metrics::metrics;
@@ -83,11 +83,33 @@ struct Loaded {
     counts: Counts,
 }
 
+/// A job wants these rooms reached; with `replace`, forget what it queued before
+/// (a job that reloaded its state after a restart).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Enqueue {
+    pub job: String,
+    pub priority: Priority,
+    pub rooms: Vec<String>,
+    pub replace: bool,
+}
+
+/// The job finished; forget it (its queued rooms are dropped).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct JobFinished(pub String);
+
+/// How a job reaches the queue that started it (the job does not know the queue's type).
+pub struct QueueLink {
+    pub enqueue: TrackedRecipient<Enqueue>,
+    pub finished: TrackedRecipient<JobFinished>,
+}
+
 /// One broadcast job.
 pub struct BroadcastJob {
     id: String,
     deps: BroadcastDeps,
-    queue: TrackedAddr<BroadcastQueue>,
+    queue: QueueLink,
     state: Option<Loaded>,
     finished: bool,
     /// Restarts after a panic.
@@ -109,7 +131,7 @@ impl BroadcastJob {
     pub fn new(
         id: String,
         deps: BroadcastDeps,
-        queue: TrackedAddr<BroadcastQueue>,
+        queue: QueueLink,
         mailbox: Registration,
     ) -> Self {
         let log = deps.log.new(slog::o!("actor" => "broadcast", "job" => id.clone()));
@@ -134,13 +156,18 @@ impl BroadcastJob {
         &self.deps.cfg.broadcast
     }
 
-    fn guarded(
-        &mut self,
-        ctx: &mut Context<Self>,
-        what: &'static str,
-        body: impl FnOnce(&mut Self, &mut Context<Self>),
-    ) {
-        let Err(why) = run_guarded(self, ctx, body) else { return };
+}
+
+/// A panic restarts the job in place after its policy's delay; one that crashes too
+/// often gives up and finishes `failed`.
+impl Shell for BroadcastJob {
+    const NAME: &'static str = "broadcast job";
+
+    fn log(&self) -> &Logger {
+        &self.deps.log
+    }
+
+    fn crashed(&mut self, what: &'static str, why: String, ctx: &mut Context<Self>) {
         match self.policy.on_crash(Instant::now()) {
             Decision::Restart(delay) => {
                 error!(self.deps.log, "broadcast job crashed, restarting"; "in" => what, "err" => why,
@@ -156,6 +183,9 @@ impl BroadcastJob {
             }
         }
     }
+}
+
+impl BroadcastJob {
 
     /// Reads the job and its pending rooms; marks it running.
     fn load(&mut self, ctx: &mut Context<Self>) {
@@ -211,7 +241,7 @@ impl BroadcastJob {
             in_flight: HashSet::new(),
             counts,
         });
-        self.queue.do_send(Enqueue { job: self.id.clone(), priority, rooms, replace: true });
+        self.queue.enqueue.do_send(Enqueue { job: self.id.clone(), priority, rooms, replace: true });
         self.publish_progress();
         self.maybe_finish(ctx);
     }
@@ -296,7 +326,7 @@ impl BroadcastJob {
         ctx.run_later(delay, move |job, _| {
             let Some(st) = job.state.as_ref().filter(|_| !job.finished) else { return };
             if st.pending.contains_key(&room) {
-                job.queue.do_send(Enqueue {
+                job.queue.enqueue.do_send(Enqueue {
                     job: job.id.clone(),
                     priority: st.priority,
                     rooms: vec![room],
@@ -324,7 +354,7 @@ impl BroadcastJob {
 
     fn stop_for_good(&mut self) {
         self.finished = true;
-        self.queue.do_send(JobFinished(self.id.clone()));
+        self.queue.finished.do_send(JobFinished(self.id.clone()));
     }
 }
 
@@ -363,13 +393,13 @@ impl Metered for BroadcastJob {
     }
 }
 
-crate::tracked_handlers!(BroadcastJob: Go, Cancel);
+crate::actor_shell!(BroadcastJob: Go, Cancel);
 
 impl Handler<Go> for BroadcastJob {
     type Result = ();
 
     fn handle(&mut self, m: Go, ctx: &mut Context<Self>) {
-        self.guarded(ctx, "go", |job, ctx| job.on_go(m.0, ctx));
+        self.on_go(m.0, ctx);
     }
 }
 

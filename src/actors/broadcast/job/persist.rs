@@ -1,6 +1,7 @@
 //! The job's own store writes: its rooms' outcomes in batches (`flush`), finishing,
 //! and giving up after too many crashes.
 
+use crate::actors::shell::Shell;
 use std::time::Duration;
 
 use actix::prelude::*;

@@ -24,7 +24,9 @@
 pub mod convert;
 mod owner;
 mod replica;
+mod route;
 
+use crate::actors::shell::Shell;
 use std::collections::HashMap;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
@@ -37,7 +39,7 @@ use tokio::sync::oneshot;
 use super::messages::{RoomError, SendTicket, SessionId};
 use super::{Room, Status};
 use crate::actors::store_writer::ForgetRoom;
-use crate::actors::ws_session::RoomFrame;
+use crate::actors::exchange::RoomFrame;
 pub(super) use crate::cluster::wire::CallBody;
 use crate::cluster::wire::{CallReply, NodeKey, RoomBatch, RoomCall};
 use crate::error::ErrorCode;
@@ -98,7 +100,7 @@ pub struct Resync;
 #[rtype(result = "()")]
 pub struct NodesDown(pub Arc<Vec<String>>);
 
-crate::tracked_handlers!(Room: RemoteCall, Resync, NodesDown);
+crate::actor_shell!(Room: RemoteCall, Resync, NodesDown);
 
 /// A forwarded call's outcome as seen by the replica.
 pub(super) type Forwarded = Result<CallReply, RoomError>;
@@ -260,7 +262,7 @@ impl Handler<RemoteCall> for Room {
 
     fn handle(&mut self, m: RemoteCall, ctx: &mut Context<Self>) {
         // A panic drops the reply channel: the caller is answered "room crashed; retry".
-        self.guarded(ctx, "remote call", |room, ctx| room.on_remote_call(m, ctx));
+        self.on_remote_call(m, ctx);
     }
 }
 

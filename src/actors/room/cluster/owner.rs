@@ -15,7 +15,7 @@ use crate::actors::room::messages::{Join, PostOutcome, ReplyTo, SendText, SendTi
 use crate::actors::room::{
     CloseRoom, Crash, Kick, MarkRead, RegisterCommand, ReloadRoles, Restart, Room, SettingsChanged, Typing,
 };
-use crate::actors::ws_session::Outbound;
+use crate::actors::exchange::Outbound;
 use crate::cluster::wire::CallBody;
 use crate::cluster::wire::{CallReply, NodeKey};
 use crate::error::{ErrorCode, HasCode};

@@ -11,7 +11,7 @@ use crate::actors::room::delivery::{reply_error, send_ack, send_error};
 use crate::actors::room::messages::SessionId;
 use crate::actors::room::messages::{Join, JoinReply, Leave, RoomError, RoomStats, SendText, SendTicket};
 use crate::actors::room::{MarkRead, Member, RegisterCommand, Room, Status, Typing};
-use crate::actors::ws_session::{Outbound, RoomFrame};
+use crate::actors::exchange::{Outbound, RoomFrame};
 use crate::cluster::wire::CallBody;
 use crate::cluster::wire::{code_of, CallReply, RoomBatch, RoomCall};
 use crate::error::{ErrorCode, HasCode};
@@ -230,7 +230,7 @@ impl Room {
             self.set_status(Status::NotFound);
             self.deps
                 .registry
-                .do_send(crate::actors::registry::RoomGone { id: self.id.clone(), addr: self.tracked(ctx) });
+                .do_send(super::super::messages::RoomGone { id: self.id.clone(), addr: self.tracked(ctx) });
         }
     }
 

@@ -14,7 +14,7 @@ use slog::{debug, info};
 use super::{is_builtin, Invocation, MAX_BOT_COMMANDS};
 use crate::actors::mailbox::TrackedRecipient;
 use crate::actors::room::{Room, RoomError, SessionId};
-use crate::actors::ws_session::Outbound;
+use crate::actors::exchange::Outbound;
 use crate::error::{ErrorCode, HasCode};
 use crate::model::{Role, UserRef};
 use crate::protocol::commands::CommandFrame;
@@ -109,19 +109,19 @@ impl BotCommands {
     }
 }
 
-crate::tracked_handlers!(Room: RegisterCommand);
+crate::actor_shell!(Room, routed: RegisterCommand);
+
+impl crate::actors::shell::CrashAnswer for Result<(), CommandError> {
+    fn crash_answer() -> Option<Self> {
+        Some(Err(CommandError::Room(RoomError::Unavailable)))
+    }
+}
 
 impl Handler<RegisterCommand> for Room {
     type Result = ResponseActFuture<Self, Result<(), CommandError>>;
 
-    fn handle(&mut self, m: RegisterCommand, ctx: &mut Context<Self>) -> Self::Result {
-        if self.replica_of().is_some() {
-            return self.replica_register(m);
-        }
-        let r = self
-            .guarded(ctx, "register_command", |room, _| room.on_register(m))
-            .unwrap_or(Err(CommandError::Room(RoomError::Unavailable)));
-        Box::pin(actix::fut::ready(r))
+    fn handle(&mut self, m: RegisterCommand, _: &mut Context<Self>) -> Self::Result {
+        Box::pin(actix::fut::ready(self.on_register(m)))
     }
 }
 

@@ -29,7 +29,7 @@ use super::welcome::ROOM_SENDER;
 use super::Room;
 use crate::actors::mailbox::TrackedRecipient;
 use crate::actors::store_writer::AppendMessage;
-use crate::actors::ws_session::Outbound;
+use crate::actors::exchange::Outbound;
 use crate::error::ErrorCode;
 use crate::model::{now_ms, Role, UserKind, UserRef};
 use crate::protocol::outbound as out;
