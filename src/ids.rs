@@ -17,24 +17,45 @@ use rand::distr::{Alphanumeric, SampleString};
 /// Prefix of every opaque token secret, so a leaked one is recognisable.
 pub const SECRET_PREFIX: &str = "rmd_";
 
-const TOKEN_ID: &str = "tok_";
-const JOB_ID: &str = "bc_";
-const SCHEDULE_ID: &str = "sch_";
+/// A stored row's id: a prefix and a random tail of lower-case letters and digits,
+/// 16 when made; up to `max_tail` accepted.
+struct RowId {
+    prefix: &'static str,
+    max_tail: usize,
+}
 
-/// The characters of a token or schedule id's random part.
-const LOWER_ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+const TOKEN_ID: RowId = RowId { prefix: "tok_", max_tail: 64 };
+const SCHEDULE_ID: RowId = RowId { prefix: "sch_", max_tail: 32 };
+const JOB_ID: &str = "bc_";
+
+impl RowId {
+    fn make(&self) -> String {
+        const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+        let tail: String = (0..16).map(|_| CHARS[rand::random_range(0..CHARS.len())] as char).collect();
+        format!("{}{tail}", self.prefix)
+    }
+
+    fn matches(&self, id: &str) -> bool {
+        tail_is(id, self.prefix, self.max_tail, |b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    }
+}
 
 pub fn new_token_id() -> String {
-    format!("{TOKEN_ID}{}", random_lower_alnum(16))
+    TOKEN_ID.make()
 }
 
 /// True for strings shaped like a token id (anything else cannot name a token).
 pub fn is_token_id(id: &str) -> bool {
-    tail_is(id, TOKEN_ID, 64, is_lower_alnum)
+    TOKEN_ID.matches(id)
 }
 
-pub fn new_token_secret() -> String {
-    format!("{SECRET_PREFIX}{}", Alphanumeric.sample_string(&mut rand::rng(), 40))
+pub fn new_schedule_id() -> String {
+    SCHEDULE_ID.make()
+}
+
+/// True for strings shaped like a schedule id (anything else cannot name a schedule).
+pub fn is_schedule_id(id: &str) -> bool {
+    SCHEDULE_ID.matches(id)
 }
 
 /// A broadcast job id created at `now_ms`: ids sort by creation.
@@ -47,13 +68,8 @@ pub fn is_job_id(id: &str) -> bool {
     tail_is(id, JOB_ID, 32, |b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
-pub fn new_schedule_id() -> String {
-    format!("{SCHEDULE_ID}{}", random_lower_alnum(16))
-}
-
-/// True for strings shaped like a schedule id (anything else cannot name a schedule).
-pub fn is_schedule_id(id: &str) -> bool {
-    tail_is(id, SCHEDULE_ID, 32, is_lower_alnum)
+pub fn new_token_secret() -> String {
+    format!("{SECRET_PREFIX}{}", Alphanumeric.sample_string(&mut rand::rng(), 40))
 }
 
 pub fn new_invocation_id() -> String {
@@ -73,14 +89,6 @@ pub fn new_request_id() -> String {
 /// A node's incarnation: positive as an `i64` too.
 pub fn new_node_incarnation() -> u64 {
     rand::random::<u64>() >> 1
-}
-
-fn random_lower_alnum(len: usize) -> String {
-    (0..len).map(|_| LOWER_ALNUM[rand::random_range(0..LOWER_ALNUM.len())] as char).collect()
-}
-
-fn is_lower_alnum(b: u8) -> bool {
-    b.is_ascii_lowercase() || b.is_ascii_digit()
 }
 
 /// `id` is `prefix` and then 1 to `max` bytes that all pass `allowed`.
