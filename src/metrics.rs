@@ -1,10 +1,11 @@
 //! The process's Prometheus registry: the counters and histograms of docs/METRICS.md
 //! that are fed where things happen (messages, deliveries, rejections, store commits,
 //! broadcasts, HTTP requests, cluster calls), the process collector (RSS, CPU, open
-//! fds), and the collectors other modules own, registered at start-up ([`Metrics::
-//! register`]): the actor families (connections, rooms by status, mailboxes, handled
-//! messages, restarts) are read from the actor directory when scraped
-//! (src/actors/mailbox/collector.rs). This module imports nothing from the actors.
+//! fds), and the collectors other modules own, added at start-up
+//! ([`Metrics::register`]): the actor families (connections, rooms by status,
+//! mailboxes, handled messages, restarts) are read from the actor directory when
+//! scraped (src/actors/mailbox/collector.rs). This module imports nothing from the
+//! actors.
 //! Labels are actor kinds, statuses, reasons and routes — never a room or session id,
 //! so the number of series does not grow with the number of rooms.
 //!

@@ -556,8 +556,9 @@ mod tests {
         m.on_restart();
         m.set_status(ActorStatus::Quarantined);
         let now = directory().by_kind()[kind.index()];
+        let quarantined = ActorStatus::Quarantined.index();
         assert_eq!((now.restarts, now.live), (before.restarts + 2, before.live + 1));
-        assert_eq!(now.by_status[ActorStatus::Quarantined.index()], before.by_status[2] + 1);
+        assert_eq!(now.by_status[quarantined], before.by_status[quarantined] + 1);
         drop(m);
         let after = directory().by_kind()[kind.index()];
         assert_eq!((after.restarts, after.live), (before.restarts + 2, before.live), "kept after the actor is gone");

@@ -35,7 +35,7 @@ struct Totals {
 pub struct KindFigures {
     /// Live actors of the kind.
     pub live: u64,
-    /// Live actors by status (`ActorStatus as usize`).
+    /// Live actors by status (`ActorStatus::index`).
     pub by_status: [u64; ActorStatus::ALL.len()],
     /// Messages waiting, summed over the live actors.
     pub depth: u64,
@@ -79,7 +79,7 @@ impl Directory {
         for a in actors.live.values() {
             let k = &mut kinds[a.kind.index()];
             k.live += 1;
-            k.by_status[a.status() as usize] += 1;
+            k.by_status[a.status().index()] += 1;
             k.depth += a.depth();
             k.max_depth = k.max_depth.max(a.max_depth());
             k.handled += a.handled();
