@@ -88,7 +88,13 @@ pub trait CrashAnswer: Sized {
     }
 }
 
-impl CrashAnswer for () {}
+/// A message without an answer is answered as handled: its sender (an operator's
+/// `POST …/crash`, a `Flush`) waits for the handling, not for its success.
+impl CrashAnswer for () {
+    fn crash_answer() -> Option<Self> {
+        Some(())
+    }
+}
 
 /// A shelled handler's answer: the actor's own, or the crash answer.
 pub enum Shelled<R> {
