@@ -6,17 +6,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use rand::distr::{Alphanumeric, SampleString};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::error::{ErrorCode, HasCode};
+use crate::ids::{new_token_id, new_token_secret, SECRET_PREFIX};
 use crate::model::{check_user_id, now_ms, InvalidUserId, UserKind, UserRef, MAX_ID_CHARS};
 use crate::store::tokens::TokenRow;
 use crate::store::{Store, StoreError};
-
-/// Prefix of every opaque secret, so a leaked one is recognisable.
-pub const SECRET_PREFIX: &str = "rmd_";
 
 /// Who a bearer token speaks for.
 #[derive(Debug, Clone)]
@@ -80,11 +77,9 @@ pub struct IssuedToken {
 
 /// Makes a token for `kind`/`name`; the caller stores `row` and shows `secret` once.
 pub fn issue_token(kind: UserKind, name: &str, roles: &[String]) -> IssuedToken {
-    let mut rng = rand::rng();
-    let secret = format!("{SECRET_PREFIX}{}", Alphanumeric.sample_string(&mut rng, 40));
-    let id = format!("tok_{}", Alphanumeric.sample_string(&mut rng, 16).to_lowercase());
+    let secret = new_token_secret();
     let row = TokenRow {
-        id,
+        id: new_token_id(),
         kind: kind.as_str().to_string(),
         name: name.to_string(),
         roles: serde_json::to_string(roles).unwrap_or_else(|_| "[]".into()),

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::backoff::Backoff;
+
 /// The defaults shipped in the repository, compiled in so the binary runs from any directory.
 const BUILTIN_DEFAULTS: &str = include_str!("../config/default.toml");
 
@@ -182,6 +184,14 @@ pub struct SupervisorConfig {
     pub backoff_max_ms: u64,
 }
 
+impl SupervisorConfig {
+    /// The delay before the k-th restart in the window is `delay(k-1)`: the first at
+    /// once, then `backoff_min_ms` doubling, capped at `backoff_max_ms`.
+    pub fn restart_backoff(&self) -> Backoff {
+        Backoff::doubling(Duration::from_millis(self.backoff_min_ms), Duration::from_millis(self.backoff_max_ms))
+    }
+}
+
 /// `[metrics]`: mailbox metering and the `/metrics` endpoint.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -261,6 +271,15 @@ pub struct BroadcastConfig {
     pub retry_max_ms: u64,
     /// Attempts per room before it is marked `failed` (at least 1).
     pub max_attempts: u32,
+}
+
+impl BroadcastConfig {
+    /// The delay after attempt n is `jittered(n)`: `retry_min_ms · 2^(n-1)` capped at
+    /// `retry_max_ms` (never below `retry_min_ms`), then between half and all of it.
+    pub fn retry_backoff(&self) -> Backoff {
+        let (min, max) = (self.retry_min_ms, self.retry_max_ms.max(self.retry_min_ms));
+        Backoff::doubling(Duration::from_millis(min), Duration::from_millis(max))
+    }
 }
 
 /// `[scheduler]`: cron schedules that start broadcast jobs.
@@ -391,5 +410,26 @@ mod tests {
     fn a_missing_config_file_is_an_error() {
         let err = Settings::load(Some(Path::new("/nonexistent/roomd.toml"))).unwrap_err();
         assert!(matches!(err, ConfigError::Missing(_)));
+    }
+
+    #[test]
+    fn broadcast_retries_double_with_jitter_and_are_capped() {
+        let cfg =
+            BroadcastConfig { rooms_per_sec: 1, retry_min_ms: 100, retry_max_ms: 1000, max_attempts: 5 };
+        let backoff = cfg.retry_backoff();
+        for _ in 0..50 {
+            let d1 = backoff.jittered(1).as_millis();
+            let d3 = backoff.jittered(3).as_millis();
+            let d9 = backoff.jittered(9).as_millis();
+            assert!((50..=100).contains(&d1), "{d1}");
+            assert!((200..=400).contains(&d3), "{d3}");
+            assert!((500..=1000).contains(&d9), "{d9}");
+        }
+    }
+
+    #[test]
+    fn broadcast_retries_never_wait_less_than_the_first_delay() {
+        let cfg = BroadcastConfig { rooms_per_sec: 1, retry_min_ms: 300, retry_max_ms: 100, max_attempts: 5 };
+        assert_eq!(cfg.retry_backoff().delay(4), Duration::from_millis(300), "a max below the min is the min");
     }
 }

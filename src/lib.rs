@@ -12,11 +12,13 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 pub mod actors;
 pub mod auth;
+pub mod backoff;
 pub mod cli;
 pub mod cluster;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod ids;
 pub mod logging;
 pub mod metrics;
 pub mod model;

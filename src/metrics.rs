@@ -1,30 +1,27 @@
-//! The process's Prometheus registry and the fixed families of docs/METRICS.md, plus HTTP
-//! request figures and the process collector (RSS, CPU, open fds). Labels are actor
-//! kinds, statuses, reasons and routes — never a room or session id, so the number of
-//! series does not grow with the number of rooms.
-//!
-//! Counters and histograms are fed where things happen; the gauges that describe the
-//! actor population (connections, rooms by status, mailbox depths) are computed from
-//! the actor directory when scraped ([`Metrics::render`]), and so are the handled
-//! message counts (`handled`).
+//! The process's Prometheus registry: the counters and histograms of docs/METRICS.md
+//! that are fed where things happen (messages, deliveries, rejections, store commits,
+//! broadcasts, HTTP requests, cluster calls), the process collector (RSS, CPU, open
+//! fds), and the collectors other modules own, added at start-up
+//! ([`Metrics::register`]): the actor families (connections, rooms by status,
+//! mailboxes, handled messages, restarts) are read from the actor directory when
+//! scraped (src/actors/mailbox/collector.rs). This module imports nothing from the
+//! actors.
+//! Labels are actor kinds, statuses, reasons and routes — never a room or session id,
+//! so the number of series does not grow with the number of rooms.
 //!
 //! Every family is in the exposition from start-up, with every label value known in
-//! advance at 0 (actor kinds, error codes, spam reasons, results, forwarded kinds), so
-//! a dashboard shows 0 rather than "no data" (`declare_known_series`).
+//! advance at 0 (error codes, results, connection endings here; spam reasons and
+//! forwarded kinds as their modules declare them at start-up), so a dashboard shows 0
+//! rather than "no data" (`declare_known_series`).
 
-mod handled;
-
-use std::collections::HashMap;
 use std::sync::LazyLock;
 
+use prometheus::core::Collector;
 use prometheus::{
     exponential_buckets, Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec,
-    IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
+    IntGauge, Opts, Registry, TextEncoder,
 };
 
-use crate::actors::mailbox::{directory, ActorKind, ActorStatus};
-use crate::actors::room::Refusal;
-use crate::cluster::wire::CallBody;
 use crate::error::ErrorCode;
 use crate::websocket::outbox::Ending;
 
@@ -35,16 +32,9 @@ pub static DURATION_BUCKETS: LazyLock<Vec<f64>> =
 /// The families.
 pub struct Metrics {
     registry: Registry,
-    ws_connections: IntGauge,
-    rooms: IntGaugeVec,
     pub messages: IntCounter,
     pub deliveries: IntCounter,
     pub rejected: IntCounterVec,
-    mailbox_depth: IntGaugeVec,
-    mailbox_depth_max: IntGaugeVec,
-    pub mailbox_wait: HistogramVec,
-    pub handler: HistogramVec,
-    pub restarts: IntCounterVec,
     pub store_commit: Histogram,
     pub store_batch_rows: Histogram,
     pub broadcast_rooms: IntCounterVec,
@@ -70,9 +60,6 @@ impl Metrics {
         let registry = Registry::new();
         let durations = || DURATION_BUCKETS.clone();
         let m = Self {
-            ws_connections: IntGauge::new("roomd_ws_connections", "Open WebSocket sessions.").expect("valid"),
-            rooms: IntGaugeVec::new(Opts::new("roomd_rooms", "Room actors by status."), &["status"])
-                .expect("valid"),
             messages: IntCounter::new("roomd_messages_total", "Messages committed to the store.")
                 .expect("valid"),
             deliveries: IntCounter::new(
@@ -83,36 +70,6 @@ impl Metrics {
             rejected: IntCounterVec::new(
                 Opts::new("roomd_rejected_total", "Client frames answered with an error, by error code."),
                 &["reason"],
-            )
-            .expect("valid"),
-            mailbox_depth: IntGaugeVec::new(
-                Opts::new("roomd_mailbox_depth", "Messages waiting in mailboxes, summed by actor kind."),
-                &["actor"],
-            )
-            .expect("valid"),
-            mailbox_depth_max: IntGaugeVec::new(
-                Opts::new(
-                    "roomd_mailbox_depth_max",
-                    "Deepest mailbox seen by any live actor of the kind since it started.",
-                ),
-                &["actor"],
-            )
-            .expect("valid"),
-            mailbox_wait: HistogramVec::new(
-                HistogramOpts::new("roomd_mailbox_wait_seconds", "Time from enqueue to handler start.")
-                    .buckets(durations()),
-                &["actor"],
-            )
-            .expect("valid"),
-            handler: HistogramVec::new(
-                HistogramOpts::new("roomd_handler_seconds", "Time spent in message handlers.")
-                    .buckets(durations()),
-                &["actor"],
-            )
-            .expect("valid"),
-            restarts: IntCounterVec::new(
-                Opts::new("roomd_actor_restarts_total", "Actor restarts (crash or operator), by kind."),
-                &["actor"],
             )
             .expect("valid"),
             store_commit: Histogram::with_opts(
@@ -173,16 +130,9 @@ impl Metrics {
 
     fn register_all(&self) {
         let collectors: Vec<Box<dyn prometheus::core::Collector>> = vec![
-            Box::new(self.ws_connections.clone()),
-            Box::new(self.rooms.clone()),
             Box::new(self.messages.clone()),
             Box::new(self.deliveries.clone()),
             Box::new(self.rejected.clone()),
-            Box::new(self.mailbox_depth.clone()),
-            Box::new(self.mailbox_depth_max.clone()),
-            Box::new(self.mailbox_wait.clone()),
-            Box::new(self.handler.clone()),
-            Box::new(self.restarts.clone()),
             Box::new(self.store_commit.clone()),
             Box::new(self.store_batch_rows.clone()),
             Box::new(self.broadcast_rooms.clone()),
@@ -192,7 +142,6 @@ impl Metrics {
             Box::new(self.cluster_forwarded.clone()),
             Box::new(self.cluster_nodes.clone()),
             Box::new(self.ws_closed.clone()),
-            Box::new(handled::HandledCollector::new()),
             Box::new(prometheus::process_collector::ProcessCollector::for_self()),
         ];
         for c in collectors {
@@ -205,26 +154,11 @@ impl Metrics {
     /// Makes every series whose labels are known in advance, at 0: a family with a
     /// label has no series (and is left out of the exposition) until one is made.
     fn declare_known_series(&self) {
-        for kind in ActorKind::ALL {
-            let k = [kind.as_str()];
-            self.restarts.with_label_values(&k);
-            self.mailbox_depth.with_label_values(&k);
-            self.mailbox_depth_max.with_label_values(&k);
-            self.mailbox_wait.with_label_values(&k);
-            self.handler.with_label_values(&k);
-        }
-        for status in ActorStatus::ALL {
-            self.rooms.with_label_values(&[status.as_str()]);
-        }
-        let codes = ErrorCode::ALL.map(ErrorCode::as_str);
-        for reason in codes.iter().chain(&Refusal::REASONS) {
-            self.rejected.with_label_values(&[reason]);
+        for code in ErrorCode::ALL {
+            self.rejected.with_label_values(&[code.as_str()]);
         }
         for result in ["delivered", "failed"] {
             self.broadcast_rooms.with_label_values(&[result]);
-        }
-        for kind in CallBody::KINDS {
-            self.cluster_forwarded.with_label_values(&[kind]);
         }
         // Routes, methods and statuses are not known in advance; the scrape's own
         // series is, and it keeps both HTTP families in the first exposition.
@@ -232,6 +166,28 @@ impl Metrics {
         self.http_seconds.with_label_values(&[METRICS_ROUTE]);
         for ending in Ending::ALL {
             self.ws_closed.with_label_values(&[ending.as_str()]);
+        }
+    }
+
+    /// Adds a collector another module owns (the actor directory's): called once at
+    /// start-up, before the first scrape.
+    pub fn register(&self, collector: Box<dyn Collector>) -> Result<(), prometheus::Error> {
+        self.registry.register(collector)
+    }
+
+    /// Makes the series of `roomd_rejected_total` for rejection reasons that are not
+    /// error codes (the room's spam refusals), at 0.
+    pub fn declare_rejections(&self, reasons: &[&str]) {
+        for reason in reasons {
+            self.rejected.with_label_values(&[reason]);
+        }
+    }
+
+    /// Makes the series of `roomd_cluster_forwarded_total` for each kind of call the
+    /// cluster forwards, at 0.
+    pub fn declare_forwarded(&self, kinds: &[&str]) {
+        for kind in kinds {
+            self.cluster_forwarded.with_label_values(&[kind]);
         }
     }
 
@@ -245,36 +201,10 @@ impl Metrics {
         self.rejected.with_label_values(&[code]).inc();
     }
 
-    /// The text exposition, with the population gauges refreshed from the directory.
+    /// The text exposition.
     pub fn render(&self) -> Result<String, prometheus::Error> {
-        self.refresh_gauges();
         let mut buf = Vec::new();
         TextEncoder::new().encode(&self.registry.gather(), &mut buf)?;
         String::from_utf8(buf).map_err(|e| prometheus::Error::Msg(e.to_string()))
-    }
-
-    fn refresh_gauges(&self) {
-        let mut depth: HashMap<ActorKind, (i64, i64)> = HashMap::new();
-        let mut rooms: HashMap<ActorStatus, i64> = HashMap::new();
-        let mut sessions = 0;
-        for a in directory().all() {
-            let d = depth.entry(a.kind).or_default();
-            d.0 += a.depth() as i64;
-            d.1 = d.1.max(a.max_depth() as i64);
-            match a.kind {
-                ActorKind::Room => *rooms.entry(a.status()).or_default() += 1,
-                ActorKind::Session => sessions += 1,
-                _ => {}
-            }
-        }
-        for kind in ActorKind::ALL {
-            let (sum, max) = depth.get(&kind).copied().unwrap_or_default();
-            self.mailbox_depth.with_label_values(&[kind.as_str()]).set(sum);
-            self.mailbox_depth_max.with_label_values(&[kind.as_str()]).set(max);
-        }
-        for status in ActorStatus::ALL {
-            self.rooms.with_label_values(&[status.as_str()]).set(rooms.get(&status).copied().unwrap_or(0));
-        }
-        self.ws_connections.set(sessions);
     }
 }

@@ -230,6 +230,11 @@ pub enum ActorStatus {
 impl ActorStatus {
     pub const ALL: [ActorStatus; 4] = [Self::Running, Self::Restarting, Self::Quarantined, Self::Stopped];
 
+    /// The status's place in [`ActorStatus::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Running => "running",

@@ -12,8 +12,9 @@ use slog::{info, warn, Logger};
 
 use crate::actors::broadcast::{BroadcastDeps, BroadcastQueue, ProgressHub};
 use crate::actors::cluster_node::ClusterNode;
+use crate::actors::mailbox::collector::DirectoryCollector;
 use crate::actors::registry::{RoomRegistry, SyncAll};
-use crate::actors::room::RoomDeps;
+use crate::actors::room::{Refusal, RoomDeps};
 use crate::actors::scheduler::{Scheduler, SharedClock, SystemClock, TestClock};
 use crate::actors::sessions::SessionDirectory;
 use crate::actors::store_writer::{Flush, StoreWriter};
@@ -21,11 +22,12 @@ use crate::actors::exchange::Outbound;
 use crate::actors::ws_session::SessionDeps;
 use crate::auth::{issue_token, Authenticator};
 use crate::actors::cluster_inbox::ClusterInbox;
-use crate::cluster::wire::Control;
+use crate::cluster::wire::{CallBody, Control};
 use crate::cluster::Cluster;
 use crate::config::Settings;
 use crate::http::rate_limit::AdminLimiter;
 use crate::http::{self, AppState};
+use crate::metrics::metrics;
 use crate::model::UserKind;
 use crate::store::tokens::TokenRow;
 use crate::store::Store;
@@ -35,6 +37,7 @@ use crate::websocket::socket::{raise_open_file_limit, PeerSocket};
 pub fn run(settings: Settings) -> anyhow::Result<()> {
     let (log, _guard) = crate::logging::init(&settings.log);
     install_panic_hook(log.clone());
+    export_metrics();
     let nofile = raise_open_file_limit();
     let store = Store::open(
         &settings.database.url,
@@ -48,6 +51,17 @@ pub fn run(settings: Settings) -> anyhow::Result<()> {
     info!(log, "store ready"; "backend" => ?store.backend(), "declared_rooms" => declared);
     store.start_checkpointer(Duration::from_secs(1), log.new(slog::o!("thread" => "sqlite-checkpoint")));
     actix_rt::System::new().block_on(serve(Arc::new(settings), store, nofile, log))
+}
+
+/// Hands `/metrics` what other modules own: the actor directory's collector and the
+/// label values that the rooms and the cluster count with, so every family and every
+/// series known in advance is exported from the first scrape.
+fn export_metrics() {
+    let m = metrics();
+    // Once per process (`run` is called once): a second registration would be a bug.
+    m.register(Box::new(DirectoryCollector::new())).expect("the actor families are registered once");
+    m.declare_rejections(&Refusal::REASONS);
+    m.declare_forwarded(&CallBody::KINDS);
 }
 
 /// Cluster mode needs PostgreSQL and a valid node id.

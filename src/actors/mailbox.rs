@@ -7,17 +7,20 @@
 //!
 //! `depth = enqueued − handled`. A message refused by a full or closed mailbox is not
 //! counted. Every live actor's [`MailboxStats`] sits in the process-wide directory
-//! ([`directory`]) until the actor is gone for good (its [`Registration`] drops), so
-//! `/metrics` and `/api/v1/actors` see exactly the live actors.
+//! ([`directory()`]) until the actor is gone for good (its [`Registration`] drops), so
+//! `/metrics` ([`collector`], which reads the directory when scraped) and
+//! `/api/v1/actors` see exactly the live actors.
 //!
 //! Wait and handler times go to a small per-actor histogram (for the p50/p99 of
-//! `/api/v1/actors`) and to the per-kind Prometheus histograms. Timing can be sampled
-//! (`metrics.timing_sample`, every Nth message) or switched off with the counters
-//! (`metrics.enabled = false`).
+//! `/api/v1/actors`) and to its kind's histogram ([`collector::kind_timing`]). Timing
+//! can be sampled (`metrics.timing_sample`, every Nth message) or switched off with the
+//! counters (`metrics.enabled = false`).
 
-use std::collections::HashMap;
+pub mod collector;
+pub mod directory;
+
 use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering::Relaxed};
-use std::sync::{Arc, LazyLock, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use actix::dev::{Request, ToEnvelope};
@@ -26,9 +29,10 @@ use crossbeam_utils::CachePadded;
 use prometheus::core::Metric;
 use prometheus::{Histogram, HistogramOpts};
 
+pub use self::directory::directory;
 use crate::config::MetricsConfig;
+use crate::metrics::DURATION_BUCKETS;
 pub use crate::model::ActorStatus;
-use crate::metrics::{metrics, DURATION_BUCKETS};
 
 /// What an actor is, as shown in `/api/v1/actors` and in the `actor` label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -171,14 +175,8 @@ impl MailboxStats {
 
     fn timing(&self) -> &Timing {
         self.timing.get_or_init(|| {
-            let m = metrics();
-            let label = [self.kind.as_str()];
-            Timing {
-                wait: actor_histogram("wait"),
-                handle: actor_histogram("handle"),
-                kind_wait: m.mailbox_wait.with_label_values(&label),
-                kind_handle: m.handler.with_label_values(&label),
-            }
+            let (kind_wait, kind_handle) = collector::kind_timing(self.kind);
+            Timing { wait: actor_histogram("wait"), handle: actor_histogram("handle"), kind_wait, kind_handle }
         })
     }
 
@@ -248,7 +246,10 @@ impl MailboxStats {
     pub fn on_restart(&self) {
         self.restarts.fetch_add(1, Relaxed);
         self.last_restart_ms.store(crate::model::now_ms(), Relaxed);
-        metrics().restarts.with_label_values(&[self.kind.as_str()]).inc();
+    }
+
+    pub fn restarts(&self) -> u32 {
+        self.restarts.load(Relaxed)
     }
 
     pub fn depth(&self) -> u64 {
@@ -280,7 +281,7 @@ impl MailboxStats {
             handled: self.handled(),
             wait_us: self.timing.get().and_then(|t| quantiles_us(&t.wait)),
             handle_us: self.timing.get().and_then(|t| quantiles_us(&t.handle)),
-            restarts: self.restarts.load(Relaxed),
+            restarts: self.restarts(),
             last_restart_ms: (last != 0).then_some(last),
         }
     }
@@ -341,61 +342,6 @@ fn quantiles_us(h: &Histogram) -> Option<(f64, f64)> {
         lower * 1e6 // beyond the last bucket: its bound is the best estimate
     };
     Some((q(0.5), q(0.99)))
-}
-
-/// Every live actor's figures.
-pub struct Directory {
-    actors: Mutex<Actors>,
-}
-
-#[derive(Default)]
-struct Actors {
-    live: HashMap<u64, Arc<MailboxStats>>,
-    /// Messages handled by the actors gone for good, by kind (`ActorKind::index`).
-    retired_handled: [u64; ActorKind::ALL.len()],
-}
-
-impl Directory {
-    fn insert(&self, key: u64, stats: Arc<MailboxStats>) {
-        self.lock().live.insert(key, stats);
-    }
-
-    /// Forgets an actor gone for good, keeping its handled count in its kind's total.
-    fn remove(&self, key: u64) {
-        let mut actors = self.lock();
-        if let Some(gone) = actors.live.remove(&key) {
-            actors.retired_handled[gone.kind.index()] += gone.handled();
-        }
-    }
-
-    /// The live actors (a copy of the list; the figures stay live).
-    pub fn all(&self) -> Vec<Arc<MailboxStats>> {
-        self.lock().live.values().cloned().collect()
-    }
-
-    /// Messages handled by all actors of each kind since the process started (live
-    /// and gone), indexed by [`ActorKind::index`]. Exact: the per-actor counts
-    /// summed under the lock that moves an actor's count to its kind's total when it
-    /// goes, so the sums never go back.
-    pub fn handled_by_kind(&self) -> [u64; ActorKind::ALL.len()] {
-        let actors = self.lock();
-        let mut sums = actors.retired_handled;
-        for a in actors.live.values() {
-            sums[a.kind.index()] += a.handled();
-        }
-        sums
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Actors> {
-        // Single inserts and removes cannot leave the map half-changed.
-        self.actors.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-/// The process-wide directory of live actors.
-pub fn directory() -> &'static Directory {
-    static DIRECTORY: LazyLock<Directory> = LazyLock::new(|| Directory { actors: Mutex::default() });
-    &DIRECTORY
 }
 
 /// A message with its enqueue stamp.
@@ -580,21 +526,42 @@ mod tests {
         for (i, kind) in ActorKind::ALL.into_iter().enumerate() {
             assert_eq!(kind.index(), i, "{kind:?}");
         }
+        for (i, status) in ActorStatus::ALL.into_iter().enumerate() {
+            assert_eq!(status.index(), i, "{status:?}");
+        }
     }
 
     #[test]
     fn handled_counts_by_kind_keep_those_of_actors_gone() {
         // Scheduler: no other unit test registers one, so the figures are this test's.
         let kind = ActorKind::Scheduler;
-        let before = directory().handled_by_kind()[kind.index()];
+        let before = directory().by_kind()[kind.index()].handled;
         let m = MailboxStats::register(kind, "t-handled", &cfg(0));
         for _ in 0..3 {
             m.on_enqueue();
             m.on_handle(None);
         }
-        assert_eq!(directory().handled_by_kind()[kind.index()], before + 3);
+        assert_eq!(directory().by_kind()[kind.index()].handled, before + 3);
         drop(m);
-        assert_eq!(directory().handled_by_kind()[kind.index()], before + 3, "kept after the actor is gone");
+        assert_eq!(directory().by_kind()[kind.index()].handled, before + 3, "kept after the actor is gone");
+    }
+
+    #[test]
+    fn restarts_by_kind_keep_those_of_actors_gone() {
+        // Cluster: no other unit test registers one, so the figures are this test's.
+        let kind = ActorKind::Cluster;
+        let before = directory().by_kind()[kind.index()];
+        let m = MailboxStats::register(kind, "t-restarts", &cfg(0));
+        m.on_restart();
+        m.on_restart();
+        m.set_status(ActorStatus::Quarantined);
+        let now = directory().by_kind()[kind.index()];
+        let quarantined = ActorStatus::Quarantined.index();
+        assert_eq!((now.restarts, now.live), (before.restarts + 2, before.live + 1));
+        assert_eq!(now.by_status[quarantined], before.by_status[quarantined] + 1);
+        drop(m);
+        let after = directory().by_kind()[kind.index()];
+        assert_eq!((after.restarts, after.live), (before.restarts + 2, before.live), "kept after the actor is gone");
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub mod cluster_inbox;
 pub mod cluster_node;
 pub mod exchange;
 pub mod mailbox;
+pub mod operator_post;
 pub mod rate_window;
 pub mod registry;
 pub mod remote_session;

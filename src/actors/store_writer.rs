@@ -25,6 +25,7 @@ use super::mailbox::{ActorKind, MailboxStats, Metered, Registration, TrackedAddr
 use super::exchange::{Committed, SendTicket};
 use super::shell::Shell;
 use crate::actors::write_gate::WriteGate;
+use crate::backoff::Backoff;
 use crate::config::{Settings, StoreConfig};
 use crate::error::ErrorCode;
 use crate::metrics::metrics;
@@ -126,7 +127,8 @@ pub struct StoreWriter {
     /// Items at the head of `pending` to commit one per transaction, to isolate a
     /// message that makes its batch fail.
     isolate: usize,
-    retry_delay: Duration,
+    /// Commits failed in a row for a transient reason (the retry waits `RETRY.delay`).
+    failures: u32,
     last_seqs: HashMap<String, i64>,
     /// Rooms forgotten while a commit was in flight (its seq cache is applied after).
     forgotten: Vec<String>,
@@ -142,8 +144,9 @@ pub struct StoreWriter {
     mailbox: Registration,
 }
 
-const RETRY_MIN: Duration = Duration::from_millis(20);
 const RETRY_MAX: Duration = Duration::from_secs(2);
+/// The wait after the n-th transient failure in a row: 20 ms doubling to `RETRY_MAX`.
+const RETRY: Backoff = Backoff::doubling(Duration::from_millis(20), RETRY_MAX);
 
 impl StoreWriter {
     /// Starts the writer on `arbiter` under an actix `Supervisor`; senders admit their
@@ -187,7 +190,7 @@ impl StoreWriter {
             in_flight: 0,
             committing: false,
             isolate: 0,
-            retry_delay: RETRY_MIN,
+            failures: 0,
             last_seqs: HashMap::new(),
             forgotten: Vec::new(),
             idle_txn_timeout_ms: None,
@@ -435,7 +438,7 @@ impl StoreWriter {
                 let stored = outcomes.iter().filter(|o| matches!(o, AppendOutcome::Stored(_))).count();
                 metrics().messages.inc_by(stored as u64);
                 self.restore_seqs(last_seqs);
-                self.retry_delay = RETRY_MIN;
+                self.failures = 0;
                 self.isolate = self.isolate.saturating_sub(1);
                 self.notify(batch, outcomes.into_iter().map(Ok), members.into_iter().map(Ok));
                 self.commit_next(ctx);
@@ -468,7 +471,9 @@ impl StoreWriter {
     /// Puts the batch back, fails what waited too long (messages, joins), and retries
     /// after a backoff; everything else stays queued until it commits.
     fn retry_later(&mut self, batch: Vec<Pending>, e: &StoreError, ctx: &mut Context<Self>) {
-        warn!(self.log, "store unavailable, will retry"; "err" => %e, "retry_ms" => self.retry_delay.as_millis() as u64);
+        self.failures = self.failures.saturating_add(1);
+        let delay = RETRY.delay(self.failures);
+        warn!(self.log, "store unavailable, will retry"; "err" => %e, "retry_ms" => delay.as_millis() as u64);
         self.requeue_front(batch);
         let timeout = Duration::from_millis(self.cfg.commit_timeout_ms);
         let (expired, kept): (Vec<Pending>, Vec<Pending>) =
@@ -477,8 +482,6 @@ impl StoreWriter {
         if !expired.is_empty() {
             self.fail(expired, ErrorCode::RoomUnavailable);
         }
-        let delay = self.retry_delay;
-        self.retry_delay = (self.retry_delay * 2).min(RETRY_MAX);
         self.committing = true;
         ctx.run_later(delay, |act, ctx| {
             act.committing = false;

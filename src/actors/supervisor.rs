@@ -35,7 +35,8 @@ impl RestartPolicy {
 
     /// Records a crash at `now` and decides. The k-th crash within the window restarts
     /// after `backoff_min_ms · 2^(k-2)` (capped at `backoff_max_ms`; the first one at
-    /// once); crash number `max_restarts + 1` quarantines.
+    /// once: [`SupervisorConfig::restart_backoff`]); crash number `max_restarts + 1`
+    /// quarantines.
     pub fn on_crash(&mut self, now: Instant) -> Decision {
         let window = Duration::from_secs(self.cfg.window_secs);
         while self.recent.front().is_some_and(|t| now.duration_since(*t) > window) {
@@ -48,12 +49,7 @@ impl RestartPolicy {
         self.total += 1;
         self.last_restart_at = Some(chrono::Utc::now());
         let k = self.recent.len() as u32;
-        if k <= 1 {
-            return Decision::Restart(Duration::ZERO);
-        }
-        let factor = 1u64.checked_shl(k - 2).unwrap_or(u64::MAX);
-        let ms = self.cfg.backoff_min_ms.saturating_mul(factor).min(self.cfg.backoff_max_ms);
-        Decision::Restart(Duration::from_millis(ms))
+        Decision::Restart(self.cfg.restart_backoff().delay(k - 1))
     }
 
     /// An operator restart: forget the window (the total stays).

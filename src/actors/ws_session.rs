@@ -86,7 +86,7 @@ pub struct WsSession {
 impl WsSession {
     pub fn new(identity: Identity, deps: Arc<SessionDeps>) -> Self {
         let id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
-        let name = format!("s{id:x}-{:08x}", rand::random::<u32>());
+        let name = crate::ids::new_session_name(id);
         let log = deps.log.new(slog::o!("actor" => "session", "session" => name.clone()));
         let limits = &deps.cfg.limits;
         let rate = NonZeroU32::new(limits.msgs_per_sec.max(1)).unwrap_or(NonZeroU32::MIN);

@@ -29,6 +29,7 @@ use tokio::sync::{mpsc, oneshot};
 pub use serve::serve;
 use wire::{CallReply, NodeKey, RoomCall};
 
+use crate::backoff::Backoff;
 use crate::config::ClusterConfig;
 use crate::metrics::metrics;
 use crate::model::now_ms;
@@ -36,6 +37,9 @@ use crate::model::now_ms;
 /// Queued publishes beyond this are dropped (NATS down or slow); frames lost that way
 /// are read back from the store by the receiving node's gap repair.
 const PUBLISH_QUEUE: usize = 65_536;
+
+/// The wait before the n-th reconnect attempt to NATS: 100 ms more each time, at most 1 s.
+const RECONNECT: Backoff = Backoff::linear(Duration::from_millis(100), Duration::from_secs(1));
 
 /// Why a call to an owner node failed.
 #[derive(Debug, thiserror::Error)]
@@ -105,7 +109,7 @@ impl Cluster {
             .name(format!("roomd-{}", cfg.node_id))
             .retry_on_initial_connect()
             .max_reconnects(None)
-            .reconnect_delay_callback(|attempts| Duration::from_millis((attempts as u64 * 100).min(1000)))
+            .reconnect_delay_callback(|attempts| RECONNECT.delay(u32::try_from(attempts).unwrap_or(u32::MAX)))
             .event_callback(move |event| {
                 let (flag, ever, tx) = (flag.clone(), ever.clone(), events_tx.clone());
                 async move {
@@ -126,7 +130,7 @@ impl Cluster {
             .await
             .map_err(|e| ClusterError::Connect(e.to_string()))?;
         let (publish, rx) = mpsc::channel(PUBLISH_QUEUE);
-        let me = NodeKey { node: cfg.node_id.clone(), incarnation: rand::random::<u64>() >> 1 };
+        let me = NodeKey { node: cfg.node_id.clone(), incarnation: crate::ids::new_node_incarnation() };
         let cluster = Arc::new(Self {
             cfg: cfg.clone(),
             me,

@@ -27,7 +27,7 @@ impl RequestId {
 
     /// A new random id.
     pub fn generate() -> Self {
-        Self(format!("{:016x}", rand::random::<u64>()))
+        Self(crate::ids::new_request_id())
     }
 
     pub fn as_str(&self) -> &str {

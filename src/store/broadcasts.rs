@@ -88,20 +88,6 @@ impl Counts {
     }
 }
 
-/// A new job id: `bc_` + creation time (hex ms) + random, so ids sort by creation.
-pub fn new_job_id(now_ms: i64) -> String {
-    format!("bc_{:011x}{:06x}", now_ms.max(0), rand::random::<u32>() & 0xff_ffff)
-}
-
-/// True for strings shaped like a job id (anything else cannot name a job).
-pub fn is_job_id(id: &str) -> bool {
-    id.strip_prefix("bc_").is_some_and(|rest| {
-        !rest.is_empty()
-            && rest.len() <= 32
-            && rest.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
-    })
-}
-
 impl BroadcastRow {
     pub fn finished(&self) -> bool {
         matches!(self.status.as_str(), JOB_DONE | JOB_CANCELLED | JOB_FAILED)
@@ -326,20 +312,5 @@ impl BroadcastRoomRow {
             *out.entry(id).or_default().entry(reason.unwrap_or_else(|| "unknown".into())).or_default() += n;
         }
         Ok(out)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn job_ids_sort_by_creation_and_are_recognised() {
-        let (a, b) = (new_job_id(1_700_000_000_000), new_job_id(1_700_000_000_001));
-        assert!(a < b, "{a} < {b}");
-        assert!(is_job_id(&a));
-        for bad in ["", "bc_", "bc_XYZ", "x_12", "bc_1/2"] {
-            assert!(!is_job_id(bad), "{bad:?}");
-        }
     }
 }

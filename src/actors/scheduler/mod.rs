@@ -26,9 +26,9 @@ use crate::actors::mailbox::{ActorKind, MailboxStats, Metered, Registration, Tra
 use crate::actors::shell::Shell;
 use crate::cluster::Cluster;
 use crate::config::{MetricsConfig, SchedulerConfig};
+use crate::ids::new_job_id;
 use crate::metrics::metrics;
 use crate::model::{now_ms, rfc3339};
-use crate::store::broadcasts::new_job_id;
 use crate::store::cluster::{self as leases, LeaseHolder};
 use crate::store::schedules::{fire_due, DueTime, FireOutcome, ScheduleRow};
 use crate::store::{Store, StoreError};

@@ -15,11 +15,12 @@ use crate::http::audit;
 use crate::http::auth::AdminAuth;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::AppState;
+use crate::ids::{is_job_id, new_job_id};
 use crate::metrics::metrics;
 use crate::model::{now_ms, rfc3339};
 use crate::protocol::inbound::check_send;
 use crate::store::broadcasts::{
-    is_job_id, new_job_id, BroadcastRoomRow, BroadcastRow, Counts, Priority, Target, TargetError, JOB_PENDING,
+    BroadcastRoomRow, BroadcastRow, Counts, Priority, Target, TargetError, JOB_PENDING,
 };
 use crate::store::conn::write_txn;
 

@@ -1,7 +1,7 @@
 //! `/api/v1/rooms/{id}/messages`: history for operators, and posting as the operator.
 //! A post goes through the room actor like any `send` (stored, then delivered to every
-//! member session), from a system sender: `{"id":"system","name":<admin token name>,
-//! "kind":"system"}`.
+//! member session), from a system sender named after the admin token
+//! (`actors::operator_post`).
 
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
@@ -9,12 +9,12 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::rooms::existing_room;
 use crate::actors::registry::GetRoom;
-use crate::actors::room::{ReplyTo, RoomError, SendText, SendTicket};
+use crate::actors::operator_post::OperatorPost;
+use crate::actors::room::RoomError;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::auth::AdminAuth;
 use crate::http::pagination::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::http::AppState;
-use crate::model::{UserKind, UserRef};
 use crate::protocol::inbound::check_send;
 use crate::protocol::outbound::MessageView;
 use crate::store::messages::MessageRow;
@@ -130,18 +130,10 @@ async fn post_message(
     let PostMessage { text, client_id } = body.into_inner();
     check_send(&text, client_id.as_deref(), st.cfg.limits.max_text)
         .map_err(|(code, m)| ApiError::new(code, m))?;
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let user = UserRef { id: "system".into(), name: admin.0.user.name.clone(), kind: UserKind::System };
-    let send = SendText {
-        session: None,
-        user,
-        text,
-        reply_to: None,
-        ticket: SendTicket { reply: ReplyTo::Operator(tx), frame_id: None, client_id },
-    };
+    let post = OperatorPost::new(admin.0.user.name.clone(), text, client_id);
     let addr = st.registry.send(GetRoom(room.clone())).await.map_err(RoomError::from)?;
-    addr.send(send).await.map_err(RoomError::from)?;
-    let (seq, duplicate) = match rx.await {
+    addr.send(post.send).await.map_err(RoomError::from)?;
+    let (seq, duplicate) = match post.outcome.await {
         Ok(Ok(outcome)) => outcome,
         Ok(Err((code, message))) => return Err(ApiError::new(code, message)),
         Err(_) => {

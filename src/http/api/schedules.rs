@@ -12,6 +12,7 @@ use crate::http::audit;
 use crate::http::auth::AdminAuth;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::AppState;
+use crate::ids::{is_schedule_id, new_schedule_id};
 use crate::model::{now_ms, rfc3339};
 use crate::protocol::inbound::check_send;
 use crate::store::broadcasts::{Priority, Target};
@@ -150,20 +151,6 @@ pub struct SchedulePage {
     /// Pass as `cursor` for the next page; null on the last page.
     #[schema(required = true)]
     pub next_cursor: Option<String>,
-}
-
-fn new_schedule_id() -> String {
-    const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    let tail: String = (0..16).map(|_| CHARS[rand::random_range(0..CHARS.len())] as char).collect();
-    format!("sch_{tail}")
-}
-
-fn is_schedule_id(id: &str) -> bool {
-    id.strip_prefix("sch_").is_some_and(|rest| {
-        !rest.is_empty()
-            && rest.len() <= 32
-            && rest.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-    })
 }
 
 /// Checks everything a schedule needs; returns its next due time after `now` (when enabled).
@@ -377,17 +364,4 @@ async fn delete_schedule(
     }
     audit::record(&st, &admin, "schedule.delete", &row.id, json!({})).await;
     Ok(HttpResponse::Ok().json(ScheduleView::new(row, None)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn schedule_ids_are_recognised() {
-        assert!(is_schedule_id(&new_schedule_id()));
-        for bad in ["", "sch_", "sch_A", "x_1", "sch_a/b"] {
-            assert!(!is_schedule_id(bad), "{bad:?}");
-        }
-    }
 }

@@ -15,6 +15,7 @@ use crate::http::audit;
 use crate::http::auth::AdminAuth;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::AppState;
+use crate::ids::is_token_id;
 use crate::model::{check_user_id, now_ms, rfc3339, UserKind, MAX_ID_CHARS};
 use crate::store::tokens::TokenRow;
 
@@ -186,27 +187,4 @@ async fn revoke_token(
         audit::record(&st, &admin, "token.revoke", &row.id, detail).await;
     }
     Ok(HttpResponse::Ok().json(TokenView::new(&row, None)))
-}
-
-/// Token ids are `tok_` and lower-case letters and digits (see `auth::issue_token`);
-/// anything else cannot name a token.
-fn is_token_id(id: &str) -> bool {
-    id.strip_prefix("tok_").is_some_and(|rest| {
-        !rest.is_empty()
-            && rest.len() <= 64
-            && rest.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn token_ids_are_recognised() {
-        assert!(is_token_id(&issue_token(UserKind::User, "a", &[]).row.id));
-        for bad in ["", "tok_", "tok_ABC", "x_abc", "tok_a b", "tok_a/../b"] {
-            assert!(!is_token_id(bad), "{bad:?}");
-        }
-    }
 }

@@ -18,7 +18,7 @@ use actix::prelude::*;
 use serde_json::json;
 use slog::{error, info, warn};
 
-use super::delivery::{backoff, deliver, Failure};
+use super::delivery::{deliver, Failure};
 use super::{client_id, BroadcastDeps, ProgressEvent};
 use crate::actors::shell::Shell;
 use crate::actors::mailbox::{MailboxStats, Metered, Registration, TrackedRecipient};
@@ -26,7 +26,7 @@ use slog::Logger;
 use crate::actors::supervisor::{Decision, RestartPolicy};
 use crate::config::BroadcastConfig;
 use crate::metrics::metrics;
-use crate::model::{now_ms, UserKind, UserRef};
+use crate::model::now_ms;
 use crate::store::broadcasts::{BroadcastRoomRow, BroadcastRow, Counts, Priority};
 
 mod persist;
@@ -75,7 +75,8 @@ struct Unsaved {
 struct Loaded {
     text: String,
     priority: Priority,
-    sender: UserRef,
+    /// Who posts: the job's creator (`actors::operator_post`).
+    operator: String,
     /// Rooms still to reach → attempts made so far.
     pending: HashMap<String, i64>,
     in_flight: HashSet<String>,
@@ -235,7 +236,7 @@ impl BroadcastJob {
         self.state = Some(Loaded {
             text: row.text,
             priority,
-            sender: UserRef { id: "system".into(), name: row.created_by, kind: UserKind::System },
+            operator: row.created_by,
             pending: pending.into_iter().collect(),
             in_flight: HashSet::new(),
             counts,
@@ -265,10 +266,10 @@ impl BroadcastJob {
         *attempts += 1;
         let attempt = *attempts;
         st.in_flight.insert(room.clone());
-        let (text, sender) = (st.text.clone(), st.sender.clone());
+        let (text, operator) = (st.text.clone(), st.operator.clone());
         let (registry, job) = (self.deps.registry.clone(), self.id.clone());
         let attempt_fut = async move {
-            match deliver(&registry, &room, text, sender, client_id(&job)).await {
+            match deliver(&registry, &room, text, operator, client_id(&job)).await {
                 Ok(seq) => (room, Step::Delivered(seq)),
                 Err(Failure::Fatal(why)) => (room, Step::Failed(why)),
                 Err(Failure::Retry(why)) if attempt >= max_attempts => (room, Step::Failed(why)),
@@ -320,7 +321,8 @@ impl BroadcastJob {
 
     /// Queues `room` again after the backoff for `attempt`.
     fn retry_later(&mut self, room: String, attempt: i64, ctx: &mut Context<Self>) {
-        let delay = backoff(self.cfg(), attempt);
+        let retry = u32::try_from(attempt.max(1)).unwrap_or(u32::MAX);
+        let delay = self.cfg().retry_backoff().jittered(retry);
         ctx.run_later(delay, move |job, _| {
             let Some(st) = job.state.as_ref().filter(|_| !job.finished) else { return };
             if st.pending.contains_key(&room) {

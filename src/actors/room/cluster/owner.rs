@@ -9,6 +9,7 @@ use tokio::sync::oneshot;
 
 use super::convert::*;
 use super::{Part, RemoteCall, NEXT_ALIAS};
+use crate::actors::operator_post::OperatorPost;
 use crate::actors::remote_session::RemoteSession;
 use crate::actors::room::messages::{Join, PostOutcome, ReplyTo, SendText, SendTicket, SessionId};
 use crate::actors::room::{
@@ -82,14 +83,9 @@ impl Room {
                 None => CallReply::refused(ErrorCode::NotJoined, "join the room first"),
             },
             CallBody::Post { user, text, client_id } => {
-                let (tx, rx) = oneshot::channel();
-                let ticket = SendTicket { reply: ReplyTo::Operator(tx), frame_id: None, client_id };
-                <Self as Handler<SendText>>::handle(
-                    self,
-                    SendText { session: None, user, text, reply_to: None, ticket },
-                    ctx,
-                );
-                answer_after_commit(rx, reply);
+                let post = OperatorPost::sent_by(user, text, client_id);
+                <Self as Handler<SendText>>::handle(self, post.send, ctx);
+                answer_after_commit(post.outcome, reply);
                 return;
             }
             CallBody::Typing { user, active } => {

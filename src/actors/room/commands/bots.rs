@@ -9,7 +9,6 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use actix::prelude::*;
-use rand::distr::{Alphanumeric, SampleString};
 use slog::{debug, info};
 
 use super::{is_builtin, Invocation, MAX_BOT_COMMANDS};
@@ -176,7 +175,7 @@ impl Room {
         let Some((_, to)) = session.and_then(|s| self.online.get(&s)) else {
             return self.notice(inv.invoker.as_ref(), &format!("!{}: its bot is not connected", inv.name));
         };
-        let id = format!("inv-{}", Alphanumeric.sample_string(&mut rand::rng(), 16));
+        let id = crate::ids::new_invocation_id();
         let frame = out::encode(&CommandFrame {
             room: self.id.as_str(),
             invocation: &id,
