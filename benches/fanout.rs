@@ -20,8 +20,9 @@ use criterion::{BenchmarkId, Criterion, Throughput};
 use roomd::actors::mailbox::{ActorKind, MailboxStats, Metered, Registration, TrackedAddr};
 use roomd::actors::registry::{GetRoom, RoomRegistry};
 use roomd::actors::room::{GetStats, Join, ReplyTo, Room, RoomDeps, SendTicket};
-use roomd::actors::store_writer::{Committed, StoreWriter};
-use roomd::actors::ws_session::Outbound;
+use roomd::actors::exchange::Committed;
+use roomd::actors::store_writer::StoreWriter;
+use roomd::actors::exchange::Outbound;
 use roomd::config::Settings;
 use roomd::model::{now_ms, RoomId, UserKind, UserRef};
 use roomd::store::messages::{AppendOutcome, MessageRow};
@@ -77,7 +78,18 @@ impl Handler<Outbound> for FakeSession {
     }
 }
 
-roomd::tracked_handlers!(FakeSession: Outbound);
+/// A panic in the bench is a bug in the bench: the default restart is fine.
+impl roomd::actors::shell::Shell for FakeSession {
+    const NAME: &'static str = "bench";
+
+    fn log(&self) -> &slog::Logger {
+        static DISCARD: std::sync::LazyLock<slog::Logger> =
+            std::sync::LazyLock::new(|| slog::Logger::root(slog::Discard, slog::o!()));
+        &DISCARD
+    }
+}
+
+roomd::actor_shell!(FakeSession: Outbound);
 
 fn add_room(store: &Store, id: &str) {
     let now = now_ms();
@@ -145,14 +157,9 @@ fn main() {
         let (wa, ra) = (writer_arbiter.handle(), room_arbiter.handle());
         async move {
             let (writer, writes) = StoreWriter::start_supervised(&wa, store.clone(), &cfg, &log);
-            let registry = RoomRegistry::start(vec![ra], &cfg.metrics, |gone| RoomDeps {
-                store: store.clone(),
-                writer,
-                writes,
-                registry: gone,
-                cfg: cfg.clone(),
-                log: log.clone(),
-                cluster: None,
+            let registry = RoomRegistry::start(vec![ra], &cfg.metrics, {
+                let (store, cfg, log) = (store.clone(), cfg.clone(), log.clone());
+                move |registry| RoomDeps { store, writer, writes, registry, cfg, log, cluster: None }
             });
             let mut fixtures = Vec::new();
             for n in SIZES {

@@ -63,7 +63,18 @@ impl Handler<Drained> for Sink {
     }
 }
 
-roomd::tracked_handlers!(Sink: Ping);
+/// A panic in the bench is a bug in the bench: the default restart is fine.
+impl roomd::actors::shell::Shell for Sink {
+    const NAME: &'static str = "bench";
+
+    fn log(&self) -> &slog::Logger {
+        static DISCARD: std::sync::LazyLock<slog::Logger> =
+            std::sync::LazyLock::new(|| slog::Logger::root(slog::Discard, slog::o!()));
+        &DISCARD
+    }
+}
+
+roomd::actor_shell!(Sink: Ping);
 
 /// `None` = plain `Addr::do_send` (no envelope at all).
 const VARIANTS: [(&str, Option<(bool, u64)>); 5] = [

@@ -46,14 +46,9 @@ fn main() {
         let writer_arbiter = Arbiter::new();
         let (writer, writes) = StoreWriter::start_supervised(&writer_arbiter.handle(), store.clone(), &cfg, &log);
         let arbiter = Arbiter::new();
-        let registry = RoomRegistry::start(vec![arbiter.handle()], &cfg.metrics, |gone| RoomDeps {
-            store: store.clone(),
-            writer,
-            writes,
-            registry: gone,
-            cfg: cfg.clone(),
-            log: log.clone(),
-            cluster: None,
+        let registry = RoomRegistry::start(vec![arbiter.handle()], &cfg.metrics, {
+            let (store, cfg, log) = (store.clone(), cfg.clone(), log.clone());
+            move |registry| RoomDeps { store, writer, writes, registry, cfg, log, cluster: None }
         });
         let room = registry.send(GetRoom(RoomId::parse("bench").expect("id"))).await.expect("room");
         room.send(GetStats).await.expect("loaded");
