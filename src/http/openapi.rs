@@ -2,19 +2,21 @@
 //! Swagger UI that renders it at `GET /docs` (both without auth, docs/ADMIN_API.md).
 //!
 //! Each handler carries its own `#[utoipa::path]`; this file lists them, owns the
-//! bearer security scheme, and serves both routes. The error body and the `ErrorCode`
+//! bearer security scheme, and serves both routes (the types that only describe
+//! answers are in `openapi/schemas.rs`). The error body and the `ErrorCode`
 //! enum come from the code table (`src/error/codes.rs`). The UI's
 //! files are compiled into the binary (`utoipa-swagger-ui`'s `vendored` feature), so
 //! neither the build nor a browser opening `/docs` reaches the network.
 
+mod schemas;
+
 use std::sync::{Arc, OnceLock};
 
 use actix_web::{web, HttpResponse};
-use serde::Serialize;
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::RefOr;
-use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
+use utoipa::{Modify, OpenApi, PartialSchema};
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use super::api::{
@@ -25,6 +27,7 @@ use super::{health, metrics, ws};
 use crate::error::ErrorCode;
 pub use crate::error::{ErrorBody, ErrorDetail};
 use crate::store::rooms::{RoomSettings, SpamSettings};
+pub use schemas::*;
 
 /// Where the document is served.
 pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
@@ -162,118 +165,6 @@ impl Modify for SecuritySchemes {
     }
 }
 
-/// `GET /healthz` answer.
-#[derive(Serialize, ToSchema)]
-pub struct Health {
-    #[schema(value_type = String, example = "ok", pattern = "^ok$")]
-    pub status: &'static str,
-}
-
-/// `GET /readyz` answer, with 200 (`ready`) or 503 (`unavailable`).
-#[derive(Serialize, ToSchema)]
-pub struct Readiness {
-    #[schema(value_type = ReadyStatus)]
-    pub status: &'static str,
-    /// The store answered a ping within 500 ms.
-    pub store: bool,
-    /// False from a commit that failed for lack of disk space until one succeeds again.
-    pub store_writes: bool,
-    /// The room registry answered.
-    pub supervisor: bool,
-    /// Cluster mode only: connected to NATS now (calls to rooms owned elsewhere work).
-    #[schema(nullable = false)]
-    pub nats: Option<bool>,
-}
-
-/// Schema only: `Readiness.status`.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum ReadyStatus {
-    Ready,
-    Unavailable,
-}
-
-/// Schema only: the life of a room's actor (`stopped` when none is running).
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum RoomStatus {
-    Running,
-    Restarting,
-    Quarantined,
-    Stopped,
-}
-
-/// `POST /api/v1/rooms/{id}/crash` answer (202).
-#[derive(Serialize, ToSchema)]
-pub struct Crashed {
-    pub id: String,
-    #[schema(value_type = bool, example = true)]
-    pub crashed: bool,
-}
-
-/// Schema only: `GET /api/v1/rooms/{id}/members` answer.
-#[derive(Serialize, ToSchema)]
-pub struct MemberPage {
-    pub items: Vec<members::MemberView>,
-    /// Pass as `cursor` for the next page; null on the last page.
-    #[schema(required = true)]
-    pub next_cursor: Option<String>,
-}
-
-/// Schema only: a stored message, shaped like the WebSocket `message` frame.
-#[derive(Serialize, ToSchema)]
-pub struct MessageItem {
-    #[schema(example = "message")]
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub room: String,
-    pub seq: i64,
-    pub from: MessageFrom,
-    pub text: String,
-    /// RFC 3339.
-    pub ts: String,
-    #[schema(required = true)]
-    pub client_id: Option<String>,
-    /// The bot's answer to a command: the `invocation` id it answers.
-    pub reply_to: Option<String>,
-    /// Present (and true) only on messages posted by `!announce`.
-    pub announcement: Option<bool>,
-}
-
-/// Schema only: the sender of a message.
-#[derive(Serialize, ToSchema)]
-pub struct MessageFrom {
-    pub id: String,
-    pub name: String,
-    /// `user`, `bot`, `admin` or `system`.
-    pub kind: String,
-}
-
-/// Schema only: `GET /api/v1/rooms/{id}/messages` answer.
-#[derive(Serialize, ToSchema)]
-pub struct HistoryPage {
-    pub items: Vec<MessageItem>,
-    pub has_more: bool,
-}
-
-/// Schema only: `GET /api/v1/tokens` answer.
-#[derive(Serialize, ToSchema)]
-pub struct TokenPage {
-    pub items: Vec<tokens::TokenView>,
-    /// Pass as `cursor` for the next page; null on the last page.
-    #[schema(required = true)]
-    pub next_cursor: Option<String>,
-}
-
-/// Schema only: `GET /api/v1/audit` answer.
-#[derive(Serialize, ToSchema)]
-pub struct AuditPage {
-    pub items: Vec<audit::AuditView>,
-    /// Pass as `cursor` for the next page; null on the last page.
-    #[schema(required = true)]
-    pub next_cursor: Option<String>,
-}
-
 /// Adds the answers every `/api/v1` operation shares, from `AdminAuth`: 401 (no valid
 /// token), 403 (not an admin token) and 429 (each admin token has its own rate limit,
 /// `limits.admin_per_sec`, `limits.admin_burst`, checked on every call).
@@ -349,15 +240,6 @@ impl Modify for RequestIds {
             }
         }
     }
-}
-
-/// Schema only: `GET /api/v1/rooms` answer.
-#[derive(Serialize, ToSchema)]
-pub struct RoomPage {
-    pub items: Vec<rooms::RoomView>,
-    /// Pass as `cursor` for the next page; null on the last page.
-    #[schema(required = true)]
-    pub next_cursor: Option<String>,
 }
 
 /// Mounts the document and the UI. Must come before the `/api/v1` scope, whose default
