@@ -1,93 +1,20 @@
-//! Error codes on the wire and the single place errors become HTTP responses or
-//! WebSocket `error` frames. Module errors implement [`HasCode`]; nothing else picks
-//! a status code.
+//! Errors on the wire: the code table (`src/error/codes.rs`: each code's name, HTTP status,
+//! transport and description, written once), and the single place errors become HTTP
+//! responses or WebSocket `error` frames. Module errors implement [`HasCode`]; nothing
+//! else picks a status code.
+
+mod codes;
+#[cfg(test)]
+mod doc_tables;
+
+pub use codes::{ErrorCode, SentOver};
 
 use std::time::Duration;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
-
-/// Every error code roomd sends, on HTTP and WebSocket alike.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorCode {
-    BadRequest,
-    TooLarge,
-    Unauthorized,
-    Forbidden,
-    NotFound,
-    MethodNotAllowed,
-    NotJoined,
-    Conflict,
-    Unprocessable,
-    RateLimited,
-    RoomUnavailable,
-    /// The store or another dependency cannot serve the request now.
-    Unavailable,
-    Internal,
-}
-
-impl ErrorCode {
-    /// Every code, in table order (the OpenAPI document lists these).
-    pub const ALL: [ErrorCode; 13] = [
-        Self::BadRequest,
-        Self::TooLarge,
-        Self::Unauthorized,
-        Self::Forbidden,
-        Self::NotFound,
-        Self::MethodNotAllowed,
-        Self::NotJoined,
-        Self::Conflict,
-        Self::Unprocessable,
-        Self::RateLimited,
-        Self::RoomUnavailable,
-        Self::Unavailable,
-        Self::Internal,
-    ];
-
-    /// The wire name (`room_unavailable`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::BadRequest => "bad_request",
-            Self::TooLarge => "too_large",
-            Self::Unauthorized => "unauthorized",
-            Self::Forbidden => "forbidden",
-            Self::NotFound => "not_found",
-            Self::MethodNotAllowed => "method_not_allowed",
-            Self::NotJoined => "not_joined",
-            Self::Conflict => "conflict",
-            Self::Unprocessable => "unprocessable",
-            Self::RateLimited => "rate_limited",
-            Self::RoomUnavailable => "room_unavailable",
-            Self::Unavailable => "unavailable",
-            Self::Internal => "internal",
-        }
-    }
-
-    /// The HTTP status of each code; the only place statuses are chosen.
-    pub fn status(self) -> StatusCode {
-        match self {
-            Self::BadRequest | Self::NotJoined => StatusCode::BAD_REQUEST,
-            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Unauthorized => StatusCode::UNAUTHORIZED,
-            Self::Forbidden => StatusCode::FORBIDDEN,
-            Self::NotFound => StatusCode::NOT_FOUND,
-            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict => StatusCode::CONFLICT,
-            Self::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            // The contract promises no 500: failures we cannot attribute to the
-            // request are "try again later".
-            Self::RoomUnavailable | Self::Unavailable | Self::Internal => StatusCode::SERVICE_UNAVAILABLE,
-        }
-    }
-}
-
-impl Serialize for ErrorCode {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
+use utoipa::ToSchema;
 
 /// Implemented by every module error; `ApiError` and `WsError` are built only through it.
 pub trait HasCode: std::error::Error {
@@ -134,15 +61,19 @@ impl<E: HasCode> From<E> for ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: ErrorInner<'a>,
+// Written by `ApiError::error_response` and published as the OpenAPI schema `ErrorBody`.
+/// Every error answer: `{"error":{"code","message"}}`.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody<'a> {
+    pub error: ErrorDetail<'a>,
 }
 
-#[derive(Serialize)]
-struct ErrorInner<'a> {
-    code: ErrorCode,
-    message: &'a str,
+/// The code says what went wrong (and fixes the status); the message is for people.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail<'a> {
+    pub code: ErrorCode,
+    #[schema(min_length = 1)]
+    pub message: &'a str,
 }
 
 impl ResponseError for ApiError {
@@ -155,38 +86,6 @@ impl ResponseError for ApiError {
         if let Some(after) = self.retry_after {
             resp.insert_header(("Retry-After", after.as_secs_f64().ceil().max(1.0).to_string()));
         }
-        resp.json(ErrorBody { error: ErrorInner { code: self.code, message: &self.message } })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn no_code_maps_to_500() {
-        use ErrorCode::*;
-        for code in [
-            BadRequest,
-            TooLarge,
-            Unauthorized,
-            Forbidden,
-            NotFound,
-            NotJoined,
-            Conflict,
-            Unprocessable,
-            RateLimited,
-            RoomUnavailable,
-            Unavailable,
-            Internal,
-        ] {
-            assert_ne!(code.status(), StatusCode::INTERNAL_SERVER_ERROR, "{code:?}");
-        }
-    }
-
-    #[test]
-    fn codes_serialize_in_snake_case() {
-        assert_eq!(serde_json::to_string(&ErrorCode::RoomUnavailable).unwrap(), "\"room_unavailable\"");
-        assert_eq!(serde_json::to_string(&ErrorCode::NotJoined).unwrap(), "\"not_joined\"");
+        resp.json(ErrorBody { error: ErrorDetail { code: self.code, message: &self.message } })
     }
 }

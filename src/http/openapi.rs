@@ -1,21 +1,28 @@
 //! The OpenAPI document of the HTTP API, served at `GET /api/v1/openapi.json`, and the
 //! Swagger UI that renders it at `GET /docs` (both without auth, docs/ADMIN_API.md).
 //!
-//! Each handler carries its own `#[utoipa::path]`; this file lists them, owns the
-//! shared error schema and the bearer security scheme, and serves both routes. The UI's
-//! files are compiled into the binary (`utoipa-swagger-ui`'s `vendored` feature), so
-//! neither the build nor a browser opening `/docs` reaches the network.
+//! Each handler carries its own `#[utoipa::path]` with the answers particular to it;
+//! this file lists them and their schemas, and serves both routes. The answers many
+//! operations share are added by rule (`openapi/shared_responses.rs`), the security
+//! schemes and `X-Request-Id` by `openapi/modifiers.rs`; the types that only describe
+//! answers are in `openapi/schemas.rs`, and the error body and the `ErrorCode` enum
+//! come from the code table (`src/error/codes.rs`). The UI's files are compiled into
+//! the binary (`utoipa-swagger-ui`'s `vendored` feature), so neither the build nor a
+//! browser opening `/docs` reaches the network.
 
-use std::borrow::Cow;
+mod modifiers;
+mod schemas;
+mod shared_responses;
+
 use std::sync::{Arc, OnceLock};
 
 use actix_web::{web, HttpResponse};
-use serde::Serialize;
-use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{RefOr, Schema};
-use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
+use utoipa::OpenApi;
 use utoipa_swagger_ui::{Config, SwaggerUi};
+
+use modifiers::{RequestIds, SecuritySchemes};
+pub use schemas::*;
+use shared_responses::SharedResponses;
 
 use super::api::{
     actors, audit, broadcast_events, broadcasts, cluster_view, debug_clock, members, messages, rooms,
@@ -23,6 +30,7 @@ use super::api::{
 };
 use super::{health, metrics, ws};
 use crate::error::ErrorCode;
+pub use crate::error::{ErrorBody, ErrorDetail};
 use crate::store::rooms::{RoomSettings, SpamSettings};
 
 /// Where the document is served.
@@ -121,7 +129,7 @@ pub const DOCS_PATH: &str = "/docs";
         cluster_view::NodeView,
         cluster_view::NodeList,
     )),
-    modifiers(&SecuritySchemes, &AdminResponses, &RequestIds),
+    modifiers(&SecuritySchemes, &SharedResponses, &RequestIds),
     tags(
         (name = "health", description = "Liveness, readiness and metrics; no auth"),
         (name = "rooms", description = "Rooms and their actors"),
@@ -137,263 +145,6 @@ pub const DOCS_PATH: &str = "/docs";
     ),
 )]
 pub struct ApiDoc;
-
-/// Adds the `bearer` scheme (the admin token, used by every `/api/v1` operation) and
-/// `metrics_bearer` (`metrics.token`, only when it is set).
-struct SecuritySchemes;
-
-impl Modify for SecuritySchemes {
-    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
-        let components = doc.components.get_or_insert_with(Default::default);
-        let bearer = |what: &str| {
-            SecurityScheme::Http(
-                HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some(what)).build(),
-            )
-        };
-        components.add_security_scheme(
-            "bearer",
-            bearer("`Authorization: Bearer <admin token>`; the first boot prints one (`rmd_…`) to stderr"),
-        );
-        components.add_security_scheme(
-            "metrics_bearer",
-            bearer("`Authorization: Bearer <metrics.token>`; needed only when `metrics.token` is set"),
-        );
-    }
-}
-
-/// Every error answer: `{"error":{"code","message"}}`.
-#[derive(Serialize, ToSchema)]
-pub struct ErrorBody {
-    pub error: ErrorDetail,
-}
-
-/// The code says what went wrong (and fixes the status); the message is for people.
-#[derive(Serialize, ToSchema)]
-pub struct ErrorDetail {
-    pub code: ErrorCode,
-    #[schema(min_length = 1)]
-    pub message: String,
-}
-
-/// The wire names of [`ErrorCode`], in the order of its table.
-impl PartialSchema for ErrorCode {
-    fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .schema_type(SchemaType::Type(Type::String))
-            .enum_values(Some(ErrorCode::ALL.iter().map(|c| c.as_str())))
-            .description(Some(
-                "Error code. HTTP status: bad_request 400, too_large 413, unauthorized 401, \
-                 forbidden 403, not_found 404, method_not_allowed 405, conflict 409, \
-                 unprocessable 422, rate_limited 429, room_unavailable/unavailable/internal 503; \
-                 not_joined is sent on WebSocket only.",
-            ))
-            .into()
-    }
-}
-
-impl ToSchema for ErrorCode {
-    fn name() -> Cow<'static, str> {
-        Cow::Borrowed("ErrorCode")
-    }
-}
-
-/// `GET /healthz` answer.
-#[derive(Serialize, ToSchema)]
-pub struct Health {
-    #[schema(value_type = String, example = "ok", pattern = "^ok$")]
-    pub status: &'static str,
-}
-
-/// `GET /readyz` answer, with 200 (`ready`) or 503 (`unavailable`).
-#[derive(Serialize, ToSchema)]
-pub struct Readiness {
-    #[schema(value_type = ReadyStatus)]
-    pub status: &'static str,
-    /// The store answered a ping within 500 ms.
-    pub store: bool,
-    /// False from a commit that failed for lack of disk space until one succeeds again.
-    pub store_writes: bool,
-    /// The room registry answered.
-    pub supervisor: bool,
-    /// Cluster mode only: connected to NATS now (calls to rooms owned elsewhere work).
-    #[schema(nullable = false)]
-    pub nats: Option<bool>,
-}
-
-/// Schema only: `Readiness.status`.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum ReadyStatus {
-    Ready,
-    Unavailable,
-}
-
-/// Schema only: the life of a room's actor (`stopped` when none is running).
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum RoomStatus {
-    Running,
-    Restarting,
-    Quarantined,
-    Stopped,
-}
-
-/// `POST /api/v1/rooms/{id}/crash` answer (202).
-#[derive(Serialize, ToSchema)]
-pub struct Crashed {
-    pub id: String,
-    #[schema(value_type = bool, example = true)]
-    pub crashed: bool,
-}
-
-/// Schema only: `GET /api/v1/rooms/{id}/members` answer.
-#[derive(Serialize, ToSchema)]
-pub struct MemberPage {
-    pub items: Vec<members::MemberView>,
-    /// Pass as `cursor` for the next page; null on the last page.
-    #[schema(required = true)]
-    pub next_cursor: Option<String>,
-}
-
-/// Schema only: a stored message, shaped like the WebSocket `message` frame.
-#[derive(Serialize, ToSchema)]
-pub struct MessageItem {
-    #[schema(example = "message")]
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub room: String,
-    pub seq: i64,
-    pub from: MessageFrom,
-    pub text: String,
-    /// RFC 3339.
-    pub ts: String,
-    #[schema(required = true)]
-    pub client_id: Option<String>,
-    /// The bot's answer to a command: the `invocation` id it answers.
-    pub reply_to: Option<String>,
-    /// Present (and true) only on messages posted by `!announce`.
-    pub announcement: Option<bool>,
-}
-
-/// Schema only: the sender of a message.
-#[derive(Serialize, ToSchema)]
-pub struct MessageFrom {
-    pub id: String,
-    pub name: String,
-    /// `user`, `bot`, `admin` or `system`.
-    pub kind: String,
-}
-
-/// Schema only: `GET /api/v1/rooms/{id}/messages` answer.
-#[derive(Serialize, ToSchema)]
-pub struct HistoryPage {
-    pub items: Vec<MessageItem>,
-    pub has_more: bool,
-}
-
-/// Schema only: `GET /api/v1/tokens` answer.
-#[derive(Serialize, ToSchema)]
-pub struct TokenPage {
-    pub items: Vec<tokens::TokenView>,
-    /// Pass as `cursor` for the next page; null on the last page.
-    #[schema(required = true)]
-    pub next_cursor: Option<String>,
-}
-
-/// Schema only: `GET /api/v1/audit` answer.
-#[derive(Serialize, ToSchema)]
-pub struct AuditPage {
-    pub items: Vec<audit::AuditView>,
-    /// Pass as `cursor` for the next page; null on the last page.
-    #[schema(required = true)]
-    pub next_cursor: Option<String>,
-}
-
-/// Adds the answers every `/api/v1` operation shares, from `AdminAuth`: 401 (no valid
-/// token), 403 (not an admin token) and 429 (each admin token has its own rate limit,
-/// `limits.admin_per_sec`, `limits.admin_burst`, checked on every call).
-struct AdminResponses;
-
-impl Modify for AdminResponses {
-    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::{header::HeaderBuilder, ContentBuilder, Ref, Response, ResponseBuilder};
-        let body = || ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
-        let error = |description: &str| {
-            ResponseBuilder::new().description(description).content("application/json", body())
-        };
-        let shared: [(&str, Response); 3] = [
-            ("401", error("Missing, unknown, revoked or expired token (`unauthorized`)").build()),
-            ("403", error("The token is not an admin token (`forbidden`)").build()),
-            (
-                "429",
-                error("This admin token is over its rate limit (`rate_limited`); retry after `Retry-After` seconds")
-                    .header("Retry-After", HeaderBuilder::new().schema(u32::schema()).build())
-                    .build(),
-            ),
-        ];
-        for (path, item) in doc.paths.paths.iter_mut() {
-            if !path.starts_with("/api/v1/") || path == OPENAPI_PATH {
-                continue;
-            }
-            let ops = [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
-            for op in ops.into_iter().flatten() {
-                for (status, response) in &shared {
-                    op.responses.responses.insert(status.to_string(), RefOr::T(response.clone()));
-                }
-            }
-        }
-    }
-}
-
-/// Adds `X-Request-Id` to every operation (an optional request header) and to every
-/// answer (the id used: the client's when usable, else a new one; `http::request_id`).
-/// Runs after `AdminResponses`, so the shared answers carry it too.
-struct RequestIds;
-
-impl Modify for RequestIds {
-    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::header::HeaderBuilder;
-        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
-        use utoipa::openapi::Required;
-        let max = super::request_id::MAX_LEN;
-        let param = ParameterBuilder::new()
-            .name("X-Request-Id")
-            .parameter_in(ParameterIn::Header)
-            .required(Required::False)
-            .description(Some(format!(
-                "The client's id for this request, echoed in the answer and kept in the audit entry it \
-                 makes: 1 to {max} visible ASCII characters (no spaces); anything else is replaced by a new id"
-            )))
-            .schema(Some(ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(max))))
-            .build();
-        let header = HeaderBuilder::new()
-            .schema(String::schema())
-            .description(Some(
-                "The request's id: the client's `X-Request-Id` if usable, else one the server made",
-            ))
-            .build();
-        for item in doc.paths.paths.values_mut() {
-            let ops = [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
-            for op in ops.into_iter().flatten() {
-                op.parameters.get_or_insert_with(Vec::new).push(param.clone());
-                for response in op.responses.responses.values_mut() {
-                    if let RefOr::T(r) = response {
-                        r.headers.insert("X-Request-Id".to_string(), header.clone());
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// Schema only: `GET /api/v1/rooms` answer.
-#[derive(Serialize, ToSchema)]
-pub struct RoomPage {
-    pub items: Vec<rooms::RoomView>,
-    /// Pass as `cursor` for the next page; null on the last page.
-    #[schema(required = true)]
-    pub next_cursor: Option<String>,
-}
 
 /// Mounts the document and the UI. Must come before the `/api/v1` scope, whose default
 /// service would otherwise answer 404 for the document.
@@ -458,28 +209,62 @@ mod tests {
         assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
     }
 
-    /// Fails to compile when a variant is added to `ErrorCode` without updating
-    /// `ErrorCode::ALL` here as well (the match has no wildcard).
+    /// Every operation has an `operationId`, and no two share one.
     #[test]
-    fn all_lists_every_error_code() {
-        for code in ErrorCode::ALL {
-            let listed = match code {
-                ErrorCode::BadRequest
-                | ErrorCode::TooLarge
-                | ErrorCode::Unauthorized
-                | ErrorCode::Forbidden
-                | ErrorCode::NotFound
-                | ErrorCode::MethodNotAllowed
-                | ErrorCode::NotJoined
-                | ErrorCode::Conflict
-                | ErrorCode::Unprocessable
-                | ErrorCode::RateLimited
-                | ErrorCode::RoomUnavailable
-                | ErrorCode::Unavailable
-                | ErrorCode::Internal => 1,
-            };
-            assert_eq!(listed, 1);
+    fn operation_ids_are_present_and_unique() {
+        let doc: serde_json::Value = serde_json::from_str(document()).expect("JSON");
+        let mut seen = std::collections::BTreeSet::new();
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for (method, op) in item.as_object().expect("path item") {
+                let id =
+                    op["operationId"].as_str().unwrap_or_else(|| panic!("{method} {path}: no operationId"));
+                assert!(seen.insert(id.to_string()), "{method} {path}: operationId {id} twice");
+            }
         }
-        assert_eq!(ErrorCode::ALL.len(), 13);
+    }
+
+    /// The rules of `SharedResponses`, read back from the published document.
+    #[test]
+    fn shared_responses_follow_their_rules() {
+        let doc: serde_json::Value = serde_json::from_str(document()).expect("JSON");
+        let error_body = serde_json::json!({"$ref": "#/components/schemas/ErrorBody"});
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for (method, op) in item.as_object().expect("path item") {
+                let at = format!("{method} {path}");
+                let responses = &op["responses"];
+                let admin = op["security"] == serde_json::json!([{"bearer": []}]);
+                assert_eq!(admin, path.starts_with("/api/v1/") && path != OPENAPI_PATH, "{at}");
+                if admin {
+                    for status in ["401", "403", "429", "503"] {
+                        let body = &responses[status]["content"]["application/json"]["schema"];
+                        assert_eq!(body, &error_body, "{at} {status}");
+                    }
+                    for status in ["429", "503"] {
+                        assert!(responses[status]["headers"]["Retry-After"].is_object(), "{at} {status}");
+                    }
+                    let room_actor =
+                        responses["503"]["description"].as_str().unwrap_or("").contains("room_unavailable");
+                    let waits = ["post", "delete"].contains(&method.as_str())
+                        && path.starts_with("/api/v1/rooms/{id}");
+                    assert_eq!(room_actor, waits, "{at}: {}", responses["503"]);
+                }
+                if op["requestBody"]["content"]["application/json"].is_object() {
+                    for status in ["400", "413"] {
+                        assert!(
+                            responses[status]["content"]["application/json"].is_object(),
+                            "{at} {status}"
+                        );
+                    }
+                }
+                let path_params =
+                    op["parameters"].as_array().is_some_and(|ps| ps.iter().any(|p| p["in"] == "path"));
+                if path_params {
+                    assert!(
+                        responses["400"]["description"].as_str().is_some_and(|d| d.contains("path")),
+                        "{at}"
+                    );
+                }
+            }
+        }
     }
 }

@@ -158,7 +158,6 @@ fn round(us: f64) -> f64 {
     responses(
         (status = 200, description = "The supervision tree; with `top` `{\"items\":[…]}`; with `limit` or `cursor` `{\"items\":[…],\"next_cursor\":…}`", body = ActorsView),
         (status = 400, description = "`top` or `limit` out of range, `sort` without `top`, `limit`/`cursor` with `top`, a cursor not given out by this list, or an unknown parameter (`bad_request`)", body = crate::http::openapi::ErrorBody),
-        (status = 503, description = "The store cannot check the token now (`unavailable`)", body = crate::http::openapi::ErrorBody),
     ),
 )]
 async fn actors(_: AdminAuth, q: web::Query<ActorsQuery>) -> Result<HttpResponse, ApiError> {

@@ -86,9 +86,6 @@ impl AuditView {
     responses(
         (status = 200, description = "Entries, newest first", body = crate::http::openapi::AuditPage),
         (status = 400, description = "A bad `limit`, `cursor` or unknown parameter (`bad_request`)", body = crate::http::openapi::ErrorBody),
-        (status = 503, description = "The store cannot serve the request now (`unavailable`); may carry `Retry-After`",
-         body = crate::http::openapi::ErrorBody,
-         headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
     ),
 )]
 async fn list_audit(

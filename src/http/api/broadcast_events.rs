@@ -41,11 +41,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     responses(
         (status = 200, description = "Server-Sent Events: `progress` (`{id,status,counts}`), `room` (`{room,status,attempts,seq,last_error}`), and a final `done` (the job); the stream then ends",
          content_type = "text/event-stream", body = String),
-        (status = 400, description = "A path that is not valid UTF-8 or holds a NUL, `%00` (`bad_request`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such job (`not_found`)", body = crate::http::openapi::ErrorBody),
-        (status = 503, description = "The store cannot serve the request now (`unavailable`); may carry `Retry-After`",
-         body = crate::http::openapi::ErrorBody,
-         headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
     ),
 )]
 async fn broadcast_events(

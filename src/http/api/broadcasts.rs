@@ -181,9 +181,6 @@ pub async fn load_view(st: &AppState, id: &str, with_rooms: bool) -> Result<Broa
         (status = 400, description = "Malformed JSON, empty text or NUL (`bad_request`)", body = crate::http::openapi::ErrorBody),
         (status = 413, description = "Body or text too large (`too_large`)", body = crate::http::openapi::ErrorBody),
         (status = 422, description = "A missing or unknown field, a bad priority, a bad room id, or a target that matches no room (`unprocessable`)", body = crate::http::openapi::ErrorBody),
-        (status = 503, description = "The store cannot serve the request now (`unavailable`); may carry `Retry-After`",
-         body = crate::http::openapi::ErrorBody,
-         headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
     ),
 )]
 async fn create_broadcast(
@@ -243,9 +240,6 @@ async fn create_broadcast(
     responses(
         (status = 200, description = "Jobs, newest first, without their room lists", body = BroadcastPage),
         (status = 400, description = "A bad `limit` or `cursor` (`bad_request`)", body = crate::http::openapi::ErrorBody),
-        (status = 503, description = "The store cannot serve the request now (`unavailable`); may carry `Retry-After`",
-         body = crate::http::openapi::ErrorBody,
-         headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
     ),
 )]
 async fn list_broadcasts(
@@ -286,11 +280,7 @@ fn take<T: Default>(map: &mut HashMap<String, T>, key: &str) -> T {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The job", body = BroadcastView),
-        (status = 400, description = "A path that is not valid UTF-8 or holds a NUL, `%00` (`bad_request`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such job (`not_found`)", body = crate::http::openapi::ErrorBody),
-        (status = 503, description = "The store cannot serve the request now (`unavailable`); may carry `Retry-After`",
-         body = crate::http::openapi::ErrorBody,
-         headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
     ),
 )]
 async fn get_broadcast(
@@ -312,11 +302,7 @@ async fn get_broadcast(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Cancelled now, or already finished", body = BroadcastView),
-        (status = 400, description = "A path that is not valid UTF-8 or holds a NUL, `%00` (`bad_request`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such job (`not_found`)", body = crate::http::openapi::ErrorBody),
-        (status = 503, description = "The store cannot serve the request now (`unavailable`); may carry `Retry-After`",
-         body = crate::http::openapi::ErrorBody,
-         headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
     ),
 )]
 async fn cancel_broadcast(

@@ -111,9 +111,6 @@ impl NodeView {
     responses(
         (status = 200, description = "Every node that has joined the cluster, by id", body = NodeList),
         (status = 404, description = "Cluster mode is off (`not_found`)", body = crate::http::openapi::ErrorBody),
-        (status = 503, description = "The store cannot serve the request now (`unavailable`); may carry `Retry-After`",
-         body = crate::http::openapi::ErrorBody,
-         headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
     ),
 )]
 pub async fn list_nodes(_: AdminAuth, st: web::Data<AppState>) -> Result<HttpResponse, ApiError> {

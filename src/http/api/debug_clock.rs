@@ -39,7 +39,7 @@ pub struct SetClock {
         (status = 400, description = "Malformed JSON, or a `now` that is not RFC 3339 or not in the years 1970 to 4000 (`bad_request`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "Fault injection is off (`not_found`)", body = crate::http::openapi::ErrorBody),
         (status = 422, description = "A missing or unknown field (`unprocessable`)", body = crate::http::openapi::ErrorBody),
-        (status = 503, description = "The scheduler did not answer (`unavailable`)", body = crate::http::openapi::ErrorBody),
+        (status = 503, description = "The scheduler did not answer, or the store cannot check the token now (`unavailable`); may carry `Retry-After`"),
     ),
 )]
 async fn set_clock(

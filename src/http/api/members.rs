@@ -84,9 +84,6 @@ async fn online_users(st: &AppState, room: &crate::model::RoomId) -> HashSet<Str
         (status = 200, description = "Members by user id", body = crate::http::openapi::MemberPage),
         (status = 400, description = "A bad `limit` or path (`bad_request`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such room (`not_found`)", body = crate::http::openapi::ErrorBody),
-        (status = 503, description = "The room's actor or the store cannot answer now (`room_unavailable`, `unavailable`); may carry `Retry-After`",
-         body = crate::http::openapi::ErrorBody,
-         headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
     ),
 )]
 async fn list_members(
@@ -124,13 +121,8 @@ async fn list_members(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The member with the new grant", body = MemberView),
-        (status = 400, description = "Malformed JSON, not `Content-Type: application/json`, or a path that is not valid UTF-8 or holds a NUL, `%00` (`bad_request`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such room (`not_found`)", body = crate::http::openapi::ErrorBody),
-        (status = 413, description = "Body larger than `server.max_body_bytes` (`too_large`)", body = crate::http::openapi::ErrorBody),
         (status = 422, description = "Unknown role, an `expires_at` that is not RFC 3339 or not in the future, a user id that is not 1 to 64 characters or is reserved, or an unknown field (`unprocessable`)", body = crate::http::openapi::ErrorBody),
-        (status = 503, description = "The room's actor or the store cannot answer now (`room_unavailable`, `unavailable`); may carry `Retry-After`",
-         body = crate::http::openapi::ErrorBody,
-         headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
     ),
 )]
 async fn set_member(
@@ -194,11 +186,8 @@ async fn set_member(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Removed; the user's sessions got `room_closed` (reason `kicked`)"),
-        (status = 400, description = "A path that is not valid UTF-8 or holds a NUL, `%00` (`bad_request`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such room, or the user is not a member (`not_found`)", body = crate::http::openapi::ErrorBody),
-        (status = 503, description = "The room's actor or the store cannot answer now, or the removal waited `store.commit_timeout_ms` for the store (it stays queued and applies when the store is back) (`room_unavailable`, `unavailable`); may carry `Retry-After`",
-         body = crate::http::openapi::ErrorBody,
-         headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
+        (status = 503, description = "The room's actor or the store cannot answer now, or the removal waited `store.commit_timeout_ms` for the store (it stays queued and applies when the store is back) (`room_unavailable`, `unavailable`); may carry `Retry-After`"),
     ),
 )]
 async fn kick_member(

@@ -1,4 +1,7 @@
 //! The admin API under `/api/v1` (docs/ADMIN_API.md). Every handler takes `AdminAuth`.
+//! Each handler's `#[utoipa::path]` lists the answers particular to it; the ones many
+//! operations share (401, 403, 429, 503, and the 400 and 413 of bodies and paths) are
+//! added by rule in `src/http/openapi/shared_responses.rs`.
 
 pub mod actors;
 pub mod audit;

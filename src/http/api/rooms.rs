@@ -142,13 +142,8 @@ impl RoomView {
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Created", body = RoomView),
-        (status = 400, description = "Malformed JSON or not `Content-Type: application/json` (`bad_request`)", body = crate::http::openapi::ErrorBody),
         (status = 409, description = "A room with this id exists (`conflict`)", body = crate::http::openapi::ErrorBody),
-        (status = 413, description = "Body larger than `server.max_body_bytes` (`too_large`)", body = crate::http::openapi::ErrorBody),
         (status = 422, description = "Well-formed JSON with a missing or invalid field (`unprocessable`)", body = crate::http::openapi::ErrorBody),
-        (status = 503, description = "The store cannot serve the request now (`unavailable`); may carry `Retry-After`",
-         body = crate::http::openapi::ErrorBody,
-         headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
     ),
 )]
 async fn create_room(
@@ -193,11 +188,7 @@ async fn create_room(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The room with its live figures", body = RoomView),
-        (status = 400, description = "The path is not valid UTF-8 or holds a NUL, `%00` (`bad_request`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such room (`not_found`)", body = crate::http::openapi::ErrorBody),
-        (status = 503, description = "The store cannot serve the request now (`unavailable`); may carry `Retry-After`",
-         body = crate::http::openapi::ErrorBody,
-         headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
     ),
 )]
 async fn get_room(
@@ -231,13 +222,8 @@ pub struct PatchRoom {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The room as it is now", body = RoomView),
-        (status = 400, description = "Malformed JSON, not `Content-Type: application/json`, or a path that is not valid UTF-8 or holds a NUL, `%00` (`bad_request`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such room (`not_found`)", body = crate::http::openapi::ErrorBody),
-        (status = 413, description = "Body larger than `server.max_body_bytes` (`too_large`)", body = crate::http::openapi::ErrorBody),
         (status = 422, description = "An invalid name, tag or setting, or an unknown field (`unprocessable`)", body = crate::http::openapi::ErrorBody),
-        (status = 503, description = "The room's actor or the store cannot answer now (`room_unavailable`, `unavailable`); may carry `Retry-After`",
-         body = crate::http::openapi::ErrorBody,
-         headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
     ),
 )]
 async fn patch_room(
@@ -316,9 +302,6 @@ pub struct DeleteRoom {
         (status = 204, description = "Deleted; connected members got `room_closed`"),
         (status = 400, description = "A bad query parameter or a path that is not valid UTF-8 or holds a NUL, `%00` (`bad_request`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such room (`not_found`)", body = crate::http::openapi::ErrorBody),
-        (status = 503, description = "The room's actor or the store cannot answer now (`room_unavailable`, `unavailable`); may carry `Retry-After`",
-         body = crate::http::openapi::ErrorBody,
-         headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
     ),
 )]
 async fn delete_room(
@@ -361,11 +344,7 @@ pub(super) async fn running_room(st: &AppState, id: &RoomId) -> Option<TrackedAd
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Restarted; the room as it is now", body = RoomView),
-        (status = 400, description = "The path is not valid UTF-8 or holds a NUL, `%00` (`bad_request`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such room (`not_found`)", body = crate::http::openapi::ErrorBody),
-        (status = 503, description = "The room's actor or the store cannot answer now (`room_unavailable`, `unavailable`); may carry `Retry-After`",
-         body = crate::http::openapi::ErrorBody,
-         headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
     ),
 )]
 async fn restart_room(
@@ -390,11 +369,7 @@ async fn restart_room(
     security(("bearer" = [])),
     responses(
         (status = 202, description = "The room's actor was told to panic; its supervisor restarts it", body = crate::http::openapi::Crashed),
-        (status = 400, description = "The path is not valid UTF-8 or holds a NUL, `%00` (`bad_request`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such room, or `debug.fault_injection` is off (`not_found`)", body = crate::http::openapi::ErrorBody),
-        (status = 503, description = "The room's actor or the store cannot answer now (`room_unavailable`, `unavailable`); may carry `Retry-After`",
-         body = crate::http::openapi::ErrorBody,
-         headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
     ),
 )]
 async fn crash_room(
@@ -450,9 +425,6 @@ async fn room_view(st: &AppState, id: RoomId) -> Result<RoomView, ApiError> {
     responses(
         (status = 200, description = "One page of rooms, ordered by id", body = crate::http::openapi::RoomPage),
         (status = 400, description = "A query parameter is malformed or out of range (`bad_request`)", body = crate::http::openapi::ErrorBody),
-        (status = 503, description = "The store cannot serve the request now (`unavailable`); may carry `Retry-After`",
-         body = crate::http::openapi::ErrorBody,
-         headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
     ),
 )]
 async fn list_rooms(

@@ -185,9 +185,6 @@ async fn find(st: &AppState, id: &str) -> Result<ScheduleRow, ApiError> {
         (status = 400, description = "Malformed JSON, empty text or NUL (`bad_request`)", body = crate::http::openapi::ErrorBody),
         (status = 413, description = "Body or text too large (`too_large`)", body = crate::http::openapi::ErrorBody),
         (status = 422, description = "An invalid cron or time zone, a cron that never fires, a bad target, or a missing or unknown field (`unprocessable`)", body = crate::http::openapi::ErrorBody),
-        (status = 503, description = "The store cannot serve the request now (`unavailable`); may carry `Retry-After`",
-         body = crate::http::openapi::ErrorBody,
-         headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
     ),
 )]
 async fn create_schedule(
@@ -229,9 +226,6 @@ async fn create_schedule(
     responses(
         (status = 200, description = "Schedules by id", body = SchedulePage),
         (status = 400, description = "A bad `limit` or `cursor` (`bad_request`)", body = crate::http::openapi::ErrorBody),
-        (status = 503, description = "The store cannot serve the request now (`unavailable`); may carry `Retry-After`",
-         body = crate::http::openapi::ErrorBody,
-         headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
     ),
 )]
 async fn list_schedules(
@@ -254,11 +248,7 @@ async fn list_schedules(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The schedule", body = ScheduleView),
-        (status = 400, description = "A path that is not valid UTF-8 or holds a NUL, `%00` (`bad_request`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such schedule (`not_found`)", body = crate::http::openapi::ErrorBody),
-        (status = 503, description = "The store cannot serve the request now (`unavailable`); may carry `Retry-After`",
-         body = crate::http::openapi::ErrorBody,
-         headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
     ),
 )]
 async fn get_schedule(
@@ -288,9 +278,6 @@ async fn get_schedule(
         (status = 404, description = "No such schedule (`not_found`)", body = crate::http::openapi::ErrorBody),
         (status = 413, description = "Body or text too large (`too_large`)", body = crate::http::openapi::ErrorBody),
         (status = 422, description = "An invalid cron, time zone or target, or an unknown field (`unprocessable`)", body = crate::http::openapi::ErrorBody),
-        (status = 503, description = "The store cannot serve the request now (`unavailable`); may carry `Retry-After`",
-         body = crate::http::openapi::ErrorBody,
-         headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
     ),
 )]
 async fn patch_schedule(
@@ -345,11 +332,7 @@ async fn patch_schedule(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Deleted; the schedule as it was", body = ScheduleView),
-        (status = 400, description = "A path that is not valid UTF-8 or holds a NUL, `%00` (`bad_request`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such schedule (`not_found`)", body = crate::http::openapi::ErrorBody),
-        (status = 503, description = "The store cannot serve the request now (`unavailable`); may carry `Retry-After`",
-         body = crate::http::openapi::ErrorBody,
-         headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
     ),
 )]
 async fn delete_schedule(

@@ -84,12 +84,7 @@ impl TokenView {
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Created; `token` is the secret, shown this once", body = TokenView),
-        (status = 400, description = "Malformed JSON or not `Content-Type: application/json` (`bad_request`)", body = crate::http::openapi::ErrorBody),
-        (status = 413, description = "Body larger than `server.max_body_bytes` (`too_large`)", body = crate::http::openapi::ErrorBody),
         (status = 422, description = "Well-formed JSON with a missing or invalid field, or a reserved name (`unprocessable`)", body = crate::http::openapi::ErrorBody),
-        (status = 503, description = "The store cannot serve the request now (`unavailable`); may carry `Retry-After`",
-         body = crate::http::openapi::ErrorBody,
-         headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
     ),
 )]
 async fn create_token(
@@ -127,9 +122,6 @@ async fn create_token(
     responses(
         (status = 200, description = "Tokens by id, never a secret", body = crate::http::openapi::TokenPage),
         (status = 400, description = "A bad `limit` or `cursor` (`bad_request`)", body = crate::http::openapi::ErrorBody),
-        (status = 503, description = "The store cannot serve the request now (`unavailable`); may carry `Retry-After`",
-         body = crate::http::openapi::ErrorBody,
-         headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
     ),
 )]
 async fn list_tokens(
@@ -155,11 +147,7 @@ async fn list_tokens(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Revoked (now or before); its sessions were closed with 1008", body = TokenView),
-        (status = 400, description = "A path that is not valid UTF-8 or holds a NUL, `%00` (`bad_request`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such token (`not_found`)", body = crate::http::openapi::ErrorBody),
-        (status = 503, description = "The store cannot serve the request now (`unavailable`); may carry `Retry-After`",
-         body = crate::http::openapi::ErrorBody,
-         headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
     ),
 )]
 async fn revoke_token(
