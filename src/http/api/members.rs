@@ -13,6 +13,7 @@ use crate::actors::registry::GetRoom;
 use crate::actors::room::{Kick, OnlineUsers, ReloadRoles, RoomError};
 use crate::error::{ApiError, ErrorCode};
 use crate::http::auth::AdminAuth;
+use crate::http::json_body::JsonBody;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::AppState;
 use crate::model::{check_user_id, now_ms, rfc3339, Role};
@@ -137,7 +138,7 @@ async fn set_member(
     admin: AdminAuth,
     st: web::Data<AppState>,
     path: web::Path<(String, String)>,
-    body: web::Json<SetMember>,
+    body: JsonBody<SetMember>,
 ) -> Result<HttpResponse, ApiError> {
     let (room_id, user_id) = path.into_inner();
     let room = existing_room(&st, &room_id).await?;

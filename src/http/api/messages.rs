@@ -12,6 +12,7 @@ use crate::actors::registry::GetRoom;
 use crate::actors::room::{ReplyTo, RoomError, SendText, SendTicket};
 use crate::error::{ApiError, ErrorCode};
 use crate::http::auth::AdminAuth;
+use crate::http::json_body::JsonBody;
 use crate::http::pagination::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::http::AppState;
 use crate::model::{UserKind, UserRef};
@@ -124,7 +125,7 @@ async fn post_message(
     admin: AdminAuth,
     st: web::Data<AppState>,
     id: web::Path<String>,
-    body: web::Json<PostMessage>,
+    body: JsonBody<PostMessage>,
 ) -> Result<HttpResponse, ApiError> {
     let room = existing_room(&st, &id).await?;
     let PostMessage { text, client_id } = body.into_inner();

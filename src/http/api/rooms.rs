@@ -15,6 +15,7 @@ use crate::actors::room::{CloseRoom, Crash, Restart, Room, RoomError, RoomStats,
 use crate::actors::store_writer::ForgetRoom;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::auth::AdminAuth;
+use crate::http::json_body::JsonBody;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::AppState;
 use crate::model::{now_ms, rfc3339, RoomId};
@@ -154,7 +155,7 @@ impl RoomView {
 async fn create_room(
     admin: AdminAuth,
     st: web::Data<AppState>,
-    body: web::Json<CreateRoom>,
+    body: JsonBody<CreateRoom>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let id = RoomId::parse(&body.id).map_err(|e| ApiError::new(ErrorCode::Unprocessable, e.to_string()))?;
@@ -244,7 +245,7 @@ async fn patch_room(
     admin: AdminAuth,
     st: web::Data<AppState>,
     id: web::Path<String>,
-    body: web::Json<PatchRoom>,
+    body: JsonBody<PatchRoom>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, mut row) = stored_room(&st, &id).await?;
     let patch = body.into_inner();

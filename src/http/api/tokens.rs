@@ -13,6 +13,7 @@ use crate::auth::issue_token;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::audit;
 use crate::http::auth::AdminAuth;
+use crate::http::json_body::JsonBody;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::AppState;
 use crate::model::{check_user_id, now_ms, rfc3339, UserKind, MAX_ID_CHARS};
@@ -94,7 +95,7 @@ impl TokenView {
 async fn create_token(
     admin: AdminAuth,
     st: web::Data<AppState>,
-    body: web::Json<CreateToken>,
+    body: JsonBody<CreateToken>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let kind = match UserKind::parse(&body.kind) {
