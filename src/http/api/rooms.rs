@@ -31,8 +31,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 #[derive(ToSchema)]
-/// `POST /rooms` body.
+/// `POST /rooms` body. An unknown field, or an unknown setting, is 422 (as in a patch).
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CreateRoom {
     /// Lower-case letters, digits, `_` and `-`, starting with a letter or digit; 422 otherwise.
     #[schema(pattern = "^[a-z0-9][a-z0-9_-]*$", min_length = 1, max_length = 64, example = "lobby")]
@@ -43,8 +44,9 @@ pub struct CreateRoom {
     /// Each 1 to 64 characters, no NUL.
     #[serde(default)]
     pub tags: Vec<String>,
-    #[serde(default)]
-    pub settings: RoomSettings,
+    /// Any of the room settings (the others keep their defaults; `null` is the default).
+    #[schema(value_type = Option<RoomSettings>)]
+    pub settings: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 #[derive(IntoParams)]
@@ -164,15 +166,13 @@ async fn create_room(
     for t in &body.tags {
         check_name("tag", t, 64)?;
     }
-    body.settings
-        .check()
-        .map_err(|e| ApiError::new(ErrorCode::Unprocessable, format!("invalid settings: {e}")))?;
+    let settings = merged_settings(&RoomSettings::default(), body.settings.unwrap_or_default())?;
     let now = now_ms();
     let row = RoomRow {
         id: id.to_string(),
         name,
         tags: serde_json::to_string(&body.tags).unwrap_or_else(|_| "[]".into()),
-        settings: serde_json::to_string(&body.settings).unwrap_or_else(|_| "{}".into()),
+        settings: serde_json::to_string(&settings).unwrap_or_else(|_| "{}".into()),
         created_at: now,
         updated_at: now,
     };
@@ -262,21 +262,7 @@ async fn patch_room(
         row.tags = serde_json::to_string(&tags).unwrap_or_else(|_| "[]".into());
     }
     if let Some(changes) = patch.settings {
-        let mut merged = match serde_json::to_value(row.settings()) {
-            Ok(serde_json::Value::Object(m)) => m,
-            _ => serde_json::Map::new(),
-        };
-        for (k, v) in changes {
-            if !merged.contains_key(&k) {
-                return Err(ApiError::new(ErrorCode::Unprocessable, format!("unknown setting {k:?}")));
-            }
-            merged.insert(k, v);
-        }
-        let settings: RoomSettings = serde_json::from_value(serde_json::Value::Object(merged))
-            .map_err(|e| ApiError::new(ErrorCode::Unprocessable, format!("invalid settings: {e}")))?;
-        settings
-            .check()
-            .map_err(|e| ApiError::new(ErrorCode::Unprocessable, format!("invalid settings: {e}")))?;
+        let settings = merged_settings(&row.settings(), changes)?;
         row.settings = serde_json::to_string(&settings).unwrap_or_else(|_| "{}".into());
     }
     row.updated_at = now_ms();
@@ -289,6 +275,34 @@ async fn patch_room(
     }
     crate::http::audit::record(&st, &admin, "room.update", id.as_str(), detail).await;
     Ok(HttpResponse::Ok().json(room_view(&st, id).await?))
+}
+
+/// `base` with each setting given in `changes` replaced; `null` sets one back to its
+/// default (clears it). An unknown setting, or a value the setting cannot take, is 422.
+fn merged_settings(
+    base: &RoomSettings,
+    changes: serde_json::Map<String, serde_json::Value>,
+) -> Result<RoomSettings, ApiError> {
+    let mut merged = match serde_json::to_value(base) {
+        Ok(serde_json::Value::Object(m)) => m,
+        _ => serde_json::Map::new(),
+    };
+    for (k, v) in changes {
+        if !merged.contains_key(&k) {
+            return Err(ApiError::new(ErrorCode::Unprocessable, format!("unknown setting {k:?}")));
+        }
+        match v {
+            // Absent fields take their defaults (`RoomSettings` is `serde(default)`).
+            serde_json::Value::Null => merged.remove(&k),
+            v => merged.insert(k, v),
+        };
+    }
+    let settings: RoomSettings = serde_json::from_value(serde_json::Value::Object(merged))
+        .map_err(|e| ApiError::new(ErrorCode::Unprocessable, format!("invalid settings: {e}")))?;
+    settings
+        .check()
+        .map_err(|e| ApiError::new(ErrorCode::Unprocessable, format!("invalid settings: {e}")))?;
+    Ok(settings)
 }
 
 /// `DELETE /rooms/{id}` query: `purge=true` also deletes the history.

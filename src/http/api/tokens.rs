@@ -28,8 +28,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 #[derive(ToSchema)]
-/// `POST /tokens` body.
+/// `POST /tokens` body; an unknown field is 422.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CreateToken {
     /// `admin`, `bot` or `user`; 422 otherwise.
     #[schema(pattern = "^(admin|bot|user)$", example = "bot")]
