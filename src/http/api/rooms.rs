@@ -6,8 +6,8 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::check_name;
 use super::cluster_view;
+use super::{check_label, check_name};
 use crate::actors::mailbox::TrackedAddr;
 use crate::actors::mailbox::{directory, ActorKind, ActorStatus};
 use crate::actors::registry::{FindRoom, GetRoom};
@@ -164,7 +164,7 @@ async fn create_room(
     let name = body.name.unwrap_or_else(|| id.to_string());
     check_name("name", &name, 200)?;
     for t in &body.tags {
-        check_name("tag", t, 64)?;
+        check_label("tag", t, 64)?;
     }
     let settings = merged_settings(&RoomSettings::default(), body.settings.unwrap_or_default())?;
     let now = now_ms();
@@ -253,7 +253,7 @@ async fn patch_room(
         check_name("name", name, 200)?;
     }
     for t in patch.tags.iter().flatten() {
-        check_name("tag", t, 64)?;
+        check_label("tag", t, 64)?;
     }
     if let Some(name) = patch.name {
         row.name = name;

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::check_name;
+use super::check_label;
 use crate::auth::issue_token;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::audit;
@@ -106,7 +106,7 @@ async fn create_token(
     // The name is the user id of the token's sessions (`from.id` of its messages).
     check_user_id(&body.name).map_err(|e| ApiError::new(ErrorCode::Unprocessable, format!("name {e}")))?;
     for r in &body.roles {
-        check_name("role", r, MAX_ID_CHARS)?;
+        check_label("role", r, MAX_ID_CHARS)?;
     }
     let issued = issue_token(kind, &body.name, &body.roles);
     let row = issued.row.clone();
