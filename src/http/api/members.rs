@@ -24,6 +24,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/rooms/{id}/members/{user_id}").put(set_member).delete(kick_member));
 }
 
+/// 9999-12-31T23:59:59.999Z: the last instant RFC 3339 (four-digit years) can write.
+const LAST_RFC3339_MS: i64 = 253_402_300_799_999;
+
 /// A member as the API shows it; `role` is the role in force now (an expired grant
 /// shows the role underneath, and `expires_at` is then null).
 #[derive(Debug, Serialize, ToSchema)]
@@ -128,7 +131,7 @@ async fn list_members(
         (status = 400, description = "Malformed JSON, not `Content-Type: application/json`, or a path that is not valid UTF-8 or holds a NUL, `%00` (`bad_request`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such room (`not_found`)", body = crate::http::openapi::ErrorBody),
         (status = 413, description = "Body larger than `server.max_body_bytes` (`too_large`)", body = crate::http::openapi::ErrorBody),
-        (status = 422, description = "Unknown role, an `expires_at` that is not RFC 3339 or not in the future, a user id that is not 1 to 64 characters or is reserved, or an unknown field (`unprocessable`)", body = crate::http::openapi::ErrorBody),
+        (status = 422, description = "Unknown role, an `expires_at` that is not RFC 3339, not in the future or not before the year 10000, a user id that is not 1 to 64 characters or is reserved, or an unknown field (`unprocessable`)", body = crate::http::openapi::ErrorBody),
         (status = 503, description = "The room's actor or the store cannot answer now (`room_unavailable`, `unavailable`); may carry `Retry-After`",
          body = crate::http::openapi::ErrorBody,
          headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
@@ -155,6 +158,13 @@ async fn set_member(
                 .timestamp_millis();
             if t <= now {
                 return Err(ApiError::new(ErrorCode::Unprocessable, "expires_at must be in the future"));
+            }
+            // Shown in UTC: a later instant would read back as `+10000-…`, not RFC 3339.
+            if t > LAST_RFC3339_MS {
+                return Err(ApiError::new(
+                    ErrorCode::Unprocessable,
+                    "expires_at must be before 10000-01-01T00:00:00Z",
+                ));
             }
             Some(t)
         }
