@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod health;
 pub mod input_guard;
+pub mod json_body;
 pub mod metrics;
 pub mod openapi;
 pub mod pagination;

@@ -13,6 +13,7 @@ use crate::actors::broadcast::{CancelJob, StartJob};
 use crate::error::{ApiError, ErrorCode};
 use crate::http::audit;
 use crate::http::auth::AdminAuth;
+use crate::http::json_body::JsonBody;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::AppState;
 use crate::ids::{is_job_id, new_job_id};
@@ -186,7 +187,7 @@ pub async fn load_view(st: &AppState, id: &str, with_rooms: bool) -> Result<Broa
 async fn create_broadcast(
     admin: AdminAuth,
     st: web::Data<AppState>,
-    body: web::Json<CreateBroadcast>,
+    body: JsonBody<CreateBroadcast>,
 ) -> Result<HttpResponse, ApiError> {
     let CreateBroadcast { text, rooms, priority } = body.into_inner();
     check_send(&text, None, st.cfg.limits.max_text).map_err(|(code, m)| ApiError::new(code, m))?;

@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use crate::actors::scheduler::Tick;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::auth::AdminAuth;
+use crate::http::json_body::JsonBody;
 use crate::http::AppState;
 use crate::model::rfc3339;
 
@@ -45,7 +46,7 @@ pub struct SetClock {
 async fn set_clock(
     _: AdminAuth,
     st: web::Data<AppState>,
-    body: web::Json<SetClock>,
+    body: JsonBody<SetClock>,
 ) -> Result<HttpResponse, ApiError> {
     let Some(clock) = st.test_clock.as_ref().filter(|_| st.cfg.debug.fault_injection) else {
         return Err(ApiError::new(ErrorCode::NotFound, "fault injection is off"));

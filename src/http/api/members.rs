@@ -13,6 +13,7 @@ use crate::actors::registry::GetRoom;
 use crate::actors::room::{Kick, OnlineUsers, ReloadRoles, RoomError};
 use crate::error::{ApiError, ErrorCode};
 use crate::http::auth::AdminAuth;
+use crate::http::json_body::JsonBody;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::AppState;
 use crate::model::{check_user_id, now_ms, rfc3339, Role};
@@ -22,6 +23,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/rooms/{id}/members").get(list_members))
         .service(web::resource("/rooms/{id}/members/{user_id}").put(set_member).delete(kick_member));
 }
+
+/// 9999-12-31T23:59:59.999Z: the last instant RFC 3339 (four-digit years) can write.
+const LAST_RFC3339_MS: i64 = 253_402_300_799_999;
 
 /// A member as the API shows it; `role` is the role in force now (an expired grant
 /// shows the role underneath, and `expires_at` is then null).
@@ -122,14 +126,14 @@ async fn list_members(
     responses(
         (status = 200, description = "The member with the new grant", body = MemberView),
         (status = 404, description = "No such room (`not_found`)", body = crate::http::openapi::ErrorBody),
-        (status = 422, description = "Unknown role, an `expires_at` that is not RFC 3339 or not in the future, a user id that is not 1 to 64 characters or is reserved, or an unknown field (`unprocessable`)", body = crate::http::openapi::ErrorBody),
+        (status = 422, description = "Unknown role, an `expires_at` that is not RFC 3339, not in the future or not before the year 10000, a user id that is not 1 to 64 characters or is reserved, or an unknown field (`unprocessable`)", body = crate::http::openapi::ErrorBody),
     ),
 )]
 async fn set_member(
     admin: AdminAuth,
     st: web::Data<AppState>,
     path: web::Path<(String, String)>,
-    body: web::Json<SetMember>,
+    body: JsonBody<SetMember>,
 ) -> Result<HttpResponse, ApiError> {
     let (room_id, user_id) = path.into_inner();
     let room = existing_room(&st, &room_id).await?;
@@ -146,6 +150,13 @@ async fn set_member(
                 .timestamp_millis();
             if t <= now {
                 return Err(ApiError::new(ErrorCode::Unprocessable, "expires_at must be in the future"));
+            }
+            // Shown in UTC: a later instant would read back as `+10000-…`, not RFC 3339.
+            if t > LAST_RFC3339_MS {
+                return Err(ApiError::new(
+                    ErrorCode::Unprocessable,
+                    "expires_at must be before 10000-01-01T00:00:00Z",
+                ));
             }
             Some(t)
         }

@@ -13,6 +13,7 @@ use crate::actors::operator_post::OperatorPost;
 use crate::actors::room::RoomError;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::auth::AdminAuth;
+use crate::http::json_body::JsonBody;
 use crate::http::pagination::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::http::AppState;
 use crate::protocol::inbound::check_send;
@@ -118,7 +119,7 @@ async fn post_message(
     admin: AdminAuth,
     st: web::Data<AppState>,
     id: web::Path<String>,
-    body: web::Json<PostMessage>,
+    body: JsonBody<PostMessage>,
 ) -> Result<HttpResponse, ApiError> {
     let room = existing_room(&st, &id).await?;
     let PostMessage { text, client_id } = body.into_inner();

@@ -31,10 +31,24 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(cluster_view::configure);
 }
 
-/// Rejects strings the store cannot hold or that make no sense as names.
+/// Rejects strings the store cannot hold or that make no sense as names (room names:
+/// docs/ADMIN_API.md, Identifiers).
 pub(crate) fn check_name(field: &str, value: &str, max: usize) -> Result<(), crate::error::ApiError> {
     use crate::error::{ApiError, ErrorCode};
     if value.trim().is_empty() || value.chars().count() > max || value.contains('\0') {
+        return Err(ApiError::new(
+            ErrorCode::Unprocessable,
+            format!("{field} must be 1 to {max} characters, not only blanks, without NUL"),
+        ));
+    }
+    Ok(())
+}
+
+/// Rejects tags and roles the store cannot hold: 1 to `max` characters, no NUL (blanks
+/// allowed, as in `config/rooms.toml`, JWT `roles` and `roomd token create --role`).
+pub(crate) fn check_label(field: &str, value: &str, max: usize) -> Result<(), crate::error::ApiError> {
+    use crate::error::{ApiError, ErrorCode};
+    if value.is_empty() || value.chars().count() > max || value.contains('\0') {
         return Err(ApiError::new(
             ErrorCode::Unprocessable,
             format!("{field} must be 1 to {max} characters, without NUL"),

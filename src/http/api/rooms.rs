@@ -6,8 +6,8 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::check_name;
 use super::cluster_view;
+use super::{check_label, check_name};
 use crate::actors::mailbox::TrackedAddr;
 use crate::actors::mailbox::{directory, ActorKind, ActorStatus};
 use crate::actors::registry::{FindRoom, GetRoom};
@@ -15,6 +15,7 @@ use crate::actors::room::{CloseRoom, Crash, Restart, Room, RoomError, RoomStats,
 use crate::actors::store_writer::ForgetRoom;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::auth::AdminAuth;
+use crate::http::json_body::JsonBody;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::AppState;
 use crate::model::{now_ms, rfc3339, RoomId};
@@ -30,8 +31,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 #[derive(ToSchema)]
-/// `POST /rooms` body.
+/// `POST /rooms` body. An unknown field, or an unknown setting, is 422 (as in a patch).
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CreateRoom {
     /// Lower-case letters, digits, `_` and `-`, starting with a letter or digit; 422 otherwise.
     #[schema(pattern = "^[a-z0-9][a-z0-9_-]*$", min_length = 1, max_length = 64, example = "lobby")]
@@ -42,8 +44,9 @@ pub struct CreateRoom {
     /// Each 1 to 64 characters, no NUL.
     #[serde(default)]
     pub tags: Vec<String>,
-    #[serde(default)]
-    pub settings: RoomSettings,
+    /// Any of the room settings (the others keep their defaults; `null` is the default).
+    #[schema(value_type = Option<RoomSettings>)]
+    pub settings: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 #[derive(IntoParams)]
@@ -149,24 +152,22 @@ impl RoomView {
 async fn create_room(
     admin: AdminAuth,
     st: web::Data<AppState>,
-    body: web::Json<CreateRoom>,
+    body: JsonBody<CreateRoom>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let id = RoomId::parse(&body.id).map_err(|e| ApiError::new(ErrorCode::Unprocessable, e.to_string()))?;
     let name = body.name.unwrap_or_else(|| id.to_string());
     check_name("name", &name, 200)?;
     for t in &body.tags {
-        check_name("tag", t, 64)?;
+        check_label("tag", t, 64)?;
     }
-    body.settings
-        .check()
-        .map_err(|e| ApiError::new(ErrorCode::Unprocessable, format!("invalid settings: {e}")))?;
+    let settings = merged_settings(&RoomSettings::default(), body.settings.unwrap_or_default())?;
     let now = now_ms();
     let row = RoomRow {
         id: id.to_string(),
         name,
         tags: serde_json::to_string(&body.tags).unwrap_or_else(|_| "[]".into()),
-        settings: serde_json::to_string(&body.settings).unwrap_or_else(|_| "{}".into()),
+        settings: serde_json::to_string(&settings).unwrap_or_else(|_| "{}".into()),
         created_at: now,
         updated_at: now,
     };
@@ -230,7 +231,7 @@ async fn patch_room(
     admin: AdminAuth,
     st: web::Data<AppState>,
     id: web::Path<String>,
-    body: web::Json<PatchRoom>,
+    body: JsonBody<PatchRoom>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, mut row) = stored_room(&st, &id).await?;
     let patch = body.into_inner();
@@ -238,7 +239,7 @@ async fn patch_room(
         check_name("name", name, 200)?;
     }
     for t in patch.tags.iter().flatten() {
-        check_name("tag", t, 64)?;
+        check_label("tag", t, 64)?;
     }
     if let Some(name) = patch.name {
         row.name = name;
@@ -247,21 +248,7 @@ async fn patch_room(
         row.tags = serde_json::to_string(&tags).unwrap_or_else(|_| "[]".into());
     }
     if let Some(changes) = patch.settings {
-        let mut merged = match serde_json::to_value(row.settings()) {
-            Ok(serde_json::Value::Object(m)) => m,
-            _ => serde_json::Map::new(),
-        };
-        for (k, v) in changes {
-            if !merged.contains_key(&k) {
-                return Err(ApiError::new(ErrorCode::Unprocessable, format!("unknown setting {k:?}")));
-            }
-            merged.insert(k, v);
-        }
-        let settings: RoomSettings = serde_json::from_value(serde_json::Value::Object(merged))
-            .map_err(|e| ApiError::new(ErrorCode::Unprocessable, format!("invalid settings: {e}")))?;
-        settings
-            .check()
-            .map_err(|e| ApiError::new(ErrorCode::Unprocessable, format!("invalid settings: {e}")))?;
+        let settings = merged_settings(&row.settings(), changes)?;
         row.settings = serde_json::to_string(&settings).unwrap_or_else(|_| "{}".into());
     }
     row.updated_at = now_ms();
@@ -274,6 +261,34 @@ async fn patch_room(
     }
     crate::http::audit::record(&st, &admin, "room.update", id.as_str(), detail).await;
     Ok(HttpResponse::Ok().json(room_view(&st, id).await?))
+}
+
+/// `base` with each setting given in `changes` replaced; `null` sets one back to its
+/// default (clears it). An unknown setting, or a value the setting cannot take, is 422.
+fn merged_settings(
+    base: &RoomSettings,
+    changes: serde_json::Map<String, serde_json::Value>,
+) -> Result<RoomSettings, ApiError> {
+    let mut merged = match serde_json::to_value(base) {
+        Ok(serde_json::Value::Object(m)) => m,
+        _ => serde_json::Map::new(),
+    };
+    for (k, v) in changes {
+        if !merged.contains_key(&k) {
+            return Err(ApiError::new(ErrorCode::Unprocessable, format!("unknown setting {k:?}")));
+        }
+        match v {
+            // Absent fields take their defaults (`RoomSettings` is `serde(default)`).
+            serde_json::Value::Null => merged.remove(&k),
+            v => merged.insert(k, v),
+        };
+    }
+    let settings: RoomSettings = serde_json::from_value(serde_json::Value::Object(merged))
+        .map_err(|e| ApiError::new(ErrorCode::Unprocessable, format!("invalid settings: {e}")))?;
+    settings
+        .check()
+        .map_err(|e| ApiError::new(ErrorCode::Unprocessable, format!("invalid settings: {e}")))?;
+    Ok(settings)
 }
 
 /// `DELETE /rooms/{id}` query: `purge=true` also deletes the history.

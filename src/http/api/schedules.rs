@@ -10,6 +10,7 @@ use crate::actors::scheduler::CronSpec;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::audit;
 use crate::http::auth::AdminAuth;
+use crate::http::json_body::JsonBody;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::AppState;
 use crate::ids::{is_schedule_id, new_schedule_id};
@@ -190,7 +191,7 @@ async fn find(st: &AppState, id: &str) -> Result<ScheduleRow, ApiError> {
 async fn create_schedule(
     admin: AdminAuth,
     st: web::Data<AppState>,
-    body: web::Json<CreateSchedule>,
+    body: JsonBody<CreateSchedule>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.into_inner();
     let now = now_ms();
@@ -284,7 +285,7 @@ async fn patch_schedule(
     admin: AdminAuth,
     st: web::Data<AppState>,
     id: web::Path<String>,
-    body: web::Json<PatchSchedule>,
+    body: JsonBody<PatchSchedule>,
 ) -> Result<HttpResponse, ApiError> {
     let mut row = find(&st, &id).await?;
     let p = body.into_inner();

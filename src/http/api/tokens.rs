@@ -8,11 +8,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::check_name;
+use super::check_label;
 use crate::auth::issue_token;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::audit;
 use crate::http::auth::AdminAuth;
+use crate::http::json_body::JsonBody;
 use crate::http::pagination::{Page, PageParams};
 use crate::http::AppState;
 use crate::ids::is_token_id;
@@ -28,8 +29,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 #[derive(ToSchema)]
-/// `POST /tokens` body.
+/// `POST /tokens` body; an unknown field is 422.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CreateToken {
     /// `admin`, `bot` or `user`; 422 otherwise.
     #[schema(pattern = "^(admin|bot|user)$", example = "bot")]
@@ -90,7 +92,7 @@ impl TokenView {
 async fn create_token(
     admin: AdminAuth,
     st: web::Data<AppState>,
-    body: web::Json<CreateToken>,
+    body: JsonBody<CreateToken>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let kind = match UserKind::parse(&body.kind) {
@@ -100,7 +102,7 @@ async fn create_token(
     // The name is the user id of the token's sessions (`from.id` of its messages).
     check_user_id(&body.name).map_err(|e| ApiError::new(ErrorCode::Unprocessable, format!("name {e}")))?;
     for r in &body.roles {
-        check_name("role", r, MAX_ID_CHARS)?;
+        check_label("role", r, MAX_ID_CHARS)?;
     }
     let issued = issue_token(kind, &body.name, &body.roles);
     let row = issued.row.clone();
