@@ -7,6 +7,7 @@
 mod common;
 
 mod admin_api;
+mod admin_props;
 mod admin_tokens;
 mod auth;
 mod bad_input;
