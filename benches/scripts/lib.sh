@@ -9,8 +9,11 @@ build_all() {
   build_wsload
 }
 
+# wsload, the independent load client with its reference hub, is not part of this
+# repository: WSLOAD_SRC names the directory of its source (its Cargo.toml).
 build_wsload() {
-  cargo build --release --quiet --manifest-path ../shared/tools/wsload/Cargo.toml --target-dir target/wsload
+  : "${WSLOAD_SRC:?set WSLOAD_SRC to the wsload source directory, which is not in this repository}"
+  cargo build --release --quiet --manifest-path "$WSLOAD_SRC/Cargo.toml" --target-dir target/wsload
 }
 
 # start_server PORT [NAME=VALUE…]: sets SRV (pid), ADMIN (admin token), WORK (temp dir).
