@@ -55,6 +55,9 @@ pub struct DatabaseConfig {
     pub url: String,
     pub pool_size: u32,
     pub connect_timeout_ms: u64,
+    /// SQLite: above this size (MiB) the write-ahead log is checkpointed and cut to
+    /// zero between two commits (`src/store/checkpoint.rs`).
+    pub sqlite_wal_max_mb: u64,
 }
 
 /// `[store]`: the group-commit writer.

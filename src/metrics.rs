@@ -37,6 +37,8 @@ pub struct Metrics {
     pub rejected: IntCounterVec,
     pub store_commit: Histogram,
     pub store_batch_rows: Histogram,
+    pub sqlite_wal_bytes: IntGauge,
+    pub sqlite_wal_truncations: IntCounter,
     pub broadcast_rooms: IntCounterVec,
     pub schedule_fires: IntCounter,
     pub http_requests: IntCounterVec,
@@ -80,6 +82,17 @@ impl Metrics {
             store_batch_rows: Histogram::with_opts(
                 HistogramOpts::new("roomd_store_batch_rows", "Rows written by one group commit.")
                     .buckets(exponential_buckets(1.0, 2.0, 14).unwrap_or_default()),
+            )
+            .expect("valid"),
+            sqlite_wal_bytes: IntGauge::new(
+                "roomd_sqlite_wal_bytes",
+                "Size of SQLite's write-ahead log file, read every second (0 on PostgreSQL).",
+            )
+            .expect("valid"),
+            sqlite_wal_truncations: IntCounter::new(
+                "roomd_sqlite_wal_truncations_total",
+                "TRUNCATE checkpoints the store writer ran because the write-ahead log passed \
+                 database.sqlite_wal_max_mb.",
             )
             .expect("valid"),
             broadcast_rooms: IntCounterVec::new(
@@ -135,6 +148,8 @@ impl Metrics {
             Box::new(self.rejected.clone()),
             Box::new(self.store_commit.clone()),
             Box::new(self.store_batch_rows.clone()),
+            Box::new(self.sqlite_wal_bytes.clone()),
+            Box::new(self.sqlite_wal_truncations.clone()),
             Box::new(self.broadcast_rooms.clone()),
             Box::new(self.schedule_fires.clone()),
             Box::new(self.http_requests.clone()),

@@ -49,7 +49,11 @@ pub fn run(settings: Settings) -> anyhow::Result<()> {
     ensure_admin_token(&store)?;
     let declared = crate::rooms_file::apply(&store, std::path::Path::new(&settings.rooms.file))?;
     info!(log, "store ready"; "backend" => ?store.backend(), "declared_rooms" => declared);
-    store.start_checkpointer(Duration::from_secs(1), log.new(slog::o!("thread" => "sqlite-checkpoint")));
+    store.start_checkpointer(
+        Duration::from_secs(1),
+        settings.database.sqlite_wal_max_mb.saturating_mul(1 << 20),
+        log.new(slog::o!("thread" => "sqlite-checkpoint")),
+    );
     actix_rt::System::new().block_on(serve(Arc::new(settings), store, nofile, log))
 }
 

@@ -68,6 +68,10 @@ impl Manager {
     pub fn new(url: DbUrl) -> Self {
         Self { url }
     }
+
+    pub fn url(&self) -> &DbUrl {
+        &self.url
+    }
 }
 
 impl r2d2::ManageConnection for Manager {
@@ -93,8 +97,8 @@ impl r2d2::ManageConnection for Manager {
                     .map_err(diesel::r2d2::Error::ConnectionError)?;
                 // busy_timeout first: WAL first makes concurrent opens of a new file fail.
                 // No automatic checkpoints: one would run inside whichever commit crossed
-                // the threshold (an fsync on the writer's path); `Store::start_checkpointer`
-                // runs them on a thread of their own instead.
+                // the threshold (an fsync on the writer's path); `checkpoint.rs` runs them on a
+                // thread of its own and has the store writer cut the log between commits.
                 c.batch_execute(
                     "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
                      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \

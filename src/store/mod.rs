@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod broadcasts;
+pub mod checkpoint;
 pub mod cluster;
 pub mod conn;
 pub mod members;
@@ -162,6 +163,8 @@ pub struct Store {
     /// The store writer's last commit failed for lack of disk space (`StoreError::Full`)
     /// and no commit has succeeded since; `/readyz` answers 503 meanwhile.
     writes_failing: Arc<AtomicBool>,
+    /// SQLite's write-ahead log (None on PostgreSQL).
+    wal: Option<Arc<checkpoint::WalKeeper>>,
 }
 
 impl Store {
@@ -173,6 +176,7 @@ impl Store {
             create_private(std::path::Path::new(&url.target))?;
         }
         let backend = url.backend;
+        let wal = (backend == Backend::Sqlite).then(|| checkpoint::WalKeeper::new(&url));
         let pool = r2d2::Pool::builder()
             .max_size(pool_size.max(2))
             .min_idle(Some(1))
@@ -184,6 +188,7 @@ impl Store {
             manager: Arc::new(conn::Manager::new(url)),
             backend,
             writes_failing: Arc::new(AtomicBool::new(false)),
+            wal,
         };
         let mut c = store.pool.get()?;
         migrate::run_pending(&mut c).map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
@@ -194,36 +199,20 @@ impl Store {
         self.backend
     }
 
-    /// SQLite only: checkpoints the WAL every `every` on a thread of its own (PASSIVE:
-    /// it never blocks the writer), so no commit pays for a checkpoint. Connections
-    /// have automatic checkpoints off; SQLite also checkpoints when the last
-    /// connection closes. Does nothing on PostgreSQL.
-    pub fn start_checkpointer(&self, every: Duration, log: slog::Logger) {
-        if self.backend != Backend::Sqlite {
-            return;
+    /// SQLite only: starts the WAL checkpoint thread (`checkpoint.rs`): a PASSIVE
+    /// checkpoint every `every`, and a truncation by the store writer once the log is
+    /// over `wal_max_bytes`. Does nothing on PostgreSQL.
+    pub fn start_checkpointer(&self, every: Duration, wal_max_bytes: u64, log: slog::Logger) {
+        if let Some(keeper) = &self.wal {
+            checkpoint::start(keeper.clone(), self.manager.url().clone(), every, wal_max_bytes, log);
         }
-        let (manager, thread_log) = (self.manager.clone(), log.clone());
-        let spawned = std::thread::Builder::new().name("sqlite-checkpoint".into()).spawn(move || {
-            use diesel::connection::SimpleConnection;
-            use r2d2::ManageConnection;
-            let mut conn = None;
-            loop {
-                std::thread::sleep(every);
-                if conn.is_none() {
-                    conn = manager.connect().ok();
-                }
-                if let Some(c) = conn.as_mut() {
-                    if let Err(e) = c.batch_execute("PRAGMA wal_checkpoint(PASSIVE);") {
-                        slog::warn!(thread_log, "WAL checkpoint failed"; "err" => %e);
-                        conn = None;
-                    }
-                }
-            }
-        });
-        if let Err(e) = spawned {
-            // Without the thread the WAL still gets checkpointed when the last
-            // connection closes; it just grows meanwhile.
-            slog::warn!(log, "could not start the WAL checkpoint thread"; "err" => %e);
+    }
+
+    /// SQLite only: runs the WAL truncation the checkpoint thread marked due, on `c`.
+    /// For the store writer, between its commits (`checkpoint.rs`).
+    pub fn truncate_wal_if_due(&self, c: &mut DbConn) {
+        if let Some(keeper) = &self.wal {
+            keeper.truncate_if_due(c);
         }
     }
 

@@ -148,3 +148,45 @@ async fn sigterm_closes_sockets_with_1001_exits_0_and_keeps_acked_messages() {
     srv.restart().await;
     assert_history_keeps(&srv, senders).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_write_ahead_log_is_cut_back_while_writes_never_pause() {
+    // SQLite only, whatever store the suite runs on: the log is SQLite's `-wal` file.
+    // Under writes that never pause, checkpoints alone never start the log over, so
+    // without the store writer's truncation (src/store/checkpoint.rs) the file only
+    // ever grows.
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("roomd.db").display());
+    let mut env = FAST.to_vec();
+    env.push(("ROOMD__DATABASE__SQLITE_WAL_MAX_MB", "1"));
+    let mut srv = TestServer::new_shared(&url, &env);
+    srv.boot().await;
+    srv.admin_token = srv.printed_admin_token().await;
+    srv.create_room("lobby").await;
+    let wal = dir.path().join("roomd.db-wal");
+    let wal_bytes = move || std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    const LIMIT: u64 = 1 << 20;
+
+    let count = Arc::new(AtomicUsize::new(0));
+    let senders = start_senders(&srv, 3, &count).await;
+    let grown = wal_bytes.clone();
+    eventually("the WAL grows past 1 MiB", Duration::from_secs(60), || {
+        let past = grown() > LIMIT;
+        async move { past }
+    })
+    .await;
+    let acked_then = count.load(Ordering::SeqCst);
+    let cut = wal_bytes.clone();
+    eventually("the WAL is cut back under 1 MiB while the sends go on", LONG, || {
+        let under = cut() < LIMIT;
+        async move { under }
+    })
+    .await;
+    wait_for_acks(&count, acked_then + 100).await;
+
+    // Nothing acked was lost to a truncation.
+    srv.terminate();
+    srv.wait_exit(Duration::from_secs(10)).await.expect("roomd still running 10 s after SIGTERM");
+    srv.restart().await;
+    assert_history_keeps(&srv, senders).await;
+}
