@@ -2,6 +2,8 @@
 //! so actors never wait on the terminal. Every level is compiled in (slog features in
 //! Cargo.toml), in release builds too; `log.level` is the only filter.
 
+use std::time::{Duration, Instant};
+
 use slog::{o, Drain, Level, Logger};
 
 use crate::config::{LogConfig, LogFormat, LogLevel};
@@ -44,8 +46,36 @@ where
     (drain.fuse(), guard)
 }
 
+/// Lets one log line through per period and counts the ones held back: for a failure
+/// that repeats once per request while something is down (a cluster call per refused
+/// send during a NATS outage), where a line each would flood the log.
+#[derive(Debug, Default)]
+pub struct Throttle {
+    last: Option<Instant>,
+    held_back: u64,
+}
+
+impl Throttle {
+    /// How often a throttled line gets through.
+    pub const EVERY: Duration = Duration::from_secs(5);
+
+    /// `Some(n)`: log now and say that `n` like lines were held back since the last
+    /// one; `None`: hold this one back.
+    pub fn pass(&mut self) -> Option<u64> {
+        let now = Instant::now();
+        if self.last.is_some_and(|t| now.duration_since(t) < Self::EVERY) {
+            self.held_back += 1;
+            return None;
+        }
+        self.last = Some(now);
+        Some(std::mem::take(&mut self.held_back))
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::Throttle;
+
     /// slog drops records above its compile-time ceiling before any drain sees them
     /// (by default debug and trace in release builds); Cargo.toml lifts it in every
     /// profile, so `log.level` alone decides. Run in release too
@@ -53,5 +83,15 @@ mod tests {
     #[test]
     fn every_level_is_compiled_in() {
         assert_eq!(slog::__slog_static_max_level(), slog::FilterLevel::Trace);
+    }
+
+    #[test]
+    fn a_throttle_passes_the_first_line_and_counts_the_rest_of_the_period() {
+        let mut t = Throttle::default();
+        assert_eq!(t.pass(), Some(0));
+        assert_eq!((t.pass(), t.pass()), (None, None));
+        t.last = t.last.map(|at| at - Throttle::EVERY);
+        assert_eq!(t.pass(), Some(2));
+        assert_eq!(t.pass(), None);
     }
 }

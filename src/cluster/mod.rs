@@ -289,13 +289,16 @@ impl Cluster {
 
 /// Sends queued publishes in order.
 async fn publisher(client: async_nats::Client, mut rx: mpsc::Receiver<Publish>, log: Logger) {
+    let mut failures = crate::logging::Throttle::default();
     while let Some(p) = rx.recv().await {
         let res = match p.reply {
             Some(reply) => client.publish_with_reply(p.subject, reply, p.payload).await,
             None => client.publish(p.subject, p.payload).await,
         };
         if let Err(e) = res {
-            warn!(log, "NATS publish failed"; "err" => %e);
+            if let Some(held_back) = failures.pass() {
+                warn!(log, "NATS publish failed"; "err" => %e, "held_back" => held_back);
+            }
         }
     }
     info!(log, "cluster publisher stopped");

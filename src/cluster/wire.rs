@@ -125,7 +125,7 @@ impl CallReply {
 
 /// The wire name of an error code back to the code (`internal` if unknown).
 pub fn code_of(name: &str) -> ErrorCode {
-    ErrorCode::ALL.into_iter().find(|c| c.as_str() == name).unwrap_or(ErrorCode::Internal)
+    ErrorCode::parse(name).unwrap_or(ErrorCode::Internal)
 }
 
 /// `JoinReply` on the wire.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use actix::prelude::*;
 use bytestring::ByteString;
-use slog::warn;
+use slog::{debug, warn};
 
 use super::messages::{ReplyTo, SendTicket, SessionId};
 use super::Room;
@@ -110,6 +110,7 @@ impl Room {
 
     pub(super) fn deliver_all(&mut self, frames: Vec<RoomFrame>, skip_user: Option<&str>) {
         self.publish_batch(&frames, skip_user);
+        // Sessions to drop: cut as slow consumers (true) or found gone (false).
         let mut slow = Vec::new();
         let sequenced = frames.iter().filter(|f| f.seq > 0).count() as u64;
         let batch = Arc::new(RoomFrames { room: self.id.clone(), frames });
@@ -123,16 +124,21 @@ impl Room {
                 Err(SendError::Full(_)) => {
                     // do_send: the close must get through the full queue.
                     addr.do_send(Outbound::Close { code: 1008, reason: "slow consumer" });
-                    slow.push(*sid);
+                    slow.push((*sid, true));
                 }
-                Err(SendError::Closed(_)) => slow.push(*sid),
+                Err(SendError::Closed(_)) => slow.push((*sid, false)),
             }
         }
         if delivered > 0 {
             metrics().deliveries.inc_by(delivered);
         }
-        for sid in slow {
-            warn!(self.log, "session dropped"; "session" => sid, "reason" => "slow consumer or gone");
+        for (sid, cut) in slow {
+            if cut {
+                warn!(self.log, "session dropped"; "session" => sid, "reason" => "slow consumer");
+            } else {
+                // A disconnect whose leave the room has not handled yet: ordinary.
+                debug!(self.log, "session dropped"; "session" => sid, "reason" => "gone");
+            }
             self.remove_session(sid);
         }
     }

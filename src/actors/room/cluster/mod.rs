@@ -79,6 +79,8 @@ pub(super) struct ClusterState {
     /// owner is lost meanwhile (the client resends with the same `client_id`).
     inflight: HashMap<u64, SendTicket>,
     next_inflight: u64,
+    /// Replica: "call to the room's owner failed", at most one line per period.
+    call_failures: crate::logging::Throttle,
 }
 
 /// A call from another node to this room (which this node should own).

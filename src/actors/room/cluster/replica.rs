@@ -50,7 +50,9 @@ impl Room {
             }
             Ok(reply) => Ok(reply),
             Err(e) => {
-                warn!(act.log, "call to the room's owner failed"; "err" => %e);
+                if let Some(held_back) = act.cluster.call_failures.pass() {
+                    warn!(act.log, "call to the room's owner failed"; "err" => %e, "held_back" => held_back);
+                }
                 act.check_owner(ctx);
                 Err(RoomError::Remote {
                     code: ErrorCode::RoomUnavailable,
