@@ -28,15 +28,11 @@ use std::time::Duration;
 use diesel::connection::SimpleConnection;
 use slog::{debug, warn, Logger};
 
-use super::conn::{DbConn, DbUrl, Manager};
+use super::conn::{DbConn, DbUrl, Manager, SQLITE_BUSY_TIMEOUT_MS};
 
 /// Longest the writer's TRUNCATE checkpoint waits for readers (and another checkpoint)
 /// before giving up until the next commit.
 pub const READERS_WAIT: Duration = Duration::from_millis(20);
-
-/// The busy timeout every SQLite connection has (`conn.rs`), restored after the
-/// truncation's shorter one.
-const BUSY_TIMEOUT_MS: u64 = 5000;
 
 /// The `-wal` file of one SQLite database, and whether its truncation is due.
 pub struct WalKeeper {
@@ -62,12 +58,14 @@ impl WalKeeper {
         if !self.truncate_due.swap(false, Ordering::Relaxed) {
             return;
         }
+        // Busy (readers still on the old log) is a row of the pragma's answer, not an
+        // error; an error is left for the next try like it. Either way the usual busy
+        // timeout is restored.
         let _ = c.batch_execute(&format!(
-            "PRAGMA busy_timeout = {}; PRAGMA wal_checkpoint(TRUNCATE); PRAGMA busy_timeout = {BUSY_TIMEOUT_MS};",
+            "PRAGMA busy_timeout = {}; PRAGMA wal_checkpoint(TRUNCATE);",
             READERS_WAIT.as_millis()
         ));
-        // A checkpoint that gave up still ran the first pragma: restore the timeout.
-        let _ = c.batch_execute(&format!("PRAGMA busy_timeout = {BUSY_TIMEOUT_MS};"));
+        let _ = c.batch_execute(&format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS};"));
         crate::metrics::metrics().sqlite_wal_truncations.inc();
     }
 }

@@ -64,6 +64,9 @@ pub struct Manager {
     url: DbUrl,
 }
 
+/// How long an SQLite connection waits for a lock before answering busy.
+pub const SQLITE_BUSY_TIMEOUT_MS: u64 = 5000;
+
 impl Manager {
     pub fn new(url: DbUrl) -> Self {
         Self { url }
@@ -99,11 +102,11 @@ impl r2d2::ManageConnection for Manager {
                 // No automatic checkpoints: one would run inside whichever commit crossed
                 // the threshold (an fsync on the writer's path); `checkpoint.rs` runs them on a
                 // thread of its own and has the store writer cut the log between commits.
-                c.batch_execute(
-                    "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+                c.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; PRAGMA journal_mode = WAL; \
                      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-                     PRAGMA wal_autocheckpoint = 0;",
-                )
+                     PRAGMA wal_autocheckpoint = 0;"
+                ))
                 .map_err(diesel::r2d2::Error::QueryError)?;
                 Ok(DbConn::Sqlite(c))
             }
