@@ -157,8 +157,16 @@ impl Cluster {
         format!("{}.rpc.{node}", self.prefix())
     }
 
-    fn reply_subject(&self) -> String {
-        format!("{}.reply.{}.{}", self.prefix(), self.me.node, self.me.incarnation)
+    /// Where this node's calls are answered: one subject per call (`….reply.NODE.INC.ID`),
+    /// so NATS's "no responders" status for a call (the owner is not subscribed, e.g.
+    /// just after an outage) names the call it answers. The subscription is the
+    /// wildcard `….reply.NODE.INC.*`.
+    fn reply_subject(&self, call: Option<u64>) -> String {
+        let base = format!("{}.reply.{}.{}", self.prefix(), self.me.node, self.me.incarnation);
+        match call {
+            Some(id) => format!("{base}.{id}"),
+            None => format!("{base}.*"),
+        }
     }
 
     pub fn out_subject(&self, node: &str) -> String {
@@ -228,7 +236,7 @@ impl Cluster {
         self.pending_map().insert(id, tx);
         let publish = Publish {
             subject: self.rpc_subject(owner),
-            reply: Some(self.reply_subject()),
+            reply: Some(self.reply_subject(Some(id))),
             payload: payload.into(),
         };
         if self.publish.try_send(publish).is_err() {
@@ -251,7 +259,7 @@ impl Cluster {
         self.pending.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// A reply arrived on this node's reply subject.
+    /// A reply arrived on one of this node's reply subjects.
     fn answered(&self, r: Response) {
         if let Some(tx) = self.pending_map().remove(&r.id) {
             let _ = tx.send(r.reply);

@@ -43,7 +43,7 @@ pub async fn serve(cluster: Arc<Cluster>, inbox: Arc<dyn NodeInbox>) -> Result<(
         async move { client.subscribe(s).await.map_err(|e| ClusterError::Connect(e.to_string())) }
     };
     let rpc = sub(cluster.rpc_subject(&cluster.me.node)).await?;
-    let replies = sub(cluster.reply_subject()).await?;
+    let replies = sub(cluster.reply_subject(None)).await?;
     let out = sub(cluster.out_subject(&cluster.me.node)).await?;
     let control = sub(cluster.control_subject()).await?;
     tokio::spawn(serve_rpc(cluster.clone(), rpc, inbox.clone()));
@@ -99,6 +99,16 @@ async fn serve_rpc(cluster: Arc<Cluster>, mut sub: async_nats::Subscriber, inbox
 
 async fn serve_replies(cluster: Arc<Cluster>, mut sub: async_nats::Subscriber) {
     while let Some(msg) = sub.next().await {
+        if msg.status == Some(async_nats::StatusCode::NO_RESPONDERS) {
+            // NATS's own answer, empty: the owner node is not subscribed to its call
+            // subject (yet). Answer the call now instead of at its timeout.
+            if let Some(id) = msg.subject.rsplit('.').next().and_then(|id| id.parse().ok()) {
+                let reply =
+                    CallReply::refused(ErrorCode::RoomUnavailable, "the room's owner node is not listening; retry");
+                cluster.answered(Response { id, reply });
+            }
+            continue;
+        }
         match serde_json::from_slice::<Response>(&msg.payload) {
             Ok(r) => cluster.answered(r),
             Err(e) => warn!(cluster.log, "bad cluster reply"; "err" => %e),
