@@ -480,10 +480,10 @@ class Listener:
 
 # ---- checking the store -------------------------------------------------------------
 
-def stored_history(server):
+def stored_history(server, room=ROOM):
     items, after = [], 0
     while True:
-        page = server.api("GET", f"/api/v1/rooms/{ROOM}/messages?after_seq={after}&limit=500")
+        page = server.api("GET", f"/api/v1/rooms/{room}/messages?after_seq={after}&limit=500")
         items += page["items"]
         if not page["items"] or not page["has_more"]:
             return items

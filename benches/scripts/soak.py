@@ -65,7 +65,7 @@ import urllib.request
 import websockets
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from chaos import Server, Store, joined, now  # noqa: E402  (the same server and store handling)
+from chaos import Server, Store, joined, now, stored_history  # noqa: E402  (the same server and store handling)
 
 ROOM = "soak"
 DURABLE_RATE = 10.0       # new sends per second per durable sender
@@ -321,18 +321,8 @@ def calibrate(load_bin, server, rooms, members, start=1000, top=128_000):
 
 # ---- the run ------------------------------------------------------------------------
 
-def stored_history(server):
-    items, after = [], 0
-    while True:
-        page = server.api("GET", f"/api/v1/rooms/{ROOM}/messages?after_seq={after}&limit=500")
-        items += page["items"]
-        if not page["items"] or not page["has_more"]:
-            return items
-        after = page["items"][-1]["seq"]
-
-
 def check_history(server, senders, resumers):
-    history = stored_history(server)
+    history = stored_history(server, ROOM)
     seqs = [m["seq"] for m in history]
     by_cid = collections.defaultdict(list)
     for m in history:
