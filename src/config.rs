@@ -55,8 +55,8 @@ pub struct DatabaseConfig {
     pub url: String,
     pub pool_size: u32,
     pub connect_timeout_ms: u64,
-    /// SQLite: above this size (MiB) the write-ahead log is checkpointed and cut to
-    /// zero between two commits (`src/store/checkpoint.rs`).
+    /// SQLite: above this size (MiB) the write-ahead log is checkpointed and started
+    /// over between two commits (`src/store/checkpoint.rs`).
     pub sqlite_wal_max_mb: u64,
 }
 

@@ -38,7 +38,7 @@ pub struct Metrics {
     pub store_commit: Histogram,
     pub store_batch_rows: Histogram,
     pub sqlite_wal_bytes: IntGauge,
-    pub sqlite_wal_truncations: IntCounter,
+    pub sqlite_wal_restarts: IntCounter,
     pub broadcast_rooms: IntCounterVec,
     pub schedule_fires: IntCounter,
     pub http_requests: IntCounterVec,
@@ -89,9 +89,9 @@ impl Metrics {
                 "Size of SQLite's write-ahead log file, read every second (0 on PostgreSQL).",
             )
             .expect("valid"),
-            sqlite_wal_truncations: IntCounter::new(
-                "roomd_sqlite_wal_truncations_total",
-                "TRUNCATE checkpoints the store writer ran because the write-ahead log passed \
+            sqlite_wal_restarts: IntCounter::new(
+                "roomd_sqlite_wal_restarts_total",
+                "RESTART checkpoints the store writer ran because the write-ahead log passed \
                  database.sqlite_wal_max_mb.",
             )
             .expect("valid"),
@@ -149,7 +149,7 @@ impl Metrics {
             Box::new(self.store_commit.clone()),
             Box::new(self.store_batch_rows.clone()),
             Box::new(self.sqlite_wal_bytes.clone()),
-            Box::new(self.sqlite_wal_truncations.clone()),
+            Box::new(self.sqlite_wal_restarts.clone()),
             Box::new(self.broadcast_rooms.clone()),
             Box::new(self.schedule_fires.clone()),
             Box::new(self.http_requests.clone()),

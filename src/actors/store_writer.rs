@@ -378,7 +378,7 @@ impl StoreWriter {
         let job = tokio::task::spawn_blocking(move || {
             let started = Instant::now();
             let outcome = store.run_blocking(|c| {
-                store.truncate_wal_if_due(c);
+                store.restart_wal_if_due(c);
                 write_txn(c, |c| {
                     abort_if_left_idle(c, idle_txn)?;
                     let msgs: Vec<NewMessage> = batch

@@ -200,7 +200,7 @@ impl Store {
     }
 
     /// SQLite only: starts the WAL checkpoint thread (`checkpoint.rs`): a PASSIVE
-    /// checkpoint every `every`, and a truncation by the store writer once the log is
+    /// checkpoint every `every`, and a restart by the store writer once the log is
     /// over `wal_max_bytes`. Does nothing on PostgreSQL.
     pub fn start_checkpointer(&self, every: Duration, wal_max_bytes: u64, log: slog::Logger) {
         if let Some(keeper) = &self.wal {
@@ -208,11 +208,11 @@ impl Store {
         }
     }
 
-    /// SQLite only: runs the WAL truncation the checkpoint thread marked due, on `c`.
+    /// SQLite only: runs the WAL restart the checkpoint thread marked due, on `c`.
     /// For the store writer, between its commits (`checkpoint.rs`).
-    pub fn truncate_wal_if_due(&self, c: &mut DbConn) {
+    pub fn restart_wal_if_due(&self, c: &mut DbConn) {
         if let Some(keeper) = &self.wal {
-            keeper.truncate_if_due(c);
+            keeper.restart_if_due(c);
         }
     }
 
