@@ -17,12 +17,12 @@ use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use criterion::{BenchmarkId, Criterion, Throughput};
+use roomd::actors::exchange::Committed;
+use roomd::actors::exchange::Outbound;
 use roomd::actors::mailbox::{ActorKind, MailboxStats, Metered, Registration, TrackedAddr};
 use roomd::actors::registry::{GetRoom, RoomRegistry};
 use roomd::actors::room::{GetStats, Join, ReplyTo, Room, RoomDeps, SendTicket};
-use roomd::actors::exchange::Committed;
 use roomd::actors::store_writer::StoreWriter;
-use roomd::actors::exchange::Outbound;
 use roomd::config::Settings;
 use roomd::model::{now_ms, RoomId, UserKind, UserRef};
 use roomd::store::messages::{AppendOutcome, MessageRow};

@@ -191,7 +191,10 @@ impl SupervisorConfig {
     /// The delay before the k-th restart in the window is `delay(k-1)`: the first at
     /// once, then `backoff_min_ms` doubling, capped at `backoff_max_ms`.
     pub fn restart_backoff(&self) -> Backoff {
-        Backoff::doubling(Duration::from_millis(self.backoff_min_ms), Duration::from_millis(self.backoff_max_ms))
+        Backoff::doubling(
+            Duration::from_millis(self.backoff_min_ms),
+            Duration::from_millis(self.backoff_max_ms),
+        )
     }
 }
 
@@ -433,6 +436,10 @@ mod tests {
     #[test]
     fn broadcast_retries_never_wait_less_than_the_first_delay() {
         let cfg = BroadcastConfig { rooms_per_sec: 1, retry_min_ms: 300, retry_max_ms: 100, max_attempts: 5 };
-        assert_eq!(cfg.retry_backoff().delay(4), Duration::from_millis(300), "a max below the min is the min");
+        assert_eq!(
+            cfg.retry_backoff().delay(4),
+            Duration::from_millis(300),
+            "a max below the min is the min"
+        );
     }
 }

@@ -97,7 +97,8 @@ fn live(a: &TrackedAddr<Room>) -> bool {
 impl NodeInbox for ClusterInbox {
     fn room_call(&self, call: RoomCall) -> BoxFuture<'_, Result<oneshot::Receiver<CallReply>, CallReply>> {
         Box::pin(async move {
-            let room = RoomId::parse(&call.room).map_err(|e| CallReply::refused(ErrorCode::BadRequest, e.to_string()))?;
+            let room = RoomId::parse(&call.room)
+                .map_err(|e| CallReply::refused(ErrorCode::BadRequest, e.to_string()))?;
             let addr = self.room(&room, &call.body).await?;
             let (tx, rx) = oneshot::channel();
             // do_send, in arrival order: a session's calls reach the room in the order sent.
@@ -115,7 +116,9 @@ impl NodeInbox for ClusterInbox {
                 Ok(room) => Outbound::RoomClosed { room, frame: frame.into() },
                 Err(_) => return,
             },
-            OutboundWire::Close { code, .. } => Outbound::Close { code, reason: "closed by the room's owner node" },
+            OutboundWire::Close { code, .. } => {
+                Outbound::Close { code, reason: "closed by the room's owner node" }
+            }
         });
     }
 

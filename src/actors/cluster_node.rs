@@ -164,10 +164,8 @@ impl ClusterNode {
                 })
                 .await
         };
-        ctx.spawn(
-            fut.into_actor(self).map(|res, act, ctx| {
-                act.guarded(ctx, "beaten", |act, _| act.beaten(res));
-            }),
-        );
+        ctx.spawn(fut.into_actor(self).map(|res, act, ctx| {
+            act.guarded(ctx, "beaten", |act, _| act.beaten(res));
+        }));
     }
 }

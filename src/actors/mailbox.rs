@@ -176,7 +176,12 @@ impl MailboxStats {
     fn timing(&self) -> &Timing {
         self.timing.get_or_init(|| {
             let (kind_wait, kind_handle) = collector::kind_timing(self.kind);
-            Timing { wait: actor_histogram("wait"), handle: actor_histogram("handle"), kind_wait, kind_handle }
+            Timing {
+                wait: actor_histogram("wait"),
+                handle: actor_histogram("handle"),
+                kind_wait,
+                kind_handle,
+            }
         })
     }
 
@@ -561,7 +566,11 @@ mod tests {
         assert_eq!(now.by_status[quarantined], before.by_status[quarantined] + 1);
         drop(m);
         let after = directory().by_kind()[kind.index()];
-        assert_eq!((after.restarts, after.live), (before.restarts + 2, before.live), "kept after the actor is gone");
+        assert_eq!(
+            (after.restarts, after.live),
+            (before.restarts + 2, before.live),
+            "kept after the actor is gone"
+        );
     }
 
     #[test]

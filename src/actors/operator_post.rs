@@ -24,7 +24,11 @@ impl OperatorPost {
     /// `text` posted by `operator` (the admin token's name, or the broadcast's
     /// creator).
     pub fn new(operator: String, text: String, client_id: Option<String>) -> Self {
-        Self::sent_by(UserRef { id: "system".into(), name: operator, kind: UserKind::System }, text, client_id)
+        Self::sent_by(
+            UserRef { id: "system".into(), name: operator, kind: UserKind::System },
+            text,
+            client_id,
+        )
     }
 
     /// The post of `sender` (made by [`OperatorPost::new`]) as it arrives from another

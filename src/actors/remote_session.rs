@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use actix::prelude::*;
 
-use super::mailbox::{ActorKind, MailboxStats, Metered, Registration, TrackedRecipient};
 use super::exchange::Outbound;
+use super::mailbox::{ActorKind, MailboxStats, Metered, Registration, TrackedRecipient};
 use super::shell::Shell;
 use crate::cluster::wire::{NodeKey, OutboundWire, ToSession};
 use crate::cluster::Cluster;

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::mailbox::TrackedRecipient;
 use super::exchange::Outbound;
+use super::mailbox::TrackedRecipient;
 
 /// How long past the token cache lifetime a revoked token is still remembered: more
 /// than an upgrade that verified the token just before the revoke can take to register.

@@ -21,8 +21,8 @@ use actix::prelude::*;
 use slog::{error, warn, Logger};
 use tokio::sync::oneshot;
 
-use super::mailbox::{ActorKind, MailboxStats, Metered, Registration, TrackedAddr, TrackedRecipient};
 use super::exchange::{Committed, SendTicket};
+use super::mailbox::{ActorKind, MailboxStats, Metered, Registration, TrackedAddr, TrackedRecipient};
 use super::shell::Shell;
 use crate::actors::write_gate::WriteGate;
 use crate::backoff::Backoff;

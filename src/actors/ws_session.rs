@@ -22,12 +22,14 @@ use governor::clock::QuantaClock;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use slog::{debug, error, Logger};
 
+use super::exchange::Outbound;
 use super::mailbox::{ActorKind, MailboxStats, Metered, Registration, TrackedAddr, TrackedRecipient};
 use super::registry::{GetRoom, RoomRegistry};
-use super::exchange::Outbound;
-use super::room::{Join, JoinReply, Leave, Replay, ReplyTo, Room, RoomError, SendText, SendTicket, PANIC_TEXT};
-use super::shell::Shell;
+use super::room::{
+    Join, JoinReply, Leave, Replay, ReplyTo, Room, RoomError, SendText, SendTicket, PANIC_TEXT,
+};
 use super::sessions::SessionDirectory;
+use super::shell::Shell;
 use super::violations::ViolationWindow;
 use crate::auth::Identity;
 use crate::config::Settings;
@@ -235,13 +237,15 @@ impl Shell for WsSession {
     /// A panic closes only this connection, with 1011.
     fn crashed(&mut self, what: &'static str, why: String, ctx: &mut Self::Context) {
         error!(self.log, "session crashed, closing it"; "in" => what, "err" => why);
-        ctx.close(Some(ws::CloseReason { code: ws::CloseCode::Error, description: Some("internal error".into()) }));
+        ctx.close(Some(ws::CloseReason {
+            code: ws::CloseCode::Error,
+            description: Some("internal error".into()),
+        }));
         ctx.stop();
     }
 }
 
 impl WsSession {
-
     fn on_frame(&mut self, item: Result<Frame, ReadError>, ctx: &mut ws::WebsocketContext<Self>) {
         self.last_heard = Instant::now();
         let frame = match item {

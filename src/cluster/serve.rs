@@ -103,8 +103,10 @@ async fn serve_replies(cluster: Arc<Cluster>, mut sub: async_nats::Subscriber) {
             // NATS's own answer, empty: the owner node is not subscribed to its call
             // subject (yet). Answer the call now instead of at its timeout.
             if let Some(id) = msg.subject.rsplit('.').next().and_then(|id| id.parse().ok()) {
-                let reply =
-                    CallReply::refused(ErrorCode::RoomUnavailable, "the room's owner node is not listening; retry");
+                let reply = CallReply::refused(
+                    ErrorCode::RoomUnavailable,
+                    "the room's owner node is not listening; retry",
+                );
                 cluster.answered(Response { id, reply });
             }
             continue;
@@ -132,11 +134,7 @@ async fn serve_out(cluster: Arc<Cluster>, mut sub: async_nats::Subscriber, inbox
     }
 }
 
-async fn serve_control(
-    cluster: Arc<Cluster>,
-    mut sub: async_nats::Subscriber,
-    inbox: Arc<dyn NodeInbox>,
-) {
+async fn serve_control(cluster: Arc<Cluster>, mut sub: async_nats::Subscriber, inbox: Arc<dyn NodeInbox>) {
     while let Some(msg) = sub.next().await {
         match serde_json::from_slice::<Control>(&msg.payload) {
             Ok(c) => inbox.control(c),

@@ -4,8 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::RoomStats;
 use crate::error::ErrorCode;
+use crate::model::RoomStats;
 use crate::model::{Role, UserRef};
 use crate::protocol::FrameId;
 use crate::store::rooms::RoomSettings;

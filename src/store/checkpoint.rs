@@ -53,7 +53,10 @@ pub struct WalKeeper {
 
 impl WalKeeper {
     pub(super) fn new(url: &DbUrl) -> Arc<Self> {
-        Arc::new(Self { path: PathBuf::from(format!("{}-wal", url.target)), restart_due: AtomicBool::new(false) })
+        Arc::new(Self {
+            path: PathBuf::from(format!("{}-wal", url.target)),
+            restart_due: AtomicBool::new(false),
+        })
     }
 
     /// Size of the log file now (0 when there is none).

@@ -7,8 +7,8 @@ use std::time::Duration;
 use actix::dev::SendError;
 
 use crate::actors::mailbox::TrackedAddr;
-use crate::actors::registry::{GetRoom, RoomRegistry};
 use crate::actors::operator_post::OperatorPost;
+use crate::actors::registry::{GetRoom, RoomRegistry};
 use crate::error::ErrorCode;
 use crate::model::RoomId;
 use crate::store::broadcasts::NO_SUCH_ROOM;

@@ -14,8 +14,8 @@ use slog::{info, warn};
 
 use super::job::{BroadcastJob, Cancel, Enqueue, Go, JobFinished, QueueLink};
 use super::BroadcastDeps;
-use crate::actors::shell::Shell;
 use crate::actors::mailbox::{ActorKind, MailboxStats, Metered, Registration, TrackedAddr};
+use crate::actors::shell::Shell;
 use crate::store::broadcasts::{BroadcastRow, Priority};
 use crate::store::cluster::{self as leases, LeaseHolder};
 

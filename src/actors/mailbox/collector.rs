@@ -94,7 +94,11 @@ impl Figures {
             ws_connections: IntGauge::new("roomd_ws_connections", "Open WebSocket sessions.")
                 .unwrap_or_else(|e| panic!("roomd_ws_connections: {e}")),
             rooms: gauges("roomd_rooms", "Room actors by status.", "status"),
-            depth: gauges("roomd_mailbox_depth", "Messages waiting in mailboxes, summed by actor kind.", "actor"),
+            depth: gauges(
+                "roomd_mailbox_depth",
+                "Messages waiting in mailboxes, summed by actor kind.",
+                "actor",
+            ),
             depth_max: gauges(
                 "roomd_mailbox_depth_max",
                 "Deepest mailbox seen by any live actor of the kind since it started.",
@@ -145,7 +149,8 @@ impl Collector for DirectoryCollector {
     fn collect(&self) -> Vec<MetricFamily> {
         let t = timing();
         let figures = Figures::read();
-        let mut families: Vec<MetricFamily> = figures.collectors().into_iter().flat_map(|c| c.collect()).collect();
+        let mut families: Vec<MetricFamily> =
+            figures.collectors().into_iter().flat_map(|c| c.collect()).collect();
         families.extend(t.wait.collect());
         families.extend(t.handler.collect());
         families

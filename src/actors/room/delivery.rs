@@ -10,9 +10,9 @@ use slog::{debug, warn};
 
 use super::messages::{ReplyTo, SendTicket, SessionId};
 use super::Room;
-use crate::actors::mailbox::TrackedRecipient;
 use crate::actors::exchange::Committed;
 use crate::actors::exchange::{Outbound, RoomFrame, RoomFrames};
+use crate::actors::mailbox::TrackedRecipient;
 use crate::error::ErrorCode;
 use crate::metrics::metrics;
 use crate::model::now_ms;

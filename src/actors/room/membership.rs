@@ -16,8 +16,8 @@ use tokio::sync::oneshot;
 
 use super::messages::{JoinReply, RoomError, SessionId};
 use super::Room;
-use crate::actors::store_writer::WriteMember;
 use crate::actors::exchange::Outbound;
+use crate::actors::store_writer::WriteMember;
 use crate::error::ErrorCode;
 use crate::model::UserRef;
 use crate::protocol::outbound as out;

@@ -6,14 +6,14 @@ use actix::prelude::*;
 use bytestring::ByteString;
 use slog::Logger;
 
-use crate::actors::mailbox::{TrackedAddr, TrackedRecipient};
-pub use crate::model::RoomStats;
-use crate::actors::store_writer::StoreWriter;
-use crate::actors::write_gate::WriteGate;
 use crate::actors::exchange::Outbound;
 pub use crate::actors::exchange::{PostOutcome, ReplyTo, SendTicket, SessionId};
+use crate::actors::mailbox::{TrackedAddr, TrackedRecipient};
+use crate::actors::store_writer::StoreWriter;
+use crate::actors::write_gate::WriteGate;
 use crate::config::Settings;
 use crate::error::{ErrorCode, HasCode};
+pub use crate::model::RoomStats;
 use crate::model::{RoomId, UserRef};
 use crate::protocol::outbound::MemberView;
 use crate::store::Store;

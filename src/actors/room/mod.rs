@@ -47,13 +47,13 @@ pub use spam::Refusal;
 pub use typing::Typing;
 
 use self::delivery::{reply_error, send_error};
-use super::mailbox::{ActorStatus, MailboxStats, Metered, Registration, TrackedAddr};
-use super::shell::{CrashAnswer, Shell};
-use super::rate_window::RateWindow;
 use super::exchange::Committed;
+use super::exchange::{Outbound, RoomFrame};
+use super::mailbox::{ActorStatus, MailboxStats, Metered, Registration, TrackedAddr};
+use super::rate_window::RateWindow;
+use super::shell::{CrashAnswer, Shell};
 use super::store_writer::AppendMessage;
 use super::supervisor::{Decision, RestartPolicy};
-use super::exchange::{Outbound, RoomFrame};
 use crate::actors::mailbox::TrackedRecipient;
 use crate::error::{ErrorCode, HasCode};
 use crate::model::{now_ms, Role, RoomId, UserKind, UserRef};

@@ -33,7 +33,12 @@ struct StandIn {
 }
 
 impl StandIn {
-    fn start(kind: ActorKind, name: &str, cfg: &Settings, log: &slog::Logger) -> (TrackedAddr<Self>, Arc<Mutex<Vec<Value>>>) {
+    fn start(
+        kind: ActorKind,
+        name: &str,
+        cfg: &Settings,
+        log: &slog::Logger,
+    ) -> (TrackedAddr<Self>, Arc<Mutex<Vec<Value>>>) {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let mailbox = MailboxStats::register(kind, name, &cfg.metrics);
         let stats = mailbox.stats().clone();
@@ -124,8 +129,9 @@ const ROOM: &str = "lobby";
 impl Fixture {
     async fn start() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&format!("sqlite://{}/t.db", dir.path().display()), 4, Duration::from_secs(5))
-            .expect("store");
+        let store =
+            Store::open(&format!("sqlite://{}/t.db", dir.path().display()), 4, Duration::from_secs(5))
+                .expect("store");
         let mut cfg = Settings::load(None).expect("default config");
         cfg.welcome.template_file = String::new();
         cfg.debug.fault_injection = true;

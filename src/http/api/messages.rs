@@ -8,8 +8,8 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::rooms::existing_room;
-use crate::actors::registry::GetRoom;
 use crate::actors::operator_post::OperatorPost;
+use crate::actors::registry::GetRoom;
 use crate::actors::room::RoomError;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::auth::AdminAuth;

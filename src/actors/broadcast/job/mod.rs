@@ -20,14 +20,14 @@ use slog::{error, info, warn};
 
 use super::delivery::{deliver, Failure};
 use super::{client_id, BroadcastDeps, ProgressEvent};
-use crate::actors::shell::Shell;
 use crate::actors::mailbox::{MailboxStats, Metered, Registration, TrackedRecipient};
-use slog::Logger;
+use crate::actors::shell::Shell;
 use crate::actors::supervisor::{Decision, RestartPolicy};
 use crate::config::BroadcastConfig;
 use crate::metrics::metrics;
 use crate::model::now_ms;
 use crate::store::broadcasts::{BroadcastRoomRow, BroadcastRow, Counts, Priority};
+use slog::Logger;
 
 mod persist;
 
@@ -128,12 +128,7 @@ pub struct BroadcastJob {
 }
 
 impl BroadcastJob {
-    pub fn new(
-        id: String,
-        deps: BroadcastDeps,
-        queue: QueueLink,
-        mailbox: Registration,
-    ) -> Self {
+    pub fn new(id: String, deps: BroadcastDeps, queue: QueueLink, mailbox: Registration) -> Self {
         let log = deps.log.new(slog::o!("actor" => "broadcast", "job" => id.clone()));
         let policy = RestartPolicy::new(deps.cfg.supervisor.clone());
         Self {
@@ -155,7 +150,6 @@ impl BroadcastJob {
     fn cfg(&self) -> &BroadcastConfig {
         &self.deps.cfg.broadcast
     }
-
 }
 
 /// A panic restarts the job in place after its policy's delay; one that crashes too
@@ -186,7 +180,6 @@ impl Shell for BroadcastJob {
 }
 
 impl BroadcastJob {
-
     /// Reads the job and its pending rooms; marks it running.
     fn load(&mut self, ctx: &mut Context<Self>) {
         let (store, id) = (self.deps.store.clone(), self.id.clone());

@@ -38,8 +38,8 @@ use tokio::sync::oneshot;
 
 use super::messages::{RoomError, SendTicket, SessionId};
 use super::{Room, Status};
-use crate::actors::store_writer::ForgetRoom;
 use crate::actors::exchange::RoomFrame;
+use crate::actors::store_writer::ForgetRoom;
 pub(super) use crate::cluster::wire::CallBody;
 use crate::cluster::wire::{CallReply, NodeKey, RoomBatch, RoomCall};
 use crate::error::ErrorCode;

@@ -9,13 +9,13 @@ use tokio::sync::oneshot;
 
 use super::convert::*;
 use super::{Part, RemoteCall, NEXT_ALIAS};
+use crate::actors::exchange::Outbound;
 use crate::actors::operator_post::OperatorPost;
 use crate::actors::remote_session::RemoteSession;
 use crate::actors::room::messages::{Join, PostOutcome, ReplyTo, SendText, SendTicket, SessionId};
 use crate::actors::room::{
     CloseRoom, Crash, Kick, MarkRead, RegisterCommand, ReloadRoles, Restart, Room, SettingsChanged, Typing,
 };
-use crate::actors::exchange::Outbound;
 use crate::cluster::wire::CallBody;
 use crate::cluster::wire::{CallReply, NodeKey};
 use crate::error::{ErrorCode, HasCode};

@@ -7,11 +7,11 @@ use slog::{info, warn};
 
 use super::convert::*;
 use super::{lease_name, Forwarded};
+use crate::actors::exchange::{Outbound, RoomFrame};
 use crate::actors::room::delivery::{reply_error, send_ack, send_error};
 use crate::actors::room::messages::SessionId;
 use crate::actors::room::messages::{Join, JoinReply, Leave, RoomError, RoomStats, SendText, SendTicket};
 use crate::actors::room::{MarkRead, Member, RegisterCommand, Room, Status, Typing};
-use crate::actors::exchange::{Outbound, RoomFrame};
 use crate::cluster::wire::CallBody;
 use crate::cluster::wire::{code_of, CallReply, RoomBatch, RoomCall};
 use crate::error::{ErrorCode, HasCode};

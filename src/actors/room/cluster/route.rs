@@ -7,7 +7,9 @@ use actix::prelude::*;
 
 use super::super::commands::RegisterCommand;
 use super::super::life::SettingsChanged;
-use super::super::messages::{CloseRoom, Crash, GetStats, Join, Kick, Leave, OnlineUsers, ReloadRoles, Restart, SendText};
+use super::super::messages::{
+    CloseRoom, Crash, GetStats, Join, Kick, Leave, OnlineUsers, ReloadRoles, Restart, SendText,
+};
 use super::super::read::MarkRead;
 use super::super::typing::Typing;
 use super::super::{Room, Status};
@@ -51,7 +53,9 @@ route_to_owner! {
 impl Route<Crash> for Room {
     fn route(&mut self, m: Crash, ctx: &mut Context<Self>) -> Routed<Crash, ()> {
         match self.replica_of() {
-            Some(_) if self.status != Status::Retired => Routed::Forwarded(self.replica_admin(CallBody::Crash, ctx)),
+            Some(_) if self.status != Status::Retired => {
+                Routed::Forwarded(self.replica_admin(CallBody::Crash, ctx))
+            }
             _ => Routed::Here(m),
         }
     }

@@ -12,9 +12,9 @@ use actix::prelude::*;
 use slog::{debug, info};
 
 use super::{is_builtin, Invocation, MAX_BOT_COMMANDS};
+use crate::actors::exchange::Outbound;
 use crate::actors::mailbox::TrackedRecipient;
 use crate::actors::room::{Room, RoomError, SessionId};
-use crate::actors::exchange::Outbound;
 use crate::error::{ErrorCode, HasCode};
 use crate::model::{Role, UserRef};
 use crate::protocol::commands::CommandFrame;
