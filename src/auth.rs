@@ -6,12 +6,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{ErrorCode, HasCode};
 use crate::ids::{new_token_id, new_token_secret, SECRET_PREFIX};
 use crate::model::{check_user_id, now_ms, InvalidUserId, UserKind, UserRef, MAX_ID_CHARS};
+use crate::protocol::close::CloseCode;
 use crate::store::tokens::TokenRow;
 use crate::store::{Store, StoreError};
 
@@ -35,8 +36,16 @@ impl Identity {
 pub enum AuthError {
     #[error("missing bearer token")]
     Missing,
-    #[error("invalid or revoked token")]
+    /// A token in `?token=` where only the header is read (admin API, metrics).
+    #[error(
+        "missing bearer token: send it in the Authorization header (`Authorization: Bearer …`); \
+             `?token=` is read only by GET /ws"
+    )]
+    TokenInQuery,
+    #[error("invalid token")]
     Invalid,
+    #[error("token revoked")]
+    Revoked,
     #[error("token expired")]
     Expired,
     #[error("admin token required")]
@@ -54,7 +63,9 @@ pub enum AuthError {
 impl HasCode for AuthError {
     fn code(&self) -> ErrorCode {
         match self {
-            Self::Missing | Self::Invalid | Self::Expired => ErrorCode::Unauthorized,
+            Self::Missing | Self::TokenInQuery | Self::Invalid | Self::Revoked | Self::Expired => {
+                ErrorCode::Unauthorized
+            }
             Self::NotAdmin => ErrorCode::Forbidden,
             Self::Store(e) => e.code(),
             Self::Subject(_) | Self::Claim(_) => ErrorCode::Unauthorized,
@@ -65,6 +76,22 @@ impl HasCode for AuthError {
         match self {
             Self::Store(e) => e.public_message(),
             other => other.to_string(),
+        }
+    }
+}
+
+impl AuthError {
+    /// The close code a WebSocket client is told this with, when it is told after the
+    /// upgrade (`http::ws`); `None` for a store outage, which stays an HTTP 503.
+    pub fn close_code(&self) -> Option<CloseCode> {
+        match self {
+            Self::Expired => Some(CloseCode::TokenExpired),
+            Self::Revoked => Some(CloseCode::TokenRevoked),
+            Self::Missing | Self::TokenInQuery | Self::Invalid | Self::NotAdmin => {
+                Some(CloseCode::Unauthorized)
+            }
+            Self::Subject(_) | Self::Claim(_) => Some(CloseCode::Unauthorized),
+            Self::Store(_) => None,
         }
     }
 }
@@ -96,14 +123,50 @@ pub fn hash_secret(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
-#[derive(Debug, Deserialize)]
+/// The claims roomd reads from a JWT (and writes in the ones `roomd token jwt` mints).
+#[derive(Debug, Deserialize, Serialize)]
 struct JwtClaims {
     sub: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     name: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     roles: Vec<String>,
     /// Extension: "bot" makes a bot identity; anything else is a user.
+    #[serde(skip_serializing_if = "Option::is_none")]
     kind: Option<String>,
+    /// Expiry, seconds since the epoch (required when verifying).
+    #[serde(default)]
+    exp: u64,
+}
+
+/// A JWT for `sub` that expires after `ttl`, signed with `secret` (HS256): what an
+/// application's backend hands its browser clients, minted here by `roomd token jwt`.
+/// The claims are checked as [`Authenticator::verify`] checks them.
+pub fn mint_jwt(
+    secret: &str,
+    sub: &str,
+    name: Option<&str>,
+    kind: UserKind,
+    roles: &[String],
+    ttl: Duration,
+) -> Result<String, AuthError> {
+    check_user_id(sub).map_err(AuthError::Subject)?;
+    if name.is_some_and(|n| !fits(n)) {
+        return Err(AuthError::Claim("name must be at most 64 characters, without NUL"));
+    }
+    if roles.iter().any(|r| r.is_empty() || !fits(r)) {
+        return Err(AuthError::Claim("roles must each be 1 to 64 characters, without NUL"));
+    }
+    let claims = JwtClaims {
+        sub: sub.to_string(),
+        name: name.map(str::to_string),
+        roles: roles.to_vec(),
+        kind: (kind == UserKind::Bot).then(|| "bot".to_string()),
+        exp: u64::try_from(now_ms()).unwrap_or(0) / 1000 + ttl.as_secs(),
+    };
+    let key = jsonwebtoken::EncodingKey::from_secret(secret.as_bytes());
+    jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), &claims, &key)
+        .map_err(|_| AuthError::Claim("claims could not be signed"))
 }
 
 /// Verifies bearer tokens against the store and the JWT secret.
@@ -183,7 +246,11 @@ impl Authenticator {
         let generation = self.cache.generation.load(Ordering::Acquire);
         let key = hash.clone();
         let row =
-            self.store.run(move |c| TokenRow::find_live_by_hash(c, &key)).await?.ok_or(AuthError::Invalid)?;
+            self.store.run(move |c| TokenRow::find_by_hash(c, &key)).await?.ok_or(AuthError::Invalid)?;
+        if row.revoked_at.is_some() {
+            // Only the holder of the secret can learn this: its hash matched.
+            return Err(AuthError::Revoked);
+        }
         let kind = UserKind::parse(&row.kind).ok_or(AuthError::Invalid)?;
         // Tokens made before the rule (or by hand) may bear a reserved name.
         check_user_id(&row.name).map_err(AuthError::Subject)?;
@@ -248,5 +315,21 @@ mod tests {
         assert_eq!(t.row.secret_hash, hash_secret(&t.secret));
         assert!(!t.row.secret_hash.contains(&t.secret[4..]));
         assert_eq!(t.row.roles, r#"["x"]"#);
+    }
+
+    #[tokio::test]
+    async fn a_minted_jwt_verifies_as_its_claims_and_not_with_another_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let store = Store::open(&url, 1, Duration::from_secs(5)).unwrap();
+        let jwt =
+            mint_jwt("s3cret", "bob", Some("Bob"), UserKind::Bot, &["vip".into()], Duration::from_secs(60))
+                .unwrap();
+        let id = Authenticator::new(store.clone(), "s3cret", Duration::ZERO).verify(&jwt).await.unwrap();
+        assert_eq!((id.user.id.as_str(), id.user.name.as_str(), id.user.kind), ("bob", "Bob", UserKind::Bot));
+        assert_eq!(id.roles, ["vip"]);
+        let other = Authenticator::new(store, "other", Duration::ZERO).verify(&jwt).await;
+        assert!(matches!(other, Err(AuthError::Invalid)), "{other:?}");
+        assert!(mint_jwt("s3cret", "system", None, UserKind::User, &[], Duration::from_secs(60)).is_err());
     }
 }

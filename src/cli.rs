@@ -1,4 +1,5 @@
-//! Command line: `roomd serve`, `roomd migrate`, `roomd token create`.
+//! Command line: `roomd serve`, `roomd migrate`, `roomd token create`, `roomd token jwt`,
+//! `roomd openapi`.
 
 use std::path::PathBuf;
 
@@ -26,6 +27,8 @@ pub enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// Print the admin API's OpenAPI document (the one served at /api/v1/openapi.json).
+    Openapi,
 }
 
 #[derive(Debug, Subcommand)]
@@ -40,6 +43,70 @@ pub enum TokenAction {
         #[arg(long, value_delimiter = ',')]
         roles: Vec<String>,
     },
+    /// Mint a short-lived HS256 JWT signed with `auth.jwt_secret` and print it on stdout.
+    /// Nothing is stored: the token is valid until its `exp`.
+    Jwt {
+        /// The user id (`sub`): 1 to 64 characters, not `system` or `roomd`.
+        #[arg(long)]
+        sub: String,
+        /// The display name (`name`); defaults to the user id.
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long, value_enum, default_value = "user")]
+        kind: JwtKind,
+        /// Comma-separated roles (`roles`).
+        #[arg(long, value_delimiter = ',')]
+        roles: Vec<String>,
+        /// Lifetime, such as `90s`, `15m`, `1h` or `7d` (at most 30 days).
+        #[arg(long, default_value = "1h", value_parser = parse_ttl)]
+        ttl: std::time::Duration,
+    },
+}
+
+/// The kinds a JWT can carry: admins use opaque tokens, which can be revoked.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum JwtKind {
+    User,
+    Bot,
+}
+
+/// The longest `--ttl`: a JWT cannot be revoked, so it should not outlive a month.
+pub const MAX_JWT_TTL: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
+
+/// `90s`, `15m`, `1h`, `7d` (or a bare number of seconds), from 1 s to [`MAX_JWT_TTL`].
+fn parse_ttl(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let (digits, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = digits.parse().map_err(|_| format!("{s:?} is not a duration such as 90s, 15m, 1h or 7d"))?;
+    let secs = match unit {
+        "" | "s" => Some(n),
+        "m" => n.checked_mul(60),
+        "h" => n.checked_mul(3600),
+        "d" => n.checked_mul(86_400),
+        _ => return Err(format!("{s:?}: the unit must be s, m, h or d")),
+    };
+    match secs.map(std::time::Duration::from_secs) {
+        Some(d) if !d.is_zero() && d <= MAX_JWT_TTL => Ok(d),
+        _ => Err(format!("{s:?}: the lifetime must be from 1s to 30d")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_ttl;
+    use std::time::Duration;
+
+    #[test]
+    fn ttls_read_with_their_units_and_stay_within_a_month() {
+        assert_eq!(parse_ttl("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_ttl("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_ttl("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_ttl("7d"), Ok(Duration::from_secs(7 * 86_400)));
+        assert_eq!(parse_ttl("45"), Ok(Duration::from_secs(45)));
+        for bad in ["", "0s", "31d", "1w", "h", "-1h", "99999999999999999999d"] {
+            assert!(parse_ttl(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -5,8 +5,8 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Parser;
 
-use roomd::auth::issue_token;
-use roomd::cli::{Cli, Command, TokenAction, TokenKind};
+use roomd::auth::{issue_token, mint_jwt};
+use roomd::cli::{Cli, Command, JwtKind, TokenAction, TokenKind};
 use roomd::config::Settings;
 use roomd::model::{UserKind, MAX_ID_CHARS};
 use roomd::store::Store;
@@ -26,6 +26,25 @@ fn run() -> anyhow::Result<()> {
         Command::Migrate => {
             open_store(&settings)?;
             println!("migrations applied");
+            Ok(())
+        }
+        Command::Openapi => {
+            println!("{}", roomd::http::openapi::document());
+            Ok(())
+        }
+        Command::Token { action: TokenAction::Jwt { sub, name, kind, roles, ttl } } => {
+            anyhow::ensure!(
+                !settings.auth.jwt_secret.is_empty(),
+                "auth.jwt_secret is empty, so the server accepts no JWT: set it in the config file or \
+                 ROOMD__AUTH__JWT_SECRET first"
+            );
+            let kind = match kind {
+                JwtKind::User => UserKind::User,
+                JwtKind::Bot => UserKind::Bot,
+            };
+            let jwt = mint_jwt(&settings.auth.jwt_secret, &sub, name.as_deref(), kind, &roles, ttl)
+                .map_err(|e| anyhow::anyhow!("--sub/--name/--roles: {e}"))?;
+            println!("{jwt}");
             Ok(())
         }
         Command::Token { action: TokenAction::Create { kind, name, roles } } => {

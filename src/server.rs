@@ -29,6 +29,7 @@ use crate::http::rate_limit::AdminLimiter;
 use crate::http::{self, AppState};
 use crate::metrics::metrics;
 use crate::model::UserKind;
+use crate::protocol::close::CloseCode;
 use crate::store::tokens::TokenRow;
 use crate::store::Store;
 use crate::websocket::socket::{raise_open_file_limit, PeerSocket};
@@ -215,7 +216,7 @@ async fn join_cluster(cluster: Arc<Cluster>, st: &AppState, bound: String) -> an
     let control = move |c: Control| match c {
         Control::TokenRevoked { token_id } => {
             auth.forget_verified();
-            sessions.close_token(&token_id, crate::http::api::tokens::CLOSE_REVOKED, "token revoked");
+            sessions.close_token(&token_id);
         }
         Control::BroadcastCancelled { id } => broadcasts.do_send(crate::actors::broadcast::CancelJob(id)),
     };
@@ -249,7 +250,7 @@ async fn shutdown(st: &AppState) {
     // Commit reports were queued to the rooms before the flush resolved; once the rooms
     // have handled them, the acks sit in the sessions' queues ahead of the close.
     sync_rooms(st).await;
-    st.sessions.broadcast(|| Outbound::Close { code: 1001, reason: "server shutdown" });
+    st.sessions.broadcast(|| Outbound::close(CloseCode::ServerShutdown));
     let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
     while !st.sessions.is_empty() && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(10)).await;

@@ -20,6 +20,7 @@ use crate::cluster::serve::NodeInbox;
 use crate::cluster::wire::{CallBody, CallReply, Control, OutboundWire, RoomCall};
 use crate::error::ErrorCode;
 use crate::model::RoomId;
+use crate::protocol::close::CloseCode;
 
 /// How often the inbox forgets the addresses of stopped rooms.
 const CACHE_PRUNE: Duration = Duration::from_secs(5);
@@ -116,9 +117,10 @@ impl NodeInbox for ClusterInbox {
                 Ok(room) => Outbound::RoomClosed { room, frame: frame.into() },
                 Err(_) => return,
             },
-            OutboundWire::Close { code, .. } => {
-                Outbound::Close { code, reason: "closed by the room's owner node" }
-            }
+            OutboundWire::Close { code, .. } => match CloseCode::from_code(code) {
+                Some(known) => Outbound::close(known),
+                None => Outbound::Close { code, reason: "closed by the room's owner node" },
+            },
         });
     }
 

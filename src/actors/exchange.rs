@@ -11,6 +11,7 @@ use bytestring::ByteString;
 use super::mailbox::TrackedRecipient;
 use crate::error::ErrorCode;
 use crate::model::RoomId;
+use crate::protocol::close::CloseCode;
 use crate::protocol::FrameId;
 use crate::store::messages::AppendOutcome;
 
@@ -69,13 +70,21 @@ pub enum Outbound {
     /// The room was deleted or this user removed from it: forget it and pass on
     /// `frame` (`room_closed`).
     RoomClosed { room: RoomId, frame: ByteString },
-    /// Close the connection with this code.
+    /// Close the connection with this code (one of [`CloseCode`]'s, carried as its
+    /// number so that it crosses the cluster as it is).
     Close { code: u16, reason: &'static str },
     /// The server is shutting down: refuse new frames (but `ping`) from now on.
     Drain,
     /// A frame for this session alone that reports a policy violation (a spam
     /// `notice`): written, and counted toward `limits.max_violations`.
     Violation(ByteString),
+}
+
+impl Outbound {
+    /// Close the connection with `code` and its reason text.
+    pub fn close(code: CloseCode) -> Self {
+        Self::Close { code: code.code(), reason: code.reason() }
+    }
 }
 
 /// What became of a room's messages in one batch, in append order.

@@ -1,5 +1,5 @@
 //! `SessionDirectory`: every live WebSocket session, so the server can reach them all
-//! at shutdown (close 1001) and those of one token when it is revoked (close 1008).
+//! at shutdown (close 1001) and those of one token when it is revoked (close 4502).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::exchange::Outbound;
 use super::mailbox::TrackedRecipient;
+use crate::protocol::close::CloseCode;
 
 /// How long past the token cache lifetime a revoked token is still remembered: more
 /// than an upgrade that verified the token just before the revoke can take to register.
@@ -85,14 +86,14 @@ impl SessionDirectory {
         }
     }
 
-    /// Closes the sessions opened with token `token_id`, and refuses any that
-    /// register later; returns how many were closed.
-    pub fn close_token(&self, token_id: &str, code: u16, reason: &'static str) -> usize {
+    /// Closes the sessions opened with token `token_id` (4502 "token revoked"), and
+    /// refuses any that register later; returns how many were closed.
+    pub fn close_token(&self, token_id: &str) -> usize {
         let mut guard = self.lock();
         self.remember_revoked(&mut guard, token_id, Instant::now());
         let mut n = 0;
         for e in guard.sessions.values().filter(|e| e.token_id.as_deref() == Some(token_id)) {
-            e.out.do_send(Outbound::Close { code, reason });
+            e.out.do_send(Outbound::close(CloseCode::TokenRevoked));
             n += 1;
         }
         n

@@ -36,6 +36,7 @@ use crate::config::Settings;
 use crate::error::{ErrorCode, HasCode};
 use crate::metrics::metrics;
 use crate::model::RoomId;
+use crate::protocol::close::CloseCode;
 use crate::protocol::inbound::{self, ClientFrame};
 use crate::protocol::outbound as out;
 use crate::protocol::FrameId;
@@ -78,7 +79,7 @@ pub struct WsSession {
     last_heard: Instant,
     draining: bool,
     mailbox: Registration,
-    /// Recent policy violations; too many in a minute close the session (1008).
+    /// Recent policy violations; too many in a minute close the session (4002).
     violations: ViolationWindow,
     /// Commands this bot registered with `room: "*"`: registered again in every room
     /// this session joins.
@@ -125,15 +126,11 @@ impl Actor for WsSession {
         ctx.set_mailbox_capacity(self.deps.cfg.session.send_buffer);
         self.mailbox.set_capacity(self.deps.cfg.session.send_buffer);
         if !self.deps.directory.register(self.id, self.identity.token_id.clone(), self.me(ctx)) {
-            ctx.close(Some(ws::CloseReason {
-                code: ws::CloseCode::Policy,
-                description: Some("token revoked".into()),
-            }));
-            ctx.stop();
-            return;
+            return self.close(CloseCode::TokenRevoked, ctx);
         }
         let limits = &self.deps.cfg.limits;
         ctx.text(out::encode(&out::Hello {
+            protocol: out::PROTOCOL_VERSION,
             session: &self.name,
             user: &self.identity.user,
             heartbeat_ms: self.deps.cfg.session.heartbeat_ms,
@@ -148,11 +145,7 @@ impl Actor for WsSession {
         ctx.run_interval(hb, move |act, ctx| {
             if act.last_heard.elapsed() > hb * 2 {
                 debug!(act.log, "heartbeat timeout");
-                ctx.close(Some(ws::CloseReason {
-                    code: ws::CloseCode::Normal,
-                    description: Some("heartbeat timeout".into()),
-                }));
-                ctx.stop();
+                act.close(CloseCode::HeartbeatTimeout, ctx);
             } else {
                 ctx.ping(b"");
             }
@@ -237,15 +230,20 @@ impl Shell for WsSession {
     /// A panic closes only this connection, with 1011.
     fn crashed(&mut self, what: &'static str, why: String, ctx: &mut Self::Context) {
         error!(self.log, "session crashed, closing it"; "in" => what, "err" => why);
-        ctx.close(Some(ws::CloseReason {
-            code: ws::CloseCode::Error,
-            description: Some("internal error".into()),
-        }));
-        ctx.stop();
+        self.close(CloseCode::InternalError, ctx);
     }
 }
 
 impl WsSession {
+    /// Sends the close frame for `code` (with its reason text) and stops the session.
+    pub(super) fn close(&mut self, code: CloseCode, ctx: &mut ws::WebsocketContext<Self>) {
+        ctx.close(Some(ws::CloseReason {
+            code: ws::CloseCode::from(code.code()),
+            description: Some(code.reason().into()),
+        }));
+        ctx.stop();
+    }
+
     fn on_frame(&mut self, item: Result<Frame, ReadError>, ctx: &mut ws::WebsocketContext<Self>) {
         self.last_heard = Instant::now();
         let frame = match item {
@@ -257,8 +255,9 @@ impl WsSession {
             Err(e) => {
                 debug!(self.log, "reading from the client failed"; "err" => %e);
                 if let Some(code) = e.close_code() {
+                    // The reader's own words say more than the table's reason.
                     let description = Some(e.to_string());
-                    ctx.close(Some(ws::CloseReason { code: ws::CloseCode::from(code), description }));
+                    ctx.close(Some(ws::CloseReason { code: ws::CloseCode::from(code.code()), description }));
                 }
                 return ctx.stop();
             }

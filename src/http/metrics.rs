@@ -4,7 +4,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use sha2::{Digest, Sha256};
 
-use super::auth::bearer;
+use super::auth::{bearer, Carriers};
 use super::AppState;
 use crate::error::{ApiError, ErrorCode};
 use crate::metrics::{metrics, METRICS_ROUTE};
@@ -26,7 +26,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 )]
 async fn render(req: HttpRequest, st: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let want = &st.cfg.metrics.token;
-    if !want.is_empty() && !bearer(&req).is_some_and(|got| same_secret(&got, want)) {
+    if !want.is_empty() && !bearer(&req, Carriers::Header).is_some_and(|got| same_secret(&got, want)) {
         return Err(ApiError::new(ErrorCode::Unauthorized, "GET /metrics needs the metrics token"));
     }
     let text = metrics()

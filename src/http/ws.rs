@@ -1,21 +1,34 @@
-//! `GET /ws`: check the caller's limits and token, then upgrade to a `WsSession`. A bad
-//! or missing token is a 401 with a JSON error and no upgrade.
+//! `GET /ws`: check the caller's limits and token, then upgrade to a `WsSession`.
+//!
+//! A bad or missing token is a 401 with a JSON error and no upgrade — unless the client
+//! offered the `roomd.v1` subprotocol or sent an `Origin` header (every browser does).
+//! A browser's WebSocket API shows a refused upgrade only as close 1006, the same as a
+//! server that is down, so such a client is upgraded and at once sent the close code
+//! that says why (4500 unauthorized, 4501 expired, 4502 revoked) with the reason; the
+//! connection then ends like any closed session's (`outbox`: half-closed once the frame
+//! is out, cut after `CLOSE_GRACE`). It has counted against the per-IP upgrade limit
+//! like any attempt, and it never gets a session.
 //!
 //! The session reads whole messages from a `FrameReader` and writes through an
 //! `outbox` (src/websocket/): actix-web-actors' own reader and writer would buffer a
 //! frame of any declared size and freeze a session whose client stops reading.
 
 use actix::AsyncContext;
+use actix_codec::Encoder;
+use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use actix_web_actors::ws;
+use bytes::BytesMut;
 use futures_util::stream;
 use slog::{info, warn};
 
-use super::auth::authenticate;
+use super::auth::{authenticate, offered_subprotocols, Carriers, SUBPROTOCOL};
 use super::AppState;
 use crate::actors::ws_session::WsSession;
-use crate::error::ApiError;
+use crate::auth::AuthError;
+use crate::error::{ApiError, HasCode};
 use crate::metrics::metrics;
+use crate::protocol::close::CloseCode;
 use crate::websocket::outbox::{self, Ending};
 use crate::websocket::reader::{FrameReader, SharedStream};
 use crate::websocket::socket::PeerSocket;
@@ -28,12 +41,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     get,
     path = "/ws",
     tag = "health",
-    description = "WebSocket upgrade (docs/PROTOCOL.md). The token goes in `Authorization: Bearer` or, \
-                   for clients that cannot set headers, in `?token=`.",
-    params(("token" = Option<String>, Query, description = "The bearer token, when no Authorization header is sent")),
+    description = "WebSocket upgrade (docs/PROTOCOL.md). The token goes in `Authorization: Bearer`, in the \
+                   subprotocol `roomd.token.<TOKEN>` offered together with `roomd.v1` (browsers), or in \
+                   `?token=`. A client that offers `roomd.v1` (or sends `Origin`) learns of a bad token from \
+                   a close code after the upgrade (4500, 4501, 4502) instead of a 401.",
+    params(
+        ("token" = Option<String>, Query, description = "The bearer token, when neither the Authorization header nor the subprotocol carries it"),
+        ("Sec-WebSocket-Protocol" = Option<String>, Header, description = "`roomd.v1` (echoed back) and optionally `roomd.token.<TOKEN>`; other offers are ignored"),
+    ),
     security(("bearer" = []), ()),
     responses(
-        (status = 101, description = "Switched to the WebSocket protocol"),
+        (status = 101, description = "Switched to the WebSocket protocol (`roomd.v1` echoed when offered); with a bad token and `roomd.v1` or `Origin`, closed at once with 4500, 4501 or 4502"),
         (status = 400, description = "Not a valid WebSocket handshake (no body)"),
         (status = 401, description = "Missing, unknown, revoked or expired token (`unauthorized`)", body = crate::http::openapi::ErrorBody),
         (status = 429, description = "Too many upgrade attempts from this IP (`rate_limited`, `limits.connects_per_ip_per_sec`, with `Retry-After`), \
@@ -55,11 +73,14 @@ async fn upgrade(
         st.upgrade_limiter.check(ip)?;
     }
     st.session_quota.check_connections()?;
-    let identity = authenticate(&req).await.map_err(ApiError::from)?;
+    let identity = match authenticate(&req, Carriers::WebSocket).await {
+        Ok(identity) => identity,
+        Err(e) => return refuse(&req, payload, &st, e),
+    };
     // JWT sessions have no token id: their subject's sessions count together.
     let token_key = identity.token_id.clone().unwrap_or_else(|| format!("jwt:{}", identity.user.id));
     let permit = st.session_quota.acquire(&token_key, ip)?;
-    let mut response = ws::handshake(&req)?;
+    let mut response = ws::handshake_with_protocols(&req, &[SUBPROTOCOL])?;
     let limits = &st.cfg.limits;
     let payload = SharedStream::new(payload);
     let frames = FrameReader::new(payload.clone(), limits.max_frame_bytes);
@@ -85,4 +106,45 @@ async fn upgrade(
         }
     });
     Ok(response.streaming(body))
+}
+
+/// Answers an upgrade whose token was refused: a 401 (or the store's 503), or, for a
+/// client that can only see close codes (it offered `roomd.v1` or sent `Origin`), an
+/// upgrade that carries nothing but the close frame saying why.
+fn refuse(
+    req: &HttpRequest,
+    payload: web::Payload,
+    st: &AppState,
+    e: AuthError,
+) -> Result<HttpResponse, actix_web::Error> {
+    let close_code = e.close_code().filter(|_| {
+        offered_subprotocols(req).any(|p| p == SUBPROTOCOL) || req.headers().contains_key(header::ORIGIN)
+    });
+    let Some(code) = close_code else {
+        return Err(ApiError::from(e).into());
+    };
+    let mut response = ws::handshake_with_protocols(req, &[SUBPROTOCOL])?;
+    let mut frame = BytesMut::new();
+    let reason =
+        ws::CloseReason { code: ws::CloseCode::from(code.code()), description: Some(close_reason(code, &e)) };
+    actix_http::ws::Codec::new().encode(actix_http::ws::Message::Close(Some(reason)), &mut frame)?;
+    let socket = req.conn_data::<PeerSocket>().map(PeerSocket::handle);
+    let frames = stream::once(std::future::ready(Ok::<_, actix_web::Error>(frame.freeze())));
+    let body = outbox::start(frames, payload, socket, st.cfg.limits.max_outbound_bytes, |_| {});
+    Ok(response.streaming(body))
+}
+
+/// The close reason: the table's words and what the server found, within the 123
+/// bytes a close frame allows.
+fn close_reason(code: CloseCode, e: &AuthError) -> String {
+    let mut reason = e.public_message();
+    if !reason.starts_with(code.reason()) {
+        reason = format!("{}: {reason}", code.reason());
+    }
+    let mut end = reason.len().min(123);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    reason.truncate(end);
+    reason
 }

@@ -1,6 +1,8 @@
 //! The WebSocket protocol of docs/PROTOCOL.md: client frames in ([`inbound`]) and server
-//! frames out ([`outbound`]). Every frame is one JSON text object with a `type`.
+//! frames out ([`outbound`]), and the codes that close a connection ([`close`]). Every
+//! frame is one JSON text object with a `type`.
 
+pub mod close;
 pub mod commands;
 pub mod inbound;
 pub mod outbound;

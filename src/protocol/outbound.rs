@@ -20,10 +20,15 @@ pub fn encode<T: Serialize>(frame: &T) -> ByteString {
     }
 }
 
+/// The protocol version `hello` announces.
+pub const PROTOCOL_VERSION: &str = "1.1";
+
 /// `hello`, the first frame of a session.
 #[derive(Serialize)]
 #[serde(tag = "type", rename = "hello")]
 pub struct Hello<'a> {
+    /// The protocol version this server speaks (docs/PROTOCOL.md, "Versions").
+    pub protocol: &'static str,
     pub session: &'a str,
     pub user: &'a UserRef,
     pub heartbeat_ms: u64,

@@ -29,11 +29,10 @@ impl TokenRow {
         Ok(())
     }
 
-    /// The live (not revoked) token with this secret hash.
-    pub fn find_live_by_hash(c: &mut DbConn, hash: &str) -> Result<Option<Self>, StoreError> {
+    /// The token with this secret hash, live or revoked.
+    pub fn find_by_hash(c: &mut DbConn, hash: &str) -> Result<Option<Self>, StoreError> {
         Ok(tokens::table
             .filter(tokens::secret_hash.eq(hash))
-            .filter(tokens::revoked_at.is_null())
             .select(Self::as_select())
             .first(c)
             .optional()?)

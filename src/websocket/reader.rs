@@ -29,6 +29,8 @@ use bytes::{Bytes, BytesMut};
 use bytestring::ByteString;
 use futures_util::Stream;
 
+use crate::protocol::close::CloseCode;
+
 /// One whole message or control frame from the client.
 #[derive(Debug)]
 pub enum Frame {
@@ -57,11 +59,11 @@ pub enum ReadError {
 impl ReadError {
     /// The close code to answer with (RFC 6455 §7.4.1), or `None` when the
     /// connection is already gone.
-    pub fn close_code(&self) -> Option<u16> {
+    pub fn close_code(&self) -> Option<CloseCode> {
         match self {
-            Self::TooLarge { .. } => Some(1009),
-            Self::InvalidUtf8 => Some(1007),
-            Self::Protocol(_) => Some(1002),
+            Self::TooLarge { .. } => Some(CloseCode::FrameTooLarge),
+            Self::InvalidUtf8 => Some(CloseCode::InvalidUtf8),
+            Self::Protocol(_) => Some(CloseCode::ProtocolError),
             Self::Payload(_) => None,
         }
     }
@@ -417,6 +419,6 @@ mod tests {
     fn a_continuation_without_a_start_is_a_protocol_error() {
         let out = read_all(vec![frame(true, OPCODE_CONTINUATION, b"x")], 100);
         assert!(matches!(out[..], [Err(ReadError::Protocol(_))]), "{out:?}");
-        assert_eq!(out[0].as_ref().unwrap_err().close_code(), Some(1002));
+        assert_eq!(out[0].as_ref().unwrap_err().close_code(), Some(CloseCode::ProtocolError));
     }
 }

@@ -16,6 +16,7 @@ use crate::actors::mailbox::TrackedRecipient;
 use crate::error::ErrorCode;
 use crate::metrics::metrics;
 use crate::model::now_ms;
+use crate::protocol::close::CloseCode;
 use crate::protocol::outbound as out;
 use crate::store::messages::{AppendOutcome, MessageRow};
 
@@ -123,7 +124,7 @@ impl Room {
                 Ok(()) => delivered += sequenced,
                 Err(SendError::Full(_)) => {
                     // do_send: the close must get through the full queue.
-                    addr.do_send(Outbound::Close { code: 1008, reason: "slow consumer" });
+                    addr.do_send(Outbound::close(CloseCode::SlowConsumer));
                     slow.push((*sid, true));
                 }
                 Err(SendError::Closed(_)) => slow.push((*sid, false)),

@@ -1,6 +1,6 @@
 //! The session's side of typing indicators, read receipts and policy violations: the
 //! frames are checked here (joined room, `seq >= 0`) and handed to the room; too many
-//! violations in a minute close the connection with 1008.
+//! violations in a minute close the connection with 4002.
 
 use std::time::Instant;
 
@@ -11,6 +11,7 @@ use slog::info;
 use super::WsSession;
 use crate::actors::room::{MarkRead, Typing};
 use crate::error::ErrorCode;
+use crate::protocol::close::CloseCode;
 use crate::protocol::FrameId;
 
 impl WsSession {
@@ -64,16 +65,12 @@ impl WsSession {
     }
 
     /// Counts a policy violation; the one that reaches `limits.max_violations` within
-    /// a minute closes the connection with 1008.
+    /// a minute closes the connection with 4002.
     pub(super) fn violation(&mut self, ctx: &mut ws::WebsocketContext<Self>) {
         if self.violations.record(Instant::now()) {
             info!(self.log, "session closed for repeated violations";
                   "user" => &self.identity.user.id, "max_violations" => self.deps.cfg.limits.max_violations);
-            ctx.close(Some(ws::CloseReason {
-                code: ws::CloseCode::Policy,
-                description: Some("too many policy violations".into()),
-            }));
-            ctx.stop();
+            self.close(CloseCode::PolicyViolations, ctx);
         }
     }
 }

@@ -20,9 +20,6 @@ use crate::ids::is_token_id;
 use crate::model::{check_user_id, now_ms, rfc3339, UserKind, MAX_ID_CHARS};
 use crate::store::tokens::TokenRow;
 
-/// WebSocket close code for sessions whose token is revoked (policy violation).
-pub const CLOSE_REVOKED: u16 = 1008;
-
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/tokens").get(list_tokens).post(create_token))
         .service(web::resource("/tokens/{id}").delete(revoke_token));
@@ -166,7 +163,7 @@ async fn revoke_token(
     let (row, revoked_now) =
         st.store.run(move |c| TokenRow::revoke(c, &key, now_ms())).await?.ok_or_else(not_found)?;
     st.auth.forget_verified();
-    let closed = st.sessions.close_token(&row.id, CLOSE_REVOKED, "token revoked");
+    let closed = st.sessions.close_token(&row.id);
     if let Some(cluster) = &st.cluster {
         // The other nodes forget the token and close its sessions too.
         let revoked = crate::cluster::wire::Control::TokenRevoked { token_id: row.id.clone() };

@@ -19,6 +19,7 @@ use crate::actors::room::{
 use crate::cluster::wire::CallBody;
 use crate::cluster::wire::{CallReply, NodeKey};
 use crate::error::{ErrorCode, HasCode};
+use crate::protocol::close::CloseCode;
 
 impl Room {
     pub(in crate::actors::room) fn on_remote_call(&mut self, m: RemoteCall, ctx: &mut Context<Self>) {
@@ -203,7 +204,7 @@ impl Room {
     fn step_down(&mut self, ctx: &mut Context<Self>) {
         info!(self.log, "this node's lease may have lapsed; handing the room's sessions over");
         for (_, (_, to)) in self.online.drain() {
-            to.do_send(Outbound::Close { code: 1012, reason: "room moved to another node; reconnect" });
+            to.do_send(Outbound::close(CloseCode::MovedToAnotherNode));
         }
         self.members.clear();
         self.cluster.aliases.clear();

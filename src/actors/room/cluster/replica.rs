@@ -16,6 +16,7 @@ use crate::cluster::wire::CallBody;
 use crate::cluster::wire::{code_of, CallReply, RoomBatch, RoomCall};
 use crate::error::{ErrorCode, HasCode};
 use crate::model::UserRef;
+use crate::protocol::close::CloseCode;
 use crate::store::cluster::{self as leases, LeaseHolder};
 use crate::store::messages::MessageRow;
 
@@ -362,10 +363,7 @@ impl Room {
             ctx.spawn(f.map(move |res, act, _| {
                 if !matches!(res, Ok(CallReply::Joined(_))) {
                     if let Some((_, to)) = act.online.remove(&session) {
-                        to.do_send(Outbound::Close {
-                            code: 1012,
-                            reason: "room moved to another node; reconnect",
-                        });
+                        to.do_send(Outbound::close(CloseCode::MovedToAnotherNode));
                     }
                     act.cluster.users.remove(&session);
                 }
