@@ -3,7 +3,7 @@
 //! members on every node once (and a repost with the same client_id is not stored
 //! again); a kick and a room delete sent to a non-owner node close the room for the
 //! members concerned wherever they are connected; a token revoked on one node has its
-//! sessions on the other nodes closed with 1008 and can no longer connect anywhere.
+//! sessions on the other nodes closed with 4502 and can no longer connect anywhere.
 
 use serde_json::{json, Value};
 
@@ -113,7 +113,7 @@ async fn a_token_revoked_on_one_node_is_closed_and_refused_on_every_node() {
     let id = alice["id"].as_str().expect("token id");
     delete(&cluster.nodes[0], &format!("/api/v1/tokens/{id}"), 200).await;
     for (i, ws) in sessions.iter_mut().enumerate() {
-        assert_eq!(ws.expect_close(TIMEOUT).await, Some(1008), "alice's session on {}", node_id(i + 1));
+        assert_eq!(ws.expect_close(TIMEOUT).await, Some(4502), "alice's session on {}", node_id(i + 1));
     }
     for (i, node) in cluster.nodes.iter().enumerate() {
         let status = WsClient::refused_status(&node.addr, Auth::Query(&secret)).await;

@@ -1,5 +1,5 @@
 //! Token administration and the audit log: listing tokens without secrets, revoking
-//! (sessions closed with 1008, no more authentication, idempotent), audit entries for
+//! (sessions closed with 4502, no more authentication, idempotent), audit entries for
 //! admin changes with their filters and pages, bad list parameters, and the per-token
 //! admin rate limit (429 + `Retry-After`).
 
@@ -107,7 +107,7 @@ async fn tokens_are_listed_page_by_page_without_secrets() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn revoking_a_token_closes_its_sessions_with_1008_and_it_no_longer_authenticates() {
+async fn revoking_a_token_closes_its_sessions_with_4502_and_it_no_longer_authenticates() {
     let srv = TestServer::start().await;
     srv.create_room("lobby").await;
     let alice = create_token(&srv, "user", "alice").await;
@@ -123,8 +123,12 @@ async fn revoking_a_token_closes_its_sessions_with_1008_and_it_no_longer_authent
     assert!(revoked.get("token").is_none(), "no secret in the revoke answer: {revoked}");
     assert_recent_rfc3339(&revoked["revoked_at"]);
 
-    assert_eq!(first.expect_close(TIMEOUT).await, Some(1008), "the joined session is closed with 1008");
-    assert_eq!(second.expect_close(TIMEOUT).await, Some(1008), "every session of the token is closed");
+    assert_eq!(
+        first.expect_close(TIMEOUT).await,
+        Some(4502),
+        "the joined session is closed with 4502 (token revoked)"
+    );
+    assert_eq!(second.expect_close(TIMEOUT).await, Some(4502), "every session of the token is closed");
     bob.ping().await;
     bob.say("lobby", "still here").await;
 

@@ -119,7 +119,7 @@ async fn a_flood_of_bad_frames_is_rate_limited_and_closed_after_the_violation_li
     }
     ws.write(&flood).await;
     let (code, frames) = ws.read_until_close(TIMEOUT).await;
-    assert_eq!(code, Some(1008), "closed for policy violations");
+    assert_eq!(code, Some(4002), "closed for policy violations");
     // The burst (100 by default), then one rate_limited error per violation (10).
     let limited = frames.iter().filter(|f| f["code"] == "rate_limited").count();
     assert!(frames.len() <= 110, "{} replies to a flood of 5,000 frames", frames.len());

@@ -12,7 +12,7 @@ use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 
 use crate::common::db::TestDb;
-use crate::common::{assert_error_frame, eventually, seq, Auth, TestServer, WsClient, LONG};
+use crate::common::{assert_error_frame, eventually, seq, Auth, TestServer, WsClient, LONG, TIMEOUT};
 
 /// The message of every store failure (src/store/mod.rs `UNAVAILABLE_MESSAGE`).
 const STORE_MESSAGE: &str = "the store cannot serve the request now; retry later";
@@ -346,8 +346,11 @@ async fn a_full_disk_refuses_sends_as_room_unavailable_and_readyz_until_writes_w
     let status = ready.status().as_u16();
     let body: Value = ready.json().await.unwrap();
     assert_eq!((status, &body["store_writes"]), (503, &json!(false)), "not ready on a full disk: {body}");
-    let logged = srv.stdout_text();
-    assert!(logged.contains("store disk full"), "the log says why writes fail:\n{logged}");
+    // The logger writes on its own thread: the line may follow the answers by a moment.
+    eventually("the log says why writes fail (\"store disk full\")", TIMEOUT, || async {
+        srv.stdout_text().contains("store disk full")
+    })
+    .await;
 
     std::fs::remove_file(&filler).unwrap();
     let url = srv.url("/readyz");

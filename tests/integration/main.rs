@@ -12,6 +12,7 @@ mod admin_tokens;
 mod auth;
 mod bad_input;
 mod broadcasts;
+mod close_codes;
 mod cluster_off;
 mod commands;
 mod delivery;

@@ -1,5 +1,5 @@
 //! A room's life around its messages (issue #8 part B): welcome messages, spam
-//! control (per-session rate, repeated texts, banned words, 1008 after repeated
+//! control (per-session rate, repeated texts, banned words, 4002 after repeated
 //! violations, 429 on upgrades per IP), typing indicators, read receipts and presence.
 //! Everything through real sockets against the real server, on SQLite and PostgreSQL.
 

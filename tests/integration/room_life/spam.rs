@@ -1,5 +1,5 @@
 //! Spam control: the per-session frame rate (`rate_limited` + `retry_after_ms`), the
-//! repeated-text limit per user per room, banned words, closing with 1008 after
+//! repeated-text limit per user per room, banned words, closing with 4002 after
 //! repeated violations, and 429 on too many upgrade attempts from one IP. A refused
 //! frame is never stored.
 
@@ -112,7 +112,7 @@ async fn a_banned_word_gets_a_notice_whole_words_in_any_case() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn repeated_violations_close_the_session_with_1008() {
+async fn repeated_violations_close_the_session_with_4002() {
     let env = [
         ("ROOMD__LIMITS__MAX_VIOLATIONS", "3"),
         ("ROOMD__SPAM__MAX_REPEATS", "1"),
@@ -129,7 +129,7 @@ async fn repeated_violations_close_the_session_with_1008() {
         assert_eq!(reply["type"], "notice", "{reply}");
     }
     alice.send(json!({"type": "send", "room": "lobby", "text": "hey"})).await;
-    assert_eq!(alice.expect_close(LONG).await, Some(1008), "the third violation in a minute closes");
+    assert_eq!(alice.expect_close(LONG).await, Some(4002), "the third violation in a minute closes");
     assert_eq!(stored(&srv, "lobby").await, ["hey"]);
 
     // Rate-limited frames count too.
@@ -143,7 +143,7 @@ async fn repeated_violations_close_the_session_with_1008() {
     for _ in 0..4 {
         bob.send(json!({"type": "history", "room": "lobby"})).await;
     }
-    assert_eq!(bob.expect_close(LONG).await, Some(1008));
+    assert_eq!(bob.expect_close(LONG).await, Some(4002));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
