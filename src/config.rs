@@ -126,7 +126,7 @@ pub struct LimitsConfig {
     pub admin_burst: u32,
     /// Policy violations (rate-limited frames, repeated texts, banned words) one
     /// session may commit within a minute; the one that reaches it closes the
-    /// connection with 1008.
+    /// connection with 4002.
     pub max_violations: u32,
     /// WebSocket upgrade attempts per client IP per second (also the burst); over it
     /// the upgrade is answered 429 `rate_limited` with `Retry-After`.

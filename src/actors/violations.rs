@@ -1,6 +1,6 @@
 //! `ViolationWindow`: a session's policy violations (rate-limited frames, refused
 //! repeats, banned words) over the last minute. Reaching `limits.max_violations`
-//! within a minute means the session is closed with 1008.
+//! within a minute means the session is closed with 4002.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};

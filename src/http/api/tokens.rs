@@ -1,7 +1,7 @@
 //! `/api/v1/tokens`: create opaque tokens (the secret is returned once, stored hashed),
 //! list them (never with secrets), and revoke them. A revoked token keeps its row (so
 //! the list and the audit log can still name it) but no longer authenticates, and its
-//! live WebSocket sessions are closed with 1008 at once.
+//! live WebSocket sessions are closed with 4502 at once.
 
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -145,7 +145,7 @@ async fn list_tokens(
     params(("id" = String, Path, description = "Token id", example = "tok_3kq9x0c2m7ab1def")),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Revoked (now or before); its sessions were closed with 1008", body = TokenView),
+        (status = 200, description = "Revoked (now or before); its sessions were closed with 4502", body = TokenView),
         (status = 404, description = "No such token (`not_found`)", body = crate::http::openapi::ErrorBody),
     ),
 )]
