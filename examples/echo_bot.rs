@@ -4,6 +4,8 @@
 //! `!echo TEXT` with TEXT. When the connection drops it reconnects with exponential
 //! backoff, joins again with `after_seq` = the last seq it saw (so it misses no
 //! message), and registers `!echo` again (a bot's commands end with its connection).
+//! It stops for good when the server says its token is no good: HTTP 401 before the
+//! upgrade, or a close code from 4500 to 4999 (docs/PROTOCOL.md, "Close codes").
 //!
 //! ```text
 //! # a bot token, printed once:
@@ -22,7 +24,7 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::{Error, Message};
 
 /// Reconnect delays double from `BACKOFF_MIN` up to `BACKOFF_MAX`.
 const BACKOFF_MIN: Duration = Duration::from_millis(500);
@@ -48,7 +50,11 @@ async fn main() {
         match session(&cfg, &mut last_seq).await {
             // The session got as far as `joined`: the server is healthy, so retry soon.
             Ok(()) => backoff = BACKOFF_MIN,
-            Err(e) => eprintln!("echo_bot: {e}"),
+            Err(End::Retry(e)) => eprintln!("echo_bot: {e}"),
+            Err(End::Stop(e)) => {
+                eprintln!("echo_bot: {e}; not reconnecting");
+                std::process::exit(1);
+            }
         }
         eprintln!("echo_bot: disconnected; reconnecting in {backoff:?}");
         tokio::time::sleep(backoff).await;
@@ -68,15 +74,33 @@ impl Config {
     }
 }
 
+/// Why a connection ended without reaching `joined`, or ended for good.
+enum End {
+    /// Try again after the backoff (server down, network, a close that says reconnect).
+    Retry(String),
+    /// The token is refused: reconnecting with it cannot help.
+    Stop(String),
+}
+
+impl From<String> for End {
+    fn from(e: String) -> Self {
+        End::Retry(e)
+    }
+}
+
 /// One connection: hello → join (resuming) → register → answer commands until the
 /// socket closes. `Ok` if it got as far as `joined`.
-async fn session(cfg: &Config, last_seq: &mut Option<i64>) -> Result<(), String> {
+async fn session(cfg: &Config, last_seq: &mut Option<i64>) -> Result<(), End> {
     // The token goes in the Authorization header (`?token=` works too).
     let mut request = cfg.url.as_str().into_client_request().map_err(|e| format!("bad ROOMD_URL: {e}"))?;
     let bearer = HeaderValue::from_str(&format!("Bearer {}", cfg.token)).map_err(|e| e.to_string())?;
     request.headers_mut().insert("Authorization", bearer);
-    // A refused token is an HTTP 401 here, before any frame.
-    let (ws, _) = tokio_tungstenite::connect_async(request).await.map_err(|e| format!("connect: {e}"))?;
+    // A refused token is an HTTP 401 here, before any frame (a client that offers the
+    // `roomd.v1` subprotocol gets close code 4500–4502 after the upgrade instead).
+    let (ws, _) = tokio_tungstenite::connect_async(request).await.map_err(|e| match e {
+        Error::Http(resp) if resp.status() == 401 => End::Stop("the token was refused (HTTP 401)".into()),
+        e => End::Retry(format!("connect: {e}")),
+    })?;
     let (mut tx, mut rx) = ws.split();
 
     // 1. `join`, with `after_seq` when resuming: the server replays every message
@@ -97,6 +121,11 @@ async fn session(cfg: &Config, last_seq: &mut Option<i64>) -> Result<(), String>
         // tungstenite answers the server's pings by itself; we only read text frames.
         let text = match msg.map_err(|e| format!("read: {e}"))? {
             Message::Text(t) => t,
+            // 4500–4999: the token is no good (unauthorized, expired, revoked) or an
+            // operator ended the session; other codes say reconnect and resume.
+            Message::Close(Some(close)) if (4500..5000).contains(&u16::from(close.code)) => {
+                return Err(End::Stop(format!("closed {}: {}", u16::from(close.code), close.reason)));
+            }
             Message::Close(_) => break,
             _ => continue,
         };
@@ -138,7 +167,7 @@ async fn session(cfg: &Config, last_seq: &mut Option<i64>) -> Result<(), String>
     if joined {
         Ok(())
     } else {
-        Err("the connection closed before the join completed".into())
+        Err(End::Retry("the connection closed before the join completed".into()))
     }
 }
 
