@@ -113,7 +113,9 @@ export function openSocket(
     return null;
   }
 
+  let opened = false;
   ws.addEventListener("open", () => {
+    opened = true;
     if (carrier === "subprotocol" && ws.protocol !== PROTOCOL_NAME) {
       noSubprotocol = true;
       ws.close(1000);
@@ -134,6 +136,23 @@ export function openSocket(
     const m = /Unexpected server response: (\d{3})/.exec(message);
     if (m) httpStatus = Number(m[1]);
     if (/no subprotocol/i.test(message)) noSubprotocol = true;
+    // The standard fires `close` after `error`, but Node 20's built-in WebSocket
+    // fires only `error` when the connection is refused and stays CONNECTING: a
+    // failure before `open` ends the attempt here, and one after it ends the
+    // connection if no `close` follows within a second.
+    const failed: SocketClose = { code: 1006, reason: message };
+    if (httpStatus !== undefined) failed.httpStatus = httpStatus;
+    if (noSubprotocol) failed.noSubprotocol = true;
+    if (!opened) {
+      finish(failed);
+      try {
+        ws.close();
+      } catch {
+        // not closable in this state
+      }
+    } else {
+      setTimeout(() => finish(failed), 1000);
+    }
   });
   ws.addEventListener("close", (event: { code?: number; reason?: string }) => {
     const close: SocketClose = { code: event?.code ?? 1006, reason: event?.reason ?? "" };
