@@ -122,19 +122,19 @@ export class RoomdClient {
                 joinWaiters: [],
                 joinRetryTimer: undefined,
                 joinRetries: new Backoff(this.retryOptions),
+                lastJoined: undefined,
                 filling: false,
                 buffer: [],
             };
             this.rooms.set(room, r);
         }
+        if (r.joinedOn !== null && r.joinedOn === this.conn && r.lastJoined) {
+            return Promise.resolve(r.lastJoined); // already joined on this connection
+        }
         const state = r;
         const promise = new Promise((resolve, reject) => state.joinWaiters.push({ resolve, reject }));
         if (this.conn?.ready && state.joinSentOn !== this.conn)
             this.sendJoin(state);
-        else if (state.joinedOn && state.joinedOn === this.conn) {
-            // Already joined on this connection: answer from a fresh join.
-            this.sendJoin(state);
-        }
         return promise;
     }
     /** Leaves `room`: its unanswered requests reject, and it is not joined again. */
@@ -539,6 +539,7 @@ export class RoomdClient {
         if (event.truncated && r.lastDelivered !== undefined && f.seq > r.lastDelivered) {
             void this.fillGap(r, conn, r.lastDelivered, f.seq);
         }
+        r.lastJoined = event;
         const waiters = r.joinWaiters;
         r.joinWaiters = [];
         this.emitter.emit(event);
