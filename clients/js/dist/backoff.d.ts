@@ -11,6 +11,12 @@ export interface BackoffOptions {
     baseMs?: number;
     /** The largest cap (default 30000). */
     maxMs?: number;
+    /**
+     * A connection that stays up this long (after `hello`) starts the count over
+     * (default 5000), so a server that accepts and drops at once (a crash loop) still
+     * sees growing delays.
+     */
+    resetAfterMs?: number;
 }
 /** An attempt counter that hands out jittered delays. */
 export declare class Backoff {
@@ -18,6 +24,7 @@ export declare class Backoff {
     private attempt;
     readonly baseMs: number;
     readonly maxMs: number;
+    readonly resetAfterMs: number;
     constructor(options?: BackoffOptions, random?: () => number);
     /** The delay before the next attempt; each call counts one attempt. */
     next(): number;
@@ -25,6 +32,6 @@ export declare class Backoff {
     jitterOnly(): number;
     /** Attempts made since the last reset. */
     get attempts(): number;
-    /** Back to the first attempt (after a connection that got as far as `hello`). */
+    /** Back to the first attempt (after a connection that stayed up `resetAfterMs`). */
     reset(): void;
 }

@@ -11,10 +11,12 @@ export class Backoff {
     attempt = 0;
     baseMs;
     maxMs;
+    resetAfterMs;
     constructor(options = {}, random = Math.random) {
         this.random = random;
         this.baseMs = Math.max(1, options.baseMs ?? 250);
         this.maxMs = Math.max(this.baseMs, options.maxMs ?? 30000);
+        this.resetAfterMs = Math.max(0, options.resetAfterMs ?? 5000);
     }
     /** The delay before the next attempt; each call counts one attempt. */
     next() {
@@ -30,7 +32,7 @@ export class Backoff {
     get attempts() {
         return this.attempt;
     }
-    /** Back to the first attempt (after a connection that got as far as `hello`). */
+    /** Back to the first attempt (after a connection that stayed up `resetAfterMs`). */
     reset() {
         this.attempt = 0;
     }

@@ -379,7 +379,7 @@ export class RoomdClient {
     onHello(conn, f) {
         conn.ready = true;
         this.state = "open";
-        this.backoff.reset();
+        conn.timers.push(setTimeout(() => this.backoff.reset(), this.backoff.resetAfterMs));
         this.user = f.user;
         this.session = f.session;
         this.limits = f.limits;

@@ -12,6 +12,12 @@ export interface BackoffOptions {
   baseMs?: number;
   /** The largest cap (default 30000). */
   maxMs?: number;
+  /**
+   * A connection that stays up this long (after `hello`) starts the count over
+   * (default 5000), so a server that accepts and drops at once (a crash loop) still
+   * sees growing delays.
+   */
+  resetAfterMs?: number;
 }
 
 /** An attempt counter that hands out jittered delays. */
@@ -19,10 +25,12 @@ export class Backoff {
   private attempt = 0;
   readonly baseMs: number;
   readonly maxMs: number;
+  readonly resetAfterMs: number;
 
   constructor(options: BackoffOptions = {}, private readonly random: () => number = Math.random) {
     this.baseMs = Math.max(1, options.baseMs ?? 250);
     this.maxMs = Math.max(this.baseMs, options.maxMs ?? 30000);
+    this.resetAfterMs = Math.max(0, options.resetAfterMs ?? 5000);
   }
 
   /** The delay before the next attempt; each call counts one attempt. */
@@ -42,7 +50,7 @@ export class Backoff {
     return this.attempt;
   }
 
-  /** Back to the first attempt (after a connection that got as far as `hello`). */
+  /** Back to the first attempt (after a connection that stayed up `resetAfterMs`). */
   reset(): void {
     this.attempt = 0;
   }

@@ -60,7 +60,10 @@ export interface ClientOptions {
   WebSocket?: WebSocketConstructor;
   /** How the token travels; default `subprotocol` (see ./socket.ts). */
   tokenCarrier?: TokenCarrier;
-  /** Reconnect backoff (default: first delay under 250 ms, doubling up to 30 s, full jitter). */
+  /**
+   * Reconnect backoff (default: first delay under 250 ms, doubling up to 30 s, full
+   * jitter; the count starts over once a connection stayed up 5 s).
+   */
   reconnectBackoff?: BackoffOptions;
   /** Resend backoff after `room_unavailable` (default: under 100 ms, doubling up to 2 s). */
   retryBackoff?: BackoffOptions;
@@ -506,7 +509,7 @@ export class RoomdClient {
   private onHello(conn: Conn, f: Record<string, any>): void {
     conn.ready = true;
     this.state = "open";
-    this.backoff.reset();
+    conn.timers.push(setTimeout(() => this.backoff.reset(), this.backoff.resetAfterMs));
     this.user = f.user;
     this.session = f.session;
     this.limits = f.limits;
