@@ -1,13 +1,14 @@
 // Frame-rate limits against a real roomd with low limits: the client paces its
 // frames under hello.limits (no rate_limited at all), and when the server does say
 // rate_limited (here because the test floods the same socket behind the library's
-// back) the send is written again after retry_after_ms and stored once.
+// back) the send is written again after retry_after_ms and stored once. A handshake
+// refused with HTTP 429 is retried after a delay.
 
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { WebSocket } from "ws";
 
-import { connect } from "../dist/index.js";
+import { connect, RoomdClient } from "../dist/index.js";
 import { RoomdServer } from "./helpers/server.mjs";
 
 const cleanups = [];
@@ -71,4 +72,28 @@ test("the client paces its frames under hello.limits and retries rate_limited se
     stored.map((m) => m.seq),
     [...paced, ...retried].map((a) => a.seq).sort((a, b) => a - b),
   );
+});
+
+test("a handshake refused with HTTP 429 (upgrades per IP) is retried after a delay, then connects", async () => {
+  const server = await RoomdServer.start({
+    ROOMD__LIMITS__CONNECTS_PER_IP_PER_SEC: "1",
+    ROOMD__LIMITS__CONNECTS_LIMIT_LOOPBACK: "true",
+  });
+  cleanups.push(() => server.dispose());
+  const tok = await server.createToken("user", "jill");
+  const first = await connect(server.wsUrl, { token: tok.token, WebSocket });
+  cleanups.push(() => first.close());
+
+  // The second upgrade within the same second is refused with 429.
+  const second = new RoomdClient(server.wsUrl, { token: tok.token, WebSocket });
+  cleanups.push(() => second.close());
+  const drops = [];
+  second.on("disconnected", (e) => drops.push(e));
+  second.start();
+  await second.opened();
+  assert.ok(drops.length >= 1, "the first attempt was refused");
+  assert.equal(drops[0].httpStatus, 429);
+  assert.equal(drops[0].willReconnect, true);
+  assert.ok(drops[0].delayMs >= 1000, `waited ${drops[0].delayMs} ms before retrying`);
+  assert.equal(second.connected, true);
 });
