@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The JS client's CI check, runnable from anywhere:
-#   1. npm ci (devDependencies only: typescript, @types/node, ws)
+#   1. npm ci (devDependencies only: typescript, ws, playwright-core)
 #   2. npm run build, then fail if the committed dist/ differs from the build
 #   3. node --test against a real roomd server
 # Server binary: $ROOMD_BIN, default <repo>/target/debug/roomd (build it with cargo).
