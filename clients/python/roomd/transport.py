@@ -49,11 +49,16 @@ async def open_connection(
     **options: Any,
 ) -> ClientConnection:
     """Opens one connection; raises `InvalidURI` for a bad URL and whatever the
-    handshake raised otherwise (`closed_from_exception` classifies it)."""
+    handshake raised otherwise (`closed_from_exception` classifies it).
+
+    `transport`: "subprotocol" offers `roomd.v1` and `roomd.token.<T>` (protocol
+    1.1; auth failures then arrive as close codes 4500-4502). "header"
+    (`Authorization: Bearer`) and "query" (`?token=`) are the 1.0 carriers and offer
+    no subprotocol, so auth failures arrive as HTTP 401 (treated as 4500)."""
     headers: dict[str, str] = {}
-    subprotocols = [Subprotocol(SUBPROTOCOL)]
+    subprotocols: list[Subprotocol] | None = None
     if transport == "subprotocol":
-        subprotocols.append(Subprotocol(TOKEN_PREFIX + token))
+        subprotocols = [Subprotocol(SUBPROTOCOL), Subprotocol(TOKEN_PREFIX + token)]
     elif transport == "header":
         headers["Authorization"] = f"Bearer {token}"
     elif transport == "query":

@@ -118,6 +118,7 @@ class Bot:
                 return
             except Exception:  # the connection dropped: the next join registers again
                 return
+        log.info("roomd bot: registered %s in %s", ", ".join("!" + n for n in self._commands), room)
         async with self._changed:
             self._registered.setdefault(gen, set()).add(room)
             self._changed.notify_all()

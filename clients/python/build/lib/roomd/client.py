@@ -144,6 +144,8 @@ class Client:
         self._out: asyncio.Queue[str] | None = None
         self._generation = 0
         self._connected = asyncio.Event()
+        # Set (and replaced by a fresh one) each time a connection gets its hello.
+        self._new_connection = asyncio.Event()
         self._stopped = asyncio.Event()
         self._error: RoomdClosed | None = None
         self._closing = False
@@ -215,6 +217,17 @@ class Client:
     def protocol(self) -> str:
         """The server's protocol version (`hello.protocol`; "1.0" when absent)."""
         return str(self.hello.get("protocol", "1.0")) if self.hello else "1.0"
+
+    async def wait_connected(self, newer_than: int = 0) -> int:
+        """Waits until a connection whose `generation` is above `newer_than` is up
+        (returns at once if one is) and returns its generation; raises the error that
+        stopped the client, if it stops. `wait_connected(client.generation)` waits
+        for the next connection."""
+        while True:
+            self._raise_if_stopped()
+            if self._connected.is_set() and self._generation > newer_than:
+                return self._generation
+            await self._wait_either(self._new_connection)
 
     def on_joined(self, hook: JoinHook) -> None:
         """Calls `hook(room)` (a function or coroutine function) each time a room is
@@ -441,6 +454,8 @@ class Client:
         for r in self._rooms.values():
             self._send_join(r)
         self._connected.set()
+        self._new_connection.set()
+        self._new_connection = asyncio.Event()
         if self._first is not None and not self._first.done():
             self._first.set_result(None)
         try:
@@ -523,13 +538,17 @@ class Client:
                 event = r.joined
             if event.is_set():
                 return
-            waiter = asyncio.ensure_future(event.wait())
-            stopper = asyncio.ensure_future(self._stopped.wait())
-            try:
-                await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                waiter.cancel()
-                stopper.cancel()
+            await self._wait_either(event)
+
+    async def _wait_either(self, event: asyncio.Event) -> None:
+        """Waits until `event` is set or the client stops."""
+        waiter = asyncio.ensure_future(event.wait())
+        stopper = asyncio.ensure_future(self._stopped.wait())
+        try:
+            await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiter.cancel()
+            stopper.cancel()
 
     # ---- writing --------------------------------------------------------------------
 
