@@ -32,6 +32,10 @@ ROOMD_BIN = Path(os.environ.get("ROOMD_BIN") or REPO / "target" / "debug" / "roo
 TOKEN_TRANSPORT = os.environ.get("ROOMD_TEST_TOKEN_TRANSPORT", "subprotocol")
 
 
+def pytest_report_header() -> list[str]:
+    return [f"roomd client: {Path(roomd.__file__).parent}", f"roomd server: {ROOMD_BIN}"]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -50,6 +54,7 @@ class RoomdServer:
         self.proc: subprocess.Popen[bytes] | None = None
         self.admin_token: str | None = None
         self.starts = 0
+        self.kills = 0
         self.http: httpx.Client | None = None
 
     @property
@@ -115,6 +120,7 @@ class RoomdServer:
     def kill9(self) -> None:
         """SIGKILL to the process this fixture started, and reap it."""
         assert self.proc is not None
+        self.kills += 1
         os.kill(self.proc.pid, signal.SIGKILL)
         self.proc.wait(10)
         self.proc = None
