@@ -159,6 +159,8 @@ class Client:
         """Connection attempts made so far (the first included)."""
         self.last_close: Closed | None = None
         """How the last connection (or attempt) ended."""
+        self.delayed_resends = 0
+        """Sends repeated after a `room_unavailable`, `rate_limited` or `not_joined`."""
 
     # ---- lifecycle ------------------------------------------------------------------
 
@@ -603,6 +605,7 @@ class Client:
             p.retry_timer.cancel()
         p.sent_generation = 0
         p.retries += 1
+        self.delayed_resends += 1
 
         def fire() -> None:
             p.retry_timer = None
