@@ -4,6 +4,7 @@ the resume rules (after_seq, truncated resume) against a real server."""
 from __future__ import annotations
 
 import asyncio
+from typing import TypeVar
 
 import pytest
 
@@ -11,12 +12,13 @@ import roomd
 from conftest import RoomdServer, TcpProxy, client_for
 
 WAIT = 10.0  # bound for every single wait; a failure says what did not arrive
+E = TypeVar("E")
 
 
-async def next_of(client: roomd.Client, cls: type, what: str) -> object:
+async def next_of(client: roomd.Client, cls: type[E], what: str) -> E:
     """The next event of type `cls`, skipping others, within WAIT seconds."""
 
-    async def find() -> object:
+    async def find() -> E:
         async for ev in client:
             if isinstance(ev, cls):
                 return ev
@@ -39,7 +41,7 @@ async def test_typed_events_and_ack(server: RoomdServer) -> None:
         assert not joined.truncated and not joined.resumed
         await bob.join("lobby")
         mj = await next_of(alice, roomd.MemberJoined, "member_joined of bob")
-        assert mj == roomd.MemberJoined("lobby", roomd.User("bob", "bob", "user"), raw=mj.raw)  # type: ignore[attr-defined]
+        assert mj == roomd.MemberJoined("lobby", roomd.User("bob", "bob", "user"), raw=mj.raw)
 
         ack = await alice.send("lobby", "hello bob", client_id="c-1")
         assert ack == roomd.Ack(room="lobby", seq=1, client_id="c-1", duplicate=False)
@@ -49,17 +51,16 @@ async def test_typed_events_and_ack(server: RoomdServer) -> None:
         assert generated.client_id and generated.seq == 2
 
         msg = await next_of(bob, roomd.Message, "alice's message")
-        assert isinstance(msg, roomd.Message)
         assert (msg.room, msg.seq, msg.sender.id, msg.text, msg.client_id) == ("lobby", 1, "alice", "hello bob", "c-1")
         msg2 = await next_of(bob, roomd.Message, "alice's second message")
-        assert msg2.seq == 2  # type: ignore[attr-defined]
+        assert msg2.seq == 2
 
         await alice.typing("lobby", True)
         typing = await next_of(bob, roomd.Typing, "typing")
-        assert typing.user.id == "alice" and typing.active  # type: ignore[attr-defined]
+        assert typing.user.id == "alice" and typing.active
         assert await alice.mark_read("lobby", 2) == 2
         read = await next_of(bob, roomd.Read, "read receipt")
-        assert read.seq == 2 and read.user.id == "alice"  # type: ignore[attr-defined]
+        assert read.seq == 2 and read.user.id == "alice"
 
         with pytest.raises(roomd.RequestError) as err:
             await alice.send("lobby", "x" * 5000)
@@ -67,11 +68,11 @@ async def test_typed_events_and_ack(server: RoomdServer) -> None:
 
         server.api("DELETE", "/rooms/lobby/members/bob")
         closed = await next_of(bob, roomd.RoomClosed, "room_closed")
-        assert closed.reason == "kicked"  # type: ignore[attr-defined]
+        assert closed.reason == "kicked"
         with pytest.raises(roomd.RequestError):
             await bob.send("lobby", "after the kick")
         left = await next_of(alice, roomd.MemberLeft, "member_left of bob")
-        assert left.user.id == "bob"  # type: ignore[attr-defined]
+        assert left.user.id == "bob"
 
 
 async def test_history_pages_backwards(server: RoomdServer) -> None:
@@ -101,10 +102,10 @@ async def test_resume_delivers_each_message_once_across_a_cut(server: RoomdServe
         assert proxy.cut() == 1
         for i in range(5):
             await snd.send("resume", f"after {i}")
-        seqs = []
+        seqs: list[int] = []
         while len(seqs) < 10:
             m = await next_of(rcv, roomd.Message, f"message {len(seqs) + 1} of 10")
-            seqs.append(m.seq)  # type: ignore[attr-defined]
+            seqs.append(m.seq)
         assert seqs == list(range(1, 11))
         assert rcv.generation >= 2, "the cut should have forced a reconnect"
 
@@ -124,16 +125,16 @@ async def test_truncated_resume_pages_the_gap(server: RoomdServer, proxy: TcpPro
         await snd.join("gap")
         await snd.send("gap", "first")
         first = await next_of(rcv, roomd.Message, "the first message")
-        assert first.seq == 1  # type: ignore[attr-defined]
+        assert first.seq == 1
         proxy.refusing = True  # the receiver cannot come back until the 40 are stored
         proxy.cut()
         await asyncio.gather(*(snd.send("gap", f"missed {i}") for i in range(40)))
         proxy.refusing = False
         joined = await next_of(rcv, roomd.Joined, "the resumed join")
-        assert joined.resumed and joined.truncated, joined  # type: ignore[attr-defined]
+        assert joined.resumed and joined.truncated, joined
         await snd.send("gap", "live")
         seqs = [1]
         while len(seqs) < 42:
             m = await next_of(rcv, roomd.Message, f"message {len(seqs) + 1} of 42")
-            seqs.append(m.seq)  # type: ignore[attr-defined]
+            seqs.append(m.seq)
         assert seqs == list(range(1, 43))
