@@ -116,3 +116,48 @@ async def anext_joined(client: roomd.Client) -> roomd.Joined:
         if isinstance(ev, roomd.Joined) and ev.resumed:
             return ev
     raise AssertionError("client stopped")
+
+
+
+async def test_http_429_with_retry_after_waits_then_connects(server: RoomdServer) -> None:
+    """limits.connects_per_ip_per_sec = 1 (loopback limited too): the second upgrade
+    within a second gets HTTP 429 with Retry-After; the client waits that long."""
+    server.stop()
+    server.extra_env.update(
+        {"ROOMD__LIMITS__CONNECTS_PER_IP_PER_SEC": "1", "ROOMD__LIMITS__CONNECTS_LIMIT_LOOPBACK": "true"}
+    )
+    server.start()
+    _, token = server.token("user", "lena")
+    async with client_for(server, token):
+        second = client_for(server, token)
+        started = time.monotonic()
+        await asyncio.wait_for(second.start(), 10)
+        waited = time.monotonic() - started
+        refused = second.last_close  # the attempt before the one that got in
+        assert refused is not None and refused.http_status == 429, refused
+        assert refused.retry_after is not None and refused.retry_after >= 1
+        assert waited >= refused.retry_after * 0.9, f"connected after {waited:.2f}s, before Retry-After"
+        await second.close()
+
+
+async def test_http_429_without_retry_after_backs_off_and_retries(server: RoomdServer) -> None:
+    """limits.max_sessions_per_token = 1: a second session with the same token gets
+    HTTP 429 (no Retry-After); the client keeps trying with backoff and gets in once
+    the first session is gone."""
+    server.stop()
+    server.extra_env["ROOMD__LIMITS__MAX_SESSIONS_PER_TOKEN"] = "1"
+    server.start()
+    _, token = server.token("user", "mona")
+    first = client_for(server, token)
+    await first.start()
+    second = client_for(server, token)
+    starting = asyncio.create_task(second.start())
+    # The second one cannot get in while the first holds the only session.
+    done, _ = await asyncio.wait({starting}, timeout=1.0)
+    assert not done, "the second session should have been refused"
+    assert second.last_close is not None and second.last_close.http_status == 429
+    assert second.attempts >= 2, "a 429 is retried"
+    await first.close()
+    await asyncio.wait_for(starting, 10)
+    assert second.connected
+    await second.close()

@@ -83,11 +83,12 @@ async def test_example_echo_bot(server: RoomdServer) -> None:
     proc = await asyncio.create_subprocess_exec(
         sys.executable, str(example), "lobby", env=env, stderr=asyncio.subprocess.PIPE
     )
+    stderr = proc.stderr
+    assert stderr is not None
     try:
-        assert proc.stderr is not None
 
         async def registered() -> None:
-            while line := await proc.stderr.readline():  # type: ignore[union-attr]
+            while line := await stderr.readline():
                 if b"registered !echo in lobby" in line:
                     return
             raise AssertionError("the example bot exited before registering")
