@@ -24,6 +24,7 @@ from typing import Any, Union
 
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
+from websockets.uri import parse_uri
 
 from .backoff import Backoff
 from .errors import (
@@ -122,6 +123,7 @@ class Client:
         max_size: int | None = 64 * 1024 * 1024,
         websocket_options: dict[str, Any] | None = None,
     ) -> None:
+        parse_uri(url)  # a malformed URL raises InvalidURI here, not after retries
         self._url = url
         self._token = token
         self._transport: TokenTransport = token_transport
@@ -788,12 +790,15 @@ class Client:
 
                 asyncio.get_running_loop().call_later(delay, rejoin)
             else:
+                # forbidden, not_found (deleted meanwhile), …: the room is given up.
                 del self._rooms[what]
                 for w in r.waiters:
                     if not w.done():
                         w.set_exception(err)
                 r.waiters.clear()
                 self._drop_room(r, err)
+                if r.ever_joined:  # a rejoin failed: tell the application
+                    self._emit(RoomClosed(r.name, code, raw=d))
 
     def _drop_room(self, r: _Room, exc: RoomdError) -> None:
         """`r` is no longer joined: its pending sends raise `exc`."""
