@@ -292,6 +292,7 @@ class Client:
         if r is None:
             raise RequestError("not_joined", f"join {room!r} before sending to it")
         cid = client_id if client_id is not None else uuid.uuid4().hex
+        self._check_frame_size(room, text, cid, reply_to)
         p = self._sends.get(cid)
         if p is None:
             fut: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
@@ -562,7 +563,7 @@ class Client:
     def _send_frame(self, frame: dict[str, Any]) -> bool:
         if self._out is None:
             return False
-        self._out.put_nowait(json.dumps(frame, separators=(",", ":")))
+        self._out.put_nowait(json.dumps(frame, separators=(",", ":"), ensure_ascii=False))
         return True
 
     async def _request_current(self, frame: dict[str, Any]) -> dict[str, Any]:
@@ -586,6 +587,21 @@ class Client:
             frame["after_seq"] = r.last_delivered
         self._inflight[rid] = ("join", r.name)
         self._send_frame(frame)
+
+    def _check_frame_size(self, room: str, text: str, cid: str, reply_to: str | None) -> None:
+        """Refuses here a send whose frame would exceed `hello.limits.max_frame_bytes`:
+        the server would close the connection with 1009 (a protocol violation, which
+        stops the client) instead of answering `too_large`."""
+        limits = (self.hello or {}).get("limits") or {}
+        limit = limits.get("max_frame_bytes")
+        if not isinstance(limit, int):
+            return
+        frame = {"type": "send", "room": room, "text": text, "client_id": cid, "id": "py000000000"}
+        if reply_to is not None:
+            frame["reply_to"] = reply_to
+        size = len(json.dumps(frame, separators=(",", ":"), ensure_ascii=False).encode())
+        if size > limit:
+            raise RequestError("too_large", f"the send frame is {size} bytes; the server takes at most {limit}")
 
     def _transmit(self, p: _PendingSend) -> None:
         rid = self._next_id()

@@ -63,8 +63,12 @@ async def test_typed_events_and_ack(server: RoomdServer) -> None:
         assert read.seq == 2 and read.user.id == "alice"
 
         with pytest.raises(roomd.RequestError) as err:
-            await alice.send("lobby", "x" * 5000)
+            await alice.send("lobby", "x" * 5000)  # over limits.max_text: the server says so
         assert err.value.code == "too_large"
+        with pytest.raises(roomd.RequestError) as err:
+            await alice.send("lobby", "x" * 70_000)  # over max_frame_bytes: refused before sending
+        assert err.value.code == "too_large"
+        assert alice.generation == 1 and alice.connected, "an oversized send must not cost the connection"
 
         server.api("DELETE", "/rooms/lobby/members/bob")
         closed = await next_of(bob, roomd.RoomClosed, "room_closed")
