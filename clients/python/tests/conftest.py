@@ -161,7 +161,8 @@ class RoomdServer:
         return str(t["id"]), str(t["token"])
 
     def room(self, room_id: str, **settings: Any) -> None:
-        self.api("POST", "/rooms", json={"id": room_id, "name": room_id, "settings": {"welcome_template": "", **settings}})
+        body = {"id": room_id, "name": room_id, "settings": {"welcome_template": "", **settings}}
+        self.api("POST", "/rooms", json=body)
 
     def stored_messages(self, room_id: str) -> list[dict[str, Any]]:
         """Every stored message of the room, oldest first."""

@@ -296,6 +296,9 @@ class Client:
         p = self._sends.get(cid)
         if p is None:
             fut: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
+            # A caller that stopped waiting (cancelled) leaves no "exception never
+            # retrieved" warning behind.
+            fut.add_done_callback(lambda f: f.cancelled() or f.exception())
             p = _PendingSend(room, text, cid, reply_to, fut)
             self._sends[cid] = p
             if r.joined.is_set():
