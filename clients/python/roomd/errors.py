@@ -1,7 +1,7 @@
 """Exceptions the library raises, and the close-code policy that decides between
 reconnecting and raising.
 
-This module owns the table of docs/PROTOCOL.md ("Connection lifecycle", close codes):
+This module owns the table of docs/PROTOCOL.md ("Close codes"):
 `close_policy()` maps a close code (or an HTTP status of a refused handshake) to what
 the client does next, and `closed_error()` builds the typed exception raised to the
 application when the answer is "stop".
@@ -113,18 +113,25 @@ _STOP_ERRORS: dict[int, type[RoomdClosed]] = {
 }
 
 
+# Reconnect at once (with jitter only): the room moved (1012), heartbeat timeout
+# (4000), slow consumer (4001). 4002 (policy violations) waits the backoff.
+_AT_ONCE = frozenset({1012, 4000, 4001})
+
+
 def close_policy(code: int, *, has_token_provider: bool = False) -> Action:
-    """The close-code table of docs/PROTOCOL.md: what to do after close `code`.
+    """The close-code table of docs/PROTOCOL.md ("Close codes"): what to do after
+    close `code`.
 
     1000, 1002, 1007, 1009 and 4500-4999 stop (4501 reconnects when a token provider
-    can give a fresh token); 1012 reconnects at once; everything else (1001, 1006,
-    1011, 4000-4499, unknown codes) reconnects with backoff and resumes.
+    can give a fresh token); 1012, 4000 and 4001 reconnect at once (jitter only);
+    everything else (1001, 1006, 1011, 4002, other 4000-4499, unknown codes)
+    reconnects with backoff. Every reconnect resumes.
     """
     if code == 4501 and has_token_provider:
         return Action.REFRESH_TOKEN
     if code in _STOP_ERRORS or 4500 <= code <= 4999:
         return Action.STOP
-    if code == 1012:
+    if code in _AT_ONCE:
         return Action.RECONNECT_NOW
     return Action.RECONNECT
 
