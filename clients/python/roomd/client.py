@@ -13,6 +13,7 @@ clients/python/README.md ("Reconnects").
 from __future__ import annotations
 
 import asyncio
+import collections
 import inspect
 import itertools
 import json
@@ -161,6 +162,8 @@ class Client:
         """Connection attempts made so far (the first included)."""
         self.last_close: Closed | None = None
         """How the last connection (or attempt) ended."""
+        self.recent_closes: collections.deque[Closed] = collections.deque(maxlen=50)
+        """How the last 50 connections (or attempts) ended, oldest first."""
         self.delayed_resends = 0
         """Sends repeated after a `room_unavailable`, `rate_limited` or `not_joined`."""
 
@@ -399,6 +402,7 @@ class Client:
                 if self._closing:
                     return
                 self.last_close = closed
+                self.recent_closes.append(closed)
                 action = close_policy(closed.code, has_token_provider=callable(self._token))
                 if action is Action.STOP:
                     log.warning("roomd: stopping after close %s %r", closed.code, closed.reason)

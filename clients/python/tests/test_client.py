@@ -79,6 +79,23 @@ async def test_typed_events_and_ack(server: RoomdServer) -> None:
         assert left.user.id == "bob"
 
 
+async def test_server_shutdown_reconnects_and_resumes(server: RoomdServer) -> None:
+    """SIGTERM: the server closes with 1001; the client comes back when the server
+    does, rejoins, and a message posted meanwhile (by the operator) is delivered."""
+    server.room("lobby")
+    _, token = server.token("user", "olga")
+    async with client_for(server, token) as client:
+        await client.join("lobby")
+        gen = client.generation
+        await asyncio.to_thread(server.stop)
+        await asyncio.to_thread(server.start)
+        server.api("POST", "/rooms/lobby/messages", json={"text": "while you were away"})
+        await asyncio.wait_for(client.wait_connected(gen), WAIT)
+        assert client.recent_closes[0].code == 1001, list(client.recent_closes)
+        msg = await next_of(client, roomd.Message, "the operator's post")
+        assert msg.text == "while you were away" and msg.sender.kind == "system" and msg.seq == 1
+
+
 async def test_history_pages_backwards(server: RoomdServer) -> None:
     server.room("hist")
     _, token = server.token("user", "carol")
