@@ -20,7 +20,7 @@ use actix_web::{web, HttpResponse};
 use utoipa::OpenApi;
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
-use modifiers::{RequestIds, SecuritySchemes};
+use modifiers::{OperationIds, RequestIds, SecuritySchemes};
 pub use schemas::*;
 use shared_responses::SharedResponses;
 
@@ -97,7 +97,22 @@ pub const DOCS_PATH: &str = "/docs";
         rooms::MailboxView,
         RoomPage,
         RoomSettings,
+        RoomSettingsUpdate,
         SpamSettings,
+        crate::store::broadcasts::Target,
+        TargetAll,
+        TargetTag,
+        BroadcastStatus,
+        BroadcastRoomStatus,
+        FireOutcome,
+        TokenKind,
+        AuditAction,
+        ActorKind,
+        MessageType,
+        HealthStatus,
+        ReadyStatus,
+        crate::model::UserKind,
+        crate::model::Role,
         tokens::CreateToken,
         tokens::TokenView,
         rooms::PatchRoom,
@@ -129,7 +144,7 @@ pub const DOCS_PATH: &str = "/docs";
         cluster_view::NodeView,
         cluster_view::NodeList,
     )),
-    modifiers(&SecuritySchemes, &SharedResponses, &RequestIds),
+    modifiers(&SecuritySchemes, &SharedResponses, &RequestIds, &OperationIds),
     tags(
         (name = "health", description = "Liveness, readiness and metrics; no auth"),
         (name = "rooms", description = "Rooms and their actors"),
@@ -170,6 +185,7 @@ fn ui_config() -> Config<'static> {
 #[utoipa::path(
     get,
     path = "/api/v1/openapi.json",
+    operation_id = "get_openapi_document",
     tag = "docs",
     responses((status = 200, description = "OpenAPI 3.1 document", content_type = "application/json",
                body = Object)),
@@ -183,6 +199,7 @@ async fn openapi_json() -> HttpResponse {
 #[utoipa::path(
     get,
     path = "/docs",
+    operation_id = "get_docs_page",
     tag = "docs",
     responses((status = 200, description = "Swagger UI (HTML, no external resources)",
                content_type = "text/html", body = String)),

@@ -35,6 +35,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[utoipa::path(
     get,
     path = "/api/v1/broadcasts/{id}/events",
+    operation_id = "stream_broadcast_events",
     tag = "broadcasts",
     params(("id" = String, Path, description = "Job id", example = "bc_19ab3c4d5e6f123456")),
     security(("bearer" = [])),

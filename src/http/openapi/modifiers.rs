@@ -49,6 +49,24 @@ impl Modify for SecuritySchemes {
     }
 }
 
+/// The `operationId` of the operations whose `#[utoipa::path]` sits in a file kept by
+/// another part of the server (`src/http/ws.rs`): by default utoipa names an operation
+/// after its handler function, and `upgrade` does not say what the operation does.
+const OPERATION_IDS: &[(HttpMethod, &str, &str)] = &[(HttpMethod::Get, "/ws", "open_websocket")];
+
+/// Sets the `operationId`s of [`OPERATION_IDS`].
+pub(super) struct OperationIds;
+
+impl Modify for OperationIds {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        for (method, path, op) in operations_mut(doc) {
+            if let Some((.., id)) = OPERATION_IDS.iter().find(|(m, p, _)| *m == method && *p == path) {
+                op.operation_id = Some(id.to_string());
+            }
+        }
+    }
+}
+
 /// Adds `X-Request-Id` to every operation (an optional request header) and to every
 /// answer (the id used: the client's when usable, else a new one; `http::request_id`).
 /// Runs after `SharedResponses`, so the shared answers carry it too.
