@@ -117,6 +117,7 @@ pub const DOCS_PATH: &str = "/docs";
         tokens::TokenView,
         rooms::PatchRoom,
         rooms::RoomSort,
+        actors::SortKey,
         members::MemberView,
         members::SetMember,
         MemberPage,

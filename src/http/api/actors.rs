@@ -27,7 +27,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[serde(rename_all = "lowercase")]
 #[derive(ToSchema)]
 #[schema(as = ActorSort)]
-enum SortKey {
+pub enum SortKey {
     #[default]
     Depth,
     Wait,
