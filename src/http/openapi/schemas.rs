@@ -13,11 +13,11 @@ use utoipa::openapi::{Ref, RefOr};
 use utoipa::{PartialSchema, ToSchema};
 
 use crate::http::api::{audit, members, rooms, tokens};
-use crate::store::rooms::SpamSettings;
 use crate::store::broadcasts::{
-    Target, JOB_CANCELLED, JOB_DONE, JOB_FAILED, JOB_PENDING, JOB_RUNNING, ROOM_CANCELLED,
-    ROOM_DELIVERED, ROOM_FAILED, ROOM_PENDING,
+    Target, JOB_CANCELLED, JOB_DONE, JOB_FAILED, JOB_PENDING, JOB_RUNNING, ROOM_CANCELLED, ROOM_DELIVERED,
+    ROOM_FAILED, ROOM_PENDING,
 };
+use crate::store::rooms::SpamSettings;
 
 /// A `type: string` schema with exactly `values`.
 fn string_enum<'a>(description: &str, values: impl IntoIterator<Item = &'a str>) -> RefOr<Schema> {
