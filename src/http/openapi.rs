@@ -20,7 +20,7 @@ use actix_web::{web, HttpResponse};
 use utoipa::OpenApi;
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
-use modifiers::{OperationIds, RequestIds, SecuritySchemes};
+use modifiers::{EventStreams, OperationIds, RequestIds, SecuritySchemes};
 pub use schemas::*;
 use shared_responses::SharedResponses;
 
@@ -98,6 +98,8 @@ pub const DOCS_PATH: &str = "/docs";
         RoomPage,
         RoomSettings,
         RoomSettingsUpdate,
+        BroadcastEvent,
+        BroadcastEventName,
         SpamSettings,
         crate::store::broadcasts::Target,
         TargetAll,
@@ -145,7 +147,7 @@ pub const DOCS_PATH: &str = "/docs";
         cluster_view::NodeView,
         cluster_view::NodeList,
     )),
-    modifiers(&SecuritySchemes, &SharedResponses, &RequestIds, &OperationIds),
+    modifiers(&SecuritySchemes, &SharedResponses, &RequestIds, &OperationIds, &EventStreams),
     tags(
         (name = "health", description = "Liveness, readiness and metrics; no auth"),
         (name = "rooms", description = "Rooms and their actors"),

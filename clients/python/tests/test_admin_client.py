@@ -11,6 +11,7 @@ accepted form) the same client's HTTP connection and the generated `ErrorBody` m
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import socket
 import subprocess
@@ -22,11 +23,13 @@ import pytest
 
 from roomd.admin import AuthenticatedClient
 from roomd.admin.api.audit import list_audit_entries
-from roomd.admin.api.broadcasts import create_broadcast, get_broadcast
+from roomd.admin.api.broadcasts import create_broadcast, get_broadcast, stream_broadcast_events
 from roomd.admin.api.rooms import create_room, list_rooms, update_room
 from roomd.admin.api.tokens import create_token
 from roomd.admin.models import (
     AuditAction,
+    BroadcastEvent,
+    BroadcastEventName,
     BroadcastStatus,
     BroadcastView,
     CreateBroadcast,
@@ -112,6 +115,11 @@ def client(admin_server: tuple[str, str]) -> Iterator[AuthenticatedClient]:
         yield c
 
 
+def _sse(block: str) -> BroadcastEvent:
+    fields = dict(line.split(": ", 1) for line in block.splitlines() if not line.startswith(":"))
+    return BroadcastEvent.from_dict(fields)
+
+
 def _room(client: AuthenticatedClient, room_id: str, name: str, tags: list[str]) -> RoomView:
     response = create_room.sync_detailed(
         client=client,
@@ -174,6 +182,15 @@ def test_broadcast_to_each_target_form(client: AuthenticatedClient) -> None:
         again = get_broadcast.sync(client=client, id=job.id)
         assert isinstance(again, BroadcastView)
         assert again.target == expected
+
+    # The progress stream (Server-Sent Events) ends with `done`, whose data is the job.
+    stream = stream_broadcast_events.sync_detailed(client=client, id=job.id)
+    assert stream.status_code == 200
+    events = [_sse(block) for block in stream.content.decode().split("\n\n") if "data:" in block]
+    assert events[-1].event is BroadcastEventName.DONE
+    done = BroadcastView.from_dict(json.loads(events[-1].data))
+    assert done.id == job.id and done.status in (BroadcastStatus.DONE, BroadcastStatus.FAILED)
+    assert isinstance(done.finished_at, datetime.datetime)
 
     entries = list_audit_entries.sync(client=client, action=AuditAction.BROADCAST_CREATE)
     assert entries is not None

@@ -41,7 +41,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Server-Sent Events: `progress` (`{id,status,counts}`), `room` (`{room,status,attempts,seq,last_error}`), and a final `done` (the job); the stream then ends",
-         content_type = "text/event-stream", body = String),
+         content_type = "text/event-stream", body = crate::http::openapi::BroadcastEvent),
         (status = 404, description = "No such job (`not_found`)", body = crate::http::openapi::ErrorBody),
     ),
 )]

@@ -73,6 +73,30 @@ fn audit_actions() -> impl Iterator<Item = &'static str> {
     crate::http::audit::ACTIONS.iter().copied()
 }
 
+/// Schema only: one Server-Sent Event of `GET /api/v1/broadcasts/{id}/events` (an
+/// OpenAPI 3.1 `text/event-stream` schema describes each event of the stream).
+#[derive(Serialize, ToSchema)]
+pub struct BroadcastEvent {
+    pub event: BroadcastEventName,
+    /// JSON: for `progress` `{id,status,counts}`, for `room`
+    /// `{room,status,attempts,seq,last_error}`, for `done` the job (`BroadcastView`
+    /// without `rooms`).
+    #[schema(
+        example = r#"{"id":"bc_19ab3c4d5e6f123456","status":"running","counts":{"total":2,"delivered":1,"failed":0,"pending":1,"cancelled":0}}"#
+    )]
+    pub data: String,
+}
+
+/// The name of a broadcast progress event: `progress` (the counts), `room` (one room's
+/// attempt), `done` (the last one: the finished job).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum BroadcastEventName {
+    Progress,
+    Room,
+    Done,
+}
+
 /// `GET /healthz` answer.
 #[derive(Serialize, ToSchema)]
 pub struct Health {

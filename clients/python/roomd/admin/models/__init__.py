@@ -11,6 +11,8 @@ from .audit_actor import AuditActor
 from .audit_page import AuditPage
 from .audit_view import AuditView
 from .audit_view_detail import AuditViewDetail
+from .broadcast_event import BroadcastEvent
+from .broadcast_event_name import BroadcastEventName
 from .broadcast_page import BroadcastPage
 from .broadcast_room_status import BroadcastRoomStatus
 from .broadcast_status import BroadcastStatus
@@ -78,6 +80,8 @@ __all__ = (
     "AuditPage",
     "AuditView",
     "AuditViewDetail",
+    "BroadcastEvent",
+    "BroadcastEventName",
     "BroadcastPage",
     "BroadcastRoomStatus",
     "BroadcastStatus",
