@@ -223,3 +223,19 @@ def test_create_token_with_a_kind(client: AuthenticatedClient) -> None:
     assert isinstance(token.token, str) and token.token.startswith("rmd_")
     assert isinstance(token.created_at, datetime.datetime)
     assert token.revoked_at is None
+
+
+def test_unauthenticated_endpoints(admin_server: tuple[str, str]) -> None:
+    from roomd.admin import Client
+    from roomd.admin.api.docs import get_openapi_document
+    from roomd.admin.api.health import get_health
+    from roomd.admin.models import Health, HealthStatus, OpenApiDocument
+
+    base, _ = admin_server
+    with Client(base_url=base) as anonymous:
+        health = get_health.sync(client=anonymous)
+        assert isinstance(health, Health) and health.status is HealthStatus.OK
+        doc = get_openapi_document.sync(client=anonymous)
+        assert isinstance(doc, OpenApiDocument)
+        assert doc.openapi.startswith("3.1")
+        assert "/api/v1/rooms" in doc["paths"]

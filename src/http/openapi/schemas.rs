@@ -97,6 +97,26 @@ pub enum BroadcastEventName {
     Done,
 }
 
+/// Schema only: `GET /api/v1/openapi.json` answer, an OpenAPI 3.1 document (this one).
+pub struct OpenApiDocument;
+
+impl PartialSchema for OpenApiDocument {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some("An OpenAPI 3.1 document (this one)"))
+            .property("openapi", ObjectBuilder::new().schema_type(Type::String).examples(["3.1.0"]))
+            .required("openapi")
+            .into()
+    }
+}
+
+impl ToSchema for OpenApiDocument {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("OpenApiDocument")
+    }
+}
+
 /// `GET /healthz` answer.
 #[derive(Serialize, ToSchema)]
 pub struct Health {

@@ -28,7 +28,6 @@ from .error_code import ErrorCode
 from .error_detail import ErrorDetail
 from .fire_outcome import FireOutcome
 from .fire_view import FireView
-from .get_openapi_document_response_200 import GetOpenapiDocumentResponse200
 from .health import Health
 from .health_status import HealthStatus
 from .history_page import HistoryPage
@@ -40,6 +39,7 @@ from .message_item import MessageItem
 from .message_type import MessageType
 from .node_list import NodeList
 from .node_view import NodeView
+from .open_api_document import OpenApiDocument
 from .patch_room import PatchRoom
 from .patch_schedule import PatchSchedule
 from .post_message import PostMessage
@@ -97,7 +97,6 @@ __all__ = (
     "ErrorDetail",
     "FireOutcome",
     "FireView",
-    "GetOpenapiDocumentResponse200",
     "Health",
     "HealthStatus",
     "HistoryPage",
@@ -109,6 +108,7 @@ __all__ = (
     "MessageType",
     "NodeList",
     "NodeView",
+    "OpenApiDocument",
     "PatchRoom",
     "PatchSchedule",
     "PostMessage",

@@ -5,7 +5,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.get_openapi_document_response_200 import GetOpenapiDocumentResponse200
+from ...models.open_api_document import OpenApiDocument
 from ...types import UNSET, Response, Unset
 
 
@@ -28,9 +28,9 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> GetOpenapiDocumentResponse200 | None:
+) -> OpenApiDocument | None:
     if response.status_code == 200:
-        response_200 = GetOpenapiDocumentResponse200.from_dict(response.json())
+        response_200 = OpenApiDocument.from_dict(response.json())
 
         return response_200
 
@@ -42,7 +42,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[GetOpenapiDocumentResponse200]:
+) -> Response[OpenApiDocument]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -55,7 +55,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     x_request_id: str | Unset = UNSET,
-) -> Response[GetOpenapiDocumentResponse200]:
+) -> Response[OpenApiDocument]:
     """The OpenAPI document (this one).
 
     Args:
@@ -66,7 +66,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[GetOpenapiDocumentResponse200]
+        Response[OpenApiDocument]
     """
 
     kwargs = _get_kwargs(
@@ -84,7 +84,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     x_request_id: str | Unset = UNSET,
-) -> GetOpenapiDocumentResponse200 | None:
+) -> OpenApiDocument | None:
     """The OpenAPI document (this one).
 
     Args:
@@ -95,7 +95,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        GetOpenapiDocumentResponse200
+        OpenApiDocument
     """
 
     return sync_detailed(
@@ -108,7 +108,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     x_request_id: str | Unset = UNSET,
-) -> Response[GetOpenapiDocumentResponse200]:
+) -> Response[OpenApiDocument]:
     """The OpenAPI document (this one).
 
     Args:
@@ -119,7 +119,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[GetOpenapiDocumentResponse200]
+        Response[OpenApiDocument]
     """
 
     kwargs = _get_kwargs(
@@ -135,7 +135,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     x_request_id: str | Unset = UNSET,
-) -> GetOpenapiDocumentResponse200 | None:
+) -> OpenApiDocument | None:
     """The OpenAPI document (this one).
 
     Args:
@@ -146,7 +146,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        GetOpenapiDocumentResponse200
+        OpenApiDocument
     """
 
     return (

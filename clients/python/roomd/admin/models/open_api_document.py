@@ -6,27 +6,44 @@ from typing import Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-T = TypeVar("T", bound="GetOpenapiDocumentResponse200")
+T = TypeVar("T", bound="OpenApiDocument")
 
 
 @_attrs_define
-class GetOpenapiDocumentResponse200:
+class OpenApiDocument:
+    """An OpenAPI 3.1 document (this one)
+
+    Attributes:
+        openapi (str):
+    """
+
+    openapi: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        openapi = self.openapi
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "openapi": openapi,
+            }
+        )
 
         return field_dict
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
-        get_openapi_document_response_200 = cls()
+        openapi = d.pop("openapi")
 
-        get_openapi_document_response_200.additional_properties = d
-        return get_openapi_document_response_200
+        open_api_document = cls(
+            openapi=openapi,
+        )
+
+        open_api_document.additional_properties = d
+        return open_api_document
 
     @property
     def additional_keys(self) -> list[str]:
