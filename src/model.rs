@@ -95,7 +95,7 @@ pub fn is_reserved_user_id(id: &str) -> bool {
 }
 
 /// What kind of principal a token or message sender is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum UserKind {
     User,
@@ -135,7 +135,9 @@ pub struct UserRef {
 }
 
 /// A room member's role; ordered so `Owner > Admin > Moderator > Member`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Member,

@@ -13,9 +13,30 @@ use super::AppState;
 use crate::model::now_ms;
 use crate::store::audit::NewAudit;
 
+/// Every `action` an entry can have: the closed set the OpenAPI document lists as the
+/// `AuditAction` enum (the `action` of an entry and of the `GET /audit` filter).
+pub const ACTIONS: &[&str] = &[
+    "room.create",
+    "room.update",
+    "room.delete",
+    "room.restart",
+    "room.crash",
+    "member.role",
+    "member.kick",
+    "message.post",
+    "token.create",
+    "token.revoke",
+    "broadcast.create",
+    "broadcast.cancel",
+    "schedule.create",
+    "schedule.update",
+    "schedule.delete",
+];
+
 /// Appends "`admin` did `action` to `target`" with a small JSON `detail` and the
 /// request's id. Never fails the caller; see the module docs.
 pub async fn record(st: &AppState, auth: &AdminAuth, action: &'static str, target: &str, detail: Value) {
+    debug_assert!(ACTIONS.contains(&action), "audit action {action:?} is not in audit::ACTIONS");
     let AdminAuth(admin, request_id) = auth;
     let entry = NewAudit {
         at: now_ms(),

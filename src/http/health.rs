@@ -20,6 +20,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[utoipa::path(
     get,
     path = "/healthz",
+    operation_id = "get_health",
     tag = "health",
     responses((status = 200, description = "The process answers", body = crate::http::openapi::Health)),
 )]
@@ -30,6 +31,7 @@ async fn healthz() -> HttpResponse {
 #[utoipa::path(
     get,
     path = "/readyz",
+    operation_id = "get_readiness",
     tag = "health",
     responses(
         (status = 200, description = "The store answers and the supervisor is up", body = crate::http::openapi::Readiness),

@@ -16,6 +16,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[utoipa::path(
     get,
     path = "/metrics",
+    operation_id = "get_metrics",
     tag = "health",
     security((), ("metrics_bearer" = [])),
     responses(

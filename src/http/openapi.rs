@@ -20,7 +20,7 @@ use actix_web::{web, HttpResponse};
 use utoipa::OpenApi;
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
-use modifiers::{RequestIds, SecuritySchemes};
+use modifiers::{EventStreams, OperationIds, RequestIds, SecuritySchemes};
 pub use schemas::*;
 use shared_responses::SharedResponses;
 
@@ -97,11 +97,30 @@ pub const DOCS_PATH: &str = "/docs";
         rooms::MailboxView,
         RoomPage,
         RoomSettings,
+        RoomSettingsUpdate,
+        BroadcastEvent,
+        BroadcastEventName,
+        OpenApiDocument,
         SpamSettings,
+        crate::store::broadcasts::Target,
+        TargetAll,
+        TargetTag,
+        BroadcastStatus,
+        BroadcastRoomStatus,
+        FireOutcome,
+        TokenKind,
+        AuditAction,
+        ActorKind,
+        MessageType,
+        HealthStatus,
+        ReadyStatus,
+        crate::model::UserKind,
+        crate::model::Role,
         tokens::CreateToken,
         tokens::TokenView,
         rooms::PatchRoom,
         rooms::RoomSort,
+        actors::SortKey,
         members::MemberView,
         members::SetMember,
         MemberPage,
@@ -129,7 +148,7 @@ pub const DOCS_PATH: &str = "/docs";
         cluster_view::NodeView,
         cluster_view::NodeList,
     )),
-    modifiers(&SecuritySchemes, &SharedResponses, &RequestIds),
+    modifiers(&SecuritySchemes, &SharedResponses, &RequestIds, &OperationIds, &EventStreams),
     tags(
         (name = "health", description = "Liveness, readiness and metrics; no auth"),
         (name = "rooms", description = "Rooms and their actors"),
@@ -170,9 +189,10 @@ fn ui_config() -> Config<'static> {
 #[utoipa::path(
     get,
     path = "/api/v1/openapi.json",
+    operation_id = "get_openapi_document",
     tag = "docs",
     responses((status = 200, description = "OpenAPI 3.1 document", content_type = "application/json",
-               body = Object)),
+               body = OpenApiDocument)),
 )]
 async fn openapi_json() -> HttpResponse {
     HttpResponse::Ok().content_type("application/json").body(document())
@@ -183,6 +203,7 @@ async fn openapi_json() -> HttpResponse {
 #[utoipa::path(
     get,
     path = "/docs",
+    operation_id = "get_docs_page",
     tag = "docs",
     responses((status = 200, description = "Swagger UI (HTML, no external resources)",
                content_type = "text/html", body = String)),
@@ -207,6 +228,37 @@ mod tests {
         let codes = &doc["components"]["schemas"]["ErrorCode"]["enum"];
         assert_eq!(codes.as_array().map(Vec::len), Some(ErrorCode::ALL.len()), "{codes}");
         assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    }
+
+    /// The enums the document lists for sets the code keeps as strings or constants
+    /// name exactly the values the code uses.
+    #[test]
+    fn enums_match_the_code() {
+        let doc: serde_json::Value = serde_json::from_str(document()).expect("JSON");
+        let values = |name: &str| -> Vec<String> {
+            let values = doc["components"]["schemas"][name]["enum"].as_array().cloned().unwrap_or_default();
+            values.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()
+        };
+        use crate::actors::mailbox::{ActorKind, ActorStatus};
+        use crate::model::{Role, UserKind};
+        let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(values("RoomStatus"), strings(&ActorStatus::ALL.map(ActorStatus::as_str)));
+        assert_eq!(values("ActorKind"), strings(&ActorKind::ALL.map(ActorKind::as_str)));
+        assert_eq!(values("AuditAction"), strings(crate::http::audit::ACTIONS));
+        assert_eq!(
+            values("Priority"),
+            strings(&crate::store::broadcasts::Priority::ALL.map(crate::store::broadcasts::Priority::as_str))
+        );
+        for kind in values("TokenKind") {
+            assert!(UserKind::parse(&kind).is_some_and(|k| k != UserKind::System), "{kind}");
+        }
+        assert_eq!(values("TokenKind").len(), 3);
+        for role in values("Role") {
+            assert!(Role::parse(&role).is_some(), "{role}");
+        }
+        for kind in values("UserKind") {
+            assert!(UserKind::parse(&kind).is_some(), "{kind}");
+        }
     }
 
     /// Every operation has an `operationId`, and no two share one.

@@ -25,10 +25,21 @@ pub struct RoomRow {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct RoomSettings {
+    /// The welcome sent to a member who joins (`{{name}}`, `{{room}}` and
+    /// `{{member_count}}` are filled in; empty: no welcome); null: the server's template.
+    #[schema(required = true)]
     pub welcome_template: Option<String>,
+    /// The room's rules; null: none.
+    #[schema(required = true)]
     pub rules: Option<String>,
+    /// Messages containing one of these words (case-insensitive, whole words) are refused.
+    #[schema(required = true)]
     pub banned_words: Vec<String>,
+    /// At most this many members; null: no limit.
+    #[schema(required = true, minimum = 1)]
     pub max_members: Option<u32>,
+    /// Spam limits overriding the server's `[spam]`; null: the server's.
+    #[schema(required = true)]
     pub spam: Option<SpamSettings>,
 }
 
@@ -36,7 +47,10 @@ pub struct RoomSettings {
 /// Per-room spam limits overriding `[spam]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SpamSettings {
+    /// Sends of one text a user may make within the window; 0: no limit.
     pub max_repeats: u32,
+    /// The window, in seconds.
+    #[schema(minimum = 1)]
     pub window_secs: u64,
 }
 

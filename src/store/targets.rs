@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use super::rooms::RoomRow;
 use super::{DbConn, StoreError};
@@ -15,9 +15,14 @@ use crate::schema::rooms;
 /// Ids per `IN (…)` (SQLite binds at most 32766 variables per statement).
 const ID_CHUNK: usize = 1000;
 
-/// Which rooms a broadcast goes to: a list of ids, `"all"`, or `{"tag": …}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged, deny_unknown_fields)]
+/// The accepted forms of a target, as its error messages name them.
+pub const TARGET_FORMS: &str = r#"rooms must be a list of room ids, "all", or {"tag": T}"#;
+
+/// Which rooms a broadcast goes to: a list of ids, `"all"`, or `{"tag": …}`. Its
+/// schema in the OpenAPI document (`Target`, a `oneOf` of the three forms) is written
+/// in `http/openapi/schemas.rs`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
 pub enum Target {
     Rooms(Vec<String>),
     Tag {
@@ -27,10 +32,41 @@ pub enum Target {
     Keyword(String),
 }
 
+/// How a target is read: [`Target`]'s forms, untagged. Read through this type so a
+/// value that matches none of them is refused with a message naming the accepted forms
+/// ([`TARGET_FORMS`]) rather than serde's, which names the Rust type.
+#[derive(Deserialize)]
+#[serde(untagged, deny_unknown_fields)]
+enum TargetForm {
+    Rooms(Vec<String>),
+    Tag { tag: String },
+    Keyword(String),
+}
+
+impl<'de> Deserialize<'de> for Target {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(d)?;
+        let got = match &value {
+            serde_json::Value::Null => "null",
+            serde_json::Value::Bool(_) => "a boolean",
+            serde_json::Value::Number(_) => "a number",
+            serde_json::Value::String(_) => "a string",
+            serde_json::Value::Array(_) => "a list with an item that is not a string",
+            serde_json::Value::Object(_) => r#"an object other than {"tag": T}"#,
+        };
+        match TargetForm::deserialize(value) {
+            Ok(TargetForm::Rooms(ids)) => Ok(Self::Rooms(ids)),
+            Ok(TargetForm::Tag { tag }) => Ok(Self::Tag { tag }),
+            Ok(TargetForm::Keyword(k)) => Ok(Self::Keyword(k)),
+            Err(_) => Err(serde::de::Error::custom(format!("{TARGET_FORMS}; got {got}"))),
+        }
+    }
+}
+
 /// Why a target cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum TargetError {
-    #[error("rooms must be a list of room ids, \"all\" or {{\"tag\": …}}; got {0:?}")]
+    #[error("{TARGET_FORMS}; got {0:?}")]
     UnknownKeyword(String),
     #[error("rooms[{0}] is not a valid room id")]
     InvalidRoomId(usize),
@@ -198,6 +234,25 @@ mod tests {
         assert_eq!(serde_json::from_str::<Priority>(r#""high""#).ok(), Some(Priority::High));
     }
 
+    /// A value of none of the three forms is refused with a message naming them, and
+    /// what was given, not the Rust type.
+    #[test]
+    fn a_target_of_no_form_names_the_accepted_forms() {
+        for (bad, got) in [
+            ("5", "a number"),
+            ("null", "null"),
+            ("true", "a boolean"),
+            (r#"["a", 1]"#, "a list with an item"),
+            (r#"{"tag": "eu", "extra": 1}"#, "an object other than"),
+            (r#"{"tags": "eu"}"#, "an object other than"),
+        ] {
+            let e = serde_json::from_str::<Target>(bad).expect_err(bad).to_string();
+            assert!(e.starts_with(TARGET_FORMS), "{bad}: {e}");
+            assert!(e.contains(got), "{bad}: {e}");
+            assert!(!e.contains("Target") && !e.contains("untagged"), "{bad}: {e}");
+        }
+    }
+
     #[test]
     fn targets_parse_from_the_three_shapes() {
         let t: Target = serde_json::from_str(r#"["a","b"]"#).unwrap();
@@ -208,6 +263,7 @@ mod tests {
         assert_eq!(t, Target::Tag { tag: "eu".into() });
         let bad: Target = serde_json::from_str(r#""some""#).unwrap();
         assert!(matches!(bad.check(), Err(TargetError::UnknownKeyword(_))));
+        assert!(bad.check().unwrap_err().to_string().starts_with(TARGET_FORMS));
         assert!(matches!(Target::Rooms(vec![]).check(), Err(TargetError::Empty)));
         assert!(matches!(
             Target::Rooms(vec!["ok".into(), "Bad!".into()]).check(),

@@ -183,6 +183,15 @@ async fn invalid_schedules_are_refused_with_the_reason() {
         (json!({"timezone": "Europe/Atlantis"}), 422, "unprocessable", "IANA"),
         (json!({"rooms": []}), 422, "unprocessable", "matches no room"),
         (json!({"rooms": ["Not A Room"]}), 422, "unprocessable", "room id"),
+        // A target of none of the three forms names them (not the Rust type).
+        (
+            json!({"rooms": 7}),
+            422,
+            "unprocessable",
+            r#"rooms must be a list of room ids, "all", or {"tag": T}"#,
+        ),
+        (json!({"rooms": {"tags": "eu"}}), 422, "unprocessable", r#"or {"tag": T}; got an object"#),
+        (json!({"rooms": "some"}), 422, "unprocessable", r#"or {"tag": T}; got "some""#),
         (json!({"text": ""}), 400, "bad_request", "empty"),
         (json!({"text": "z".repeat(4001)}), 413, "too_large", "limit"),
         (json!({"priority": "asap"}), 422, "unprocessable", ""),

@@ -21,10 +21,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/actors", web::get().to(actors));
 }
 
+/// What `top` ranks the actors by: mailbox depth (default), the 99th percentile of
+/// the wait in the mailbox, or messages handled.
 #[derive(Debug, Clone, Copy, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 #[derive(ToSchema)]
-enum SortKey {
+#[schema(as = ActorSort)]
+pub enum SortKey {
     #[default]
     Depth,
     Wait,
@@ -40,7 +43,6 @@ struct ActorsQuery {
     #[param(minimum = 1, maximum = 1000)]
     top: Option<usize>,
     /// Busiest by; needs `top`.
-    #[param(inline)]
     sort: Option<SortKey>,
     /// Page size, 1 to 500 (default 50): answer one page of the flat list by kind,
     /// then id (not with `top`).
@@ -48,8 +50,9 @@ struct ActorsQuery {
     limit: Option<i64>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
-    /// The admin token may come as `?token=` (see `http::auth::bearer`).
+    /// Not documented: the admin API takes the token only in the header.
     #[serde(rename = "token")]
+    #[param(ignore)]
     _token: Option<String>,
 }
 
@@ -79,7 +82,7 @@ struct Mailbox {
 #[derive(Debug, Serialize)]
 #[schema(as = ActorNode)]
 struct Node {
-    #[schema(value_type = String, example = "room")]
+    #[schema(value_type = crate::http::openapi::ActorKind, example = "room")]
     kind: &'static str,
     id: String,
     #[schema(value_type = crate::http::openapi::RoomStatus)]
@@ -102,13 +105,19 @@ struct Node {
 #[allow(dead_code)]
 enum ActorsView {
     Tree(Node),
-    /// With `top`: the busiest actors (no `next_cursor`); with `limit` or `cursor`: one
-    /// page and its `next_cursor` (null on the last page). One variant for both, so a
-    /// page cannot match two schemas of the `oneOf`.
-    List {
-        items: Vec<Node>,
-        next_cursor: Option<String>,
-    },
+    List(ActorList),
+}
+
+/// Schema only: `GET /actors` as a flat list. With `top`: the busiest actors (no
+/// `next_cursor`); with `limit` or `cursor`: one page and its `next_cursor` (null on
+/// the last page). One schema for both, so a page cannot match two schemas of the
+/// `oneOf`.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+struct ActorList {
+    items: Vec<Node>,
+    /// Pass as `cursor` for the next page; null on the last page; absent with `top`.
+    next_cursor: Option<String>,
 }
 
 impl Node {
@@ -152,6 +161,7 @@ fn round(us: f64) -> f64 {
 #[utoipa::path(
     get,
     path = "/api/v1/actors",
+    operation_id = "get_actors",
     tag = "actors",
     params(ActorsQuery),
     security(("bearer" = [])),

@@ -28,12 +28,13 @@ pub struct ListAudit {
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Only entries with exactly this action (`token.revoke`).
+    #[param(value_type = Option<crate::http::openapi::AuditAction>)]
     pub action: Option<String>,
     /// Only entries about exactly this target id.
     pub target: Option<String>,
-    /// The admin token, if not in the `Authorization` header.
+    /// Not documented: the admin API takes the token only in the header.
     #[serde(rename = "token")]
-    #[param(rename = "token")]
+    #[param(ignore)]
     pub _token: Option<String>,
 }
 
@@ -41,9 +42,10 @@ pub struct ListAudit {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AuditView {
     pub id: i64,
-    /// RFC 3339.
+    #[schema(format = DateTime)]
     pub at: String,
     pub actor: ActorView,
+    #[schema(value_type = crate::http::openapi::AuditAction)]
     pub action: String,
     pub target: String,
     #[schema(value_type = Object)]
@@ -56,6 +58,7 @@ pub struct AuditView {
 
 /// Who made the change: the admin token's id and name.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = AuditActor)]
 pub struct ActorView {
     pub id: String,
     pub name: String,
@@ -80,6 +83,7 @@ impl AuditView {
 #[utoipa::path(
     get,
     path = "/api/v1/audit",
+    operation_id = "list_audit_entries",
     tag = "audit",
     params(ListAudit),
     security(("bearer" = [])),

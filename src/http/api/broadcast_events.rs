@@ -35,12 +35,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[utoipa::path(
     get,
     path = "/api/v1/broadcasts/{id}/events",
+    operation_id = "stream_broadcast_events",
     tag = "broadcasts",
     params(("id" = String, Path, description = "Job id", example = "bc_19ab3c4d5e6f123456")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Server-Sent Events: `progress` (`{id,status,counts}`), `room` (`{room,status,attempts,seq,last_error}`), and a final `done` (the job); the stream then ends",
-         content_type = "text/event-stream", body = String),
+         content_type = "text/event-stream", body = crate::http::openapi::BroadcastEvent),
         (status = 404, description = "No such job (`not_found`)", body = crate::http::openapi::ErrorBody),
     ),
 )]

@@ -37,8 +37,7 @@ pub struct CreateBroadcast {
     /// 1 to `limits.max_text` characters, no NUL.
     #[schema(min_length = 1, example = "maintenance at noon")]
     pub text: String,
-    /// A list of room ids, `"all"`, or `{"tag": "…"}`.
-    #[schema(value_type = Value, example = json!(["lobby", "support"]))]
+    /// A list of room ids, `"all"`, or `{"tag": T}`.
     pub rooms: Target,
     /// `high`, `normal` (default) or `low`.
     #[serde(default)]
@@ -49,7 +48,7 @@ pub struct CreateBroadcast {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RoomProgressView {
     pub room: String,
-    /// `pending`, `delivered`, `failed` or `cancelled`.
+    #[schema(value_type = crate::http::openapi::BroadcastRoomStatus)]
     pub status: String,
     pub attempts: i64,
     #[schema(required = true)]
@@ -73,12 +72,12 @@ pub struct ReportView {
 pub struct BroadcastView {
     pub id: String,
     pub text: String,
-    /// The target as given: a list of room ids, `"all"` or `{"tag": …}`.
-    #[schema(value_type = Value)]
+    /// The target as given: a list of room ids, `"all"` or `{"tag": T}`.
+    #[schema(value_type = Target)]
     pub target: Value,
-    /// `high`, `normal` or `low`.
+    #[schema(value_type = Priority)]
     pub priority: String,
-    /// `pending`, `running`, `done`, `cancelled` or `failed` (every room failed).
+    #[schema(value_type = crate::http::openapi::BroadcastStatus)]
     pub status: String,
     /// The admin token's name, or `schedule:<id>`.
     pub created_by: String,

@@ -106,6 +106,7 @@ impl NodeView {
 #[utoipa::path(
     get,
     path = "/api/v1/nodes",
+    operation_id = "list_cluster_nodes",
     tag = "cluster",
     security(("bearer" = [])),
     responses(

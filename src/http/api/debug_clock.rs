@@ -32,6 +32,7 @@ pub struct SetClock {
 #[utoipa::path(
     post,
     path = "/api/v1/debug/clock",
+    operation_id = "set_scheduler_clock",
     tag = "schedules",
     request_body(content = SetClock, content_type = "application/json"),
     security(("bearer" = [])),

@@ -33,12 +33,15 @@ const LAST_RFC3339_MS: i64 = 253_402_300_799_999;
 pub struct MemberView {
     pub id: String,
     pub name: String,
+    #[schema(value_type = crate::model::UserKind)]
     pub kind: String,
+    #[schema(value_type = crate::model::Role)]
     pub role: String,
-    #[schema(required = true)]
+    /// When the grant of `role` ends; null: it does not.
+    #[schema(required = true, format = DateTime)]
     pub expires_at: Option<String>,
     pub online: bool,
-    #[schema(required = true)]
+    #[schema(required = true, format = DateTime)]
     pub last_seen: Option<String>,
     pub last_read_seq: i64,
 }
@@ -65,9 +68,10 @@ impl MemberView {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetMember {
-    #[schema(example = "moderator")]
+    #[schema(value_type = crate::model::Role, example = "moderator")]
     pub role: String,
-    /// RFC 3339; absent or null = the grant does not expire.
+    /// RFC 3339, in the future; absent or null = the grant does not expire.
+    #[schema(format = DateTime)]
     pub expires_at: Option<String>,
 }
 
@@ -119,6 +123,7 @@ async fn list_members(
 #[utoipa::path(
     put,
     path = "/api/v1/rooms/{id}/members/{user_id}",
+    operation_id = "set_member_role",
     tag = "members",
     params(("id" = String, Path, description = "Room id", example = "lobby"), ("user_id" = String, Path, description = "User id", example = "alice")),
     request_body(content = SetMember, content_type = "application/json"),

@@ -57,6 +57,7 @@ pub struct PostMessage {
 #[utoipa::path(
     get,
     path = "/api/v1/rooms/{id}/messages",
+    operation_id = "list_messages",
     tag = "messages",
     params(("id" = String, Path, description = "Room id", example = "lobby"), HistoryQuery),
     security(("bearer" = [])),

@@ -45,7 +45,7 @@ pub struct CreateRoom {
     #[serde(default)]
     pub tags: Vec<String>,
     /// Any of the room settings (the others keep their defaults; `null` is the default).
-    #[schema(value_type = Option<RoomSettings>)]
+    #[schema(value_type = Option<crate::http::openapi::RoomSettingsUpdate>)]
     pub settings: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
@@ -61,19 +61,19 @@ pub struct ListRooms {
     /// Only rooms with this tag.
     pub tag: Option<String>,
     /// Only rooms in this status: running, restarting, quarantined or stopped.
-    #[param(pattern = "^(running|restarting|quarantined|stopped)$")]
+    #[param(value_type = Option<crate::http::openapi::RoomStatus>)]
     pub status: Option<String>,
     /// Order: id (default), name, activity (newest message first), members (most first).
-    #[param(inline)]
     pub sort: Option<RoomSort>,
     /// Page size, 1 to 500 (default 50); 400 otherwise.
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
-    /// The admin token, if not in the `Authorization` header.
+    /// Not documented: the admin API takes the token only in the header (a `?token=`
+    /// is refused with 401 before the query is read).
     #[serde(rename = "token")]
-    #[param(rename = "token")]
+    #[param(ignore)]
     pub _token: Option<String>,
 }
 
@@ -210,13 +210,14 @@ pub struct PatchRoom {
     pub name: Option<String>,
     pub tags: Option<Vec<String>>,
     /// Any of the room settings; each one given replaces the stored one.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<crate::http::openapi::RoomSettingsUpdate>)]
     pub settings: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 #[utoipa::path(
     patch,
     path = "/api/v1/rooms/{id}",
+    operation_id = "update_room",
     tag = "rooms",
     params(("id" = String, Path, description = "Room id", example = "lobby")),
     request_body(content = PatchRoom, content_type = "application/json"),
@@ -298,9 +299,9 @@ pub struct DeleteRoom {
     /// Also delete the room's messages (else they stay and a re-created room continues its seqs).
     #[serde(default)]
     pub purge: bool,
-    /// The admin token, if not in the `Authorization` header.
+    /// Not documented: the admin API takes the token only in the header.
     #[serde(rename = "token")]
-    #[param(rename = "token")]
+    #[param(ignore)]
     pub _token: Option<String>,
 }
 

@@ -47,8 +47,7 @@ pub struct CreateSchedule {
     #[serde(default = "utc")]
     #[schema(example = "Europe/Berlin")]
     pub timezone: String,
-    /// A list of room ids, `"all"`, or `{"tag": "…"}`; resolved at each due time.
-    #[schema(value_type = Value, example = json!("all"))]
+    /// A list of room ids, `"all"`, or `{"tag": T}`; resolved at each due time.
     pub rooms: Target,
     #[schema(min_length = 1)]
     pub text: String,
@@ -64,7 +63,6 @@ pub struct CreateSchedule {
 pub struct PatchSchedule {
     pub cron: Option<String>,
     pub timezone: Option<String>,
-    #[schema(value_type = Option<Value>)]
     pub rooms: Option<Target>,
     pub text: Option<String>,
     pub priority: Option<Priority>,
@@ -78,7 +76,7 @@ pub struct FireView {
     pub due_at: String,
     #[schema(format = DateTime)]
     pub handled_at: String,
-    /// `fired` or `skipped`.
+    #[schema(value_type = crate::http::openapi::FireOutcome)]
     pub outcome: String,
     #[schema(required = true)]
     pub reason: Option<String>,
@@ -92,9 +90,10 @@ pub struct ScheduleView {
     pub id: String,
     pub cron: String,
     pub timezone: String,
-    #[schema(value_type = Value)]
+    #[schema(value_type = Target)]
     pub rooms: Value,
     pub text: String,
+    #[schema(value_type = Priority)]
     pub priority: String,
     pub enabled: bool,
     /// The next due time; null while disabled (or if the cron never fires again).
@@ -269,6 +268,7 @@ async fn get_schedule(
 #[utoipa::path(
     patch,
     path = "/api/v1/schedules/{id}",
+    operation_id = "update_schedule",
     tag = "schedules",
     params(("id" = String, Path, description = "Schedule id", example = "sch_3kq9x0c2m7ab1def")),
     request_body(content = PatchSchedule, content_type = "application/json"),

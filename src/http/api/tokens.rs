@@ -31,7 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[serde(deny_unknown_fields)]
 pub struct CreateToken {
     /// `admin`, `bot` or `user`; 422 otherwise.
-    #[schema(pattern = "^(admin|bot|user)$", example = "bot")]
+    #[schema(value_type = crate::http::openapi::TokenKind, example = "bot")]
     pub kind: String,
     /// The user id of the token's sessions: 1 to 64 characters, not only blanks, no
     /// NUL, and not a reserved id (`system`, `roomd`, in any case); 422 otherwise.
@@ -47,13 +47,14 @@ pub struct CreateToken {
 #[derive(Debug, Serialize)]
 pub struct TokenView {
     pub id: String,
+    #[schema(value_type = crate::http::openapi::TokenKind)]
     pub kind: String,
     pub name: String,
     pub roles: Vec<String>,
     #[schema(format = DateTime)]
     pub created_at: String,
-    /// RFC 3339, or null while the token is live.
-    #[schema(required = true)]
+    /// Null while the token is live.
+    #[schema(required = true, format = DateTime)]
     pub revoked_at: Option<String>,
     /// The secret (`rmd_…`): in the creation answer only, never again.
     #[serde(skip_serializing_if = "Option::is_none")]

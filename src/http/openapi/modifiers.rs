@@ -49,6 +49,50 @@ impl Modify for SecuritySchemes {
     }
 }
 
+/// The `operationId` of the operations whose `#[utoipa::path]` sits in a file kept by
+/// another part of the server (`src/http/ws.rs`): by default utoipa names an operation
+/// after its handler function, and `upgrade` does not say what the operation does.
+const OPERATION_IDS: &[(HttpMethod, &str, &str)] = &[(HttpMethod::Get, "/ws", "open_websocket")];
+
+/// Sets the `operationId`s of [`OPERATION_IDS`].
+pub(super) struct OperationIds;
+
+impl Modify for OperationIds {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        for (method, path, op) in operations_mut(doc) {
+            if let Some((.., id)) = OPERATION_IDS.iter().find(|(m, p, _)| *m == method && *p == path) {
+                op.operation_id = Some(id.to_string());
+            }
+        }
+    }
+}
+
+/// Server-Sent Events (`text/event-stream`, `GET /api/v1/broadcasts/{id}/events`): the
+/// schema a `#[utoipa::path]` gives such an answer is that of one event; it is moved to
+/// the media type's `itemSchema` (OpenAPI 3.2's field for the schema of each item of a
+/// stream, which contract testers also read in 3.1 documents), and the answer has no
+/// `schema` of the whole stream. With a `schema` of one event, OpenAPI 3.1 tools would
+/// read it either as the event's (schemathesis) or as the whole body's (client
+/// generators, which would parse the stream as one JSON object).
+pub(super) struct EventStreams;
+
+impl Modify for EventStreams {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        for (_, _, op) in operations_mut(doc) {
+            for response in op.responses.responses.values_mut() {
+                let RefOr::T(response) = response else { continue };
+                let Some(content) = response.content.get_mut("text/event-stream") else { continue };
+                let Some(event) = content.schema.take() else { continue };
+                let event = serde_json::to_value(event).unwrap_or_default();
+                content
+                    .extensions
+                    .get_or_insert_with(Default::default)
+                    .insert("itemSchema".to_string(), event);
+            }
+        }
+    }
+}
+
 /// Adds `X-Request-Id` to every operation (an optional request header) and to every
 /// answer (the id used: the client's when usable, else a new one; `http::request_id`).
 /// Runs after `SharedResponses`, so the shared answers carry it too.

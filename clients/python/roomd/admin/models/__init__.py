@@ -1,0 +1,139 @@
+"""Contains all the data models used in inputs/outputs"""
+
+from .actor_kind import ActorKind
+from .actor_list import ActorList
+from .actor_mailbox import ActorMailbox
+from .actor_node import ActorNode
+from .actor_quantiles import ActorQuantiles
+from .actor_sort import ActorSort
+from .audit_action import AuditAction
+from .audit_actor import AuditActor
+from .audit_page import AuditPage
+from .audit_view import AuditView
+from .audit_view_detail import AuditViewDetail
+from .broadcast_event import BroadcastEvent
+from .broadcast_event_name import BroadcastEventName
+from .broadcast_page import BroadcastPage
+from .broadcast_room_status import BroadcastRoomStatus
+from .broadcast_status import BroadcastStatus
+from .broadcast_view import BroadcastView
+from .counts import Counts
+from .crashed import Crashed
+from .create_broadcast import CreateBroadcast
+from .create_room import CreateRoom
+from .create_schedule import CreateSchedule
+from .create_token import CreateToken
+from .error_body import ErrorBody
+from .error_code import ErrorCode
+from .error_detail import ErrorDetail
+from .fire_outcome import FireOutcome
+from .fire_view import FireView
+from .health import Health
+from .health_status import HealthStatus
+from .history_page import HistoryPage
+from .mailbox_view import MailboxView
+from .member_page import MemberPage
+from .member_view import MemberView
+from .message_from import MessageFrom
+from .message_item import MessageItem
+from .message_type import MessageType
+from .node_list import NodeList
+from .node_view import NodeView
+from .open_api_document import OpenApiDocument
+from .patch_room import PatchRoom
+from .patch_schedule import PatchSchedule
+from .post_message import PostMessage
+from .priority import Priority
+from .readiness import Readiness
+from .ready_status import ReadyStatus
+from .report_view import ReportView
+from .report_view_failures_by_reason import ReportViewFailuresByReason
+from .role import Role
+from .room_page import RoomPage
+from .room_progress_view import RoomProgressView
+from .room_settings import RoomSettings
+from .room_settings_update import RoomSettingsUpdate
+from .room_sort import RoomSort
+from .room_status import RoomStatus
+from .room_view import RoomView
+from .schedule_page import SchedulePage
+from .schedule_view import ScheduleView
+from .set_clock import SetClock
+from .set_member import SetMember
+from .spam_settings import SpamSettings
+from .target_all import TargetAll
+from .target_tag import TargetTag
+from .token_kind import TokenKind
+from .token_page import TokenPage
+from .token_view import TokenView
+from .user_kind import UserKind
+
+__all__ = (
+    "ActorKind",
+    "ActorList",
+    "ActorMailbox",
+    "ActorNode",
+    "ActorQuantiles",
+    "ActorSort",
+    "AuditAction",
+    "AuditActor",
+    "AuditPage",
+    "AuditView",
+    "AuditViewDetail",
+    "BroadcastEvent",
+    "BroadcastEventName",
+    "BroadcastPage",
+    "BroadcastRoomStatus",
+    "BroadcastStatus",
+    "BroadcastView",
+    "Counts",
+    "Crashed",
+    "CreateBroadcast",
+    "CreateRoom",
+    "CreateSchedule",
+    "CreateToken",
+    "ErrorBody",
+    "ErrorCode",
+    "ErrorDetail",
+    "FireOutcome",
+    "FireView",
+    "Health",
+    "HealthStatus",
+    "HistoryPage",
+    "MailboxView",
+    "MemberPage",
+    "MemberView",
+    "MessageFrom",
+    "MessageItem",
+    "MessageType",
+    "NodeList",
+    "NodeView",
+    "OpenApiDocument",
+    "PatchRoom",
+    "PatchSchedule",
+    "PostMessage",
+    "Priority",
+    "Readiness",
+    "ReadyStatus",
+    "ReportView",
+    "ReportViewFailuresByReason",
+    "Role",
+    "RoomPage",
+    "RoomProgressView",
+    "RoomSettings",
+    "RoomSettingsUpdate",
+    "RoomSort",
+    "RoomStatus",
+    "RoomView",
+    "SchedulePage",
+    "ScheduleView",
+    "SetClock",
+    "SetMember",
+    "SpamSettings",
+    "TargetAll",
+    "TargetTag",
+    "TokenKind",
+    "TokenPage",
+    "TokenView",
+    "UserKind",
+)

@@ -1,0 +1,15 @@
+from enum import StrEnum
+
+
+class ActorKind(StrEnum):
+    BROADCAST = "broadcast"
+    CLUSTER = "cluster"
+    REGISTRY = "registry"
+    ROOM = "room"
+    SCHEDULER = "scheduler"
+    SESSION = "session"
+    STORE_WRITER = "store_writer"
+    SUPERVISOR = "supervisor"
+
+    def __str__(self) -> str:
+        return str(self.value)

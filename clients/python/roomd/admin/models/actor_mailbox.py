@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Self, TypeVar
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+T = TypeVar("T", bound="ActorMailbox")
+
+
+@_attrs_define
+class ActorMailbox:
+    """Queue figures of one actor's mailbox.
+
+    Attributes:
+        capacity (int):
+        depth (int):
+        max_depth (int):
+    """
+
+    capacity: int
+    depth: int
+    max_depth: int
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        capacity = self.capacity
+
+        depth = self.depth
+
+        max_depth = self.max_depth
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "capacity": capacity,
+                "depth": depth,
+                "max_depth": max_depth,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        d = dict(src_dict)
+        capacity = d.pop("capacity")
+
+        depth = d.pop("depth")
+
+        max_depth = d.pop("max_depth")
+
+        actor_mailbox = cls(
+            capacity=capacity,
+            depth=depth,
+            max_depth=max_depth,
+        )
+
+        actor_mailbox.additional_properties = d
+        return actor_mailbox
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

@@ -1,0 +1,22 @@
+from enum import StrEnum
+
+
+class AuditAction(StrEnum):
+    BROADCAST_CANCEL = "broadcast.cancel"
+    BROADCAST_CREATE = "broadcast.create"
+    MEMBER_KICK = "member.kick"
+    MEMBER_ROLE = "member.role"
+    MESSAGE_POST = "message.post"
+    ROOM_CRASH = "room.crash"
+    ROOM_CREATE = "room.create"
+    ROOM_DELETE = "room.delete"
+    ROOM_RESTART = "room.restart"
+    ROOM_UPDATE = "room.update"
+    SCHEDULE_CREATE = "schedule.create"
+    SCHEDULE_DELETE = "schedule.delete"
+    SCHEDULE_UPDATE = "schedule.update"
+    TOKEN_CREATE = "token.create"
+    TOKEN_REVOKE = "token.revoke"
+
+    def __str__(self) -> str:
+        return str(self.value)

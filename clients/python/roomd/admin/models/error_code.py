@@ -1,0 +1,20 @@
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    BAD_REQUEST = "bad_request"
+    CONFLICT = "conflict"
+    FORBIDDEN = "forbidden"
+    INTERNAL = "internal"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    NOT_FOUND = "not_found"
+    NOT_JOINED = "not_joined"
+    RATE_LIMITED = "rate_limited"
+    ROOM_UNAVAILABLE = "room_unavailable"
+    TOO_LARGE = "too_large"
+    UNAUTHORIZED = "unauthorized"
+    UNAVAILABLE = "unavailable"
+    UNPROCESSABLE = "unprocessable"
+
+    def __str__(self) -> str:
+        return str(self.value)
