@@ -289,12 +289,12 @@ async fn document_is_precise_enough_for_a_generated_client() {
     assert_eq!(target[2], json!({"$ref": "#/components/schemas/TargetTag"}));
     assert_eq!(schemas["TargetTag"]["required"], json!(["tag"]));
 
-    // Server-Sent Events: the schema of each event (OpenAPI 3.2's `itemSchema`), none of
-    // the whole stream.
+    // Server-Sent Events: the schema of each event (as the extension `x-item-schema`: a
+    // 3.1 document may not use 3.2's `itemSchema`), none of the whole stream.
     let events = &doc["paths"]["/api/v1/broadcasts/{id}/events"]["get"]["responses"]["200"]["content"];
     assert_eq!(
         events["text/event-stream"],
-        json!({"itemSchema": {"$ref": "#/components/schemas/BroadcastEvent"}}),
+        json!({"x-item-schema": {"$ref": "#/components/schemas/BroadcastEvent"}}),
         "{events}"
     );
     assert_eq!(named(&schemas["BroadcastEvent"]["properties"]["event"]), Some("BroadcastEventName"));

@@ -69,11 +69,13 @@ impl Modify for OperationIds {
 
 /// Server-Sent Events (`text/event-stream`, `GET /api/v1/broadcasts/{id}/events`): the
 /// schema a `#[utoipa::path]` gives such an answer is that of one event; it is moved to
-/// the media type's `itemSchema` (OpenAPI 3.2's field for the schema of each item of a
-/// stream, which contract testers also read in 3.1 documents), and the answer has no
-/// `schema` of the whole stream. With a `schema` of one event, OpenAPI 3.1 tools would
-/// read it either as the event's (schemathesis) or as the whole body's (client
-/// generators, which would parse the stream as one JSON object).
+/// the extension `x-item-schema` of the media type (what OpenAPI 3.2 calls `itemSchema`;
+/// a 3.1 document may not have that field, and validators such as
+/// openapi-spec-validator refuse it), and the answer has no `schema` of the whole
+/// stream. With a `schema` of one event, OpenAPI 3.1 tools would read it either as the
+/// event's (schemathesis) or as the whole body's (client generators, which would parse
+/// the stream as one JSON object). The event's schema stays a named component
+/// (`BroadcastEvent`), so generated clients have its model.
 pub(super) struct EventStreams;
 
 impl Modify for EventStreams {
@@ -87,7 +89,7 @@ impl Modify for EventStreams {
                 content
                     .extensions
                     .get_or_insert_with(Default::default)
-                    .insert("itemSchema".to_string(), event);
+                    .insert("x-item-schema".to_string(), event);
             }
         }
     }
