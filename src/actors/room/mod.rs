@@ -17,6 +17,7 @@
 
 mod cluster;
 mod commands;
+mod deletion;
 mod delivery;
 mod idle;
 mod life;
@@ -40,6 +41,7 @@ pub use cluster::{lease_name, NodesDown, RemoteCall, Resync};
 pub use commands::{
     is_builtin, valid_name, CommandError, RegisterCommand, MAX_BOT_COMMANDS, MAX_NAME as MAX_COMMAND_NAME,
 };
+pub use deletion::{DeleteMessages, Deleter, OPERATOR_DELETER};
 pub use life::SettingsChanged;
 pub use messages::*;
 pub use read::MarkRead;
