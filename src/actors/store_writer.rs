@@ -593,7 +593,8 @@ impl StoreWriter {
 
     /// Fails every item of `batch` with `code`.
     fn fail(&mut self, batch: Vec<Pending>, code: ErrorCode) {
-        let (e1, e2, e3) = (std::iter::repeat(Err(code)), std::iter::repeat(Err(code)), std::iter::repeat(Err(code)));
+        let (e1, e2, e3) =
+            (std::iter::repeat(Err(code)), std::iter::repeat(Err(code)), std::iter::repeat(Err(code)));
         self.notify(batch, e1, e2, e3);
     }
 

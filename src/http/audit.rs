@@ -7,7 +7,6 @@
 
 use serde_json::Value;
 
-
 use super::auth::AdminAuth;
 use super::AppState;
 use crate::model::now_ms;

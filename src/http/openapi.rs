@@ -25,8 +25,8 @@ pub use schemas::*;
 use shared_responses::SharedResponses;
 
 use super::api::{
-    actors, audit, broadcast_events, broadcasts, cluster_view, debug_clock, members, message_deletion, messages, rooms,
-    schedules, tokens,
+    actors, audit, broadcast_events, broadcasts, cluster_view, debug_clock, members, message_deletion,
+    messages, rooms, schedules, tokens,
 };
 use super::{health, metrics, ws};
 use crate::error::ErrorCode;

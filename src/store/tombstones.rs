@@ -131,7 +131,9 @@ impl Tombstone {
         let seqs: Vec<i64> = rows.iter().map(|r| r.seq).collect();
         for chunk in seqs.chunks(UPDATE_CHUNK) {
             with_inner!(c, |c| diesel::update(
-                messages::table.filter(messages::room_id.eq(&self.room_id)).filter(messages::seq.eq_any(chunk))
+                messages::table
+                    .filter(messages::room_id.eq(&self.room_id))
+                    .filter(messages::seq.eq_any(chunk))
             )
             .set((
                 messages::text.eq(""),

@@ -111,7 +111,9 @@ impl Room {
             DeleteTarget::Seq { seq } if seq < 1 => return Err(RoomError::NoSuchMessage(seq)),
             DeleteTarget::Seq { seq } => TombstoneTarget::Seq { seq, only_sender },
             // Bulk deletion is the operator's (or a moderator's) alone.
-            DeleteTarget::SenderSince { .. } if only_sender.is_some() => return Err(RoomError::NotYourMessage),
+            DeleteTarget::SenderSince { .. } if only_sender.is_some() => {
+                return Err(RoomError::NotYourMessage)
+            }
             DeleteTarget::SenderSince { user_id, since } => {
                 TombstoneTarget::SenderSince { sender_id: user_id, since }
             }

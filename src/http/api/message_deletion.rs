@@ -80,7 +80,7 @@ pub struct BulkDeletion {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The tombstone (deleted now or before)", body = crate::http::openapi::MessageItem),
-        (status = 400, description = "A bad seq, `reason` or query parameter (`bad_request`)", body = crate::http::openapi::ErrorBody),
+        (status = 400, description = "A bad path (room id, seq), `reason` or query parameter (`bad_request`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such room, or no message with that seq in it (`not_found`)", body = crate::http::openapi::ErrorBody),
         (status = 503, description = "The room's actor or the store cannot answer now (`room_unavailable`, `unavailable`); nothing was deleted: retry"),
     ),
@@ -103,7 +103,8 @@ async fn delete_message(
     }
     let key = room.to_string();
     let rows = st.store.run(move |c| MessageRow::range(c, &key, seq - 1, seq)).await?;
-    let row = rows.first().ok_or_else(|| ApiError::new(ErrorCode::Unavailable, "message not readable yet"))?;
+    let row =
+        rows.first().ok_or_else(|| ApiError::new(ErrorCode::Unavailable, "message not readable yet"))?;
     Ok(HttpResponse::Ok().json(MessageView::new(row)))
 }
 
@@ -119,7 +120,7 @@ async fn delete_message(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The seqs deleted (possibly none)", body = BulkDeletion),
-        (status = 400, description = "A missing or bad `user_id`, `since` or `reason`, or an unknown query parameter (`bad_request`)", body = crate::http::openapi::ErrorBody),
+        (status = 400, description = "A missing or bad `user_id`, `since` or `reason`, an unknown query parameter, or a bad path (`bad_request`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such room (`not_found`)", body = crate::http::openapi::ErrorBody),
         (status = 503, description = "The room's actor or the store cannot answer now (`room_unavailable`, `unavailable`); nothing was deleted: retry"),
     ),

@@ -14,7 +14,8 @@ use crate::actors::operator_post::OperatorPost;
 use crate::actors::remote_session::RemoteSession;
 use crate::actors::room::messages::{Join, PostOutcome, ReplyTo, SendText, SendTicket, SessionId};
 use crate::actors::room::{
-    CloseRoom, Crash, DeleteMessages, Deleter, Kick, MarkRead, RegisterCommand, ReloadRoles, Restart, Room, SettingsChanged, Typing,
+    CloseRoom, Crash, DeleteMessages, Deleter, Kick, MarkRead, RegisterCommand, ReloadRoles, Restart, Room,
+    SettingsChanged, Typing,
 };
 use crate::cluster::wire::CallBody;
 use crate::cluster::wire::{CallReply, NodeKey};
@@ -148,7 +149,8 @@ impl Room {
                         return;
                     }
                 };
-                let deleted = <Self as Handler<DeleteMessages>>::handle(self, DeleteMessages { target, by }, ctx);
+                let deleted =
+                    <Self as Handler<DeleteMessages>>::handle(self, DeleteMessages { target, by }, ctx);
                 ctx.spawn(deleted.map(move |res, _, _| {
                     let _ = reply.send(match res {
                         Ok(d) => CallReply::Deleted(d),

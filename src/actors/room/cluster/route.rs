@@ -6,11 +6,11 @@
 use actix::prelude::*;
 
 use super::super::commands::RegisterCommand;
+use super::super::deletion::DeleteMessages;
 use super::super::life::SettingsChanged;
 use super::super::messages::{
     CloseRoom, Crash, GetStats, Join, Kick, Leave, OnlineUsers, ReloadRoles, Restart, SendText,
 };
-use super::super::deletion::DeleteMessages;
 use super::super::read::MarkRead;
 use super::super::typing::Typing;
 use super::super::{Room, Status};
