@@ -259,6 +259,26 @@ mod tests {
     }
 
     #[test]
+    fn tombstones_carry_who_deleted_them_and_when() {
+        let r = MessageRow {
+            text: String::new(),
+            deleted_at: Some(1_000),
+            deleted_by: Some("bob".into()),
+            ..row()
+        };
+        let v: serde_json::Value = serde_json::from_str(&message_frame(&r)).unwrap();
+        assert_eq!(
+            (&v["text"], &v["deleted"], &v["deleted_by"], &v["deleted_at"]),
+            (
+                &serde_json::json!(""),
+                &serde_json::json!(true),
+                &serde_json::json!("bob"),
+                &serde_json::json!("1970-01-01T00:00:01.000Z")
+            )
+        );
+    }
+
+    #[test]
     fn error_frames_echo_the_id_and_omit_what_is_absent() {
         let f = error_frame(Some(&FrameId::Str("a".into())), ErrorCode::NotJoined, "join first", None);
         assert_eq!(&*f, r#"{"type":"error","id":"a","code":"not_joined","message":"join first"}"#);

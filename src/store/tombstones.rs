@@ -150,3 +150,69 @@ impl Tombstone {
         Ok(rows)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::store::conn::write_txn;
+    use crate::store::messages::{append_batch, NewMessage};
+    use crate::store::Store;
+
+    fn msg(sender: &str, ts: i64) -> NewMessage {
+        NewMessage {
+            room_id: "r".into(),
+            sender_id: sender.into(),
+            sender_name: sender.into(),
+            sender_kind: "user".into(),
+            text: format!("from {sender}"),
+            client_id: None,
+            reply_to: None,
+            ts,
+            announcement: false,
+        }
+    }
+
+    fn tomb(target: TombstoneTarget) -> Tombstone {
+        Tombstone { room_id: "r".into(), target, by: "mod".into(), at: 50 }
+    }
+
+    fn seq(seq: i64, only: Option<&str>) -> TombstoneTarget {
+        TombstoneTarget::Seq { seq, only_sender: only.map(Into::into) }
+    }
+
+    #[test]
+    fn tombstones_keep_their_seq_lose_their_text_and_are_made_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/t.db", dir.path().display());
+        let store = Store::open(&url, 2, Duration::from_secs(1)).unwrap();
+        let batch = [msg("a", 10), msg("b", 20), msg("a", 30), msg("a", 40)];
+        store.run_blocking(|c| write_txn(c, |c| append_batch(c, &batch, &mut HashMap::new(), 0, 1))).unwrap();
+        let apply = |t: Tombstone| store.run_blocking(|c| write_txn(c, |c| t.apply(c))).unwrap();
+
+        // Not the sender's: refused, nothing changes; a missing seq is not found.
+        assert!(matches!(apply(tomb(seq(2, Some("a")))), TombstoneOutcome::NotSender));
+        assert!(matches!(apply(tomb(seq(9, None))), TombstoneOutcome::NotFound));
+        let TombstoneOutcome::Deleted(rows) = apply(tomb(seq(2, Some("b")))) else { panic!("not deleted") };
+        assert_eq!((rows[0].seq, rows[0].text.as_str(), rows[0].deleted_at), (2, "", Some(50)));
+        assert!(
+            matches!(apply(tomb(seq(2, None))), TombstoneOutcome::Already(r) if r.deleted_by.as_deref() == Some("mod"))
+        );
+
+        // Bulk: a's messages from ts 30 on; then nothing is left to delete.
+        let since = TombstoneTarget::SenderSince { sender_id: "a".into(), since: 30 };
+        let TombstoneOutcome::Deleted(rows) = apply(tomb(since.clone())) else { panic!("not deleted") };
+        assert_eq!(rows.iter().map(|r| r.seq).collect::<Vec<_>>(), [3, 4]);
+        assert!(matches!(apply(tomb(since)), TombstoneOutcome::Deleted(r) if r.is_empty()));
+
+        let stored = store.run_blocking(|c| MessageRow::range(c, "r", 0, 4)).unwrap();
+        let view: Vec<(i64, &str, Option<&str>)> =
+            stored.iter().map(|r| (r.seq, r.text.as_str(), r.deleted_by.as_deref())).collect();
+        assert_eq!(
+            view,
+            [(1, "from a", None), (2, "", Some("mod")), (3, "", Some("mod")), (4, "", Some("mod"))]
+        );
+    }
+}

@@ -80,6 +80,7 @@ impl Handler<Tombstoned> for Room {
     type Result = ();
 
     fn handle(&mut self, m: Tombstoned, _: &mut Context<Self>) {
+        self.pending_appends = self.pending_appends.saturating_sub(1);
         if let Ok(TombstoneOutcome::Deleted(rows)) = &m.outcome {
             self.bury(rows);
         }
@@ -125,6 +126,8 @@ impl Room {
         let write = Tombstone { room_id: self.id.to_string(), target, by, at: now_ms() };
         // do_send: admitted already; the gate bounds what waits.
         self.deps.writer.do_send(WriteTombstone { write, done, notify: self.tracked(ctx).recipient() });
+        // Counted with the appends: the room does not retire while it waits (`idle.rs`).
+        self.pending_appends += 1;
         Ok(rx)
     }
 

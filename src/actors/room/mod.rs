@@ -131,7 +131,7 @@ pub struct Room {
     commands: commands::CommandState,
     /// Cluster mode: owner or replica, and the aliases of other nodes' sessions.
     cluster: cluster::ClusterState,
-    /// Appends sent to the writer whose commit report has not come back.
+    /// Appends (and deletions) sent to the writer whose report has not come back.
     pending_appends: usize,
     /// When the room last had sessions or work (`idle.rs`).
     idle: idle::IdleWatch,
