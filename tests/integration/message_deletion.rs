@@ -322,3 +322,62 @@ async fn operators_delete_one_message_or_a_users_recent_messages() {
 fn urlencode(s: &str) -> String {
     s.replace('%', "%25").replace('+', "%2B").replace(':', "%3A")
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bulk_deletion_during_a_flood_deletes_exactly_what_was_stored_before_it() {
+    let srv = TestServer::start_with(&[
+        ("ROOMD__LIMITS__MSGS_PER_SEC", "10000"),
+        ("ROOMD__LIMITS__BURST", "10000"),
+    ])
+    .await;
+    srv.create_room("club").await;
+    let mut watcher = srv.ws_user("watcher").await;
+    let mut spammer = srv.ws_user("spammer").await;
+    watcher.join("club").await;
+    spammer.join("club").await;
+    const N: i64 = 300;
+    let send = |n: i64| json!({"type": "send", "room": "club", "text": format!("spam {n}"), "client_id": format!("c{n}")});
+    // The flood, not waiting for acks; the deletion is sent while it goes on.
+    for n in 1..=20 {
+        spammer.send(send(n)).await;
+    }
+    spammer.expect("ack").await;
+    let path = "/api/v1/rooms/club/messages?user_id=spammer&since=2000-01-01T00:00:00Z";
+    let (resp, ()) = tokio::join!(delete(&srv, path).send(), async {
+        for n in 21..=N {
+            spammer.send(send(n)).await;
+        }
+    });
+    let bulk = json_of(resp.expect("DELETE"), 200).await;
+    let deleted: Vec<i64> =
+        bulk["deleted"].as_array().expect("deleted").iter().map(|v| v.as_i64().expect("seq")).collect();
+    assert!(!deleted.is_empty(), "the first message was acked before the deletion: {bulk}");
+    // What was stored before the deletion is deleted, what came after is not: the
+    // deleted seqs are a prefix of the room's, and the rest are intact.
+    assert_eq!(deleted, (1..=deleted.len() as i64).collect::<Vec<_>>(), "{bulk}");
+    let mut seen = std::collections::HashSet::new();
+    let mut told = Vec::new();
+    while seen.len() < N as usize || told.len() < deleted.len() {
+        let f = watcher
+            .expect_where("a message or message_deleted", |f| {
+                f["type"] == "message" || f["type"] == "message_deleted"
+            })
+            .await;
+        if f["type"] == "message" {
+            seen.insert(seq(&f));
+        } else {
+            assert!(seen.contains(&seq(&f)), "message_deleted before its message: {f}");
+            told.push(seq(&f));
+        }
+    }
+    assert_eq!(told, deleted);
+    for s in 1..=N {
+        let m = stored(&srv, "club", s).await;
+        if s <= deleted.len() as i64 {
+            assert_tombstone(&m, s, "system");
+        } else {
+            assert_not_deleted(&m);
+            assert_eq!(text(&m), format!("spam {s}"));
+        }
+    }
+}
