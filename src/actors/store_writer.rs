@@ -1,17 +1,17 @@
-//! `StoreWriter`: the one actor that appends messages. Group commit: everything that
-//! queues while a transaction commits goes into the next transaction (up to
-//! `store.batch_max_rows`), with no fixed delay. Sequence numbers are assigned inside
-//! the transaction, so they are gap-free and never reused. The blocking diesel work
-//! runs on the blocking thread pool; the actor itself never blocks.
+//! `StoreWriter`: the one actor that appends (and deletes) messages. Group commit:
+//! everything that queues while a transaction commits goes into the next transaction
+//! (up to `store.batch_max_rows`), with no fixed delay. Sequence numbers are assigned
+//! inside the transaction, so they are gap-free and never reused. The blocking diesel
+//! work runs on the blocking thread pool; the actor itself never blocks.
 //!
 //! Store outage: a batch that fails for a transient reason is retried with backoff;
-//! messages (and joins waiting for their membership) wait at most
+//! messages, deletions (and joins waiting for their membership) wait at most
 //! `store.commit_timeout_ms` (then `room_unavailable`). Every item — message,
-//! membership, read position, welcome mark — is admitted by its sender through the
-//! [`WriteGate`] (at most `store.max_pending` wait at once) and released here when its
-//! outcome is known; an admitted item is never dropped, only committed or failed.
-//! A full disk refuses the batch's messages at once with `room_unavailable` and makes
-//! `/readyz` 503 until a commit succeeds again.
+//! membership, read position, welcome mark, deletion — is admitted by its sender
+//! through the [`WriteGate`] (at most `store.max_pending` wait at once) and released
+//! here when its outcome is known; an admitted item is never dropped, only committed
+//! or failed. A full disk refuses the batch's messages and deletions at once with
+//! `room_unavailable` and makes `/readyz` 503 until a commit succeeds again.
 
 use std::collections::{HashMap, VecDeque};
 use std::mem;
