@@ -116,6 +116,8 @@ fn row(room: &str, seq: i64) -> MessageRow {
         reply_to: None,
         ts: now_ms(),
         announcement: false,
+        deleted_at: None,
+        deleted_by: None,
     }
 }
 

@@ -24,6 +24,8 @@ fn row() -> MessageRow {
         reply_to: None,
         ts: 1_795_000_000_123,
         announcement: false,
+        deleted_at: None,
+        deleted_by: None,
     }
 }
 

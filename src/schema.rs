@@ -50,6 +50,8 @@ diesel::table! {
         reply_to -> Nullable<Text>,
         ts -> BigInt,
         announcement -> Bool,
+        deleted_at -> Nullable<BigInt>,
+        deleted_by -> Nullable<Text>,
     }
 }
 

@@ -1,17 +1,17 @@
-//! `StoreWriter`: the one actor that appends messages. Group commit: everything that
-//! queues while a transaction commits goes into the next transaction (up to
-//! `store.batch_max_rows`), with no fixed delay. Sequence numbers are assigned inside
-//! the transaction, so they are gap-free and never reused. The blocking diesel work
-//! runs on the blocking thread pool; the actor itself never blocks.
+//! `StoreWriter`: the one actor that appends (and deletes) messages. Group commit:
+//! everything that queues while a transaction commits goes into the next transaction
+//! (up to `store.batch_max_rows`), with no fixed delay. Sequence numbers are assigned
+//! inside the transaction, so they are gap-free and never reused. The blocking diesel
+//! work runs on the blocking thread pool; the actor itself never blocks.
 //!
 //! Store outage: a batch that fails for a transient reason is retried with backoff;
-//! messages (and joins waiting for their membership) wait at most
+//! messages, deletions (and joins waiting for their membership) wait at most
 //! `store.commit_timeout_ms` (then `room_unavailable`). Every item — message,
-//! membership, read position, welcome mark — is admitted by its sender through the
-//! [`WriteGate`] (at most `store.max_pending` wait at once) and released here when its
-//! outcome is known; an admitted item is never dropped, only committed or failed.
-//! A full disk refuses the batch's messages at once with `room_unavailable` and makes
-//! `/readyz` 503 until a commit succeeds again.
+//! membership, read position, welcome mark, deletion — is admitted by its sender
+//! through the [`WriteGate`] (at most `store.max_pending` wait at once) and released
+//! here when its outcome is known; an admitted item is never dropped, only committed
+//! or failed. A full disk refuses the batch's messages and deletions at once with
+//! `room_unavailable` and makes `/readyz` 503 until a commit succeeds again.
 
 use std::collections::{HashMap, VecDeque};
 use std::mem;
@@ -33,6 +33,7 @@ use crate::store::conn::{abort_if_left_idle, write_txn};
 use crate::store::members::MemberWrite;
 use crate::store::messages::{append_batch, AppendOutcome, NewMessage};
 use crate::store::room_life::{RoomWrite, WelcomeMark};
+use crate::store::tombstones::{Tombstone, TombstoneOutcome};
 use crate::store::{probe_write, Store, StoreError};
 
 /// Append a message; the result goes to `notify` as part of a [`Committed`]. The
@@ -74,6 +75,32 @@ pub struct AppendWelcome {
     pub mark: WelcomeMark,
 }
 
+/// What became of a deletion, for whoever asked the room for it.
+pub type TombstoneDone = oneshot::Sender<Result<TombstoneOutcome, ErrorCode>>;
+
+/// Delete messages (make them tombstones); committed with the next batch, after its
+/// appends, so it follows the insert of every message queued before it. The outcome
+/// goes to `notify` as a [`Tombstoned`], after that batch's [`Committed`] (same
+/// mailbox, so the room has delivered a message before it learns of its deletion).
+/// Like an append, it fails (`room_unavailable`) after `store.commit_timeout_ms` of
+/// outage. The sender admitted it through the [`WriteGate`].
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct WriteTombstone {
+    pub write: Tombstone,
+    pub done: TombstoneDone,
+    pub notify: TrackedRecipient<Tombstoned>,
+}
+
+/// To the room: a deletion's outcome, to apply (tail, `message_deleted`) and pass on
+/// to `done`.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Tombstoned {
+    pub outcome: Result<TombstoneOutcome, ErrorCode>,
+    pub done: TombstoneDone,
+}
+
 /// A room's messages were purged: forget its cached last seq (the next append reads
 /// it from the table again).
 #[derive(Message)]
@@ -91,13 +118,14 @@ enum Pending {
     Message { msg: NewMessage, ticket: SendTicket, notify: TrackedRecipient<Committed>, queued: Instant },
     Member { write: MemberWrite, done: Option<MemberDone>, queued: Instant },
     Write(RoomWrite),
+    Tombstone { write: Tombstone, done: TombstoneDone, notify: TrackedRecipient<Tombstoned>, queued: Instant },
 }
 
 impl Pending {
     /// When the item was queued, if it fails after `commit_timeout_ms` of outage.
     fn expires_from(&self) -> Option<Instant> {
         match self {
-            Pending::Message { queued, .. } => Some(*queued),
+            Pending::Message { queued, .. } | Pending::Tombstone { queued, .. } => Some(*queued),
             Pending::Member { write: MemberWrite::Touch(_), done: Some(_), queued } => Some(*queued),
             Pending::Member { .. } | Pending::Write(_) => None,
         }
@@ -108,6 +136,7 @@ impl Pending {
             Pending::Message { msg, .. } => &msg.room_id,
             Pending::Member { write, .. } => write.room_id(),
             Pending::Write(w) => w.room_id(),
+            Pending::Tombstone { write, .. } => &write.room_id,
         }
     }
 }
@@ -242,7 +271,7 @@ impl Shell for StoreWriter {
     }
 }
 
-crate::actor_shell!(StoreWriter: AppendMessage, WriteMember, Flush, ForgetRoom, WriteRoom, AppendWelcome);
+crate::actor_shell!(StoreWriter: AppendMessage, WriteMember, Flush, ForgetRoom, WriteRoom, AppendWelcome, WriteTombstone);
 
 impl Handler<ForgetRoom> for StoreWriter {
     type Result = ();
@@ -303,6 +332,16 @@ impl Handler<WriteRoom> for StoreWriter {
     }
 }
 
+impl Handler<WriteTombstone> for StoreWriter {
+    type Result = ();
+
+    fn handle(&mut self, m: WriteTombstone, ctx: &mut Self::Context) {
+        let (write, done, notify) = (m.write, m.done, m.notify);
+        self.pending.push_back(Pending::Tombstone { write, done, notify, queued: Instant::now() });
+        self.commit_next(ctx);
+    }
+}
+
 impl Handler<AppendWelcome> for StoreWriter {
     type Result = ();
 
@@ -331,8 +370,9 @@ impl Handler<Flush> for StoreWriter {
 struct BatchResult {
     batch: Vec<Pending>,
     last_seqs: HashMap<String, i64>,
-    /// The messages' outcomes, and whether each membership write touched a row.
-    outcome: Result<(Vec<AppendOutcome>, Vec<bool>), StoreError>,
+    /// The messages' outcomes, whether each membership write touched a row, and the
+    /// deletions' outcomes.
+    outcome: Result<(Vec<AppendOutcome>, Vec<bool>, Vec<TombstoneOutcome>), StoreError>,
 }
 
 impl StoreWriter {
@@ -351,7 +391,7 @@ impl StoreWriter {
         let full = self.pending.len() >= self.cfg.batch_max_rows.max(1);
         let oldest_waited = self.pending.iter().find_map(|p| match p {
             Pending::Message { queued, .. } => Some(queued.elapsed()),
-            Pending::Member { .. } | Pending::Write(_) => None,
+            Pending::Member { .. } | Pending::Write(_) | Pending::Tombstone { .. } => None,
         });
         if !delay.is_zero()
             && !full
@@ -385,19 +425,22 @@ impl StoreWriter {
                         .iter()
                         .filter_map(|p| match p {
                             Pending::Message { msg, .. } => Some(msg.clone()),
-                            Pending::Member { .. } | Pending::Write(_) => None,
+                            Pending::Member { .. } | Pending::Write(_) | Pending::Tombstone { .. } => None,
                         })
                         .collect();
                     let outcomes = append_batch(c, &msgs, &mut last_seqs, dedupe_ms, now)?;
-                    let mut members = Vec::new();
+                    let (mut members, mut tombstones) = (Vec::new(), Vec::new());
                     for p in &batch {
                         match p {
                             Pending::Member { write, .. } => members.push(write.apply(c)?),
                             Pending::Write(w) => w.apply(c)?,
                             Pending::Message { .. } => {}
+                            // After every append above: a deletion sees the insert of
+                            // each message queued before it.
+                            Pending::Tombstone { write, .. } => tombstones.push(write.apply(c)?),
                         }
                     }
-                    Ok::<_, StoreError>((outcomes, members))
+                    Ok::<_, StoreError>((outcomes, members, tombstones))
                 })
             });
             // A failure that does not look like an outage may still be one (a connection
@@ -434,14 +477,19 @@ impl StoreWriter {
     fn finish(&mut self, r: BatchResult, ctx: &mut Context<Self>) {
         let BatchResult { batch, mut last_seqs, outcome } = r;
         match outcome {
-            Ok((outcomes, members)) => {
+            Ok((outcomes, members, tombstones)) => {
                 self.store.note_write(true);
                 let stored = outcomes.iter().filter(|o| matches!(o, AppendOutcome::Stored(_))).count();
                 metrics().messages.inc_by(stored as u64);
                 self.restore_seqs(last_seqs);
                 self.failures = 0;
                 self.isolate = self.isolate.saturating_sub(1);
-                self.notify(batch, outcomes.into_iter().map(Ok), members.into_iter().map(Ok));
+                self.notify(
+                    batch,
+                    outcomes.into_iter().map(Ok),
+                    members.into_iter().map(Ok),
+                    tombstones.into_iter().map(Ok),
+                );
                 self.commit_next(ctx);
             }
             Err(e) => {
@@ -500,7 +548,7 @@ impl StoreWriter {
         self.store.note_write(false);
         self.isolate = 0;
         let (messages, others): (Vec<Pending>, Vec<Pending>) =
-            batch.into_iter().partition(|p| matches!(p, Pending::Message { .. }));
+            batch.into_iter().partition(|p| matches!(p, Pending::Message { .. } | Pending::Tombstone { .. }));
         self.requeue_front(others);
         self.fail(messages, ErrorCode::RoomUnavailable);
         self.retry_after_full(ctx);
@@ -545,19 +593,24 @@ impl StoreWriter {
 
     /// Fails every item of `batch` with `code`.
     fn fail(&mut self, batch: Vec<Pending>, code: ErrorCode) {
-        self.notify(batch, std::iter::repeat(Err(code)), std::iter::repeat(Err(code)));
+        let (e1, e2, e3) =
+            (std::iter::repeat(Err(code)), std::iter::repeat(Err(code)), std::iter::repeat(Err(code)));
+        self.notify(batch, e1, e2, e3);
     }
 
     /// Sends each room its results, in append order, and each membership write's
-    /// waiter its outcome; releases every item from the gate. `results` pairs with the
-    /// batch's messages in order, `members` with its membership writes.
+    /// waiter its outcome, then each deletion's room its outcome; releases every item
+    /// from the gate. `results` pairs with the batch's messages in order, `members`
+    /// with its membership writes, `tombstones` with its deletions.
     fn notify(
         &mut self,
         batch: Vec<Pending>,
         mut results: impl Iterator<Item = Result<AppendOutcome, ErrorCode>>,
         mut members: impl Iterator<Item = Result<bool, ErrorCode>>,
+        mut tombstones: impl Iterator<Item = Result<TombstoneOutcome, ErrorCode>>,
     ) {
         let mut per_room: HashMap<String, (TrackedRecipient<Committed>, Vec<_>)> = HashMap::new();
+        let mut deletions = Vec::new();
         self.gate.release(batch.len());
         for p in batch {
             match p {
@@ -576,12 +629,20 @@ impl StoreWriter {
                     }
                 }
                 Pending::Write(_) => {}
+                Pending::Tombstone { done, notify, .. } => {
+                    let outcome = tombstones.next().unwrap_or(Err(ErrorCode::Internal));
+                    deletions.push((notify, Tombstoned { outcome, done }));
+                }
             }
         }
         for (_, (notify, results)) in per_room {
             // do_send: a commit result must never be dropped for lack of mailbox room
             // (the room's mailbox bound applies to senders, not to the writer).
             notify.do_send(Committed { results });
+        }
+        // After the commits: a room delivers a message before its deletion.
+        for (notify, tombstoned) in deletions {
+            notify.do_send(tombstoned);
         }
     }
 }

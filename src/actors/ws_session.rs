@@ -7,6 +7,7 @@
 //! written, so live messages queued meanwhile follow the replay with no gap or overlap.
 
 mod commands;
+mod deletion;
 mod room_life;
 
 use std::collections::HashMap;
@@ -336,6 +337,7 @@ impl WsSession {
             ClientFrame::RegisterCommand { id, room, name, description, min_role } => {
                 self.on_register_command(id, &room, name, description, min_role, ctx)
             }
+            ClientFrame::Delete { id, room, seq, reason } => self.on_delete(id, &room, seq, reason, ctx),
         }
     }
 

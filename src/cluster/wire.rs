@@ -9,6 +9,7 @@ use crate::model::RoomStats;
 use crate::model::{Role, UserRef};
 use crate::protocol::FrameId;
 use crate::store::rooms::RoomSettings;
+use crate::store::tombstones::{DeleteTarget, Deletion};
 
 /// Identifies one process of a node: a node restarted under the same id is a new
 /// incarnation, and what was meant for the old one is dropped.
@@ -77,6 +78,12 @@ pub enum CallBody {
         settings: RoomSettings,
     },
     Crash,
+    /// Delete messages: from a session (`user`), or the operator (`user` absent);
+    /// answered with [`CallReply::Deleted`] once the tombstones committed.
+    Delete {
+        target: DeleteTarget,
+        user: Option<UserRef>,
+    },
 }
 
 impl CallBody {
@@ -106,6 +113,7 @@ pub enum CallReply {
         duplicate: bool,
     },
     Stats(RoomStats),
+    Deleted(Deletion),
     Online {
         users: Vec<String>,
     },

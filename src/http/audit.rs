@@ -6,12 +6,11 @@
 //! table missed.
 
 use serde_json::Value;
-use slog::error;
 
 use super::auth::AdminAuth;
 use super::AppState;
 use crate::model::now_ms;
-use crate::store::audit::NewAudit;
+use crate::store::audit::{append_logged, NewAudit};
 
 /// Every `action` an entry can have: the closed set the OpenAPI document lists as the
 /// `AuditAction` enum (the `action` of an entry and of the `GET /audit` filter).
@@ -31,6 +30,7 @@ pub const ACTIONS: &[&str] = &[
     "schedule.create",
     "schedule.update",
     "schedule.delete",
+    "message.delete",
 ];
 
 /// Appends "`admin` did `action` to `target`" with a small JSON `detail` and the
@@ -49,10 +49,5 @@ pub async fn record(st: &AppState, auth: &AdminAuth, action: &'static str, targe
         detail: detail.to_string(),
         request_id: Some(request_id.as_str().to_string()),
     };
-    let row = entry.clone();
-    if let Err(e) = st.store.run(move |c| row.insert(c)).await {
-        error!(st.log, "audit write failed";
-            "action" => action, "target" => &entry.target, "by" => &entry.actor_id,
-            "at" => entry.at, "detail" => &entry.detail, "req" => request_id.as_str(), "err" => %e);
-    }
+    append_logged(&st.store, &st.log, entry).await;
 }

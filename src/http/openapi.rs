@@ -25,8 +25,8 @@ pub use schemas::*;
 use shared_responses::SharedResponses;
 
 use super::api::{
-    actors, audit, broadcast_events, broadcasts, cluster_view, debug_clock, members, messages, rooms,
-    schedules, tokens,
+    actors, audit, broadcast_events, broadcasts, cluster_view, debug_clock, members, message_deletion,
+    messages, rooms, schedules, tokens,
 };
 use super::{health, metrics, ws};
 use crate::error::ErrorCode;
@@ -64,6 +64,8 @@ pub const DOCS_PATH: &str = "/docs";
         members::kick_member,
         messages::history,
         messages::post_message,
+        message_deletion::delete_message,
+        message_deletion::delete_user_messages,
         tokens::create_token,
         tokens::list_tokens,
         tokens::revoke_token,
@@ -147,13 +149,14 @@ pub const DOCS_PATH: &str = "/docs";
         debug_clock::SetClock,
         cluster_view::NodeView,
         cluster_view::NodeList,
+        message_deletion::BulkDeletion,
     )),
     modifiers(&SecuritySchemes, &SharedResponses, &RequestIds, &OperationIds, &EventStreams),
     tags(
         (name = "health", description = "Liveness, readiness and metrics; no auth"),
         (name = "rooms", description = "Rooms and their actors"),
         (name = "members", description = "Room membership, presence and roles"),
-        (name = "messages", description = "History and operator posts"),
+        (name = "messages", description = "History, operator posts and message deletion"),
         (name = "tokens", description = "Opaque access tokens"),
         (name = "audit", description = "Every change made through the admin API"),
         (name = "actors", description = "The supervision tree and mailbox figures"),

@@ -45,6 +45,13 @@ pub enum ClientFrame {
         room: String,
         seq: i64,
     },
+    /// Delete the message `seq` of `room` (own messages; moderators and above: any).
+    Delete {
+        id: Option<FrameId>,
+        room: String,
+        seq: i64,
+        reason: Option<String>,
+    },
     /// Bots only: `!name` in `room` (a room id, or `*` for every room the session is
     /// in) is forwarded to this bot (docs/PROTOCOL.md, Bots).
     RegisterCommand {
@@ -58,7 +65,7 @@ pub enum ClientFrame {
 
 /// Frame types the server understands, for the "unknown type" message.
 const KNOWN_TYPES: &[&str] =
-    &["join", "leave", "send", "history", "ping", "typing", "read", "register_command"];
+    &["join", "leave", "send", "history", "ping", "typing", "read", "register_command", "delete"];
 
 impl ClientFrame {
     pub fn id(&self) -> Option<&FrameId> {
@@ -70,7 +77,8 @@ impl ClientFrame {
             | Self::Ping { id }
             | Self::Typing { id, .. }
             | Self::Read { id, .. }
-            | Self::RegisterCommand { id, .. } => id.as_ref(),
+            | Self::RegisterCommand { id, .. }
+            | Self::Delete { id, .. } => id.as_ref(),
         }
     }
 }
@@ -140,6 +148,19 @@ pub fn check_send(text: &str, client_id: Option<&str>, max_text: usize) -> Resul
         }
     }
     Ok(())
+}
+
+/// Most characters a deletion's `reason` may have.
+pub const MAX_REASON: usize = 200;
+
+/// Checks a deletion's reason (WebSocket `delete` or admin API): at most
+/// [`MAX_REASON`] characters, no NUL.
+pub fn check_reason(reason: Option<&str>) -> Result<(), String> {
+    match reason {
+        Some(r) if r.chars().count() > MAX_REASON => Err(format!("reason is over {MAX_REASON} characters")),
+        Some(r) if r.contains('\0') => Err("reason must not contain NUL characters".into()),
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]

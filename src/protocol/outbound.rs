@@ -150,6 +150,14 @@ pub struct MessageView<'a> {
     /// Present (and true) only on `!announce` messages.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     announcement: bool,
+    /// Present only on tombstones (a deleted message, its `text` empty): `true`, who
+    /// deleted it (a user id, `system` for an operator) and when.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    deleted: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deleted_by: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deleted_at: Option<String>,
 }
 
 impl<'a> MessageView<'a> {
@@ -163,6 +171,9 @@ impl<'a> MessageView<'a> {
             client_id: row.client_id.as_deref(),
             reply_to: row.reply_to.as_deref(),
             announcement: row.announcement,
+            deleted: row.deleted_at.is_some(),
+            deleted_by: row.deleted_by.as_deref(),
+            deleted_at: row.deleted_at.map(rfc3339),
         }
     }
 }
@@ -170,6 +181,28 @@ impl<'a> MessageView<'a> {
 /// The `message` frame of a stored message, encoded once.
 pub fn message_frame(row: &MessageRow) -> ByteString {
     encode(&MessageView::new(row))
+}
+
+/// `message_deleted`: the message `seq` became a tombstone (to every member session).
+#[derive(Serialize)]
+#[serde(tag = "type", rename = "message_deleted")]
+pub struct MessageDeleted<'a> {
+    pub room: &'a str,
+    pub seq: i64,
+    pub deleted_by: &'a str,
+    pub deleted_at: String,
+}
+
+/// Reply to `delete`: the message `seq` is a tombstone (now or already).
+#[derive(Serialize)]
+#[serde(tag = "type", rename = "deleted")]
+pub struct Deleted<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<&'a FrameId>,
+    pub room: &'a str,
+    pub seq: i64,
+    pub deleted_by: &'a str,
+    pub deleted_at: String,
 }
 
 /// Reply to `history`.
@@ -209,6 +242,8 @@ mod tests {
             reply_to: None,
             ts: 0,
             announcement: false,
+            deleted_at: None,
+            deleted_by: None,
         }
     }
 
@@ -220,6 +255,26 @@ mod tests {
             serde_json::json!({"type":"message","room":"lobby","seq":3,
                 "from":{"id":"alice","name":"Alice","kind":"user"},
                 "text":"hi \"there\"","ts":"1970-01-01T00:00:00.000Z","client_id":"c1"})
+        );
+    }
+
+    #[test]
+    fn tombstones_carry_who_deleted_them_and_when() {
+        let r = MessageRow {
+            text: String::new(),
+            deleted_at: Some(1_000),
+            deleted_by: Some("bob".into()),
+            ..row()
+        };
+        let v: serde_json::Value = serde_json::from_str(&message_frame(&r)).unwrap();
+        assert_eq!(
+            (&v["text"], &v["deleted"], &v["deleted_by"], &v["deleted_at"]),
+            (
+                &serde_json::json!(""),
+                &serde_json::json!(true),
+                &serde_json::json!("bob"),
+                &serde_json::json!("1970-01-01T00:00:01.000Z")
+            )
         );
     }
 

@@ -45,6 +45,18 @@ pub struct AuditFilter {
     pub target: Option<String>,
 }
 
+/// Appends `entry` for a change already made; never fails the caller: a failed write
+/// is logged at error level with the whole entry (`http/audit.rs` says why).
+pub async fn append_logged(store: &super::Store, log: &slog::Logger, entry: NewAudit) {
+    let row = entry.clone();
+    if let Err(e) = store.run(move |c| row.insert(c)).await {
+        slog::error!(log, "audit write failed";
+            "action" => &entry.action, "target" => &entry.target, "by" => &entry.actor_id,
+            "at" => entry.at, "detail" => &entry.detail, "req" => entry.request_id.as_deref().unwrap_or(""),
+            "err" => %e);
+    }
+}
+
 impl NewAudit {
     /// Appends the entry; the database assigns the next `id`.
     pub fn insert(&self, c: &mut DbConn) -> Result<(), StoreError> {

@@ -27,6 +27,9 @@ pub struct MessageRow {
     pub ts: i64,
     /// Posted by `!announce`: the frame says `"announcement":true`.
     pub announcement: bool,
+    /// A tombstone (`store/tombstones.rs`): when it was deleted (Unix ms), and by whom.
+    pub deleted_at: Option<i64>,
+    pub deleted_by: Option<String>,
 }
 
 /// A message waiting for its seq.
@@ -54,7 +57,7 @@ pub enum AppendOutcome {
     },
 }
 
-/// Rows per multi-row INSERT (9 columns; well under SQLite's and PostgreSQL's
+/// Rows per multi-row INSERT (12 columns; well under SQLite's and PostgreSQL's
 /// bound-parameter limits).
 const INSERT_CHUNK: usize = 500;
 /// Client ids per dedupe lookup.
@@ -174,6 +177,8 @@ pub fn append_batch(
             reply_to: m.reply_to.clone(),
             ts: m.ts,
             announcement: m.announcement,
+            deleted_at: None,
+            deleted_by: None,
         };
         outcomes.push(AppendOutcome::Stored(row.clone()));
         rows.push(row);

@@ -16,6 +16,7 @@ pub mod rooms;
 pub mod schedules;
 pub mod targets;
 pub mod tokens;
+pub mod tombstones;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

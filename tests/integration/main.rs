@@ -21,6 +21,7 @@ mod hostile_clients;
 mod input_limits;
 mod logs;
 mod membership;
+mod message_deletion;
 mod metrics;
 mod openapi;
 mod room_life;

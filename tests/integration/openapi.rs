@@ -46,6 +46,8 @@ const MOUNTED: &[&str] = &[
     "DELETE /api/v1/schedules/{id}",
     "POST /api/v1/debug/clock",
     "GET /api/v1/nodes",
+    "DELETE /api/v1/rooms/{id}/messages",
+    "DELETE /api/v1/rooms/{id}/messages/{seq}",
 ];
 
 async fn document(srv: &TestServer) -> Value {

@@ -145,6 +145,16 @@ pub enum RoomError {
     /// A kick's removal waited `store.commit_timeout_ms` for the store; it stays queued.
     #[error("the store is unavailable; the kick is queued and applies when the store is back")]
     KickQueued,
+    /// A session's request for a room it has not joined.
+    #[error("join the room first")]
+    NotJoined,
+    #[error("no message with seq {0} in this room")]
+    NoSuchMessage(i64),
+    #[error("only moderators and above may delete other members' messages")]
+    NotYourMessage,
+    /// The store writer failed the write (`room_unavailable`: retry; `internal`).
+    #[error("not stored, retry")]
+    NotStored(ErrorCode),
     /// The room's owner node refused (cluster mode).
     #[error("{message}")]
     Remote { code: ErrorCode, message: String },
@@ -157,8 +167,10 @@ impl HasCode for RoomError {
             Self::Unavailable | Self::Quarantined | Self::Mailbox(_) | Self::StoreBusy | Self::KickQueued => {
                 ErrorCode::RoomUnavailable
             }
-            Self::Full(_) => ErrorCode::Forbidden,
-            Self::Remote { code, .. } => *code,
+            Self::Full(_) | Self::NotYourMessage => ErrorCode::Forbidden,
+            Self::NotJoined => ErrorCode::NotJoined,
+            Self::NoSuchMessage(_) => ErrorCode::NotFound,
+            Self::NotStored(code) | Self::Remote { code, .. } => *code,
         }
     }
 }

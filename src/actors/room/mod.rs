@@ -17,6 +17,7 @@
 
 mod cluster;
 mod commands;
+mod deletion;
 mod delivery;
 mod idle;
 mod life;
@@ -40,6 +41,7 @@ pub use cluster::{lease_name, NodesDown, RemoteCall, Resync};
 pub use commands::{
     is_builtin, valid_name, CommandError, RegisterCommand, MAX_BOT_COMMANDS, MAX_NAME as MAX_COMMAND_NAME,
 };
+pub use deletion::{DeleteMessages, Deleter, OPERATOR_DELETER};
 pub use life::SettingsChanged;
 pub use messages::*;
 pub use read::MarkRead;
@@ -129,7 +131,7 @@ pub struct Room {
     commands: commands::CommandState,
     /// Cluster mode: owner or replica, and the aliases of other nodes' sessions.
     cluster: cluster::ClusterState,
-    /// Appends sent to the writer whose commit report has not come back.
+    /// Appends (and deletions) sent to the writer whose report has not come back.
     pending_appends: usize,
     /// When the room last had sessions or work (`idle.rs`).
     idle: idle::IdleWatch,

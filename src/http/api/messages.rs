@@ -21,7 +21,12 @@ use crate::protocol::outbound::MessageView;
 use crate::store::messages::MessageRow;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/rooms/{id}/messages").get(history).post(post_message));
+    cfg.service(
+        web::resource("/rooms/{id}/messages")
+            .get(history)
+            .post(post_message)
+            .delete(super::message_deletion::delete_user_messages),
+    );
 }
 
 /// `GET …/messages` query.

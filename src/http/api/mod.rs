@@ -10,6 +10,7 @@ pub mod broadcasts;
 pub mod cluster_view;
 pub mod debug_clock;
 pub mod members;
+pub mod message_deletion;
 pub mod messages;
 pub mod rooms;
 pub mod schedules;
@@ -21,6 +22,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(rooms::configure)
         .configure(members::configure)
         .configure(messages::configure)
+        .configure(message_deletion::configure)
         .configure(tokens::configure)
         .configure(actors::configure)
         .configure(audit::configure)

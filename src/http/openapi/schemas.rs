@@ -302,6 +302,13 @@ pub struct MessageItem {
     pub reply_to: Option<String>,
     /// Present (and true) only on messages posted by `!announce`.
     pub announcement: Option<bool>,
+    /// Present (and true) only on tombstones: a deleted message, its `text` empty.
+    pub deleted: Option<bool>,
+    /// Tombstones only: who deleted it (a user id; `system` for an operator).
+    pub deleted_by: Option<String>,
+    /// Tombstones only: when it was deleted.
+    #[schema(format = DateTime)]
+    pub deleted_at: Option<String>,
 }
 
 /// Schema only: the sender of a message.

@@ -14,7 +14,8 @@ use crate::actors::operator_post::OperatorPost;
 use crate::actors::remote_session::RemoteSession;
 use crate::actors::room::messages::{Join, PostOutcome, ReplyTo, SendText, SendTicket, SessionId};
 use crate::actors::room::{
-    CloseRoom, Crash, Kick, MarkRead, RegisterCommand, ReloadRoles, Restart, Room, SettingsChanged, Typing,
+    CloseRoom, Crash, DeleteMessages, Deleter, Kick, MarkRead, RegisterCommand, ReloadRoles, Restart, Room,
+    SettingsChanged, Typing,
 };
 use crate::cluster::wire::CallBody;
 use crate::cluster::wire::{CallReply, NodeKey};
@@ -134,6 +135,25 @@ impl Room {
                 ctx.spawn(kicked.map(move |res, _, _| {
                     let _ = reply.send(match res {
                         Ok(()) => CallReply::Accepted,
+                        Err(e) => CallReply::refused(e.code(), e.to_string()),
+                    });
+                }));
+                return;
+            }
+            CallBody::Delete { target, user } => {
+                let by = match (user, alias) {
+                    (None, _) => Deleter::Operator,
+                    (Some(user), Some(session)) => Deleter::Member { session, user },
+                    (Some(_), None) => {
+                        let _ = reply.send(CallReply::refused(ErrorCode::NotJoined, "join the room first"));
+                        return;
+                    }
+                };
+                let deleted =
+                    <Self as Handler<DeleteMessages>>::handle(self, DeleteMessages { target, by }, ctx);
+                ctx.spawn(deleted.map(move |res, _, _| {
+                    let _ = reply.send(match res {
+                        Ok(d) => CallReply::Deleted(d),
                         Err(e) => CallReply::refused(e.code(), e.to_string()),
                     });
                 }));

@@ -185,6 +185,27 @@ impl Room {
         }));
     }
 
+    /// A deletion goes to the owner, which checks it and answers once it committed.
+    pub(in crate::actors::room) fn replica_delete(
+        &mut self,
+        m: crate::actors::room::DeleteMessages,
+    ) -> ResponseActFuture<Self, Result<crate::store::tombstones::Deletion, RoomError>> {
+        use crate::actors::room::Deleter;
+        let (session, user) = match m.by {
+            Deleter::Member { session, .. } if !self.online.contains_key(&session) => {
+                return Box::pin(fut::ready(Err(RoomError::NotJoined)));
+            }
+            Deleter::Member { session, user } => (session, Some(user)),
+            Deleter::Operator => (0, None),
+        };
+        Box::pin(self.forward_call(session, CallBody::Delete { target: m.target, user }).map(|res, _, _| {
+            match res? {
+                CallReply::Deleted(d) => Ok(d),
+                _ => Err(RoomError::Unavailable),
+            }
+        }))
+    }
+
     pub(in crate::actors::room) fn replica_register(
         &mut self,
         m: RegisterCommand,

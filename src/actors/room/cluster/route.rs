@@ -6,6 +6,7 @@
 use actix::prelude::*;
 
 use super::super::commands::RegisterCommand;
+use super::super::deletion::DeleteMessages;
 use super::super::life::SettingsChanged;
 use super::super::messages::{
     CloseRoom, Crash, GetStats, Join, Kick, Leave, OnlineUsers, ReloadRoles, Restart, SendText,
@@ -39,6 +40,7 @@ route_to_owner! {
     SendText => |room, m, ctx| room.replica_send(m, ctx);
     Typing => |room, m, ctx| room.replica_typing(m, ctx);
     MarkRead => |room, m, ctx| room.replica_read(m, ctx);
+    DeleteMessages => |room, m, _ctx| room.replica_delete(m);
     RegisterCommand => |room, m, _ctx| room.replica_register(m);
     GetStats => |room, _m, _ctx| room.replica_stats();
     OnlineUsers => |room, _m, _ctx| room.replica_online();

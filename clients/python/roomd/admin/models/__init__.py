@@ -17,6 +17,7 @@ from .broadcast_page import BroadcastPage
 from .broadcast_room_status import BroadcastRoomStatus
 from .broadcast_status import BroadcastStatus
 from .broadcast_view import BroadcastView
+from .bulk_deletion import BulkDeletion
 from .counts import Counts
 from .crashed import Crashed
 from .create_broadcast import CreateBroadcast
@@ -86,6 +87,7 @@ __all__ = (
     "BroadcastRoomStatus",
     "BroadcastStatus",
     "BroadcastView",
+    "BulkDeletion",
     "Counts",
     "Crashed",
     "CreateBroadcast",

@@ -6,6 +6,7 @@ class AuditAction(StrEnum):
     BROADCAST_CREATE = "broadcast.create"
     MEMBER_KICK = "member.kick"
     MEMBER_ROLE = "member.role"
+    MESSAGE_DELETE = "message.delete"
     MESSAGE_POST = "message.post"
     ROOM_CRASH = "room.crash"
     ROOM_CREATE = "room.create"

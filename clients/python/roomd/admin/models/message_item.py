@@ -30,6 +30,9 @@ class MessageItem:
         ts (datetime.datetime):
         type_ (MessageType): The `type` of a stored message (as of the WebSocket `message` frame).
         announcement (bool | None | Unset): Present (and true) only on messages posted by `!announce`.
+        deleted (bool | None | Unset): Present (and true) only on tombstones: a deleted message, its `text` empty.
+        deleted_at (datetime.datetime | None | Unset): Tombstones only: when it was deleted.
+        deleted_by (None | str | Unset): Tombstones only: who deleted it (a user id; `system` for an operator).
         reply_to (None | str | Unset): The bot's answer to a command: the `invocation` id it answers.
     """
 
@@ -41,6 +44,9 @@ class MessageItem:
     ts: datetime.datetime
     type_: MessageType
     announcement: bool | None | Unset = UNSET
+    deleted: bool | None | Unset = UNSET
+    deleted_at: datetime.datetime | None | Unset = UNSET
+    deleted_by: None | str | Unset = UNSET
     reply_to: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -66,6 +72,26 @@ class MessageItem:
         else:
             announcement = self.announcement
 
+        deleted: bool | None | Unset
+        if isinstance(self.deleted, Unset):
+            deleted = UNSET
+        else:
+            deleted = self.deleted
+
+        deleted_at: None | str | Unset
+        if isinstance(self.deleted_at, Unset):
+            deleted_at = UNSET
+        elif isinstance(self.deleted_at, datetime.datetime):
+            deleted_at = self.deleted_at.isoformat()
+        else:
+            deleted_at = self.deleted_at
+
+        deleted_by: None | str | Unset
+        if isinstance(self.deleted_by, Unset):
+            deleted_by = UNSET
+        else:
+            deleted_by = self.deleted_by
+
         reply_to: None | str | Unset
         if isinstance(self.reply_to, Unset):
             reply_to = UNSET
@@ -87,6 +113,12 @@ class MessageItem:
         )
         if announcement is not UNSET:
             field_dict["announcement"] = announcement
+        if deleted is not UNSET:
+            field_dict["deleted"] = deleted
+        if deleted_at is not UNSET:
+            field_dict["deleted_at"] = deleted_at
+        if deleted_by is not UNSET:
+            field_dict["deleted_by"] = deleted_by
         if reply_to is not UNSET:
             field_dict["reply_to"] = reply_to
 
@@ -126,6 +158,41 @@ class MessageItem:
 
         announcement = _parse_announcement(d.pop("announcement", UNSET))
 
+        def _parse_deleted(data: object) -> bool | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(bool | None | Unset, data)
+
+        deleted = _parse_deleted(d.pop("deleted", UNSET))
+
+        def _parse_deleted_at(data: object) -> datetime.datetime | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                deleted_at_type_0 = datetime.datetime.fromisoformat(data)
+
+                return deleted_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(datetime.datetime | None | Unset, data)
+
+        deleted_at = _parse_deleted_at(d.pop("deleted_at", UNSET))
+
+        def _parse_deleted_by(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        deleted_by = _parse_deleted_by(d.pop("deleted_by", UNSET))
+
         def _parse_reply_to(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -144,6 +211,9 @@ class MessageItem:
             ts=ts,
             type_=type_,
             announcement=announcement,
+            deleted=deleted,
+            deleted_at=deleted_at,
+            deleted_by=deleted_by,
             reply_to=reply_to,
         )
 

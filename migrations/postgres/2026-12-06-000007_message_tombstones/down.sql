@@ -1,0 +1,2 @@
+ALTER TABLE messages DROP COLUMN deleted_by;
+ALTER TABLE messages DROP COLUMN deleted_at;
