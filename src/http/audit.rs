@@ -31,6 +31,8 @@ pub const ACTIONS: &[&str] = &[
     "schedule.create",
     "schedule.update",
     "schedule.delete",
+    "session.disconnect",
+    "user.disconnect",
 ];
 
 /// Appends "`admin` did `action` to `target`" with a small JSON `detail` and the
