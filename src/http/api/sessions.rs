@@ -221,7 +221,7 @@ async fn list_sessions(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Closed with 4503; the session as it was just before", body = SessionInfo),
-        (status = 400, description = "A bad `reason` (`bad_request`)", body = crate::http::openapi::ErrorBody),
+        (status = 400, description = "A bad `reason`, an unknown query parameter, or a path that is not valid UTF-8 or holds a NUL, `%00` (`bad_request`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such live session (`not_found`)", body = crate::http::openapi::ErrorBody),
     ),
 )]
@@ -266,7 +266,7 @@ async fn disconnect_session(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Every live session of the user closed with 4503, as they were just before (none: an empty list)", body = DisconnectedSessions),
-        (status = 400, description = "A bad `reason` (`bad_request`)", body = crate::http::openapi::ErrorBody),
+        (status = 400, description = "A bad `reason`, an unknown query parameter, or a path that is not valid UTF-8 or holds a NUL, `%00` (`bad_request`)", body = crate::http::openapi::ErrorBody),
         (status = 422, description = "Not a valid user id (`unprocessable`)", body = crate::http::openapi::ErrorBody),
     ),
 )]
