@@ -55,6 +55,7 @@ pub struct SessionInfo {
 
 /// Which sessions a listing or a disconnect is about; every given field must match.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SessionFilter {
     /// Exactly this session.
     pub id: Option<String>,

@@ -23,6 +23,7 @@ from .create_broadcast import CreateBroadcast
 from .create_room import CreateRoom
 from .create_schedule import CreateSchedule
 from .create_token import CreateToken
+from .disconnected_sessions import DisconnectedSessions
 from .error_body import ErrorBody
 from .error_code import ErrorCode
 from .error_detail import ErrorDetail
@@ -58,6 +59,8 @@ from .room_status import RoomStatus
 from .room_view import RoomView
 from .schedule_page import SchedulePage
 from .schedule_view import ScheduleView
+from .session_info import SessionInfo
+from .session_page import SessionPage
 from .set_clock import SetClock
 from .set_member import SetMember
 from .spam_settings import SpamSettings
@@ -92,6 +95,7 @@ __all__ = (
     "CreateRoom",
     "CreateSchedule",
     "CreateToken",
+    "DisconnectedSessions",
     "ErrorBody",
     "ErrorCode",
     "ErrorDetail",
@@ -127,6 +131,8 @@ __all__ = (
     "RoomView",
     "SchedulePage",
     "ScheduleView",
+    "SessionInfo",
+    "SessionPage",
     "SetClock",
     "SetMember",
     "SpamSettings",
