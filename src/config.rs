@@ -45,6 +45,9 @@ pub struct ServerConfig {
     pub workers: usize,
     pub max_body_bytes: usize,
     pub shutdown_timeout_secs: u64,
+    /// Reverse proxies whose `X-Forwarded-For` gives a WebSocket client's address
+    /// (`src/net.rs`); empty: the peer address is the client's.
+    pub trusted_proxies: crate::net::TrustedProxies,
 }
 
 /// `[database]`: which store and how many connections.

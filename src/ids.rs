@@ -82,6 +82,15 @@ pub fn new_session_name(n: u64) -> String {
     format!("s{n:x}-{:08x}", rand::random::<u32>())
 }
 
+/// True for strings shaped like a session name (`s` + 1 to 16 hex digits + `-` + 8 hex
+/// digits; anything else cannot name a session).
+pub fn is_session_name(id: &str) -> bool {
+    let hex = |s: &str| s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    id.strip_prefix('s')
+        .and_then(|rest| rest.split_once('-'))
+        .is_some_and(|(n, r)| (1..=16).contains(&n.len()) && r.len() == 8 && hex(n) && hex(r))
+}
+
 pub fn new_request_id() -> String {
     format!("{:016x}", rand::random::<u64>())
 }
@@ -136,6 +145,12 @@ mod tests {
         assert!(inv.starts_with("inv-") && inv.len() == 4 + 16, "{inv}");
         let session = new_session_name(0x2a);
         assert!(session.starts_with("s2a-") && session.len() == 4 + 8, "{session}");
+        assert!(is_session_name(&session) && is_session_name(&new_session_name(u64::MAX)));
+        for bad in
+            ["", "s", "s-", "s1-", "s1-0000000", "s1-000000000", "sG-00000000", "t1-00000000", "s1-0000000A"]
+        {
+            assert!(!is_session_name(bad), "{bad:?}");
+        }
         let request = new_request_id();
         assert!(request.len() == 16 && request.bytes().all(|b| b.is_ascii_hexdigit()), "{request}");
         assert!(i64::try_from(new_node_incarnation()).is_ok());

@@ -213,12 +213,18 @@ async fn serve(cfg: Arc<Settings>, store: Store, nofile: u64, log: Logger) -> an
 /// Serves this node's NATS subjects and starts its heartbeat.
 async fn join_cluster(cluster: Arc<Cluster>, st: &AppState, bound: String) -> anyhow::Result<()> {
     let (auth, sessions, broadcasts) = (st.auth.clone(), st.sessions.clone(), st.broadcasts.clone());
+    let me = cluster.me.node.clone();
     let control = move |c: Control| match c {
         Control::TokenRevoked { token_id } => {
             auth.forget_verified();
             sessions.close_token(&token_id);
         }
         Control::BroadcastCancelled { id } => broadcasts.do_send(crate::actors::broadcast::CancelJob(id)),
+        Control::DisconnectSessions { from, filter, reason } => {
+            if from != me {
+                sessions.disconnect(&filter, reason.as_deref());
+            }
+        }
     };
     let inbox = ClusterInbox::start(st.registry.clone(), st.sessions.clone(), control);
     crate::cluster::serve(cluster.clone(), inbox).await.context("subscribing to NATS")?;

@@ -17,10 +17,9 @@ use super::registry::{FindRoom, GetRoom, Resync, RoomRegistry};
 use super::room::{RemoteCall, Room};
 use super::sessions::SessionDirectory;
 use crate::cluster::serve::NodeInbox;
-use crate::cluster::wire::{CallBody, CallReply, Control, OutboundWire, RoomCall};
+use crate::cluster::wire::{CallBody, CallReply, Control, NodeCall, OutboundWire, RoomCall};
 use crate::error::ErrorCode;
 use crate::model::RoomId;
-use crate::protocol::close::CloseCode;
 
 /// How often the inbox forgets the addresses of stopped rooms.
 const CACHE_PRUNE: Duration = Duration::from_secs(5);
@@ -108,6 +107,14 @@ impl NodeInbox for ClusterInbox {
         })
     }
 
+    fn node_call(&self, call: NodeCall) -> CallReply {
+        match call {
+            NodeCall::ListSessions { filter, after, limit } => {
+                CallReply::Sessions { items: self.sessions.list(&filter, after.as_deref(), limit, None) }
+            }
+        }
+    }
+
     fn to_session(&self, session: u64, out: OutboundWire) {
         let Some(to) = self.sessions.get(session) else { return };
         to.do_send(match out {
@@ -117,10 +124,7 @@ impl NodeInbox for ClusterInbox {
                 Ok(room) => Outbound::RoomClosed { room, frame: frame.into() },
                 Err(_) => return,
             },
-            OutboundWire::Close { code, .. } => match CloseCode::from_code(code) {
-                Some(known) => Outbound::close(known),
-                None => Outbound::Close { code, reason: "closed by the room's owner node" },
-            },
+            OutboundWire::Close { code, reason } => Outbound::Close { code, reason: reason.into() },
         });
     }
 

@@ -3,6 +3,7 @@
 //! what the store writer reports back to a room (`Committed`). A leaf: it imports no
 //! actor, so the actors that exchange these import it and not each other.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use actix::prelude::*;
@@ -71,8 +72,9 @@ pub enum Outbound {
     /// `frame` (`room_closed`).
     RoomClosed { room: RoomId, frame: ByteString },
     /// Close the connection with this code (one of [`CloseCode`]'s, carried as its
-    /// number so that it crosses the cluster as it is).
-    Close { code: u16, reason: &'static str },
+    /// number so that it crosses the cluster as it is) and reason text (the code's
+    /// own, or with an operator's words after it: [`CloseCode::reason_with`]).
+    Close { code: u16, reason: Cow<'static, str> },
     /// The server is shutting down: refuse new frames (but `ping`) from now on.
     Drain,
     /// A frame for this session alone that reports a policy violation (a spam
@@ -83,7 +85,7 @@ pub enum Outbound {
 impl Outbound {
     /// Close the connection with `code` and its reason text.
     pub fn close(code: CloseCode) -> Self {
-        Self::Close { code: code.code(), reason: code.reason() }
+        Self::Close { code: code.code(), reason: Cow::Borrowed(code.reason()) }
     }
 }
 

@@ -30,6 +30,7 @@ pub mod registry;
 pub mod remote_session;
 pub mod room;
 pub mod scheduler;
+pub mod session_facts;
 pub mod sessions;
 pub mod shell;
 pub mod store_writer;

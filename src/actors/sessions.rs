@@ -1,12 +1,16 @@
 //! `SessionDirectory`: every live WebSocket session, so the server can reach them all
-//! at shutdown (close 1001) and those of one token when it is revoked (close 4502).
+//! at shutdown (close 1001), those of one token when it is revoked (close 4502), and
+//! those an operator lists or disconnects (close 4503) through their shared facts
+//! (`SessionFacts`), without asking the session actors.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::exchange::Outbound;
 use super::mailbox::TrackedRecipient;
+use super::session_facts::SessionFacts;
+use crate::live_sessions::{SessionFilter, SessionInfo};
 use crate::protocol::close::CloseCode;
 
 /// How long past the token cache lifetime a revoked token is still remembered: more
@@ -39,7 +43,7 @@ struct Inner {
 }
 
 struct Entry {
-    token_id: Option<String>,
+    facts: Arc<SessionFacts>,
     out: TrackedRecipient<Outbound>,
 }
 
@@ -52,12 +56,12 @@ impl SessionDirectory {
 
     /// Adds a session; false (and nothing added) if its token was revoked meanwhile.
     #[must_use]
-    pub fn register(&self, id: u64, token_id: Option<String>, out: TrackedRecipient<Outbound>) -> bool {
+    pub fn register(&self, id: u64, facts: Arc<SessionFacts>, out: TrackedRecipient<Outbound>) -> bool {
         let mut inner = self.lock();
-        if token_id.as_ref().is_some_and(|t| inner.revoked.contains_key(t)) {
+        if facts.token_id.as_ref().is_some_and(|t| inner.revoked.contains_key(t)) {
             return false;
         }
-        inner.sessions.insert(id, Entry { token_id, out });
+        inner.sessions.insert(id, Entry { facts, out });
         true
     }
 
@@ -92,11 +96,55 @@ impl SessionDirectory {
         let mut guard = self.lock();
         self.remember_revoked(&mut guard, token_id, Instant::now());
         let mut n = 0;
-        for e in guard.sessions.values().filter(|e| e.token_id.as_deref() == Some(token_id)) {
+        for e in guard.sessions.values().filter(|e| e.facts.token_id.as_deref() == Some(token_id)) {
             e.out.do_send(Outbound::close(CloseCode::TokenRevoked));
             n += 1;
         }
         n
+    }
+
+    /// The sessions matching `filter` whose id sorts after `after`, by id, at most
+    /// `limit` of them; `node` is this node's id in cluster mode. The directory's lock
+    /// is held only to copy the session list; no session actor is asked anything.
+    pub fn list(
+        &self,
+        filter: &SessionFilter,
+        after: Option<&str>,
+        limit: usize,
+        node: Option<&str>,
+    ) -> Vec<SessionInfo> {
+        let mut found: Vec<Arc<SessionFacts>> = self
+            .facts()
+            .into_iter()
+            .filter(|f| after.is_none_or(|a| f.name.as_str() > a) && f.matches(filter))
+            .collect();
+        found.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+        found.into_iter().take(limit).map(|f| f.info(node)).collect()
+    }
+
+    /// Closes the sessions matching `filter` with 4503 ("disconnected by an
+    /// operator"), the operator's `reason` after the code's own words; returns their ids.
+    pub fn disconnect(&self, filter: &SessionFilter, reason: Option<&str>) -> Vec<String> {
+        let text = CloseCode::DisconnectedByOperator.reason_with(reason.unwrap_or_default());
+        let entries: Vec<_> =
+            self.lock().sessions.values().map(|e| (e.facts.clone(), e.out.clone())).collect();
+        let mut closed = Vec::new();
+        for (facts, out) in entries {
+            if facts.matches(filter) {
+                // do_send: a close must get through even when the session's queue is full.
+                out.do_send(Outbound::Close {
+                    code: CloseCode::DisconnectedByOperator.code(),
+                    reason: text.clone().into(),
+                });
+                closed.push(facts.name.clone());
+            }
+        }
+        closed.sort_unstable();
+        closed
+    }
+
+    fn facts(&self) -> Vec<Arc<SessionFacts>> {
+        self.lock().sessions.values().map(|e| e.facts.clone()).collect()
     }
 
     /// How many revoked tokens are remembered now.

@@ -29,6 +29,7 @@ use super::registry::{GetRoom, RoomRegistry};
 use super::room::{
     Join, JoinReply, Leave, Replay, ReplyTo, Room, RoomError, SendText, SendTicket, PANIC_TEXT,
 };
+use super::session_facts::{Peer, SessionFacts};
 use super::sessions::SessionDirectory;
 use super::shell::Shell;
 use super::violations::ViolationWindow;
@@ -85,16 +86,20 @@ pub struct WsSession {
     /// Commands this bot registered with `room: "*"`: registered again in every room
     /// this session joins.
     wildcard_commands: Vec<commands::CommandSpec>,
+    /// What the session directory shows of this session (rooms, counters).
+    facts: Arc<SessionFacts>,
 }
 
 impl WsSession {
-    pub fn new(identity: Identity, deps: Arc<SessionDeps>) -> Self {
+    pub fn new(identity: Identity, peer: Peer, deps: Arc<SessionDeps>) -> Self {
         let id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
         let name = crate::ids::new_session_name(id);
         let log = deps.log.new(slog::o!("actor" => "session", "session" => name.clone()));
         let limits = &deps.cfg.limits;
         let rate = NonZeroU32::new(limits.msgs_per_sec.max(1)).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(limits.burst.max(1)).unwrap_or(NonZeroU32::MIN);
+        let mailbox = MailboxStats::register(ActorKind::Session, name.clone(), &deps.cfg.metrics);
+        let facts = Arc::new(SessionFacts::new(name.clone(), &identity, peer, mailbox.stats().clone()));
         Self {
             id,
             identity,
@@ -108,7 +113,8 @@ impl WsSession {
             draining: false,
             violations: ViolationWindow::new(limits.max_violations),
             wildcard_commands: Vec::new(),
-            mailbox: MailboxStats::register(ActorKind::Session, name.clone(), &deps.cfg.metrics),
+            mailbox,
+            facts,
             name,
             deps,
         }
@@ -118,6 +124,11 @@ impl WsSession {
     pub fn name(&self) -> &str {
         &self.name
     }
+
+    /// What the session directory shows of this session.
+    pub fn facts(&self) -> &Arc<SessionFacts> {
+        &self.facts
+    }
 }
 
 impl Actor for WsSession {
@@ -126,22 +137,25 @@ impl Actor for WsSession {
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.set_mailbox_capacity(self.deps.cfg.session.send_buffer);
         self.mailbox.set_capacity(self.deps.cfg.session.send_buffer);
-        if !self.deps.directory.register(self.id, self.identity.token_id.clone(), self.me(ctx)) {
+        if !self.deps.directory.register(self.id, self.facts.clone(), self.me(ctx)) {
             return self.close(CloseCode::TokenRevoked, ctx);
         }
         let limits = &self.deps.cfg.limits;
-        ctx.text(out::encode(&out::Hello {
-            protocol: out::PROTOCOL_VERSION,
-            session: &self.name,
-            user: &self.identity.user,
-            heartbeat_ms: self.deps.cfg.session.heartbeat_ms,
-            limits: out::HelloLimits {
-                max_text: limits.max_text,
-                max_frame_bytes: limits.max_frame_bytes,
-                msgs_per_sec: limits.msgs_per_sec,
-                burst: limits.burst,
-            },
-        }));
+        self.write(
+            ctx,
+            out::encode(&out::Hello {
+                protocol: out::PROTOCOL_VERSION,
+                session: &self.name,
+                user: &self.identity.user,
+                heartbeat_ms: self.deps.cfg.session.heartbeat_ms,
+                limits: out::HelloLimits {
+                    max_text: limits.max_text,
+                    max_frame_bytes: limits.max_frame_bytes,
+                    msgs_per_sec: limits.msgs_per_sec,
+                    burst: limits.burst,
+                },
+            }),
+        );
         let hb = self.deps.cfg.session.heartbeat();
         ctx.run_interval(hb, move |act, ctx| {
             if act.last_heard.elapsed() > hb * 2 {
@@ -181,26 +195,30 @@ impl Handler<Outbound> for WsSession {
                 let Some(joined) = self.rooms.get(&batch.room) else {
                     return;
                 };
+                let mut written = 0;
                 for f in &batch.frames {
                     if f.seq == 0 || f.seq >= joined.min_seq {
                         ctx.text(f.text.clone());
+                        written += 1;
                     }
                 }
+                self.facts.frames_out(written);
             }
-            Outbound::Direct(frame) => ctx.text(frame),
+            Outbound::Direct(frame) => self.write(ctx, frame),
             Outbound::RoomClosed { room, frame } => {
                 self.rooms.remove(&room);
-                ctx.text(frame);
+                self.facts.left(&room);
+                self.write(ctx, frame);
             }
             Outbound::Drain => self.draining = true,
             Outbound::Violation(frame) => {
-                ctx.text(frame);
+                self.write(ctx, frame);
                 self.violation(ctx);
             }
             Outbound::Close { code, reason } => {
                 ctx.close(Some(ws::CloseReason {
                     code: ws::CloseCode::from(code),
-                    description: Some(reason.into()),
+                    description: Some(reason.into_owned()),
                 }));
                 ctx.stop();
             }
@@ -270,6 +288,9 @@ impl WsSession {
             .check()
             .err()
             .map(|not_until| not_until.wait_time_from(governor::clock::Clock::now(self.limiter.clock())));
+        if matches!(frame, Frame::Text(_) | Frame::Binary(_)) {
+            self.facts.frame_in();
+        }
         match frame {
             Frame::Text(text) => self.on_text(&text, limited, ctx),
             _ if limited.is_some() => self.rate_limited(ctx, None, limited),
@@ -323,7 +344,7 @@ impl WsSession {
             return self.error(ctx, frame.id(), ErrorCode::RoomUnavailable, msg, None);
         }
         match frame {
-            ClientFrame::Ping { id } => ctx.text(out::encode(&out::Pong { id: id.as_ref() })),
+            ClientFrame::Ping { id } => self.write(ctx, out::encode(&out::Pong { id: id.as_ref() })),
             ClientFrame::Join { id, room, after_seq } => self.on_join(id, &room, after_seq, ctx),
             ClientFrame::Leave { id, room } => self.on_leave(id, &room, ctx),
             ClientFrame::Send { id, room, text, client_id, reply_to } => {
@@ -403,15 +424,21 @@ impl WsSession {
             (Replay::Truncated, _) | (Replay::FromStore { .. }, _) => (Vec::new(), true),
             (Replay::Nothing, _) => (Vec::new(), false),
         };
-        ctx.text(out::encode(&out::Joined {
-            id: id.as_ref(),
-            room: room.as_str(),
-            seq: reply.last_seq,
-            last_read_seq: reply.last_read_seq,
-            unread: (reply.last_seq - reply.last_read_seq).max(0),
-            truncated,
-            members: &reply.members,
-        }));
+        // Listed in the room before the client can see `joined`.
+        self.facts.joined(&room);
+        self.write(
+            ctx,
+            out::encode(&out::Joined {
+                id: id.as_ref(),
+                room: room.as_str(),
+                seq: reply.last_seq,
+                last_read_seq: reply.last_read_seq,
+                unread: (reply.last_seq - reply.last_read_seq).max(0),
+                truncated,
+                members: &reply.members,
+            }),
+        );
+        self.facts.frames_out(frames.len() as u64);
         for f in frames {
             ctx.text(f);
         }
@@ -428,7 +455,8 @@ impl WsSession {
             // do_send: a leave must reach the room even when its mailbox is full.
             j.addr.do_send(Leave { session: self.id });
         }
-        ctx.text(out::encode(&out::Left { id: id.as_ref(), room: room_id.as_str() }));
+        self.facts.left(&room_id);
+        self.write(ctx, out::encode(&out::Left { id: id.as_ref(), room: room_id.as_str() }));
     }
 
     fn on_send(
@@ -506,12 +534,15 @@ impl WsSession {
         let r = room_id.to_string();
         let fut = async move { store.run(move |c| MessageRow::page_before(c, &r, before_seq, limit)).await };
         ctx.spawn(fut.into_actor(self).map(move |res, act, ctx| match res {
-            Ok((rows, has_more)) => ctx.text(out::encode(&out::History {
-                id: id.as_ref(),
-                room: room_id.as_str(),
-                messages: rows.iter().map(out::MessageView::new).collect(),
-                has_more,
-            })),
+            Ok((rows, has_more)) => act.write(
+                ctx,
+                out::encode(&out::History {
+                    id: id.as_ref(),
+                    room: room_id.as_str(),
+                    messages: rows.iter().map(out::MessageView::new).collect(),
+                    has_more,
+                }),
+            ),
             Err(e) => act.error(ctx, id.as_ref(), e.code(), &e.public_message(), None),
         }));
     }
@@ -525,7 +556,13 @@ impl WsSession {
         retry_after_ms: Option<u64>,
     ) {
         metrics().reject(code.as_str());
-        ctx.text(out::error_frame(id, code, message, retry_after_ms));
+        self.write(ctx, out::error_frame(id, code, message, retry_after_ms));
+    }
+
+    /// Writes one text frame to the client, and counts it.
+    fn write(&self, ctx: &mut ws::WebsocketContext<Self>, frame: impl Into<ByteString>) {
+        self.facts.frames_out(1);
+        ctx.text(frame);
     }
 
     /// This session's metered address, for rooms to deliver to.

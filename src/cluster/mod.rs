@@ -6,7 +6,8 @@
 //!   queued (so a session's forwarded sends reach the owner in the order it sent them);
 //! - calls to a room's owner go to `P.rpc.NODE` with a correlation id and this node's
 //!   reply subject `P.reply.NODE.INCARNATION`; [`Cluster::call`] waits for the reply or
-//!   `cluster.request_timeout_ms`;
+//!   `cluster.request_timeout_ms`; calls to a node about itself (its live sessions) go
+//!   the same way to `P.node.NODE` ([`Cluster::call_node`]);
 //! - `P.out.NODE` carries frames an owner sends to one session of this node;
 //! - `P.room.ROOM` carries a room's committed frames, published once per batch by the
 //!   owner; nodes with members of the room subscribe to it (`actors::room::cluster`).
@@ -27,7 +28,7 @@ use slog::{info, warn, Logger};
 use tokio::sync::{mpsc, oneshot};
 
 pub use serve::serve;
-use wire::{CallReply, NodeKey, RoomCall};
+use wire::{CallReply, NodeCall, NodeKey, RoomCall};
 
 use crate::backoff::Backoff;
 use crate::config::ClusterConfig;
@@ -61,6 +62,13 @@ pub enum ClusterError {
 pub(crate) struct Request {
     pub id: u64,
     pub call: RoomCall,
+}
+
+/// A request as sent on `P.node.NODE`.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(crate) struct NodeRequest {
+    pub id: u64,
+    pub call: NodeCall,
 }
 
 /// A reply as sent back on the caller's reply subject.
@@ -169,6 +177,10 @@ impl Cluster {
         }
     }
 
+    pub fn node_subject(&self, node: &str) -> String {
+        format!("{}.node.{node}", self.prefix())
+    }
+
     pub fn out_subject(&self, node: &str) -> String {
         format!("{}.out.{node}", self.prefix())
     }
@@ -226,19 +238,34 @@ impl Cluster {
         owner: &str,
         call: RoomCall,
     ) -> Result<impl std::future::Future<Output = Result<CallReply, ClusterError>>, ClusterError> {
+        let kind = call.body.kind();
+        self.start_request(self.rpc_subject(owner), kind, |id| serde_json::to_vec(&Request { id, call }))
+    }
+
+    /// Asks node `node` about itself, waiting at most `cluster.request_timeout_ms`.
+    pub async fn call_node(self: &Arc<Self>, node: &str, call: NodeCall) -> Result<CallReply, ClusterError> {
+        let kind = call.kind();
+        self.start_request(self.node_subject(node), kind, |id| serde_json::to_vec(&NodeRequest { id, call }))?
+            .await
+    }
+
+    /// Queues the request `payload(id)` on `subject` with this node's reply subject for
+    /// call `id`; the returned future waits for the answer.
+    fn start_request(
+        self: &Arc<Self>,
+        subject: String,
+        kind: &'static str,
+        payload: impl FnOnce(u64) -> serde_json::Result<Vec<u8>>,
+    ) -> Result<impl std::future::Future<Output = Result<CallReply, ClusterError>>, ClusterError> {
         if !self.is_connected() {
             return Err(ClusterError::Disconnected);
         }
-        metrics().cluster_forwarded.with_label_values(&[call.body.kind()]).inc();
+        metrics().cluster_forwarded.with_label_values(&[kind]).inc();
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let payload = serde_json::to_vec(&Request { id, call })?;
+        let payload = payload(id)?;
         let (tx, rx) = oneshot::channel();
         self.pending_map().insert(id, tx);
-        let publish = Publish {
-            subject: self.rpc_subject(owner),
-            reply: Some(self.reply_subject(Some(id))),
-            payload: payload.into(),
-        };
+        let publish = Publish { subject, reply: Some(self.reply_subject(Some(id))), payload: payload.into() };
         if self.publish.try_send(publish).is_err() {
             self.pending_map().remove(&id);
             return Err(ClusterError::Busy);

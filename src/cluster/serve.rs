@@ -1,5 +1,5 @@
 //! The tasks that serve this node's NATS subjects: calls to rooms this node owns
-//! (`P.rpc.NODE`), replies to this node's calls, frames for this node's sessions
+//! (`P.rpc.NODE`), calls to the node itself (`P.node.NODE`), replies to this node's calls, frames for this node's sessions
 //! (`P.out.NODE`), cluster-wide control messages, and NATS connection events.
 //!
 //! The transport decodes what arrives and hands it to a [`NodeInbox`], which the
@@ -12,8 +12,8 @@ use futures_util::StreamExt;
 use slog::{info, warn};
 use tokio::sync::oneshot;
 
-use super::wire::{CallReply, Control, OutboundWire, RoomCall, ToSession};
-use super::{Cluster, ClusterError, Request, Response};
+use super::wire::{CallReply, Control, NodeCall, OutboundWire, RoomCall, ToSession};
+use super::{Cluster, ClusterError, NodeRequest, Request, Response};
 use crate::error::ErrorCode;
 
 /// What this node does with what the cluster brings it.
@@ -24,6 +24,9 @@ pub trait NodeInbox: Send + Sync + 'static {
     /// receiver of the room's answer, or with the answer itself when the call could not
     /// be queued.
     fn room_call(&self, call: RoomCall) -> BoxFuture<'_, Result<oneshot::Receiver<CallReply>, CallReply>>;
+
+    /// A call about this node itself (its live sessions), answered at once.
+    fn node_call(&self, call: NodeCall) -> CallReply;
 
     /// A frame for one of this node's sessions (`session`, as the node numbered it).
     fn to_session(&self, session: u64, out: OutboundWire);
@@ -43,10 +46,12 @@ pub async fn serve(cluster: Arc<Cluster>, inbox: Arc<dyn NodeInbox>) -> Result<(
         async move { client.subscribe(s).await.map_err(|e| ClusterError::Connect(e.to_string())) }
     };
     let rpc = sub(cluster.rpc_subject(&cluster.me.node)).await?;
+    let node = sub(cluster.node_subject(&cluster.me.node)).await?;
     let replies = sub(cluster.reply_subject(None)).await?;
     let out = sub(cluster.out_subject(&cluster.me.node)).await?;
     let control = sub(cluster.control_subject()).await?;
     tokio::spawn(serve_rpc(cluster.clone(), rpc, inbox.clone()));
+    tokio::spawn(serve_node(cluster.clone(), node, inbox.clone()));
     tokio::spawn(serve_replies(cluster.clone(), replies));
     tokio::spawn(serve_out(cluster.clone(), out, inbox.clone()));
     tokio::spawn(serve_control(cluster.clone(), control, inbox.clone()));
@@ -93,6 +98,19 @@ async fn serve_rpc(cluster: Arc<Cluster>, mut sub: async_nats::Subscriber, inbox
             Err(reply) => {
                 cluster.publish_json(reply_to.to_string(), &Response { id, reply });
             }
+        }
+    }
+}
+
+async fn serve_node(cluster: Arc<Cluster>, mut sub: async_nats::Subscriber, inbox: Arc<dyn NodeInbox>) {
+    while let Some(msg) = sub.next().await {
+        let Some(reply_to) = msg.reply else { continue };
+        match serde_json::from_slice::<NodeRequest>(&msg.payload) {
+            Ok(req) => {
+                let reply = inbox.node_call(req.call);
+                cluster.publish_json(reply_to.to_string(), &Response { id: req.id, reply });
+            }
+            Err(e) => warn!(cluster.log, "bad node call"; "err" => %e),
         }
     }
 }

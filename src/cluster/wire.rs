@@ -1,10 +1,12 @@
-//! What crosses nodes over NATS, as JSON: calls a node makes to a room's owner, their
-//! replies, frames an owner sends to one session on another node, and the committed
-//! frames an owner publishes on the room's subject.
+//! What crosses nodes over NATS, as JSON: calls a node makes to a room's owner (or to
+//! another node itself: [`NodeCall`]), their replies, frames an owner sends to one
+//! session on another node, and the committed frames an owner publishes on the room's
+//! subject.
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::ErrorCode;
+use crate::live_sessions::{SessionFilter, SessionInfo};
 use crate::model::RoomStats;
 use crate::model::{Role, UserRef};
 use crate::protocol::FrameId;
@@ -101,6 +103,22 @@ impl CallBody {
     }
 }
 
+/// A request to a node about itself rather than a room (answered on `P.node.NODE`).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum NodeCall {
+    /// Its live sessions matching `filter` with an id after `after`, by id, at most
+    /// `limit`; answered with [`CallReply::Sessions`].
+    ListSessions { filter: SessionFilter, after: Option<String>, limit: usize },
+}
+
+impl NodeCall {
+    /// The `kind` label of `roomd_cluster_forwarded_total`.
+    pub fn kind(&self) -> &'static str {
+        "other"
+    }
+}
+
 /// The owner's answer.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "reply", rename_all = "snake_case")]
@@ -123,6 +141,10 @@ pub enum CallReply {
     },
     /// This node does not own the room (any more): ask the lease again.
     NotOwner,
+    /// A node's live sessions (`node` is left for the asking node to fill in).
+    Sessions {
+        items: Vec<SessionInfo>,
+    },
 }
 
 impl CallReply {
@@ -197,4 +219,7 @@ pub enum Control {
     TokenRevoked { token_id: String },
     /// A broadcast job was cancelled.
     BroadcastCancelled { id: String },
+    /// An operator disconnected sessions: each node other than `from` (which closed
+    /// its own) closes those of its sessions that match, with 4503 and the reason.
+    DisconnectSessions { from: String, filter: SessionFilter, reason: Option<String> },
 }

@@ -31,6 +31,8 @@ pub const ACTIONS: &[&str] = &[
     "schedule.update",
     "schedule.delete",
     "message.delete",
+    "session.disconnect",
+    "user.disconnect",
 ];
 
 /// Appends "`admin` did `action` to `target`" with a small JSON `detail` and the

@@ -26,7 +26,7 @@ use shared_responses::SharedResponses;
 
 use super::api::{
     actors, audit, broadcast_events, broadcasts, cluster_view, debug_clock, members, message_deletion,
-    messages, rooms, schedules, tokens,
+    messages, rooms, schedules, sessions, tokens,
 };
 use super::{health, metrics, ws};
 use crate::error::ErrorCode;
@@ -83,6 +83,9 @@ pub const DOCS_PATH: &str = "/docs";
         schedules::delete_schedule,
         debug_clock::set_clock,
         cluster_view::list_nodes,
+        sessions::list_sessions,
+        sessions::disconnect_session,
+        sessions::disconnect_user,
         openapi_json,
         docs,
     ),
@@ -150,6 +153,9 @@ pub const DOCS_PATH: &str = "/docs";
         cluster_view::NodeView,
         cluster_view::NodeList,
         message_deletion::BulkDeletion,
+        crate::live_sessions::SessionInfo,
+        sessions::SessionPage,
+        sessions::DisconnectedSessions,
     )),
     modifiers(&SecuritySchemes, &SharedResponses, &RequestIds, &OperationIds, &EventStreams),
     tags(
@@ -163,6 +169,7 @@ pub const DOCS_PATH: &str = "/docs";
         (name = "broadcasts", description = "Announcements to many rooms, their progress and history"),
         (name = "schedules", description = "Cron schedules that start broadcasts"),
         (name = "cluster", description = "Nodes of a cluster (cluster mode only)"),
+        (name = "sessions", description = "Live WebSocket sessions and operator disconnects"),
         (name = "docs", description = "This document and its UI"),
     ),
 )]

@@ -24,6 +24,7 @@ use slog::{info, warn};
 
 use super::auth::{authenticate, offered_subprotocols, Carriers, SUBPROTOCOL};
 use super::AppState;
+use crate::actors::session_facts::Peer;
 use crate::actors::ws_session::WsSession;
 use crate::auth::AuthError;
 use crate::error::{ApiError, HasCode};
@@ -85,7 +86,8 @@ async fn upgrade(
     let payload = SharedStream::new(payload);
     let frames = FrameReader::new(payload.clone(), limits.max_frame_bytes);
     let user = identity.user.id.clone();
-    let session = WsSession::new(identity, st.session_deps.clone());
+    let session = WsSession::new(identity, peer(&req, &st), st.session_deps.clone());
+    let outbox_gauge = session.facts().outbox_gauge();
     let (log, name) = (st.log.clone(), session.name().to_string());
     let context = ws::WebsocketContext::with_factory(stream::pending(), move |ctx| {
         ctx.add_stream(frames);
@@ -93,7 +95,7 @@ async fn upgrade(
     });
     let socket = req.conn_data::<PeerSocket>().map(PeerSocket::handle);
     let max_outbound = limits.max_outbound_bytes;
-    let body = outbox::start(context, payload, socket, max_outbound, move |ending| {
+    let body = outbox::start(context, payload, socket, max_outbound, outbox_gauge, move |ending| {
         drop(permit);
         metrics().ws_closed(ending);
         match ending {
@@ -107,6 +109,17 @@ async fn upgrade(
     });
     Ok(response.streaming(body))
 }
+
+/// Where the connection comes from: the client's address (the peer's, or from a
+/// trusted proxy the one its `X-Forwarded-For` gives) and its `User-Agent`.
+fn peer(req: &HttpRequest, st: &AppState) -> Peer {
+    let forwarded = req.headers().get_all(FORWARDED_FOR).filter_map(|v| v.to_str().ok());
+    let remote_addr = req.peer_addr().map(|p| st.cfg.server.trusted_proxies.client_addr(p.ip(), forwarded));
+    let user_agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    Peer { remote_addr, user_agent }
+}
+
+const FORWARDED_FOR: &str = "x-forwarded-for";
 
 /// Answers an upgrade whose token was refused: a 401 (or the store's 503), or, for a
 /// client that can only see close codes (it offered `roomd.v1` or sent `Origin`), an
@@ -130,21 +143,13 @@ fn refuse(
     actix_http::ws::Codec::new().encode(actix_http::ws::Message::Close(Some(reason)), &mut frame)?;
     let socket = req.conn_data::<PeerSocket>().map(PeerSocket::handle);
     let frames = stream::once(std::future::ready(Ok::<_, actix_web::Error>(frame.freeze())));
-    let body = outbox::start(frames, payload, socket, st.cfg.limits.max_outbound_bytes, |_| {});
+    let max_outbound = st.cfg.limits.max_outbound_bytes;
+    let body = outbox::start(frames, payload, socket, max_outbound, Default::default(), |_| {});
     Ok(response.streaming(body))
 }
 
 /// The close reason: the table's words and what the server found, within the 123
 /// bytes a close frame allows.
 fn close_reason(code: CloseCode, e: &AuthError) -> String {
-    let mut reason = e.public_message();
-    if !reason.starts_with(code.reason()) {
-        reason = format!("{}: {reason}", code.reason());
-    }
-    let mut end = reason.len().min(123);
-    while !reason.is_char_boundary(end) {
-        end -= 1;
-    }
-    reason.truncate(end);
-    reason
+    code.reason_with(&e.public_message())
 }

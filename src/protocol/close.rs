@@ -103,6 +103,23 @@ impl CloseCode {
         self.spec().1
     }
 
+    /// The reason text followed by `detail` (`"token revoked: …"`), cut to the 123
+    /// bytes a close frame allows (at a character boundary); just the reason text
+    /// when `detail` is empty, and `detail` alone when it already starts with it.
+    pub fn reason_with(self, detail: &str) -> String {
+        let mut text = match detail {
+            "" => self.reason().to_string(),
+            d if d.starts_with(self.reason()) => d.to_string(),
+            d => format!("{}: {d}", self.reason()),
+        };
+        let mut end = text.len().min(123);
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text
+    }
+
     /// What a client should do after this close.
     pub const fn reconnect(self) -> Reconnect {
         self.spec().2
@@ -127,6 +144,16 @@ impl CloseCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_detailed_reason_starts_with_the_codes_words_and_fits_a_close_frame() {
+        let c = CloseCode::DisconnectedByOperator;
+        assert_eq!(c.reason_with(""), "disconnected by an operator");
+        assert_eq!(c.reason_with("spam"), "disconnected by an operator: spam");
+        let long = c.reason_with(&"é".repeat(200));
+        assert!(long.len() <= 123 && long.len() >= 121, "{}", long.len());
+        assert!(long.starts_with("disconnected by an operator: é"));
+    }
 
     #[test]
     fn codes_are_unique_and_their_range_says_whether_to_reconnect() {

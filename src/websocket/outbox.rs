@@ -18,11 +18,16 @@
 //!   half-closed so the client sees the end at once instead of after actix-web's
 //!   one-second linger. A client that has not taken them within [`CLOSE_GRACE`] is
 //!   aborted.
+//!
+//! How many bytes wait is published in a gauge the caller hands over (an atomic the
+//! admin API's session listing reads: `outbound_queue_bytes`).
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::pin::{pin, Pin};
 use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
@@ -69,6 +74,8 @@ impl Ending {
 struct Queue {
     chunks: VecDeque<Bytes>,
     bytes: usize,
+    /// `bytes`, for readers on other threads.
+    gauge: Arc<AtomicUsize>,
     /// actix-web's task, waiting for the next chunk.
     waker: Option<Waker>,
     /// No more chunks will come.
@@ -80,6 +87,11 @@ struct Queue {
 }
 
 impl Queue {
+    fn set_bytes(&mut self, bytes: usize) {
+        self.bytes = bytes;
+        self.gauge.store(bytes, Ordering::Relaxed);
+    }
+
     fn wake(&mut self) {
         if let Some(w) = self.waker.take() {
             w.wake();
@@ -96,7 +108,8 @@ impl Stream for OutboxBody {
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let mut q = self.0.borrow_mut();
         if let Some(chunk) = q.chunks.pop_front() {
-            q.bytes -= chunk.len();
+            let left = q.bytes - chunk.len();
+            q.set_bytes(left);
             return Poll::Ready(Some(Ok(chunk)));
         }
         if q.ended {
@@ -119,18 +132,19 @@ impl Drop for OutboxBody {
 /// connection's (none for a connection that is not TCP: no abort, no half-close).
 /// `request_payload` is kept until the end is decided: actix-web closes a connection
 /// soon after its request payload is dropped, which the session does when it stops.
-/// `on_end` runs once the connection's fate is known.
+/// `gauge` is kept at the bytes waiting. `on_end` runs once the connection's fate is known.
 pub fn start<S>(
     session: S,
     request_payload: impl std::any::Any,
     socket: Option<SocketRef>,
     limit: usize,
+    gauge: Arc<AtomicUsize>,
     on_end: impl FnOnce(Ending) + 'static,
 ) -> OutboxBody
 where
     S: Stream<Item = Result<Bytes, actix_web::Error>> + 'static,
 {
-    let queue = Rc::new(RefCell::new(Queue::default()));
+    let queue = Rc::new(RefCell::new(Queue { gauge, ..Queue::default() }));
     let body = OutboxBody(queue.clone());
     actix_web::rt::spawn(async move {
         let ending = drive(session, &queue, socket, limit).await;
@@ -153,7 +167,8 @@ where
                 if q.dropped {
                     return Ending::PeerGone;
                 }
-                q.bytes += chunk.len();
+                let bytes = q.bytes + chunk.len();
+                q.set_bytes(bytes);
                 q.chunks.push_back(chunk);
                 q.wake();
             }
@@ -176,7 +191,7 @@ where
     }
     if overflowed {
         q.chunks.clear();
-        q.bytes = 0;
+        q.set_bytes(0);
         q.wake();
         drop(q);
         if let Some(s) = &socket {

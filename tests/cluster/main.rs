@@ -26,5 +26,6 @@ mod operator_actions;
 mod owner_failover;
 mod owner_pause;
 mod sender_order;
+mod sessions;
 mod singletons;
 mod survivors;

@@ -27,5 +27,6 @@ mod openapi;
 mod room_life;
 mod rooms_api;
 mod schedules;
+mod sessions_api;
 mod supervision;
 mod ws_protocol;

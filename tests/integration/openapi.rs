@@ -48,6 +48,9 @@ const MOUNTED: &[&str] = &[
     "GET /api/v1/nodes",
     "DELETE /api/v1/rooms/{id}/messages",
     "DELETE /api/v1/rooms/{id}/messages/{seq}",
+    "GET /api/v1/sessions",
+    "DELETE /api/v1/sessions/{id}",
+    "DELETE /api/v1/users/{user_id}/sessions",
 ];
 
 async fn document(srv: &TestServer) -> Value {
@@ -311,6 +314,7 @@ async fn document_is_precise_enough_for_a_generated_client() {
         ("/api/v1/rooms", "sort", "RoomSort"),
         ("/api/v1/actors", "sort", "ActorSort"),
         ("/api/v1/audit", "action", "AuditAction"),
+        ("/api/v1/sessions", "kind", "TokenKind"),
     ] {
         let p = param(path, name);
         assert_eq!(named(&p["schema"]), Some(enum_name), "{path} ?{name}: {p}");
@@ -332,8 +336,21 @@ async fn document_is_precise_enough_for_a_generated_client() {
 
     // operationIds say what the operation does: a verb, then what it acts on.
     let verbs = [
-        "get", "list", "create", "update", "delete", "set", "kick", "post", "revoke", "cancel", "restart",
-        "crash", "stream", "open",
+        "get",
+        "list",
+        "create",
+        "update",
+        "delete",
+        "set",
+        "kick",
+        "post",
+        "revoke",
+        "cancel",
+        "restart",
+        "crash",
+        "stream",
+        "open",
+        "disconnect",
     ];
     for (path, item) in doc["paths"].as_object().expect("paths") {
         for (method, op) in item.as_object().expect("path item") {

@@ -53,15 +53,18 @@ impl WsSession {
         let register = self.register_message(&spec);
         ctx.spawn(addr.send(register).into_actor(self).map(move |res, act, ctx| {
             match res.map_err(|e| CommandError::Room(RoomError::from(e))).and_then(|r| r) {
-                Ok(()) => ctx.text(out::encode(&Registered {
-                    id: id.as_ref(),
-                    room: room_id.as_str(),
-                    name: &spec.name,
-                    description: &spec.description,
-                    min_role: spec.min_role.as_str(),
-                    rooms: None,
-                    conflicts: None,
-                })),
+                Ok(()) => act.write(
+                    ctx,
+                    out::encode(&Registered {
+                        id: id.as_ref(),
+                        room: room_id.as_str(),
+                        name: &spec.name,
+                        description: &spec.description,
+                        min_role: spec.min_role.as_str(),
+                        rooms: None,
+                        conflicts: None,
+                    }),
+                ),
                 Err(e) => act.error(ctx, id.as_ref(), e.code(), &e.to_string(), None),
             }
         }));
@@ -130,7 +133,7 @@ impl WsSession {
                 async move { (room, matches!(req.await, Ok(Ok(())))) }
             })
             .collect();
-        ctx.spawn(join_all(requests).into_actor(self).map(move |results, _, ctx| {
+        ctx.spawn(join_all(requests).into_actor(self).map(move |results, act, ctx| {
             let (mut rooms, mut conflicts) = (Vec::new(), Vec::new());
             for (room, ok) in results {
                 let list = if ok { &mut rooms } else { &mut conflicts };
@@ -138,15 +141,18 @@ impl WsSession {
             }
             rooms.sort();
             conflicts.sort();
-            ctx.text(out::encode(&Registered {
-                id: id.as_ref(),
-                room: "*",
-                name: &spec.name,
-                description: &spec.description,
-                min_role: spec.min_role.as_str(),
-                rooms: Some(&rooms),
-                conflicts: Some(&conflicts),
-            }));
+            act.write(
+                ctx,
+                out::encode(&Registered {
+                    id: id.as_ref(),
+                    room: "*",
+                    name: &spec.name,
+                    description: &spec.description,
+                    min_role: spec.min_role.as_str(),
+                    rooms: Some(&rooms),
+                    conflicts: Some(&conflicts),
+                }),
+            );
         }));
     }
 
@@ -157,14 +163,17 @@ impl WsSession {
         for spec in &self.wildcard_commands {
             let (room, name) = (room.clone(), spec.name.clone());
             let req = joined.addr.send(self.register_message(spec));
-            ctx.spawn(req.into_actor(self).map(move |res, _, ctx| {
+            ctx.spawn(req.into_actor(self).map(move |res, act, ctx| {
                 let why = match res {
                     Ok(Ok(())) => return,
                     Ok(Err(e)) => e.to_string(),
                     Err(e) => RoomError::from(e).to_string(),
                 };
                 let text = format!("!{name} (registered for \"*\") is not registered here: {why}");
-                ctx.text(out::encode(&Notice { id: None, room: room.as_str(), text: &text, reason: None }));
+                act.write(
+                    ctx,
+                    out::encode(&Notice { id: None, room: room.as_str(), text: &text, reason: None }),
+                );
             }));
         }
     }

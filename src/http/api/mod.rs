@@ -14,6 +14,7 @@ pub mod message_deletion;
 pub mod messages;
 pub mod rooms;
 pub mod schedules;
+pub mod sessions;
 pub mod tokens;
 
 use actix_web::web;
@@ -30,7 +31,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(broadcast_events::configure)
         .configure(schedules::configure)
         .configure(debug_clock::configure)
-        .configure(cluster_view::configure);
+        .configure(cluster_view::configure)
+        .configure(sessions::configure);
 }
 
 /// Rejects strings the store cannot hold or that make no sense as names (room names:

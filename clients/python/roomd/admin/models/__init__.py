@@ -24,6 +24,7 @@ from .create_broadcast import CreateBroadcast
 from .create_room import CreateRoom
 from .create_schedule import CreateSchedule
 from .create_token import CreateToken
+from .disconnected_sessions import DisconnectedSessions
 from .error_body import ErrorBody
 from .error_code import ErrorCode
 from .error_detail import ErrorDetail
@@ -59,6 +60,8 @@ from .room_status import RoomStatus
 from .room_view import RoomView
 from .schedule_page import SchedulePage
 from .schedule_view import ScheduleView
+from .session_info import SessionInfo
+from .session_page import SessionPage
 from .set_clock import SetClock
 from .set_member import SetMember
 from .spam_settings import SpamSettings
@@ -94,6 +97,7 @@ __all__ = (
     "CreateRoom",
     "CreateSchedule",
     "CreateToken",
+    "DisconnectedSessions",
     "ErrorBody",
     "ErrorCode",
     "ErrorDetail",
@@ -129,6 +133,8 @@ __all__ = (
     "RoomView",
     "SchedulePage",
     "ScheduleView",
+    "SessionInfo",
+    "SessionPage",
     "SetClock",
     "SetMember",
     "SpamSettings",

@@ -16,8 +16,10 @@ class AuditAction(StrEnum):
     SCHEDULE_CREATE = "schedule.create"
     SCHEDULE_DELETE = "schedule.delete"
     SCHEDULE_UPDATE = "schedule.update"
+    SESSION_DISCONNECT = "session.disconnect"
     TOKEN_CREATE = "token.create"
     TOKEN_REVOKE = "token.revoke"
+    USER_DISCONNECT = "user.disconnect"
 
     def __str__(self) -> str:
         return str(self.value)
