@@ -70,6 +70,8 @@ pub enum CallBody {
     Close,
     Kick {
         user_id: String,
+        #[serde(default)]
+        reason: crate::actors::room::Removal,
     },
     ReloadRoles,
     Settings {

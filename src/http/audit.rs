@@ -31,6 +31,10 @@ pub const ACTIONS: &[&str] = &[
     "schedule.create",
     "schedule.update",
     "schedule.delete",
+    "member.ban",
+    "member.unban",
+    "member.mute",
+    "member.unmute",
 ];
 
 /// Appends "`admin` did `action` to `target`" with a small JSON `detail` and the

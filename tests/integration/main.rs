@@ -22,6 +22,7 @@ mod input_limits;
 mod logs;
 mod membership;
 mod metrics;
+mod moderation;
 mod openapi;
 mod room_life;
 mod rooms_api;

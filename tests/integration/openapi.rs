@@ -46,6 +46,12 @@ const MOUNTED: &[&str] = &[
     "DELETE /api/v1/schedules/{id}",
     "POST /api/v1/debug/clock",
     "GET /api/v1/nodes",
+    "GET /api/v1/rooms/{id}/bans",
+    "PUT /api/v1/rooms/{id}/bans/{user_id}",
+    "DELETE /api/v1/rooms/{id}/bans/{user_id}",
+    "GET /api/v1/rooms/{id}/mutes",
+    "PUT /api/v1/rooms/{id}/mutes/{user_id}",
+    "DELETE /api/v1/rooms/{id}/mutes/{user_id}",
 ];
 
 async fn document(srv: &TestServer) -> Value {

@@ -11,6 +11,7 @@ pub mod cluster_view;
 pub mod debug_clock;
 pub mod members;
 pub mod messages;
+pub mod restrictions;
 pub mod rooms;
 pub mod schedules;
 pub mod tokens;
@@ -28,7 +29,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(broadcast_events::configure)
         .configure(schedules::configure)
         .configure(debug_clock::configure)
-        .configure(cluster_view::configure);
+        .configure(cluster_view::configure)
+        .configure(restrictions::configure);
 }
 
 /// Rejects strings the store cannot hold or that make no sense as names (room names:

@@ -129,8 +129,8 @@ impl Room {
                 <Self as Handler<CloseRoom>>::handle(self, CloseRoom, ctx);
                 CallReply::Accepted
             }
-            CallBody::Kick { user_id } => {
-                let kicked = <Self as Handler<Kick>>::handle(self, Kick { user_id }, ctx);
+            CallBody::Kick { user_id, reason } => {
+                let kicked = <Self as Handler<Kick>>::handle(self, Kick { user_id, reason }, ctx);
                 ctx.spawn(kicked.map(move |res, _, _| {
                     let _ = reply.send(match res {
                         Ok(()) => CallReply::Accepted,
