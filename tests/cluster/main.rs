@@ -20,6 +20,7 @@ mod traffic;
 
 mod fanout;
 mod idle;
+mod moderation;
 mod nats_outage;
 mod operator_actions;
 mod owner_failover;

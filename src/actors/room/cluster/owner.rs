@@ -55,12 +55,12 @@ impl Room {
                         ctx.spawn(joined.map(move |res, _, _| {
                             let _ = reply.send(match res {
                                 Ok(r) => CallReply::Joined(joined_wire(r)),
-                                Err(e) => CallReply::refused(e.code(), e.to_string()),
+                                Err(e) => refused_join(e),
                             });
                         }));
                         return;
                     }
-                    Err(e) => CallReply::refused(e.code(), e.to_string()),
+                    Err(e) => refused_join(e),
                 }
             }
             CallBody::Leave => {
@@ -226,4 +226,15 @@ fn answer_after_commit(rx: oneshot::Receiver<PostOutcome>, reply: oneshot::Sende
         };
         let _ = reply.send(answer);
     });
+}
+
+/// The refusal of a join; a ban's carries its expiry to the session's `error` frame.
+fn refused_join(e: crate::actors::room::RoomError) -> CallReply {
+    let ban = match e {
+        crate::actors::room::RoomError::Banned { expires_at } => {
+            Some(crate::cluster::wire::BanWire { expires_at })
+        }
+        _ => None,
+    };
+    CallReply::Refused { code: e.code().as_str().to_string(), message: e.to_string(), ban }
 }

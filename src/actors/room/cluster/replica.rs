@@ -46,7 +46,10 @@ impl Room {
                 act.check_owner(ctx);
                 Err(RoomError::Unavailable)
             }
-            Ok(CallReply::Refused { code, message }) => {
+            Ok(CallReply::Refused { ban: Some(ban), .. }) => {
+                Err(RoomError::Banned { expires_at: ban.expires_at })
+            }
+            Ok(CallReply::Refused { code, message, .. }) => {
                 Err(RoomError::Remote { code: code_of(&code), message })
             }
             Ok(reply) => Ok(reply),
