@@ -75,7 +75,9 @@ impl Room {
             None => format!("you are muted in {} until a moderator lifts it", self.id),
         };
         match ticket.reply {
-            ReplyTo::Session(to) => {
+            // A session on another node (cluster mode) gets the frame from here too: the
+            // dropped `done` tells its node the owner answered the session itself.
+            ReplyTo::Session(to) | ReplyTo::Forwarded { out: to, .. } => {
                 metrics().reject(ErrorCode::Muted.as_str());
                 let frame = out::restricted_error_frame(
                     ticket.frame_id.as_ref(),
@@ -85,7 +87,7 @@ impl Room {
                 );
                 to.do_send(Outbound::Direct(frame));
             }
-            ReplyTo::Operator(tx) | ReplyTo::Forwarded { done: tx, .. } => {
+            ReplyTo::Operator(tx) => {
                 let _ = tx.send(Err((ErrorCode::Muted, message)));
             }
             ReplyTo::Room => {}
