@@ -333,6 +333,8 @@ async fn moderation_commands_check_roles_act_and_are_audited_with_the_invoker() 
     op.join("club").await;
     op.say("club", "!kick @boss").await;
     assert_eq!(boss.expect("room_closed").await["reason"], "kicked");
+    // Posted once the removal committed and the audit entry was written.
+    assert!(text(&system_message(&mut bob).await).starts_with("boss was kicked by "));
 
     // Every change is audited with the invoking user as the actor and no request id.
     for (action, target, actor) in [

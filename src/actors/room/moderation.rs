@@ -346,18 +346,24 @@ impl Room {
         let detail = serde_json::json!({"reason": args.reason});
         let audit = command_audit(&inv.from, "member.kick", self.id.as_str(), &args.target, detail);
         let store = self.deps.store.clone();
-        ctx.spawn(pending.outcome().into_actor(self).map(move |res, room, ctx| match res {
-            Ok(()) => {
-                let log = room.log.clone();
-                actix::spawn(async move {
-                    let entry = audit.clone();
-                    if let Err(e) = store.run(move |c| entry.insert(c)).await {
-                        warn!(log, "audit write failed"; "action" => audit.action, "target" => audit.target,
-                              "by" => audit.actor_id, "at" => audit.at, "detail" => audit.detail, "err" => %e);
-                    }
-                });
+        let fut = async move {
+            pending.outcome().await?;
+            let entry = audit.clone();
+            Ok::<_, RoomError>(store.run(move |c| entry.insert(c)).await.err().map(|e| (e, audit)))
+        };
+        // The reply is posted once the removal committed and its audit entry was written.
+        ctx.spawn(fut.into_actor(self).map(move |res, room, ctx| match res {
+            Ok(audit_failed) => {
+                if let Some((e, a)) = audit_failed {
+                    warn!(room.log, "audit write failed"; "action" => a.action, "target" => a.target,
+                          "by" => a.actor_id, "at" => a.at, "detail" => a.detail, "err" => %e);
+                }
                 let reason = args.reason.map(|r| format!(": {r}")).unwrap_or_default();
-                room.post_system(format!("{} was kicked by {}{reason}", args.target, inv.from.name), false, ctx);
+                room.post_system(
+                    format!("{} was kicked by {}{reason}", args.target, inv.from.name),
+                    false,
+                    ctx,
+                );
             }
             Err(e) => room.notice(inv.invoker.as_ref(), &format!("!{}: {e}", inv.name)),
         }));
