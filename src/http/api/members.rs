@@ -196,7 +196,8 @@ async fn set_member(
 }
 
 /// Kick: removes the membership; the member's sessions get `room_closed` (reason
-/// `kicked`) and leave the room. They may join again (roomd has no bans yet). The room
+/// `kicked`) and leave the room. They may join again (a ban, `restrictions.rs`, keeps
+/// them out). The room
 /// (started if it is not running) removes the row through the store writer, after
 /// every membership write queued before, and the answer waits for that commit: a
 /// member whose `joined` was sent can always be kicked, and nothing brings them back.
