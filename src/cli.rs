@@ -73,21 +73,12 @@ pub enum JwtKind {
 /// The longest `--ttl`: a JWT cannot be revoked, so it should not outlive a month.
 pub const MAX_JWT_TTL: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
 
-/// `90s`, `15m`, `1h`, `7d` (or a bare number of seconds), from 1 s to [`MAX_JWT_TTL`].
+/// `90s`, `15m`, `1h`, `7d` (or a bare number of seconds; `crate::duration`), from 1 s
+/// to [`MAX_JWT_TTL`].
 fn parse_ttl(s: &str) -> Result<std::time::Duration, String> {
-    let s = s.trim();
-    let (digits, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: u64 = digits.parse().map_err(|_| format!("{s:?} is not a duration such as 90s, 15m, 1h or 7d"))?;
-    let secs = match unit {
-        "" | "s" => Some(n),
-        "m" => n.checked_mul(60),
-        "h" => n.checked_mul(3600),
-        "d" => n.checked_mul(86_400),
-        _ => return Err(format!("{s:?}: the unit must be s, m, h or d")),
-    };
-    match secs.map(std::time::Duration::from_secs) {
-        Some(d) if !d.is_zero() && d <= MAX_JWT_TTL => Ok(d),
-        _ => Err(format!("{s:?}: the lifetime must be from 1s to 30d")),
+    match crate::duration::parse(s)? {
+        d if d <= MAX_JWT_TTL => Ok(d),
+        _ => Err(format!("{:?}: the lifetime must be from 1s to 30d", s.trim())),
     }
 }
 

@@ -16,6 +16,7 @@ pub mod backoff;
 pub mod cli;
 pub mod cluster;
 pub mod config;
+pub mod duration;
 pub mod error;
 pub mod http;
 pub mod ids;

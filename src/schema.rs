@@ -156,3 +156,15 @@ diesel::table! {
         acquired_at -> BigInt,
     }
 }
+
+diesel::table! {
+    room_restrictions (room_id, kind, user_id) {
+        room_id -> Text,
+        kind -> Text,
+        user_id -> Text,
+        expires_at -> Nullable<BigInt>,
+        reason -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> BigInt,
+    }
+}

@@ -73,6 +73,8 @@ pub enum CallBody {
     Close,
     Kick {
         user_id: String,
+        #[serde(default)]
+        reason: crate::actors::room::Removal,
     },
     ReloadRoles,
     Settings {
@@ -138,6 +140,9 @@ pub enum CallReply {
     Refused {
         code: String,
         message: String,
+        /// `banned`: the ban, whose expiry goes in the session's `error` frame.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ban: Option<BanWire>,
     },
     /// This node does not own the room (any more): ask the lease again.
     NotOwner,
@@ -149,8 +154,15 @@ pub enum CallReply {
 
 impl CallReply {
     pub fn refused(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self::Refused { code: code.as_str().to_string(), message: message.into() }
+        Self::Refused { code: code.as_str().to_string(), message: message.into(), ban: None }
     }
+}
+
+/// The ban that refused a join.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct BanWire {
+    /// Unix ms; null: until lifted.
+    pub expires_at: Option<i64>,
 }
 
 /// The wire name of an error code back to the code (`internal` if unknown).

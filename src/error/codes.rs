@@ -104,6 +104,10 @@ error_codes! {
         "The store or another dependency cannot serve the request now; retry, after `Retry-After` seconds when given";
     Internal         = "internal",           SERVICE_UNAVAILABLE,    Both,
         "The store refused a write for good (the server logs why); nothing was stored";
+    Banned           = "banned",             FORBIDDEN,              WebSocket,
+        "A `join` of a room the user is banned from; the frame's `expires_at` says until when (null: until lifted)";
+    Muted            = "muted",              FORBIDDEN,              WebSocket,
+        "A `send` in a room the user is muted in; the frame's `expires_at` says until when (null: until lifted)";
 }
 
 impl ErrorCode {

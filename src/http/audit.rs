@@ -33,6 +33,10 @@ pub const ACTIONS: &[&str] = &[
     "message.delete",
     "session.disconnect",
     "user.disconnect",
+    "member.ban",
+    "member.unban",
+    "member.mute",
+    "member.unmute",
 ];
 
 /// Appends "`admin` did `action` to `target`" with a small JSON `detail` and the

@@ -26,7 +26,7 @@ use shared_responses::SharedResponses;
 
 use super::api::{
     actors, audit, broadcast_events, broadcasts, cluster_view, debug_clock, members, message_deletion,
-    messages, rooms, schedules, sessions, tokens,
+    messages, restrictions, rooms, schedules, sessions, tokens,
 };
 use super::{health, metrics, ws};
 use crate::error::ErrorCode;
@@ -62,6 +62,12 @@ pub const DOCS_PATH: &str = "/docs";
         members::list_members,
         members::set_member,
         members::kick_member,
+        restrictions::set_ban,
+        restrictions::list_bans,
+        restrictions::delete_ban,
+        restrictions::set_mute,
+        restrictions::list_mutes,
+        restrictions::delete_mute,
         messages::history,
         messages::post_message,
         message_deletion::delete_message,
@@ -129,6 +135,9 @@ pub const DOCS_PATH: &str = "/docs";
         members::MemberView,
         members::SetMember,
         MemberPage,
+        restrictions::RestrictionView,
+        restrictions::RestrictionPage,
+        restrictions::SetRestriction,
         messages::PostMessage,
         MessageItem,
         MessageFrom,
@@ -162,6 +171,7 @@ pub const DOCS_PATH: &str = "/docs";
         (name = "health", description = "Liveness, readiness and metrics; no auth"),
         (name = "rooms", description = "Rooms and their actors"),
         (name = "members", description = "Room membership, presence and roles"),
+        (name = "moderation", description = "Bans and mutes of users in rooms"),
         (name = "messages", description = "History, operator posts and message deletion"),
         (name = "tokens", description = "Opaque access tokens"),
         (name = "audit", description = "Every change made through the admin API"),
@@ -306,7 +316,9 @@ mod tests {
                     }
                     let room_actor =
                         responses["503"]["description"].as_str().unwrap_or("").contains("room_unavailable");
-                    let waits = ["post", "delete"].contains(&method.as_str())
+                    let restriction = path.ends_with("/bans/{user_id}") || path.ends_with("/mutes/{user_id}");
+                    let waits = (["post", "delete"].contains(&method.as_str())
+                        || (method == "put" && restriction))
                         && path.starts_with("/api/v1/rooms/{id}");
                     assert_eq!(room_actor, waits, "{at}: {}", responses["503"]);
                 }

@@ -226,6 +226,28 @@ pub fn error_frame(
     encode(&ErrorFrame { id, code, message, retry_after_ms })
 }
 
+/// The `error` frame of a refusal by a ban (`banned`, on `join`) or a mute (`muted`, on
+/// `send`): `expires_at` is when it lapses (RFC 3339), null when it lasts until lifted.
+#[derive(Serialize)]
+#[serde(tag = "type", rename = "error")]
+struct RestrictedError<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a FrameId>,
+    code: ErrorCode,
+    message: &'a str,
+    expires_at: Option<String>,
+}
+
+/// Encodes the `error` frame of a ban or mute lasting until `expires_at` (Unix ms).
+pub fn restricted_error_frame(
+    id: Option<&FrameId>,
+    code: ErrorCode,
+    message: &str,
+    expires_at: Option<i64>,
+) -> ByteString {
+    encode(&RestrictedError { id, code, message, expires_at: expires_at.map(rfc3339) })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

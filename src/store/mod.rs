@@ -11,6 +11,7 @@ pub mod members;
 pub mod message_stats;
 pub mod messages;
 pub mod migrate;
+pub mod restrictions;
 pub mod room_life;
 pub mod rooms;
 pub mod schedules;

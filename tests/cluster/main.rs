@@ -21,6 +21,7 @@ mod traffic;
 mod fanout;
 mod idle;
 mod message_deletion;
+mod moderation;
 mod nats_outage;
 mod operator_actions;
 mod owner_failover;

@@ -23,6 +23,7 @@ mod logs;
 mod membership;
 mod message_deletion;
 mod metrics;
+mod moderation;
 mod openapi;
 mod room_life;
 mod rooms_api;

@@ -51,6 +51,12 @@ const MOUNTED: &[&str] = &[
     "GET /api/v1/sessions",
     "DELETE /api/v1/sessions/{id}",
     "DELETE /api/v1/users/{user_id}/sessions",
+    "GET /api/v1/rooms/{id}/bans",
+    "PUT /api/v1/rooms/{id}/bans/{user_id}",
+    "DELETE /api/v1/rooms/{id}/bans/{user_id}",
+    "GET /api/v1/rooms/{id}/mutes",
+    "PUT /api/v1/rooms/{id}/mutes/{user_id}",
+    "DELETE /api/v1/rooms/{id}/mutes/{user_id}",
 ];
 
 async fn document(srv: &TestServer) -> Value {

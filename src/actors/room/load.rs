@@ -15,6 +15,7 @@ use crate::model::{now_ms, Role, UserKind, UserRef};
 use crate::protocol::outbound as out;
 use crate::store::members::MemberRow;
 use crate::store::messages::MessageRow;
+use crate::store::restrictions::RestrictionRow;
 use crate::store::room_life::WelcomeMark;
 use crate::store::rooms::{RoomRow, RoomSettings};
 use crate::store::StoreError;
@@ -26,6 +27,8 @@ const LOAD_RETRY: Duration = Duration::from_millis(500);
 pub(super) struct Loaded {
     exists: bool,
     members: Vec<MemberRow>,
+    /// Bans and mutes in force.
+    restrictions: Vec<RestrictionRow>,
     last_seq: i64,
     /// The newest messages (first start) or those after the last delivered seq (restart).
     recent: Vec<MessageRow>,
@@ -98,6 +101,7 @@ impl Room {
             entry.set_grant(&row);
             entry.last_read_seq = entry.last_read_seq.max(row.last_read_seq);
         }
+        self.set_restrictions(l.restrictions);
         self.life.set_settings(l.life.name, l.life.settings);
         self.life.file_template = l.life.file_template;
         self.remember_welcomes(l.life.welcomed);
@@ -149,7 +153,14 @@ fn read_room(
         exists = true;
     }
     if !exists {
-        return Ok(Loaded { exists, members: vec![], last_seq: 0, recent: vec![], life });
+        return Ok(Loaded {
+            exists,
+            members: vec![],
+            restrictions: vec![],
+            last_seq: 0,
+            recent: vec![],
+            life,
+        });
     }
     let last_seq = MessageRow::last_seq(c, id)?;
     let recent = match since {
@@ -157,7 +168,9 @@ fn read_room(
         Some(s) if last_seq > s => MessageRow::range(c, id, s, last_seq)?,
         Some(_) => Vec::new(),
     };
-    Ok(Loaded { exists, members: MemberRow::for_room(c, id)?, last_seq, recent, life })
+    let (members, restrictions) =
+        (MemberRow::for_room(c, id)?, RestrictionRow::in_force_for_room(c, id, now_ms())?);
+    Ok(Loaded { exists, members, restrictions, last_seq, recent, life })
 }
 
 /// The welcome template file; `None` if it is missing, unreadable or blank (not
@@ -176,13 +189,20 @@ impl Member {
 }
 
 impl Room {
-    /// Re-reads the stored grants (after an operator changed a role); the mailbox
-    /// waits meanwhile so later joins see the new roles.
+    /// Re-reads the stored grants, bans and mutes (after an operator changed one); the
+    /// mailbox waits meanwhile so later joins and sends see the change.
     pub(super) fn reload_roles(&mut self, ctx: &mut Context<Self>) {
         let (store, id) = (self.deps.store.clone(), self.id.to_string());
-        let fut = async move { store.run(move |c| MemberRow::for_room(c, &id)).await };
+        let fut = async move {
+            store
+                .run(move |c| {
+                    Ok((MemberRow::for_room(c, &id)?, RestrictionRow::in_force_for_room(c, &id, now_ms())?))
+                })
+                .await
+        };
         ctx.wait(fut.into_actor(self).map(|rows, act, _| match rows {
-            Ok(rows) => {
+            Ok((rows, restrictions)) => {
+                act.set_restrictions(restrictions);
                 for row in rows {
                     // A grant to someone who never joined creates the member, so
                     // their first join finds the role.

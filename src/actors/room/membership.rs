@@ -14,7 +14,7 @@ use std::time::Duration;
 use actix::prelude::*;
 use tokio::sync::oneshot;
 
-use super::messages::{JoinReply, RoomError, SessionId};
+use super::messages::{JoinReply, Removal, RoomError, SessionId};
 use super::Room;
 use crate::actors::exchange::Outbound;
 use crate::actors::store_writer::WriteMember;
@@ -90,15 +90,16 @@ impl Room {
         }
     }
 
-    /// Kick: closes the room for the member's sessions (`room_closed`, reason
-    /// `kicked`), tells the others `member_left`, and queues the removal of the row
-    /// behind every membership write sent before. Resolves once it committed.
-    pub(super) fn on_kick(&mut self, user_id: &str) -> Result<KickPending, RoomError> {
+    /// Kick (or a ban's removal): closes the room for the member's sessions
+    /// (`room_closed`, reason `kicked` or `banned`), tells the others `member_left`, and
+    /// queues the removal of the row behind every membership write sent before.
+    /// Resolves once it committed.
+    pub(super) fn on_kick(&mut self, user_id: &str, why: Removal) -> Result<KickPending, RoomError> {
         self.check_running()?;
         let known = self.members.remove(user_id);
         if let Some(member) = &known {
             self.bot_gone(user_id);
-            let frame = out::encode(&out::RoomClosed { room: self.id.as_str(), reason: "kicked" });
+            let frame = out::encode(&out::RoomClosed { room: self.id.as_str(), reason: why.as_str() });
             for sid in &member.sessions {
                 self.forget_alias(*sid);
                 if let Some((_, to)) = self.online.remove(sid) {

@@ -77,14 +77,34 @@ pub struct Crash;
 #[rtype(result = "()")]
 pub struct CloseRoom;
 
-/// Remove a member (kick): close the room for their sessions (`room_closed` with
-/// reason `kicked`), tell the others `member_left`, and remove the membership through
-/// the store writer, after every membership write queued before it. Answered once the
-/// removal committed; `NotMember` if there was no such member.
+/// Remove a member (kick, or the removal of a ban): close the room for their sessions
+/// (`room_closed` with reason `kicked` or `banned`), tell the others `member_left`, and
+/// remove the membership through the store writer, after every membership write queued
+/// before it. Answered once the removal committed; `NotMember` if there was no such
+/// member.
 #[derive(Message)]
 #[rtype(result = "Result<(), RoomError>")]
 pub struct Kick {
     pub user_id: String,
+    pub reason: Removal,
+}
+
+/// Why a member is removed: the `reason` of their `room_closed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Removal {
+    #[default]
+    Kicked,
+    Banned,
+}
+
+impl Removal {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Kicked => "kicked",
+            Self::Banned => "banned",
+        }
+    }
 }
 
 /// Ids of the users with a session in the room now.
@@ -92,7 +112,7 @@ pub struct Kick {
 #[rtype(result = "Vec<String>")]
 pub struct OnlineUsers;
 
-/// Roles changed in the store: re-read them.
+/// Roles, bans or mutes changed in the store: re-read them.
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct ReloadRoles;
@@ -155,6 +175,9 @@ pub enum RoomError {
     /// The store writer failed the write (`room_unavailable`: retry; `internal`).
     #[error("not stored, retry")]
     NotStored(ErrorCode),
+    /// The user is banned from the room until `expires_at` (Unix ms; `None`: until lifted).
+    #[error("you are banned from this room")]
+    Banned { expires_at: Option<i64> },
     /// The room's owner node refused (cluster mode).
     #[error("{message}")]
     Remote { code: ErrorCode, message: String },
@@ -170,6 +193,7 @@ impl HasCode for RoomError {
             Self::Full(_) | Self::NotYourMessage => ErrorCode::Forbidden,
             Self::NotJoined => ErrorCode::NotJoined,
             Self::NoSuchMessage(_) => ErrorCode::NotFound,
+            Self::Banned { .. } => ErrorCode::Banned,
             Self::NotStored(code) | Self::Remote { code, .. } => *code,
         }
     }

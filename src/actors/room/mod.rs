@@ -24,6 +24,7 @@ mod life;
 mod load;
 mod membership;
 mod messages;
+mod moderation;
 mod read;
 mod spam;
 #[cfg(test)]
@@ -44,6 +45,7 @@ pub use commands::{
 pub use deletion::{DeleteMessages, Deleter, OPERATOR_DELETER};
 pub use life::SettingsChanged;
 pub use messages::*;
+pub use moderation::MAX_REASON;
 pub use read::MarkRead;
 pub use spam::Refusal;
 pub use typing::Typing;
@@ -127,6 +129,8 @@ pub struct Room {
     mailbox: Registration,
     /// Settings, welcomes, spam and typing state (`life.rs`).
     life: life::RoomLife,
+    /// Bans and mutes in force, as last read or set (`moderation.rs`).
+    restrictions: moderation::Restrictions,
     /// `!commands`: bot registrations, pending invocations (survive restarts).
     commands: commands::CommandState,
     /// Cluster mode: owner or replica, and the aliases of other nodes' sessions.
@@ -157,6 +161,7 @@ impl Room {
             restart_delay: Duration::ZERO,
             mailbox,
             life: life::RoomLife::default(),
+            restrictions: moderation::Restrictions::default(),
             commands: commands::CommandState::default(),
             cluster: cluster::ClusterState::default(),
             pending_appends: 0,
@@ -427,7 +432,7 @@ impl Handler<Kick> for Room {
     type Result = ResponseActFuture<Self, Result<(), RoomError>>;
 
     fn handle(&mut self, m: Kick, _: &mut Context<Self>) -> Self::Result {
-        match self.on_kick(&m.user_id) {
+        match self.on_kick(&m.user_id, m.reason) {
             Ok(pending) => Box::pin(pending.outcome().into_actor(self)),
             Err(e) => Box::pin(fut::ready(Err(e))),
         }
@@ -462,6 +467,7 @@ impl Room {
         ctx: &mut Context<Self>,
     ) -> Result<(JoinReply, Option<membership::MemberOutcome>), RoomError> {
         self.check_running()?;
+        self.check_not_banned(&m.user)?;
         self.check_capacity(&m.user)?;
         let user_id = m.user.id.clone();
         let known = self.members.get(&user_id);
@@ -526,6 +532,11 @@ impl Room {
         }
         if m.session.is_some_and(|s| !self.online.contains_key(&s)) {
             return reply_error(m.ticket, ErrorCode::NotJoined, "join the room first");
+        }
+        if m.session.is_some() {
+            if let Some(expires_at) = self.muted_until(&m.user) {
+                return self.refuse_muted(m.ticket, expires_at);
+            }
         }
         if let Err((code, msg)) = self.check_command_send(&m) {
             return self.refuse_unless_stored(m, code, msg);

@@ -223,7 +223,7 @@ async fn members_see_every_send_once_in_order_and_a_kick_cuts_one_off() {
     let acked: Vec<i64> = alice.of_type("ack").iter().map(|a| a["seq"].as_i64().unwrap()).collect();
     assert_eq!(acked, (1..=20).collect::<Vec<_>>(), "acks in send order, with the stored seqs");
 
-    f.room.send(Kick { user_id: "bob".into() }).await.unwrap().expect("kicked");
+    f.room.send(Kick { user_id: "bob".into(), reason: Removal::Kicked }).await.unwrap().expect("kicked");
     let closed = bob.of_type("room_closed");
     assert_eq!(closed.len(), 1, "bob is told once: {closed:?}");
     assert_eq!(closed[0]["reason"], "kicked");

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use super::rooms::{existing_room, running_room};
 use crate::actors::registry::GetRoom;
-use crate::actors::room::{Kick, OnlineUsers, ReloadRoles, RoomError};
+use crate::actors::room::{Kick, OnlineUsers, ReloadRoles, Removal, RoomError};
 use crate::error::{ApiError, ErrorCode};
 use crate::http::auth::AdminAuth;
 use crate::http::json_body::JsonBody;
@@ -26,6 +26,30 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// 9999-12-31T23:59:59.999Z: the last instant RFC 3339 (four-digit years) can write.
 const LAST_RFC3339_MS: i64 = 253_402_300_799_999;
+
+/// An `expires_at` as Unix ms: RFC 3339, after `now` and before the year 10000
+/// (grants, bans and mutes); else 422 naming the field.
+pub(super) fn future_instant(s: &str, now: i64) -> Result<i64, ApiError> {
+    let t = chrono::DateTime::parse_from_rfc3339(s)
+        .map_err(|e| ApiError::new(ErrorCode::Unprocessable, format!("expires_at: {e}")))?
+        .timestamp_millis();
+    if t <= now {
+        return Err(ApiError::new(ErrorCode::Unprocessable, "expires_at must be in the future"));
+    }
+    check_before_year_10000(t)
+}
+
+/// Shown in UTC: an instant after [`LAST_RFC3339_MS`] would read back as `+10000-…`,
+/// not RFC 3339; 422 naming `expires_at`.
+pub(super) fn check_before_year_10000(t: i64) -> Result<i64, ApiError> {
+    if t > LAST_RFC3339_MS {
+        return Err(ApiError::new(
+            ErrorCode::Unprocessable,
+            "expires_at must be before 10000-01-01T00:00:00Z",
+        ));
+    }
+    Ok(t)
+}
 
 /// A member as the API shows it; `role` is the role in force now (an expired grant
 /// shows the role underneath, and `expires_at` is then null).
@@ -147,25 +171,7 @@ async fn set_member(
         ApiError::new(ErrorCode::Unprocessable, "role must be owner, admin, moderator or member")
     })?;
     let now = now_ms();
-    let expires_at = match body.expires_at.as_deref() {
-        None => None,
-        Some(s) => {
-            let t = chrono::DateTime::parse_from_rfc3339(s)
-                .map_err(|e| ApiError::new(ErrorCode::Unprocessable, format!("expires_at: {e}")))?
-                .timestamp_millis();
-            if t <= now {
-                return Err(ApiError::new(ErrorCode::Unprocessable, "expires_at must be in the future"));
-            }
-            // Shown in UTC: a later instant would read back as `+10000-…`, not RFC 3339.
-            if t > LAST_RFC3339_MS {
-                return Err(ApiError::new(
-                    ErrorCode::Unprocessable,
-                    "expires_at must be before 10000-01-01T00:00:00Z",
-                ));
-            }
-            Some(t)
-        }
-    };
+    let expires_at = body.expires_at.as_deref().map(|s| future_instant(s, now)).transpose()?;
     let (key, user) = (room.to_string(), user_id.clone());
     let row = st
         .store
@@ -190,7 +196,8 @@ async fn set_member(
 }
 
 /// Kick: removes the membership; the member's sessions get `room_closed` (reason
-/// `kicked`) and leave the room. They may join again (roomd has no bans yet). The room
+/// `kicked`) and leave the room. They may join again (a ban, `restrictions.rs`, keeps
+/// them out). The room
 /// (started if it is not running) removes the row through the store writer, after
 /// every membership write queued before, and the answer waits for that commit: a
 /// member whose `joined` was sent can always be kicked, and nothing brings them back.
@@ -217,7 +224,7 @@ async fn kick_member(
     // The room (started if need be) removes the member, and the row through the store
     // writer after any membership write queued before: answered once that committed.
     let addr = st.registry.send(GetRoom(room.clone())).await.map_err(RoomError::from)?;
-    addr.send(Kick { user_id }).await.map_err(RoomError::from)??;
+    addr.send(Kick { user_id, reason: Removal::Kicked }).await.map_err(RoomError::from)??;
     crate::http::audit::record(&st, &admin, "member.kick", &target, serde_json::json!({})).await;
     Ok(HttpResponse::NoContent().finish())
 }

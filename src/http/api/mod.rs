@@ -12,6 +12,7 @@ pub mod debug_clock;
 pub mod members;
 pub mod message_deletion;
 pub mod messages;
+pub mod restrictions;
 pub mod rooms;
 pub mod schedules;
 pub mod sessions;
@@ -32,7 +33,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(schedules::configure)
         .configure(debug_clock::configure)
         .configure(cluster_view::configure)
-        .configure(sessions::configure);
+        .configure(sessions::configure)
+        .configure(restrictions::configure);
 }
 
 /// Rejects strings the store cannot hold or that make no sense as names (room names:

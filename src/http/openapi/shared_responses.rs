@@ -19,7 +19,8 @@ use super::modifiers::operations_mut;
 ///   503 with `Retry-After`: `unavailable` (the store), and also `room_unavailable` for
 ///   a POST or DELETE on `/api/v1/rooms/{id}` or below — restart, crash, post, delete
 ///   and kick wait for the room's actor, while GET, PUT and PATCH there read or write
-///   the store and do not wait for the actor (see [`waits_for_room_actor`]).
+///   the store and do not wait for the actor — and for the PUT of a ban or mute, which
+///   waits for the room to apply it (see [`waits_for_room_actor`]).
 /// - **A JSON request body**: 413 `too_large` (`server.max_body_bytes`), and 400
 ///   `bad_request` for malformed JSON or another `Content-Type`.
 /// - **Path parameters**: 400 `bad_request` for a path that is not valid UTF-8 or holds
@@ -47,9 +48,13 @@ fn error_response(description: &str, retry: bool) -> Response {
 }
 
 /// Whether the handler of `method path` waits for a room's actor (and so may answer
-/// `room_unavailable`): POST and DELETE on one room or below it.
+/// `room_unavailable`): POST and DELETE on one room or below it, and the PUT of a ban
+/// or mute.
 fn waits_for_room_actor(method: &HttpMethod, path: &str) -> bool {
-    matches!(method, HttpMethod::Post | HttpMethod::Delete) && path.starts_with("/api/v1/rooms/{id}")
+    let restriction = path.ends_with("/bans/{user_id}") || path.ends_with("/mutes/{user_id}");
+    path.starts_with("/api/v1/rooms/{id}")
+        && (matches!(method, HttpMethod::Post | HttpMethod::Delete)
+            || (matches!(method, HttpMethod::Put) && restriction))
 }
 
 /// The shared answers of one operation, by the rules of [`SharedResponses`].

@@ -56,12 +56,12 @@ impl Room {
                         ctx.spawn(joined.map(move |res, _, _| {
                             let _ = reply.send(match res {
                                 Ok(r) => CallReply::Joined(joined_wire(r)),
-                                Err(e) => CallReply::refused(e.code(), e.to_string()),
+                                Err(e) => refused_join(e),
                             });
                         }));
                         return;
                     }
-                    Err(e) => CallReply::refused(e.code(), e.to_string()),
+                    Err(e) => refused_join(e),
                 }
             }
             CallBody::Leave => {
@@ -130,8 +130,8 @@ impl Room {
                 <Self as Handler<CloseRoom>>::handle(self, CloseRoom, ctx);
                 CallReply::Accepted
             }
-            CallBody::Kick { user_id } => {
-                let kicked = <Self as Handler<Kick>>::handle(self, Kick { user_id }, ctx);
+            CallBody::Kick { user_id, reason } => {
+                let kicked = <Self as Handler<Kick>>::handle(self, Kick { user_id, reason }, ctx);
                 ctx.spawn(kicked.map(move |res, _, _| {
                     let _ = reply.send(match res {
                         Ok(()) => CallReply::Accepted,
@@ -246,4 +246,15 @@ fn answer_after_commit(rx: oneshot::Receiver<PostOutcome>, reply: oneshot::Sende
         };
         let _ = reply.send(answer);
     });
+}
+
+/// The refusal of a join; a ban's carries its expiry to the session's `error` frame.
+fn refused_join(e: crate::actors::room::RoomError) -> CallReply {
+    let ban = match e {
+        crate::actors::room::RoomError::Banned { expires_at } => {
+            Some(crate::cluster::wire::BanWire { expires_at })
+        }
+        _ => None,
+    };
+    CallReply::Refused { code: e.code().as_str().to_string(), message: e.to_string(), ban }
 }

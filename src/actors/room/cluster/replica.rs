@@ -46,7 +46,10 @@ impl Room {
                 act.check_owner(ctx);
                 Err(RoomError::Unavailable)
             }
-            Ok(CallReply::Refused { code, message }) => {
+            Ok(CallReply::Refused { ban: Some(ban), .. }) => {
+                Err(RoomError::Banned { expires_at: ban.expires_at })
+            }
+            Ok(CallReply::Refused { code, message, .. }) => {
                 Err(RoomError::Remote { code: code_of(&code), message })
             }
             Ok(reply) => Ok(reply),
@@ -240,8 +243,9 @@ impl Room {
     pub(in crate::actors::room) fn replica_kick(
         &mut self,
         user_id: String,
+        reason: crate::actors::room::Removal,
     ) -> ResponseActFuture<Self, Result<(), RoomError>> {
-        Box::pin(self.forward_call(0, CallBody::Kick { user_id }).map(|res, _, _| res.map(|_| ())))
+        Box::pin(self.forward_call(0, CallBody::Kick { user_id, reason }).map(|res, _, _| res.map(|_| ())))
     }
 
     /// Operator actions on a replica go to the owner; a delete also closes the room

@@ -44,7 +44,7 @@ route_to_owner! {
     RegisterCommand => |room, m, _ctx| room.replica_register(m);
     GetStats => |room, _m, _ctx| room.replica_stats();
     OnlineUsers => |room, _m, _ctx| room.replica_online();
-    Kick => |room, m, _ctx| room.replica_kick(m.user_id);
+    Kick => |room, m, _ctx| room.replica_kick(m.user_id, m.reason);
     CloseRoom => |room, _m, ctx| room.replica_admin(CallBody::Close, ctx);
     ReloadRoles => |room, _m, ctx| room.replica_admin(CallBody::ReloadRoles, ctx);
     SettingsChanged => |room, m, ctx| room.replica_admin(CallBody::Settings { name: m.name, settings: m.settings }, ctx);

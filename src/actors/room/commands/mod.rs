@@ -9,11 +9,16 @@
 //! [`bots`]. Messages from the system and bot answers (`reply_to`) never invoke.
 
 mod announce;
+mod ban;
 mod bots;
 mod help;
+mod kick;
+mod mute;
 mod rules;
 mod stats;
 mod status;
+mod unban;
+mod unmute;
 
 use std::time::Instant;
 
@@ -57,13 +62,28 @@ pub(super) trait BuiltIn: Sync {
     fn usage(&self) -> Option<&'static str> {
         None
     }
+    /// Checks the arguments before the invoking message is stored: an error is a
+    /// `bad_request` with the reason, and nothing is stored.
+    fn check_args(&self, _args: &str) -> Result<(), String> {
+        Ok(())
+    }
     /// Runs the command; the invoking message is committed as `inv.seq`.
     fn run(&self, room: &mut Room, inv: Invocation, ctx: &mut Context<Room>);
 }
 
 /// Every built-in, in the order `!help` lists them.
-static BUILTINS: &[&dyn BuiltIn] =
-    &[&help::Help, &rules::Rules, &status::Status, &stats::Stats, &announce::Announce];
+static BUILTINS: &[&dyn BuiltIn] = &[
+    &help::Help,
+    &rules::Rules,
+    &status::Status,
+    &stats::Stats,
+    &announce::Announce,
+    &kick::Kick,
+    &ban::Ban,
+    &unban::Unban,
+    &mute::Mute,
+    &unmute::Unmute,
+];
 
 fn builtin(name: &str) -> Option<&'static dyn BuiltIn> {
     BUILTINS.iter().copied().find(|b| b.name() == name)
@@ -128,14 +148,16 @@ impl Room {
         if m.user.kind == UserKind::System {
             return Ok(());
         }
-        match parse(&m.text) {
-            Some((name, "")) => match builtin(&name).and_then(|b| b.usage()) {
-                Some(usage) => {
-                    Err((ErrorCode::BadRequest, format!("!{name} needs arguments: !{name} {usage}")))
-                }
-                None => Ok(()),
-            },
-            _ => Ok(()),
+        let Some((name, args)) = parse(&m.text) else { return Ok(()) };
+        let Some(b) = builtin(&name) else { return Ok(()) };
+        match b.usage() {
+            Some(usage) if args.is_empty() => {
+                Err((ErrorCode::BadRequest, format!("!{name} needs arguments: !{name} {usage}")))
+            }
+            Some(usage) => b
+                .check_args(args)
+                .map_err(|why| (ErrorCode::BadRequest, format!("!{name}: {why} (usage: !{name} {usage})"))),
+            None => Ok(()),
         }
     }
 

@@ -50,6 +50,8 @@ from .readiness import Readiness
 from .ready_status import ReadyStatus
 from .report_view import ReportView
 from .report_view_failures_by_reason import ReportViewFailuresByReason
+from .restriction_page import RestrictionPage
+from .restriction_view import RestrictionView
 from .role import Role
 from .room_page import RoomPage
 from .room_progress_view import RoomProgressView
@@ -64,6 +66,7 @@ from .session_info import SessionInfo
 from .session_page import SessionPage
 from .set_clock import SetClock
 from .set_member import SetMember
+from .set_restriction import SetRestriction
 from .spam_settings import SpamSettings
 from .target_all import TargetAll
 from .target_tag import TargetTag
@@ -123,6 +126,8 @@ __all__ = (
     "ReadyStatus",
     "ReportView",
     "ReportViewFailuresByReason",
+    "RestrictionPage",
+    "RestrictionView",
     "Role",
     "RoomPage",
     "RoomProgressView",
@@ -137,6 +142,7 @@ __all__ = (
     "SessionPage",
     "SetClock",
     "SetMember",
+    "SetRestriction",
     "SpamSettings",
     "TargetAll",
     "TargetTag",

@@ -4,8 +4,12 @@ from enum import StrEnum
 class AuditAction(StrEnum):
     BROADCAST_CANCEL = "broadcast.cancel"
     BROADCAST_CREATE = "broadcast.create"
+    MEMBER_BAN = "member.ban"
     MEMBER_KICK = "member.kick"
+    MEMBER_MUTE = "member.mute"
     MEMBER_ROLE = "member.role"
+    MEMBER_UNBAN = "member.unban"
+    MEMBER_UNMUTE = "member.unmute"
     MESSAGE_DELETE = "message.delete"
     MESSAGE_POST = "message.post"
     ROOM_CRASH = "room.crash"

@@ -3,10 +3,12 @@ from enum import StrEnum
 
 class ErrorCode(StrEnum):
     BAD_REQUEST = "bad_request"
+    BANNED = "banned"
     CONFLICT = "conflict"
     FORBIDDEN = "forbidden"
     INTERNAL = "internal"
     METHOD_NOT_ALLOWED = "method_not_allowed"
+    MUTED = "muted"
     NOT_FOUND = "not_found"
     NOT_JOINED = "not_joined"
     RATE_LIMITED = "rate_limited"

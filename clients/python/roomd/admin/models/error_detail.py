@@ -36,6 +36,10 @@ class ErrorDetail:
             - `unavailable` (503): The store or another dependency cannot serve the request now; retry, after `Retry-After`
             seconds when given
             - `internal` (503): The store refused a write for good (the server logs why); nothing was stored
+            - `banned` (WebSocket only): A `join` of a room the user is banned from; the frame's `expires_at` says until
+            when (null: until lifted)
+            - `muted` (WebSocket only): A `send` in a room the user is muted in; the frame's `expires_at` says until when
+            (null: until lifted)
         message (str):
     """
 

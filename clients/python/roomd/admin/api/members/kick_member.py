@@ -94,7 +94,8 @@ def sync_detailed(
     x_request_id: str | Unset = UNSET,
 ) -> Response[Any | ErrorBody]:
     """Kick: removes the membership; the member's sessions get `room_closed` (reason
-    `kicked`) and leave the room. They may join again (roomd has no bans yet). The room
+    `kicked`) and leave the room. They may join again (a ban, `restrictions.rs`, keeps
+    them out). The room
     (started if it is not running) removes the row through the store writer, after
     every membership write queued before, and the answer waits for that commit: a
     member whose `joined` was sent can always be kicked, and nothing brings them back.
@@ -133,7 +134,8 @@ def sync(
     x_request_id: str | Unset = UNSET,
 ) -> Any | ErrorBody | None:
     """Kick: removes the membership; the member's sessions get `room_closed` (reason
-    `kicked`) and leave the room. They may join again (roomd has no bans yet). The room
+    `kicked`) and leave the room. They may join again (a ban, `restrictions.rs`, keeps
+    them out). The room
     (started if it is not running) removes the row through the store writer, after
     every membership write queued before, and the answer waits for that commit: a
     member whose `joined` was sent can always be kicked, and nothing brings them back.
@@ -167,7 +169,8 @@ async def asyncio_detailed(
     x_request_id: str | Unset = UNSET,
 ) -> Response[Any | ErrorBody]:
     """Kick: removes the membership; the member's sessions get `room_closed` (reason
-    `kicked`) and leave the room. They may join again (roomd has no bans yet). The room
+    `kicked`) and leave the room. They may join again (a ban, `restrictions.rs`, keeps
+    them out). The room
     (started if it is not running) removes the row through the store writer, after
     every membership write queued before, and the answer waits for that commit: a
     member whose `joined` was sent can always be kicked, and nothing brings them back.
@@ -204,7 +207,8 @@ async def asyncio(
     x_request_id: str | Unset = UNSET,
 ) -> Any | ErrorBody | None:
     """Kick: removes the membership; the member's sessions get `room_closed` (reason
-    `kicked`) and leave the room. They may join again (roomd has no bans yet). The room
+    `kicked`) and leave the room. They may join again (a ban, `restrictions.rs`, keeps
+    them out). The room
     (started if it is not running) removes the row through the store writer, after
     every membership write queued before, and the answer waits for that commit: a
     member whose `joined` was sent can always be kicked, and nothing brings them back.
