@@ -10,8 +10,10 @@ from .backoff import Backoff
 from .bot import Bot, CommandContext
 from .client import Client, TokenProvider, TokenSource, connect
 from .errors import (
+    Banned,
     ClientClosed,
     DisconnectedByOperator,
+    Muted,
     ProtocolViolation,
     RequestError,
     RoomClosedError,
@@ -26,6 +28,7 @@ from .errors import (
 from .events import (
     Ack,
     Command,
+    Deleted,
     Error,
     Event,
     Joined,
@@ -33,6 +36,7 @@ from .events import (
     MemberJoined,
     MemberLeft,
     Message,
+    MessageDeleted,
     Notice,
     Read,
     RoomClosed,
@@ -45,11 +49,13 @@ __version__ = "0.1.0"
 __all__ = [
     "Ack",
     "Backoff",
+    "Banned",
     "Bot",
     "Client",
     "ClientClosed",
     "Command",
     "CommandContext",
+    "Deleted",
     "DisconnectedByOperator",
     "Error",
     "Event",
@@ -58,6 +64,8 @@ __all__ = [
     "MemberJoined",
     "MemberLeft",
     "Message",
+    "MessageDeleted",
+    "Muted",
     "Notice",
     "ProtocolViolation",
     "Read",

@@ -38,8 +38,20 @@ from .errors import (
     SendRejected,
     close_policy,
     closed_error,
+    request_error,
 )
-from .events import Ack, Event, Joined, Message, RoomClosed, User, parse_event, parse_members
+from .events import (
+    Ack,
+    Deleted,
+    Event,
+    Joined,
+    Message,
+    MessageDeleted,
+    RoomClosed,
+    User,
+    parse_event,
+    parse_members,
+)
 from .transport import ABNORMAL, Closed, TokenTransport, closed_from_exception, open_connection
 
 log = logging.getLogger("roomd")
@@ -80,9 +92,10 @@ class _Room:
     joined: asyncio.Event = field(default_factory=asyncio.Event)
     last_joined: Joined | None = None
     ever_joined: bool = False
-    # While a truncated resume's gap is paged with `history`, live messages wait here.
+    # While a truncated resume's gap is paged with `history`, live messages (and
+    # deletions, which follow the message they are about) wait here.
     filling: bool = False
-    buffer: list[Message] = field(default_factory=list)
+    buffer: list[Message | MessageDeleted] = field(default_factory=list)
     fill_task: asyncio.Task[None] | None = None
     waiters: list[asyncio.Future[Joined]] = field(default_factory=list)
 
@@ -287,7 +300,8 @@ class Client:
         with it over reconnects, after `room_unavailable` (short backoff) and after
         `rate_limited` (the given delay) until acked, so it is stored once. Refusals
         raise: `SendRejected` (spam notice), `RequestError` (bad_request, too_large,
-        forbidden, …), `RoomClosedError`, or the `RoomdClosed` that stopped the client.
+        forbidden, …), `Muted` (the user is muted in the room: not stored, not sent
+        again), `RoomClosedError`, or the `RoomdClosed` that stopped the client.
         Cancelling the call does not withdraw the send.
         """
         self._raise_if_stopped()
@@ -326,6 +340,27 @@ class Client:
             if not page or not reply.get("has_more"):
                 return
             before = page[0].seq
+
+    async def delete(self, room: str, seq: int, *, reason: str | None = None) -> Deleted:
+        """Deletes message `seq` of `room` (a joined room) and returns the `Deleted`
+        reply once the tombstone is stored; every session in the room, ours too,
+        then gets a `MessageDeleted` event. One's own messages may be deleted by
+        anyone, others' only with the role `moderator` or higher. `reason` (at most
+        200 characters) goes to the audit log. Deleting a tombstone again answers
+        the original deletion. Refusals raise `RequestError` with the code
+        (`forbidden`, `not_found`, `not_joined`, `bad_request`); `room_unavailable`
+        and a lost connection are asked again (a deletion is idempotent)."""
+        frame: dict[str, Any] = {"type": "delete", "room": room, "seq": seq}
+        if reason is not None:
+            frame["reason"] = reason
+        d = await self.request(frame, room=room)
+        return Deleted(
+            room=str(d.get("room", room)),
+            seq=int(d.get("seq", seq)),
+            deleted_by=str(d.get("deleted_by", "")),
+            deleted_at=str(d.get("deleted_at", "")),
+            raw=d,
+        )
 
     async def typing(self, room: str, active: bool = True) -> None:
         """Tells the room's other users that we are (not) typing; no reply."""
@@ -650,6 +685,8 @@ class Client:
             self._on_joined(d)
         elif t == "message":
             self._on_message(Message.from_json(d))
+        elif t == "message_deleted":
+            self._on_message(MessageDeleted.from_json(d))
         elif t == "ack":
             self._on_ack(d)
         elif t == "error" and asked is not None:
@@ -753,7 +790,7 @@ class Client:
         for m in buffered:
             self._deliver(r, m)
 
-    def _on_message(self, m: Message) -> None:
+    def _on_message(self, m: Message | MessageDeleted) -> None:
         r = self._rooms.get(m.room)
         if r is None or r.last_delivered is None:
             return
@@ -762,8 +799,12 @@ class Client:
         else:
             self._deliver(r, m)
 
-    def _deliver(self, r: _Room, m: Message) -> None:
+    def _deliver(self, r: _Room, m: Message | MessageDeleted) -> None:
         assert r.last_delivered is not None
+        if isinstance(m, MessageDeleted):
+            # Takes no seq and follows its message (or is about one delivered before).
+            self._events.put_nowait(m)
+            return
         if m.seq <= r.last_delivered:
             return  # seen already (a replay overlapping what was delivered)
         r.last_delivered = m.seq
@@ -781,8 +822,8 @@ class Client:
 
     def _on_request_error(self, asked: tuple[str, Any], d: dict[str, Any]) -> None:
         kind, what = asked
-        code = str(d.get("code", ""))
-        err = RequestError(code, str(d.get("message", "")), d.get("retry_after_ms"))
+        err = request_error(d)  # Banned / Muted (with expires_at) or RequestError
+        code = err.code
         if kind == "req":
             if not what.done():
                 what.set_exception(err)
@@ -796,7 +837,10 @@ class Client:
                 base = self._send_retry_delay * min(2 ** p.retries, 16)
                 self._resend_later(p, base * (0.5 + self._backoff.rng.random()))
             else:
+                # Refused for good (muted, forbidden, bad_request, …): not resent.
                 del self._sends[what]
+                if p.retry_timer is not None:
+                    p.retry_timer.cancel()
                 if not p.future.done():
                     p.future.set_exception(err)
         elif kind == "join":
@@ -813,7 +857,8 @@ class Client:
 
                 asyncio.get_running_loop().call_later(delay, rejoin)
             else:
-                # forbidden, not_found (deleted meanwhile), …: the room is given up.
+                # banned, forbidden, not_found (deleted meanwhile), …: the room is
+                # given up; a refused rejoin ends with RoomClosed(reason=code).
                 del self._rooms[what]
                 for w in r.waiters:
                     if not w.done():

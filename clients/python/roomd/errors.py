@@ -10,7 +10,9 @@ application when the answer is "stop".
 from __future__ import annotations
 
 import enum
-
+import re
+from datetime import datetime, timezone
+from typing import Any
 
 
 class RoomdError(Exception):
@@ -70,6 +72,54 @@ class RequestError(RoomdError):
         self.message = message
         self.retry_after_ms = retry_after_ms
         super().__init__(f"{code}: {message}" if message else code)
+
+
+class Banned(RequestError):
+    """A `join` refused with `banned`: this user is banned from the room until
+    `expires_at` (an aware datetime, UTC), or until lifted when it is None."""
+
+    def __init__(self, message: str = "", expires_at: datetime | None = None) -> None:
+        super().__init__("banned", message)
+        self.expires_at = expires_at
+
+
+class Muted(RequestError):
+    """A `send` refused with `muted`: nothing was stored and the library does not
+    send it again. The mute lasts until `expires_at` (an aware datetime, UTC), or
+    until lifted when it is None."""
+
+    def __init__(self, message: str = "", expires_at: datetime | None = None) -> None:
+        super().__init__("muted", message)
+        self.expires_at = expires_at
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An RFC 3339 time of the server (`2026-12-06T12:00:00.000Z`) as an aware
+    datetime; None for null, or for a value it cannot read."""
+    if not isinstance(value, str) or not value:
+        return None
+    text = value.strip()
+    if text[-1:] in ("Z", "z"):
+        text = text[:-1] + "+00:00"
+    # Python 3.10's fromisoformat reads only 3 or 6 fraction digits.
+    text = re.sub(r"\.(\d+)", lambda m: "." + (m.group(1) + "000000")[:6], text, count=1)
+    try:
+        t = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return t if t.tzinfo is not None else t.replace(tzinfo=timezone.utc)
+
+
+def request_error(d: dict[str, Any]) -> RequestError:
+    """The exception for an `error` frame answering a request: `Banned` and
+    `Muted` (with `expires_at`) for those codes, `RequestError` otherwise."""
+    code = str(d.get("code", ""))
+    message = str(d.get("message", ""))
+    if code == "banned":
+        return Banned(message, parse_time(d.get("expires_at")))
+    if code == "muted":
+        return Muted(message, parse_time(d.get("expires_at")))
+    return RequestError(code, message, d.get("retry_after_ms"))
 
 
 class SendRejected(RoomdError):

@@ -38,7 +38,11 @@ class Member:
 
 @dataclass(frozen=True)
 class Message:
-    """A stored message (`message` frame, or an item of a history page)."""
+    """A stored message (`message` frame, or an item of a history page).
+
+    A deleted message is a tombstone: `deleted` is true, `text` is "", `deleted_by`
+    is the deleter's user id (`system` for an operator) and `deleted_at` the RFC 3339
+    time of the deletion; both are None on a message that is not deleted."""
 
     room: str
     seq: int
@@ -48,10 +52,14 @@ class Message:
     client_id: str | None = None
     reply_to: str | None = None
     announcement: bool = False
+    deleted: bool = False
+    deleted_by: str | None = None
+    deleted_at: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Message:
+        deleted = bool(d.get("deleted", False))
         return cls(
             room=d["room"],
             seq=int(d["seq"]),
@@ -61,8 +69,52 @@ class Message:
             client_id=d.get("client_id"),
             reply_to=d.get("reply_to"),
             announcement=bool(d.get("announcement", False)),
+            deleted=deleted,
+            deleted_by=_opt_str(d.get("deleted_by")) if deleted else None,
+            deleted_at=_opt_str(d.get("deleted_at")) if deleted else None,
             raw=d,
         )
+
+
+def _opt_str(v: Any) -> str | None:
+    return None if v is None else str(v)
+
+
+@dataclass(frozen=True)
+class MessageDeleted:
+    """Message `seq` of `room` was deleted (`message_deleted`): it is a tombstone
+    now. `deleted_by` is the deleter's user id (`system` when an operator deleted it
+    through the admin API), `deleted_at` the RFC 3339 time. Delivered after the
+    `Message` it is about."""
+
+    room: str
+    seq: int
+    deleted_by: str
+    deleted_at: str
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> MessageDeleted:
+        return cls(
+            room=str(d.get("room", "")),
+            seq=int(d.get("seq", 0)),
+            deleted_by=str(d.get("deleted_by", "")),
+            deleted_at=str(d.get("deleted_at", "")),
+            raw=d,
+        )
+
+
+@dataclass(frozen=True)
+class Deleted:
+    """The answer to `Client.delete()`: message `seq` of `room` is a tombstone,
+    deleted by `deleted_by` at `deleted_at` (RFC 3339). Deleting a tombstone again
+    answers the original deletion."""
+
+    room: str
+    seq: int
+    deleted_by: str
+    deleted_at: str
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -146,8 +198,9 @@ class Error:
 
 @dataclass(frozen=True)
 class RoomClosed:
-    """The room was deleted or this user removed (`reason`: `deleted`, `kicked`);
-    the client no longer rejoins it."""
+    """The room was deleted or this user removed (`reason`: `deleted`, `kicked`,
+    `banned`), or a rejoin after a reconnect was refused (`reason`: the error code,
+    e.g. `banned`, `forbidden`, `not_found`); the client no longer rejoins it."""
 
     room: str
     reason: str
@@ -178,7 +231,7 @@ class Ack:
     duplicate: bool
 
 
-Event = Union[Message, Joined, MemberJoined, MemberLeft, Typing, Read, Notice, Error, RoomClosed, Command]
+Event = Union[Message, MessageDeleted, Joined, MemberJoined, MemberLeft, Typing, Read, Notice, Error, RoomClosed, Command]
 
 
 def parse_members(items: list[dict[str, Any]] | None) -> tuple[Member, ...]:
@@ -202,6 +255,8 @@ def parse_event(d: dict[str, Any]) -> Event | None:
     room = str(d.get("room", ""))
     if t == "message":
         return Message.from_json(d)
+    if t == "message_deleted":
+        return MessageDeleted.from_json(d)
     if t == "member_joined":
         return MemberJoined(room, User.from_json(d.get("user")), raw=d)
     if t == "member_left":
