@@ -7,14 +7,14 @@
  * application see every message once and in order across reconnects (the last seq
  * handed to the application, `after_seq` on rejoin, gap filling from history when a
  * rejoin is `truncated`), and the pending requests (sends until their `ack`, history
- * pages, read positions, command registrations) that are written again on the next
+ * pages, read positions, deletions, command registrations) that are written again on the next
  * connection. Bot command handling lives in ./commands.ts, the socket in ./socket.ts.
  */
 import { type BackoffOptions } from "./backoff.js";
 import { type CommandHandler, type CommandOptions } from "./commands.js";
 import { RoomdError } from "./errors.js";
 import { type TokenCarrier, type WebSocketConstructor } from "./socket.js";
-import type { Ack, ClientEventType, EventOf, HistoryPage, JoinedEvent, Limits, MessageEvent, RegisteredEvent, UserRef } from "./types.js";
+import type { Ack, ClientEventType, Deleted, EventOf, HistoryPage, JoinedEvent, Limits, MessageEvent, RegisteredEvent, UserRef } from "./types.js";
 /** A token, or a function asked for one before every connection attempt. */
 export type TokenSource = string | (() => string | Promise<string>);
 /** Options of {@link connect} / {@link RoomdClient}. */
@@ -45,6 +45,11 @@ export interface SendOptions {
     clientId?: string;
     /** A bot's answer to a command: the invocation id. */
     replyTo?: string;
+}
+/** Options of {@link RoomdClient.delete}. */
+export interface DeleteOptions {
+    /** Why (at most 200 characters, no NUL); goes to the server's audit log. */
+    reason?: string;
 }
 /** Options of {@link RoomdClient.join}. */
 export interface JoinOptions {
@@ -128,6 +133,16 @@ export declare class RoomdClient {
         beforeSeq?: number;
         pageSize?: number;
     }): AsyncGenerator<MessageEvent>;
+    /**
+     * Deletes the message `seq` of `room` (your own, or anyone's with role moderator or
+     * higher). Resolves with the server's `deleted` reply once the tombstone is stored
+     * (deleting a tombstone again resolves with the original deleter and time); every
+     * session in the room, this one too, also gets a `message_deleted` event. Rejects
+     * with {@link RequestRefused}: `errorCode` `forbidden` (another's message without
+     * the role), `not_found` (no message with that seq), `not_joined`. Written again
+     * after a reconnect if unanswered (a repeat is harmless).
+     */
+    delete(room: string, seq: number, options?: DeleteOptions): Promise<Deleted>;
     /** Moves this user's read position in `room` to `seq`; resolves with the position in force. */
     markRead(room: string, seq: number): Promise<number>;
     /** Tells the room this user is typing (ephemeral: dropped while disconnected). Returns whether it was sent. */
@@ -169,6 +184,7 @@ export declare class RoomdClient {
     private sendJoin;
     private onJoined;
     private onMessage;
+    private onMessageDeleted;
     /**
      * Hands `m` to the application unless it was handed over already. A seq past a
      * hole (which the protocol never sends within a connection; kept as a safeguard)

@@ -7,13 +7,13 @@
  * application see every message once and in order across reconnects (the last seq
  * handed to the application, `after_seq` on rejoin, gap filling from history when a
  * rejoin is `truncated`), and the pending requests (sends until their `ack`, history
- * pages, read positions, command registrations) that are written again on the next
+ * pages, read positions, deletions, command registrations) that are written again on the next
  * connection. Bot command handling lives in ./commands.ts, the socket in ./socket.ts.
  */
 import { Backoff } from "./backoff.js";
 import { CommandRegistry } from "./commands.js";
 import { Emitter } from "./emitter.js";
-import { ClientClosed, ConnectionClosed, RequestRefused, RoomClosed, RoomdError, closePolicy, } from "./errors.js";
+import { Banned, ClientClosed, ConnectionClosed, Muted, RequestRefused, RoomClosed, RoomdError, closePolicy, } from "./errors.js";
 import { randomId } from "./ids.js";
 import { Outbox } from "./outbox.js";
 import { openSocket, resolveWebSocket, } from "./socket.js";
@@ -125,6 +125,7 @@ export class RoomdClient {
                 lastJoined: undefined,
                 filling: false,
                 buffer: [],
+                heldDeletes: [],
             };
             this.rooms.set(room, r);
         }
@@ -183,6 +184,26 @@ export class RoomdClient {
                 return;
             before = page.messages[0].seq;
         }
+    }
+    /**
+     * Deletes the message `seq` of `room` (your own, or anyone's with role moderator or
+     * higher). Resolves with the server's `deleted` reply once the tombstone is stored
+     * (deleting a tombstone again resolves with the original deleter and time); every
+     * session in the room, this one too, also gets a `message_deleted` event. Rejects
+     * with {@link RequestRefused}: `errorCode` `forbidden` (another's message without
+     * the role), `not_found` (no message with that seq), `not_joined`. Written again
+     * after a reconnect if unanswered (a repeat is harmless).
+     */
+    delete(room, seq, options = {}) {
+        const frame = { type: "delete", room, seq };
+        if (options.reason !== undefined)
+            frame.reason = options.reason;
+        return this.request(room, "delete", frame, (f) => ({
+            room: f.room,
+            seq: f.seq,
+            deleted_by: f.deleted_by,
+            deleted_at: f.deleted_at,
+        }));
     }
     /** Moves this user's read position in `room` to `seq`; resolves with the position in force. */
     markRead(room, seq) {
@@ -310,6 +331,7 @@ export class RoomdClient {
             r.joinedOn = null;
             r.filling = false;
             r.buffer = [];
+            r.heldDeletes = [];
         }
         for (const op of [...this.ops.values()]) {
             if (op.retryTimer !== undefined)
@@ -467,7 +489,11 @@ export class RoomdClient {
             case "ack":
             case "history":
             case "registered":
+            case "deleted":
                 this.answer(f);
+                break;
+            case "message_deleted":
+                this.onMessageDeleted(conn, f);
                 break;
             case "read":
                 if (!this.answer(f))
@@ -562,6 +588,23 @@ export class RoomdClient {
         }
         this.deliver(r, conn, m, true);
     }
+    onMessageDeleted(conn, f) {
+        const r = this.rooms.get(f.room);
+        if (!r || r.joinedOn !== conn)
+            return;
+        const event = {
+            type: "message_deleted",
+            room: f.room,
+            seq: f.seq,
+            deleted_by: f.deleted_by,
+            deleted_at: f.deleted_at,
+        };
+        // While a gap is paged, the message it is about may still be held back.
+        if (r.filling)
+            r.heldDeletes.push(event);
+        else
+            this.emitter.emit(event);
+    }
     /**
      * Hands `m` to the application unless it was handed over already. A seq past a
      * hole (which the protocol never sends within a connection; kept as a safeguard)
@@ -613,6 +656,12 @@ export class RoomdClient {
             else
                 this.deliver(r, conn, m, true);
         }
+        if (r.filling)
+            return; // another gap: the deletions wait for it too
+        const deletes = r.heldDeletes;
+        r.heldDeletes = [];
+        for (const d of deletes)
+            this.emitter.emit(d);
     }
     /** Drops a room: its join waiters and requests reject with `error`. */
     forgetRoom(r, error) {
@@ -730,6 +779,14 @@ export class RoomdClient {
                 }, delay);
                 return;
             }
+            if (code === "banned") {
+                // Banned: reject the join; a rejoin (after a reconnect) ends the room as the
+                // server's own room_closed for a ban does, and it is not joined again.
+                this.forgetRoom(r, new Banned(r.name, message, expiresAt(f)));
+                if (r.everJoined)
+                    this.emitter.emit({ type: "room_closed", room: r.name, reason: "banned" });
+                return;
+            }
             const hadWaiters = r.joinWaiters.length > 0;
             this.forgetRoom(r, new RequestRefused(code, message));
             if (!hadWaiters)
@@ -743,7 +800,8 @@ export class RoomdClient {
             if (code === "room_unavailable")
                 return this.retryLater(op, op.retries.next() + 50);
             this.ops.delete(op.id);
-            op.reject(new RequestRefused(code, message));
+            // `muted`: not stored, and not resent (the mute holds until it lapses or is lifted).
+            op.reject(code === "muted" ? new Muted(op.room, message, expiresAt(f)) : new RequestRefused(code, message));
             return;
         }
         const event = { type: "error", code, message };
@@ -765,6 +823,10 @@ export class RoomdClient {
         }
         this.emitter.emit(event);
     }
+}
+/** An error frame's `expires_at` (`banned`, `muted`): RFC 3339, or null (until lifted). */
+function expiresAt(f) {
+    return typeof f.expires_at === "string" ? f.expires_at : null;
 }
 /**
  * Connects to roomd at `url` (`ws://host:port/ws`) and resolves once the server

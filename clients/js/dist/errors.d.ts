@@ -46,7 +46,8 @@ export declare class ClientClosed extends RoomdError {
 }
 /**
  * A request the server refused with an `error` frame (`code` is the protocol's error
- * code, e.g. `not_joined`, `too_large`, `forbidden`), or with a `notice` (a send that
+ * code, e.g. `not_joined`, `too_large`, `forbidden`, `not_found`; `banned` and `muted`
+ * are the subclasses {@link Banned} and {@link Muted}), or with a `notice` (a send that
  * was not stored: `code` is `notice`, `reason` the notice's reason, e.g. `repeated`).
  */
 export declare class RequestRefused extends RoomdError {
@@ -55,6 +56,25 @@ export declare class RequestRefused extends RoomdError {
     /** A notice's `reason` (`repeated`, `banned_word`), when the refusal was a notice. */
     readonly noticeReason: string | undefined;
     constructor(errorCode: string, message: string, noticeReason?: string);
+}
+/**
+ * A `join` refused with `banned`: this user is banned from the room. `expiresAt` is
+ * when the ban lapses (RFC 3339), or `null` for a ban until lifted.
+ */
+export declare class Banned extends RequestRefused {
+    readonly room: string;
+    readonly expiresAt: string | null;
+    constructor(room: string, message: string, expiresAt: string | null);
+}
+/**
+ * A `send` refused with `muted`: this user may read the room but not post (the
+ * message was not stored, and the client does not resend it). `expiresAt` is when
+ * the mute lapses (RFC 3339), or `null` for a mute until lifted.
+ */
+export declare class Muted extends RequestRefused {
+    readonly room: string;
+    readonly expiresAt: string | null;
+    constructor(room: string, message: string, expiresAt: string | null);
 }
 /** The room was closed (deleted, or this user removed): `reason` says which. */
 export declare class RoomClosed extends RoomdError {

@@ -39,6 +39,27 @@ export interface MessageEvent {
     reply_to?: string;
     /** Present (true) only on `!announce` posts. */
     announcement?: boolean;
+    /** Present (true) only on a deleted message (a tombstone: `text` is `""`). */
+    deleted?: boolean;
+    /** On a tombstone: who deleted it (a user id; `system` for an operator). */
+    deleted_by?: string;
+    /** On a tombstone: RFC 3339 time of the deletion. */
+    deleted_at?: string;
+}
+/**
+ * A message of a joined room was deleted (it is a tombstone from now on: history and
+ * replays return it with `deleted: true` and `text` `""`). Always after the `message`
+ * event it is about; takes no seq.
+ */
+export interface MessageDeletedEvent {
+    type: "message_deleted";
+    room: string;
+    /** The seq of the deleted message. */
+    seq: number;
+    /** Who deleted it (a user id; `system` for an operator through the admin API). */
+    deleted_by: string;
+    /** RFC 3339 time of the deletion. */
+    deleted_at: string;
 }
 /** The connection is up (the server's `hello`); emitted on every (re)connect. */
 export interface ConnectedEvent {
@@ -131,7 +152,11 @@ export interface ErrorEvent {
     message: string;
     retry_after_ms?: number;
 }
-/** The room was deleted, or this user removed from it; the library forgets it. */
+/**
+ * The room was deleted, or this user removed from it (`reason` `banned` for a ban,
+ * also when a rejoin after a reconnect is refused with `banned`); the library
+ * forgets it and does not join it again.
+ */
 export interface RoomClosedEvent {
     type: "room_closed";
     room: string;
@@ -157,7 +182,7 @@ export interface RegisteredEvent {
     min_role: string;
 }
 /** Everything `client.on()` can deliver. */
-export type ClientEvent = MessageEvent | ConnectedEvent | DisconnectedEvent | CloseEvent | JoinedEvent | MemberJoinedEvent | MemberLeftEvent | TypingEvent | ReadEvent | NoticeEvent | ErrorEvent | RoomClosedEvent | CommandEvent | RegisteredEvent;
+export type ClientEvent = MessageEvent | MessageDeletedEvent | ConnectedEvent | DisconnectedEvent | CloseEvent | JoinedEvent | MemberJoinedEvent | MemberLeftEvent | TypingEvent | ReadEvent | NoticeEvent | ErrorEvent | RoomClosedEvent | CommandEvent | RegisteredEvent;
 /** The event types, for `client.on(type, …)`. */
 export type ClientEventType = ClientEvent["type"];
 /** The event of one type. */
@@ -171,6 +196,15 @@ export interface Ack {
     client_id: string;
     /** True when the server had stored this `client_id` already (a resend). */
     duplicate: boolean;
+}
+/** What `delete()` resolves to: the server's `deleted` reply. */
+export interface Deleted {
+    room: string;
+    seq: number;
+    /** Who deleted it: this user, or the original deleter when it was a tombstone already. */
+    deleted_by: string;
+    /** RFC 3339 time of the deletion (the original one for a tombstone already). */
+    deleted_at: string;
 }
 /** One page of history, oldest first. */
 export interface HistoryPage {

@@ -7,7 +7,7 @@
  * application see every message once and in order across reconnects (the last seq
  * handed to the application, `after_seq` on rejoin, gap filling from history when a
  * rejoin is `truncated`), and the pending requests (sends until their `ack`, history
- * pages, read positions, command registrations) that are written again on the next
+ * pages, read positions, deletions, command registrations) that are written again on the next
  * connection. Bot command handling lives in ./commands.ts, the socket in ./socket.ts.
  */
 
@@ -15,8 +15,10 @@ import { Backoff, type BackoffOptions } from "./backoff.js";
 import { CommandRegistry, type CommandHandler, type CommandOptions } from "./commands.js";
 import { Emitter } from "./emitter.js";
 import {
+  Banned,
   ClientClosed,
   ConnectionClosed,
+  Muted,
   RequestRefused,
   RoomClosed,
   RoomdError,
@@ -36,10 +38,12 @@ import {
 import type {
   Ack,
   ClientEventType,
+  Deleted,
   EventOf,
   HistoryPage,
   JoinedEvent,
   Limits,
+  MessageDeletedEvent,
   MessageEvent,
   RegisteredEvent,
   UserRef,
@@ -79,6 +83,12 @@ export interface SendOptions {
   replyTo?: string;
 }
 
+/** Options of {@link RoomdClient.delete}. */
+export interface DeleteOptions {
+  /** Why (at most 200 characters, no NUL); goes to the server's audit log. */
+  reason?: string;
+}
+
 /** Options of {@link RoomdClient.join}. */
 export interface JoinOptions {
   /**
@@ -92,7 +102,7 @@ export interface JoinOptions {
 interface Op {
   id: string;
   room: string;
-  kind: "send" | "history" | "read" | "register";
+  kind: "send" | "history" | "read" | "register" | "delete";
   frame: Record<string, unknown>;
   /** The connection it was last written on (`null`: not on the current one). */
   writtenOn: Conn | null;
@@ -123,6 +133,8 @@ interface RoomState {
   /** Paging a gap from history: live messages wait in `buffer` meanwhile. */
   filling: boolean;
   buffer: MessageEvent[];
+  /** `message_deleted` events held back while filling (they follow their message). */
+  heldDeletes: MessageDeletedEvent[];
 }
 
 /** One socket's lifetime. */
@@ -258,6 +270,7 @@ export class RoomdClient {
         lastJoined: undefined,
         filling: false,
         buffer: [],
+        heldDeletes: [],
       };
       this.rooms.set(room, r);
     }
@@ -314,6 +327,26 @@ export class RoomdClient {
       if (!page.has_more || page.messages.length === 0) return;
       before = page.messages[0]!.seq;
     }
+  }
+
+  /**
+   * Deletes the message `seq` of `room` (your own, or anyone's with role moderator or
+   * higher). Resolves with the server's `deleted` reply once the tombstone is stored
+   * (deleting a tombstone again resolves with the original deleter and time); every
+   * session in the room, this one too, also gets a `message_deleted` event. Rejects
+   * with {@link RequestRefused}: `errorCode` `forbidden` (another's message without
+   * the role), `not_found` (no message with that seq), `not_joined`. Written again
+   * after a reconnect if unanswered (a repeat is harmless).
+   */
+  delete(room: string, seq: number, options: DeleteOptions = {}): Promise<Deleted> {
+    const frame: Record<string, unknown> = { type: "delete", room, seq };
+    if (options.reason !== undefined) frame.reason = options.reason;
+    return this.request<Deleted>(room, "delete", frame, (f) => ({
+      room: f.room,
+      seq: f.seq,
+      deleted_by: f.deleted_by,
+      deleted_at: f.deleted_at,
+    }));
   }
 
   /** Moves this user's read position in `room` to `seq`; resolves with the position in force. */
@@ -439,6 +472,7 @@ export class RoomdClient {
       r.joinedOn = null;
       r.filling = false;
       r.buffer = [];
+      r.heldDeletes = [];
     }
     for (const op of [...this.ops.values()]) {
       if (op.retryTimer !== undefined) clearTimeout(op.retryTimer);
@@ -595,7 +629,11 @@ export class RoomdClient {
       case "ack":
       case "history":
       case "registered":
+      case "deleted":
         this.answer(f);
+        break;
+      case "message_deleted":
+        this.onMessageDeleted(conn, f);
         break;
       case "read":
         if (!this.answer(f)) this.emitter.emit({ type: "read", room: f.room, user: f.user, seq: f.seq });
@@ -684,6 +722,21 @@ export class RoomdClient {
     this.deliver(r, conn, m as MessageEvent, true);
   }
 
+  private onMessageDeleted(conn: Conn, f: Record<string, any>): void {
+    const r = this.rooms.get(f.room);
+    if (!r || r.joinedOn !== conn) return;
+    const event: MessageDeletedEvent = {
+      type: "message_deleted",
+      room: f.room,
+      seq: f.seq,
+      deleted_by: f.deleted_by,
+      deleted_at: f.deleted_at,
+    };
+    // While a gap is paged, the message it is about may still be held back.
+    if (r.filling) r.heldDeletes.push(event);
+    else this.emitter.emit(event);
+  }
+
   /**
    * Hands `m` to the application unless it was handed over already. A seq past a
    * hole (which the protocol never sends within a connection; kept as a safeguard)
@@ -727,6 +780,10 @@ export class RoomdClient {
       if (r.filling) r.buffer.push(m);
       else this.deliver(r, conn, m, true);
     }
+    if (r.filling) return; // another gap: the deletions wait for it too
+    const deletes = r.heldDeletes;
+    r.heldDeletes = [];
+    for (const d of deletes) this.emitter.emit(d);
   }
 
   /** Drops a room: its join waiters and requests reject with `error`. */
@@ -847,6 +904,13 @@ export class RoomdClient {
         }, delay);
         return;
       }
+      if (code === "banned") {
+        // Banned: reject the join; a rejoin (after a reconnect) ends the room as the
+        // server's own room_closed for a ban does, and it is not joined again.
+        this.forgetRoom(r, new Banned(r.name, message, expiresAt(f)));
+        if (r.everJoined) this.emitter.emit({ type: "room_closed", room: r.name, reason: "banned" });
+        return;
+      }
       const hadWaiters = r.joinWaiters.length > 0;
       this.forgetRoom(r, new RequestRefused(code, message));
       if (!hadWaiters) this.emitter.emit({ type: "error", code, message });
@@ -857,7 +921,8 @@ export class RoomdClient {
       if (code === "rate_limited") return this.retryLater(op, retryAfter ?? 1000);
       if (code === "room_unavailable") return this.retryLater(op, op.retries.next() + 50);
       this.ops.delete(op.id);
-      op.reject(new RequestRefused(code, message));
+      // `muted`: not stored, and not resent (the mute holds until it lapses or is lifted).
+      op.reject(code === "muted" ? new Muted(op.room, message, expiresAt(f)) : new RequestRefused(code, message));
       return;
     }
     const event: EventOf<"error"> = { type: "error", code, message };
@@ -877,6 +942,11 @@ export class RoomdClient {
     }
     this.emitter.emit(event);
   }
+}
+
+/** An error frame's `expires_at` (`banned`, `muted`): RFC 3339, or null (until lifted). */
+function expiresAt(f: Record<string, any>): string | null {
+  return typeof f.expires_at === "string" ? f.expires_at : null;
 }
 
 /**

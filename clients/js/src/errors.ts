@@ -51,7 +51,8 @@ export class ClientClosed extends RoomdError {
 
 /**
  * A request the server refused with an `error` frame (`code` is the protocol's error
- * code, e.g. `not_joined`, `too_large`, `forbidden`), or with a `notice` (a send that
+ * code, e.g. `not_joined`, `too_large`, `forbidden`, `not_found`; `banned` and `muted`
+ * are the subclasses {@link Banned} and {@link Muted}), or with a `notice` (a send that
  * was not stored: `code` is `notice`, `reason` the notice's reason, e.g. `repeated`).
  */
 export class RequestRefused extends RoomdError {
@@ -64,6 +65,35 @@ export class RequestRefused extends RoomdError {
     super(0, message, `roomd: ${errorCode}: ${message}`);
     this.errorCode = errorCode;
     this.noticeReason = noticeReason;
+  }
+}
+
+/**
+ * A `join` refused with `banned`: this user is banned from the room. `expiresAt` is
+ * when the ban lapses (RFC 3339), or `null` for a ban until lifted.
+ */
+export class Banned extends RequestRefused {
+  readonly room: string;
+  readonly expiresAt: string | null;
+  constructor(room: string, message: string, expiresAt: string | null) {
+    super("banned", message);
+    this.room = room;
+    this.expiresAt = expiresAt;
+  }
+}
+
+/**
+ * A `send` refused with `muted`: this user may read the room but not post (the
+ * message was not stored, and the client does not resend it). `expiresAt` is when
+ * the mute lapses (RFC 3339), or `null` for a mute until lifted.
+ */
+export class Muted extends RequestRefused {
+  readonly room: string;
+  readonly expiresAt: string | null;
+  constructor(room: string, message: string, expiresAt: string | null) {
+    super("muted", message);
+    this.room = room;
+    this.expiresAt = expiresAt;
   }
 }
 

@@ -3,7 +3,7 @@
  */
 
 export { connect, RoomdClient } from "./client.js";
-export type { ClientOptions, JoinOptions, SendOptions, TokenSource } from "./client.js";
+export type { ClientOptions, DeleteOptions, JoinOptions, SendOptions, TokenSource } from "./client.js";
 export type { CommandContext, CommandHandler, CommandOptions, Role } from "./commands.js";
 export {
   RoomdError,
@@ -15,6 +15,8 @@ export {
   ConnectionClosed,
   ClientClosed,
   RequestRefused,
+  Banned,
+  Muted,
   RoomClosed,
   closePolicy,
 } from "./errors.js";
