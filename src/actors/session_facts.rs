@@ -2,8 +2,8 @@
 //! actor — who, from where, since when, which rooms, and its traffic counters — kept
 //! where the session directory can read it, so a listing never waits on a session's
 //! mailbox. The session updates it on its own thread: the counters are relaxed atomics
-//! (one increment per frame, no lock), the room set a small mutex touched on join and
-//! leave only.
+//! with a single writer (a plain load and store per frame, no lock), the room set a
+//! small mutex touched on join and leave only.
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;
@@ -64,12 +64,15 @@ impl SessionFacts {
         }
     }
 
+    /// Counts a frame from the client. Only the session's own thread writes the
+    /// counters, so a load and a store do (no locked read-modify-write per frame).
     pub fn frame_in(&self) {
-        self.frames_in.fetch_add(1, Ordering::Relaxed);
+        bump(&self.frames_in, 1);
     }
 
+    /// Counts `n` frames written to the client (see [`Self::frame_in`]).
     pub fn frames_out(&self, n: u64) {
-        self.frames_out.fetch_add(n, Ordering::Relaxed);
+        bump(&self.frames_out, n);
     }
 
     /// The gauge the session's outbox keeps at the bytes it holds.
@@ -115,4 +118,9 @@ impl SessionFacts {
         // Single inserts and removes: a poisoned set is still consistent.
         self.rooms.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// Adds `n` to a counter that only one thread writes.
+fn bump(counter: &AtomicU64, n: u64) {
+    counter.store(counter.load(Ordering::Relaxed).wrapping_add(n), Ordering::Relaxed);
 }
