@@ -150,13 +150,7 @@ pub fn mint_jwt(
     roles: &[String],
     ttl: Duration,
 ) -> Result<String, AuthError> {
-    check_user_id(sub).map_err(AuthError::Subject)?;
-    if name.is_some_and(|n| !fits(n)) {
-        return Err(AuthError::Claim("name must be at most 64 characters, without NUL"));
-    }
-    if roles.iter().any(|r| r.is_empty() || !fits(r)) {
-        return Err(AuthError::Claim("roles must each be 1 to 64 characters, without NUL"));
-    }
+    check_claims(sub, name, roles)?;
     let claims = JwtClaims {
         sub: sub.to_string(),
         name: name.map(str::to_string),
@@ -274,13 +268,7 @@ impl Authenticator {
                 _ => AuthError::Invalid,
             })?;
         let c = data.claims;
-        check_user_id(&c.sub).map_err(AuthError::Subject)?;
-        if c.name.as_deref().is_some_and(|n| !fits(n)) {
-            return Err(AuthError::Claim("name must be at most 64 characters, without NUL"));
-        }
-        if c.roles.iter().any(|r| r.is_empty() || !fits(r)) {
-            return Err(AuthError::Claim("roles must each be 1 to 64 characters, without NUL"));
-        }
+        check_claims(&c.sub, c.name.as_deref(), &c.roles)?;
         let kind = match c.kind.as_deref() {
             Some("bot") => UserKind::Bot,
             _ => UserKind::User,
@@ -296,6 +284,19 @@ impl Authenticator {
             token_id: None,
         })
     }
+}
+
+/// The claims the server can accept: a valid user id, a `name` and `roles` it can
+/// store. Checked on every JWT verified and every one `mint_jwt` makes.
+fn check_claims(sub: &str, name: Option<&str>, roles: &[String]) -> Result<(), AuthError> {
+    check_user_id(sub).map_err(AuthError::Subject)?;
+    if name.is_some_and(|n| !fits(n)) {
+        return Err(AuthError::Claim("name must be at most 64 characters, without NUL"));
+    }
+    if roles.iter().any(|r| r.is_empty() || !fits(r)) {
+        return Err(AuthError::Claim("roles must each be 1 to 64 characters, without NUL"));
+    }
+    Ok(())
 }
 
 /// At most `MAX_ID_CHARS` characters and no NUL (what the store can hold as a name).

@@ -404,12 +404,12 @@ impl WsSession {
         ctx.wait(fut.into_actor(self).map(move |res, act, ctx| match res {
             Ok((addr, reply, rows)) => act.joined(id, room_id, addr, reply, rows, ctx),
             Err(RoomError::Banned { expires_at }) => {
-                let message = match expires_at {
-                    Some(t) => format!("you are banned from {room_id} until {}", crate::model::rfc3339(t)),
-                    None => format!("you are banned from {room_id} until a moderator lifts it"),
-                };
+                let message = out::restriction_message("banned from", room_id.as_str(), expires_at);
                 metrics().reject(ErrorCode::Banned.as_str());
-                ctx.text(out::restricted_error_frame(id.as_ref(), ErrorCode::Banned, &message, expires_at));
+                act.write(
+                    ctx,
+                    out::restricted_error_frame(id.as_ref(), ErrorCode::Banned, &message, expires_at),
+                );
             }
             Err(e) => act.error(ctx, id.as_ref(), e.code(), &e.to_string(), None),
         }));

@@ -238,6 +238,15 @@ struct RestrictedError<'a> {
     expires_at: Option<String>,
 }
 
+/// The message of a ban's or a mute's refusal: "you are {what} {room} until …", `what`
+/// being `banned from` or `muted in`.
+pub fn restriction_message(what: &str, room: &str, expires_at: Option<i64>) -> String {
+    match expires_at {
+        Some(t) => format!("you are {what} {room} until {}", crate::model::rfc3339(t)),
+        None => format!("you are {what} {room} until a moderator lifts it"),
+    }
+}
+
 /// Encodes the `error` frame of a ban or mute lasting until `expires_at` (Unix ms).
 pub fn restricted_error_frame(
     id: Option<&FrameId>,

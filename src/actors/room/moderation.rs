@@ -34,14 +34,27 @@ pub const MAX_REASON: usize = 500;
 /// The bans and mutes of a room that were in force when last read or set.
 #[derive(Default)]
 pub(super) struct Restrictions {
-    by_user: HashMap<(RestrictionKind, String), RestrictionRow>,
+    bans: HashMap<String, RestrictionRow>,
+    mutes: HashMap<String, RestrictionRow>,
 }
 
 impl Restrictions {
+    /// The restrictions of `kind`, by user id.
+    fn of(&mut self, kind: RestrictionKind) -> &mut HashMap<String, RestrictionRow> {
+        match kind {
+            RestrictionKind::Ban => &mut self.bans,
+            RestrictionKind::Mute => &mut self.mutes,
+        }
+    }
+
     /// The expiry (`None`: until lifted) of `user`'s restriction of `kind` if it is in
-    /// force at `now`.
+    /// force at `now`. Looked up by `&str`: every `send` asks, so nothing is allocated.
     fn in_force(&self, kind: RestrictionKind, user: &str, now: i64) -> Option<Option<i64>> {
-        let row = self.by_user.get(&(kind, user.to_string()))?;
+        let map = match kind {
+            RestrictionKind::Ban => &self.bans,
+            RestrictionKind::Mute => &self.mutes,
+        };
+        let row = map.get(user)?;
         row.in_force(now).then_some(row.expires_at)
     }
 }
@@ -49,10 +62,12 @@ impl Restrictions {
 impl Room {
     /// Replaces the known restrictions with `rows` (a load or a reload).
     pub(super) fn set_restrictions(&mut self, rows: Vec<RestrictionRow>) {
-        self.restrictions.by_user = rows
-            .into_iter()
-            .filter_map(|r| Some(((RestrictionKind::parse(&r.kind)?, r.user_id.clone()), r)))
-            .collect();
+        self.restrictions = Restrictions::default();
+        for row in rows {
+            if let Some(kind) = RestrictionKind::parse(&row.kind) {
+                self.restrictions.of(kind).insert(row.user_id.clone(), row);
+            }
+        }
     }
 
     /// A `join` by a banned user is refused with `banned` and the ban's expiry.
@@ -70,10 +85,7 @@ impl Room {
 
     /// Refuses a muted member's `send` with `muted` and the mute's expiry.
     pub(super) fn refuse_muted(&self, ticket: SendTicket, expires_at: Option<i64>) {
-        let message = match expires_at {
-            Some(t) => format!("you are muted in {} until {}", self.id, rfc3339(t)),
-            None => format!("you are muted in {} until a moderator lifts it", self.id),
-        };
+        let message = out::restriction_message("muted in", self.id.as_str(), expires_at);
         match ticket.reply {
             // A session on another node (cluster mode) gets the frame from here too: the
             // dropped `done` tells its node the owner answered the session itself.
@@ -252,7 +264,7 @@ impl Room {
                     warn!(room.log, "audit write failed"; "action" => a.action, "target" => a.target,
                           "by" => a.actor_id, "at" => a.at, "detail" => a.detail, "err" => %e);
                 }
-                room.restrictions.by_user.insert((kind, row.user_id.clone()), row);
+                room.restrictions.of(kind).insert(row.user_id.clone(), row);
                 if kind == RestrictionKind::Ban {
                     room.remove_member_quietly(&args.target, Removal::Banned, ctx);
                 }
@@ -308,7 +320,7 @@ impl Room {
             };
             match res {
                 Ok(lifted) => {
-                    room.restrictions.by_user.remove(&(kind, args.target.clone()));
+                    room.restrictions.of(kind).remove(&args.target);
                     if lifted {
                         room.post_system(
                             format!("{} was {done} by {}", args.target, inv.from.name),
