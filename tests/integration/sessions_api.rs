@@ -246,7 +246,9 @@ async fn bad_session_filters_are_400_naming_the_parameter() {
     ];
     for (query, param) in cases {
         let resp = srv.get("/api/v1/sessions").query(query).send().await.unwrap();
+        let status = resp.status().as_u16();
         let text = resp.text().await.unwrap();
+        assert_eq!(status, 400, "{query:?}: {text}");
         let v: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["error"]["code"], "bad_request", "{query:?}: {text}");
         assert!(
@@ -352,7 +354,9 @@ async fn a_bad_disconnect_reason_is_400_and_closes_nothing() {
     for reason in ["", "   ", long.as_str()] {
         for path in [format!("/api/v1/sessions/{}", s.id), "/api/v1/users/alice/sessions".to_string()] {
             let resp = delete(&srv, &path).query(&[("reason", reason)]).send().await.unwrap();
+            let status = resp.status().as_u16();
             let text = resp.text().await.unwrap();
+            assert_eq!(status, 400, "{path} {reason:?}: {text}");
             assert!(text.contains("bad_request") && text.contains("reason"), "{path} {reason:?}: {text}");
         }
     }

@@ -88,7 +88,8 @@ export type CloseAction =
     kind: "reconnect";
     minDelayMs?: number;
 }
-/** Reconnect at once (jitter only), and resume: the room moved (1012). */
+/** Reconnect at once (jitter only), and resume: the room moved (1012), a heartbeat
+ * timeout (4000) or a slow-consumer close (4001). */
  | {
     kind: "reconnect-now";
 }

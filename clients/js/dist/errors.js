@@ -133,6 +133,8 @@ export function closePolicy(code, reason, httpStatus) {
                 return { kind: "stop", error: new TokenRevoked(code, reason) };
             return { kind: "reconnect" };
         case 1012:
+        case 4000:
+        case 4001:
             return { kind: "reconnect-now" };
         case 4500:
             return { kind: "stop", error: new Unauthorized(code, reason || "unauthorized") };
@@ -145,6 +147,6 @@ export function closePolicy(code, reason, httpStatus) {
     }
     if (code >= 4500 && code <= 4999)
         return { kind: "stop", error: new ConnectionClosed(code, reason) };
-    // 1001, 1006, 1011, 4000–4499 and anything else: reconnect with backoff, resume.
+    // 1001, 1006, 1011, 4002–4499 and anything else: reconnect with backoff, resume.
     return { kind: "reconnect" };
 }

@@ -110,7 +110,8 @@ export class RoomClosed extends RoomdError {
 export type CloseAction =
   /** Reconnect after the exponential backoff, and resume. */
   | { kind: "reconnect"; minDelayMs?: number }
-  /** Reconnect at once (jitter only), and resume: the room moved (1012). */
+  /** Reconnect at once (jitter only), and resume: the room moved (1012), a heartbeat
+   * timeout (4000) or a slow-consumer close (4001). */
   | { kind: "reconnect-now" }
   /** 4501: reconnect only if the token comes from a provider; else stop with `error`. */
   | { kind: "refresh-token"; error: RoomdError }
@@ -144,6 +145,8 @@ export function closePolicy(code: number, reason: string, httpStatus?: number): 
       if (/revoked/i.test(reason)) return { kind: "stop", error: new TokenRevoked(code, reason) };
       return { kind: "reconnect" };
     case 1012:
+    case 4000:
+    case 4001:
       return { kind: "reconnect-now" };
     case 4500:
       return { kind: "stop", error: new Unauthorized(code, reason || "unauthorized") };
@@ -155,6 +158,6 @@ export function closePolicy(code: number, reason: string, httpStatus?: number): 
       return { kind: "stop", error: new DisconnectedByOperator(code, reason || "disconnected by an operator") };
   }
   if (code >= 4500 && code <= 4999) return { kind: "stop", error: new ConnectionClosed(code, reason) };
-  // 1001, 1006, 1011, 4000–4499 and anything else: reconnect with backoff, resume.
+  // 1001, 1006, 1011, 4002–4499 and anything else: reconnect with backoff, resume.
   return { kind: "reconnect" };
 }
