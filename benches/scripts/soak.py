@@ -82,6 +82,9 @@ class Stop:
 
     def __init__(self):
         self.now = False
+        # Set once every durable sender has finished (its last send acked): only then is
+        # the last acked seq final, and may the resumers stop once they have seen it.
+        self.senders_done = False
         self.closes = collections.Counter()
         self.errors = collections.Counter()
 
@@ -176,7 +179,7 @@ class Resumer:
                         self.take(msg)
                     leave_at = now() + random.uniform(5, 30)
                     while now() < leave_at:
-                        if self.stop.now and self.last >= target():
+                        if self.stop.senders_done and self.last >= target():
                             await ws.close()
                             return
                         try:
@@ -400,6 +403,7 @@ async def soak(args):
         await asyncio.sleep(secs)
         stop.now = True
         await asyncio.wait_for(asyncio.gather(*stasks, *ctasks), 120)
+        stop.senders_done = True
         await asyncio.wait_for(asyncio.gather(*rtasks), 60)
         load = await load_task
         sample_task.cancel()
