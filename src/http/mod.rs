@@ -4,6 +4,7 @@
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod console;
 pub mod health;
 pub mod input_guard;
 pub mod json_body;
@@ -76,6 +77,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
         .configure(metrics::configure)
         .configure(ws::configure)
         .configure(openapi::configure)
+        .configure(console::configure)
         .service(
             web::scope("/api/v1")
                 .wrap(actix_web::middleware::from_fn(input_guard::reject_nul))

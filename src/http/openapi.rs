@@ -28,7 +28,7 @@ use super::api::{
     actors, audit, broadcast_events, broadcasts, cluster_view, debug_clock, members, message_deletion,
     messages, restrictions, rooms, schedules, sessions, tokens,
 };
-use super::{health, metrics, ws};
+use super::{console, health, metrics, ws};
 use crate::error::ErrorCode;
 pub use crate::error::{ErrorBody, ErrorDetail};
 use crate::store::rooms::{RoomSettings, SpamSettings};
@@ -94,6 +94,8 @@ pub const DOCS_PATH: &str = "/docs";
         sessions::disconnect_user,
         openapi_json,
         docs,
+        console::to_console,
+        console::console_page,
     ),
     components(schemas(
         ErrorBody,
@@ -181,6 +183,7 @@ pub const DOCS_PATH: &str = "/docs";
         (name = "cluster", description = "Nodes of a cluster (cluster mode only)"),
         (name = "sessions", description = "Live WebSocket sessions and operator disconnects"),
         (name = "docs", description = "This document and its UI"),
+        (name = "console", description = "The operator console, a browser app on this API (docs/CONSOLE.md)"),
     ),
 )]
 pub struct ApiDoc;

@@ -15,6 +15,7 @@ mod broadcasts;
 mod close_codes;
 mod cluster_off;
 mod commands;
+mod console;
 mod delivery;
 mod durability;
 mod hostile_clients;

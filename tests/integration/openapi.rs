@@ -16,6 +16,8 @@ const MOUNTED: &[&str] = &[
     "GET /metrics",
     "GET /ws",
     "GET /docs",
+    "GET /",
+    "GET /console/",
     "GET /api/v1/openapi.json",
     "GET /api/v1/rooms",
     "POST /api/v1/rooms",
