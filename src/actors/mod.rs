@@ -10,6 +10,7 @@
 //! ├── BroadcastQueue ─ paces broadcast deliveries, high priority first (`broadcast`)
 //! │   └── BroadcastJob × N ─ one per unfinished job; state in the store
 //! ├── Scheduler ──── cron schedules; each due time starts a broadcast job
+//! ├── StatsSampler ─ once a second, the counters into the overview's history
 //! └── HTTP workers ─ one WsSession actor per WebSocket connection
 //! ```
 //!
@@ -32,6 +33,7 @@ pub mod room;
 pub mod scheduler;
 pub mod session_facts;
 pub mod sessions;
+pub mod stats_sampler;
 pub mod shell;
 pub mod store_writer;
 pub mod supervisor;
