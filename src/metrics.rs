@@ -245,8 +245,12 @@ impl HistogramCounts {
     /// `earlier` counts as nothing observed).
     pub fn since(&self, earlier: &Self) -> Self {
         let before = |i: usize| earlier.buckets.get(i).map_or(0, |b| b.1);
-        let buckets =
-            self.buckets.iter().enumerate().map(|(i, &(upper, n))| (upper, n.saturating_sub(before(i)))).collect();
+        let buckets = self
+            .buckets
+            .iter()
+            .enumerate()
+            .map(|(i, &(upper, n))| (upper, n.saturating_sub(before(i))))
+            .collect();
         Self { buckets, total: self.total.saturating_sub(earlier.total) }
     }
 

@@ -166,7 +166,10 @@ mod tests {
             .iter()
             .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, false))
             .collect();
-        assert_eq!(got, ["2026-03-28T09:00:00+01:00", "2026-03-29T09:00:00+02:00", "2026-03-30T09:00:00+02:00"]);
+        assert_eq!(
+            got,
+            ["2026-03-28T09:00:00+01:00", "2026-03-29T09:00:00+02:00", "2026-03-30T09:00:00+02:00"]
+        );
         let never = CronSpec::parse("0 0 30 2 *", "UTC").unwrap();
         assert_eq!(never.upcoming(ms("2026-01-01T00:00:00Z"), 5), Err(CronError::Never));
     }

@@ -165,7 +165,10 @@ mod tests {
         assert!(h.series().is_empty(), "no rate before a second reading");
         h.record(reading(1002, 10, 0, 0));
         let s = h.series();
-        assert_eq!(s, vec![Sample { at_ms: 1_002_000, messages_per_s: 5.0, deliveries_per_s: 10.0, connections: 3 }]);
+        assert_eq!(
+            s,
+            vec![Sample { at_ms: 1_002_000, messages_per_s: 5.0, deliveries_per_s: 10.0, connections: 3 }]
+        );
         for i in 0..1000 {
             h.record(reading(1003 + i, 10, 0, 0));
         }

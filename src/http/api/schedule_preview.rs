@@ -58,7 +58,7 @@ pub struct SchedulePreview {
 #[utoipa::path(
     get,
     path = "/api/v1/schedules/preview",
-    operation_id = "preview_schedule",
+    operation_id = "get_schedule_preview",
     tag = "schedules",
     params(PreviewQuery),
     security(("bearer" = [])),
