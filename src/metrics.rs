@@ -16,7 +16,7 @@
 
 use std::sync::LazyLock;
 
-use prometheus::core::Collector;
+use prometheus::core::{Collector, Metric};
 use prometheus::{
     exponential_buckets, Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec,
     IntGauge, Opts, Registry, TextEncoder,
@@ -221,5 +221,79 @@ impl Metrics {
         let mut buf = Vec::new();
         TextEncoder::new().encode(&self.registry.gather(), &mut buf)?;
         String::from_utf8(buf).map_err(|e| prometheus::Error::Msg(e.to_string()))
+    }
+}
+
+/// A histogram's figures at one moment: the cumulative count at each upper bound (as
+/// Prometheus keeps them, without `+Inf`) and the number of observations.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HistogramCounts {
+    pub buckets: Vec<(f64, u64)>,
+    pub total: u64,
+}
+
+impl HistogramCounts {
+    /// `h` now.
+    pub fn of(h: &Histogram) -> Self {
+        let m = h.metric();
+        let hist = m.get_histogram();
+        let buckets = hist.get_bucket().iter().map(|b| (b.upper_bound(), b.cumulative_count())).collect();
+        Self { buckets, total: hist.get_sample_count() }
+    }
+
+    /// What was observed after `earlier` (the same histogram read before; an empty
+    /// `earlier` counts as nothing observed).
+    pub fn since(&self, earlier: &Self) -> Self {
+        let before = |i: usize| earlier.buckets.get(i).map_or(0, |b| b.1);
+        let buckets = self
+            .buckets
+            .iter()
+            .enumerate()
+            .map(|(i, &(upper, n))| (upper, n.saturating_sub(before(i))))
+            .collect();
+        Self { buckets, total: self.total.saturating_sub(earlier.total) }
+    }
+
+    /// (p50, p99) in the histogram's unit, interpolated inside the bucket as
+    /// Prometheus' `histogram_quantile` does; `None` without observations.
+    pub fn p50_p99(&self) -> Option<(f64, f64)> {
+        if self.total == 0 {
+            return None;
+        }
+        let q = |q: f64| {
+            let rank = q * self.total as f64;
+            let (mut lower, mut below) = (0.0, 0u64);
+            for &(upper, cumulative) in &self.buckets {
+                if cumulative as f64 >= rank {
+                    let in_bucket = cumulative.saturating_sub(below) as f64;
+                    let frac = if in_bucket > 0.0 { (rank - below as f64) / in_bucket } else { 1.0 };
+                    return lower + (upper - lower) * frac;
+                }
+                (lower, below) = (upper, cumulative);
+            }
+            lower // beyond the last bucket: its bound is the best estimate
+        };
+        Some((q(0.5), q(0.99)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_of_what_was_observed_since_an_earlier_reading() {
+        let h = Histogram::with_opts(HistogramOpts::new("t", "t").buckets(DURATION_BUCKETS.clone())).unwrap();
+        for _ in 0..10 {
+            h.observe(0.050); // before: slow
+        }
+        let earlier = HistogramCounts::of(&h);
+        for _ in 0..100 {
+            h.observe(0.000_100); // after: fast, bucket (65.5 µs, 131 µs]
+        }
+        let (p50, p99) = HistogramCounts::of(&h).since(&earlier).p50_p99().expect("observations");
+        assert!((65e-6..=131.1e-6).contains(&p50) && (65e-6..=131.1e-6).contains(&p99), "{p50} {p99}");
+        assert_eq!(HistogramCounts::of(&h).since(&HistogramCounts::of(&h)).p50_p99(), None);
+        assert_eq!(HistogramCounts::of(&h).since(&HistogramCounts::default()).total, 110);
     }
 }

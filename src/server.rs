@@ -19,6 +19,7 @@ use crate::actors::registry::{RoomRegistry, SyncAll};
 use crate::actors::room::{Refusal, RoomDeps};
 use crate::actors::scheduler::{Scheduler, SharedClock, SystemClock, TestClock};
 use crate::actors::sessions::SessionDirectory;
+use crate::actors::stats_sampler::{History, StatsSampler};
 use crate::actors::store_writer::{Flush, StoreWriter};
 use crate::actors::ws_session::SessionDeps;
 use crate::auth::{issue_token, Authenticator};
@@ -36,6 +37,7 @@ use crate::websocket::socket::{raise_open_file_limit, PeerSocket};
 
 /// Runs the server until a signal stops it.
 pub fn run(settings: Settings) -> anyhow::Result<()> {
+    let started_at = crate::model::now_ms();
     let (log, _guard) = crate::logging::init(&settings.log);
     install_panic_hook(log.clone());
     export_metrics();
@@ -55,7 +57,7 @@ pub fn run(settings: Settings) -> anyhow::Result<()> {
         settings.database.sqlite_wal_max_mb.saturating_mul(1 << 20),
         log.new(slog::o!("thread" => "sqlite-checkpoint")),
     );
-    actix_rt::System::new().block_on(serve(Arc::new(settings), store, nofile, log))
+    actix_rt::System::new().block_on(serve(Arc::new(settings), store, nofile, started_at, log))
 }
 
 /// Hands `/metrics` what other modules own: the actor directory's collector and the
@@ -98,7 +100,13 @@ fn ensure_admin_token(store: &Store) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(cfg: Arc<Settings>, store: Store, nofile: u64, log: Logger) -> anyhow::Result<()> {
+async fn serve(
+    cfg: Arc<Settings>,
+    store: Store,
+    nofile: u64,
+    started_at: i64,
+    log: Logger,
+) -> anyhow::Result<()> {
     let writer_arbiter = Arbiter::new();
     let (writer, writes) = StoreWriter::start_supervised(&writer_arbiter.handle(), store.clone(), &cfg, &log);
     let cluster = match cfg.cluster.enabled {
@@ -144,6 +152,9 @@ async fn serve(cfg: Arc<Settings>, store: Store, nofile: u64, log: Logger) -> an
         &cfg.metrics,
         &log,
     );
+    let history = Arc::new(History::new(started_at));
+    // Held until shutdown: the sampler lives as long as an address of it does.
+    let _sampler = StatsSampler::start(history.clone(), &cfg.metrics, &log);
     let state = AppState {
         cfg: cfg.clone(),
         store: store.clone(),
@@ -166,6 +177,7 @@ async fn serve(cfg: Arc<Settings>, store: Store, nofile: u64, log: Logger) -> an
         clock,
         test_clock,
         cluster: cluster.clone(),
+        history,
     };
     let app_state = state.clone();
     let server = HttpServer::new(move || {

@@ -26,12 +26,11 @@ use std::time::Instant;
 use actix::dev::{Request, ToEnvelope};
 use actix::prelude::*;
 use crossbeam_utils::CachePadded;
-use prometheus::core::Metric;
 use prometheus::{Histogram, HistogramOpts};
 
 pub use self::directory::directory;
 use crate::config::MetricsConfig;
-use crate::metrics::DURATION_BUCKETS;
+use crate::metrics::{HistogramCounts, DURATION_BUCKETS};
 pub use crate::model::ActorStatus;
 
 /// What an actor is, as shown in `/api/v1/actors` and in the `actor` label.
@@ -46,10 +45,12 @@ pub enum ActorKind {
     Scheduler,
     /// Cluster mode: the node's heartbeat and liveness watch.
     Cluster,
+    /// The stats sampler: the once-a-second history of `GET /api/v1/overview`.
+    Sampler,
 }
 
 impl ActorKind {
-    pub const ALL: [ActorKind; 8] = [
+    pub const ALL: [ActorKind; 9] = [
         Self::Supervisor,
         Self::Registry,
         Self::Room,
@@ -58,6 +59,7 @@ impl ActorKind {
         Self::Broadcast,
         Self::Scheduler,
         Self::Cluster,
+        Self::Sampler,
     ];
 
     /// The kind's place in [`ActorKind::ALL`].
@@ -75,6 +77,7 @@ impl ActorKind {
             Self::Broadcast => "broadcast",
             Self::Scheduler => "scheduler",
             Self::Cluster => "cluster",
+            Self::Sampler => "sampler",
         }
     }
 }
@@ -322,31 +325,9 @@ fn actor_histogram(name: &str) -> Histogram {
     Histogram::with_opts(opts).unwrap_or_else(|e| panic!("histogram options: {e}"))
 }
 
-/// (p50, p99) in µs, interpolated inside the bucket as Prometheus'
-/// `histogram_quantile` does; `None` without observations.
+/// (p50, p99) in µs (`HistogramCounts::p50_p99`); `None` without observations.
 fn quantiles_us(h: &Histogram) -> Option<(f64, f64)> {
-    let m = h.metric();
-    let hist = m.get_histogram();
-    let total = hist.get_sample_count();
-    if total == 0 {
-        return None;
-    }
-    let buckets: Vec<(f64, u64)> =
-        hist.get_bucket().iter().map(|b| (b.upper_bound(), b.cumulative_count())).collect();
-    let q = |q: f64| {
-        let rank = q * total as f64;
-        let (mut lower, mut below) = (0.0, 0u64);
-        for &(upper, cumulative) in &buckets {
-            if cumulative as f64 >= rank {
-                let in_bucket = (cumulative - below) as f64;
-                let frac = if in_bucket > 0.0 { (rank - below as f64) / in_bucket } else { 1.0 };
-                return (lower + (upper - lower) * frac) * 1e6;
-            }
-            (lower, below) = (upper, cumulative);
-        }
-        lower * 1e6 // beyond the last bucket: its bound is the best estimate
-    };
-    Some((q(0.5), q(0.99)))
+    HistogramCounts::of(h).p50_p99().map(|(p50, p99)| (p50 * 1e6, p99 * 1e6))
 }
 
 /// A message with its enqueue stamp.

@@ -10,6 +10,7 @@
 //! ├── BroadcastQueue ─ paces broadcast deliveries, high priority first (`broadcast`)
 //! │   └── BroadcastJob × N ─ one per unfinished job; state in the store
 //! ├── Scheduler ──── cron schedules; each due time starts a broadcast job
+//! ├── StatsSampler ─ once a second, the counters into the overview's history
 //! └── HTTP workers ─ one WsSession actor per WebSocket connection
 //! ```
 //!
@@ -33,6 +34,7 @@ pub mod scheduler;
 pub mod session_facts;
 pub mod sessions;
 pub mod shell;
+pub mod stats_sampler;
 pub mod store_writer;
 pub mod supervisor;
 pub mod violations;

@@ -64,6 +64,8 @@ pub struct AppState {
     pub test_clock: Option<Arc<TestClock>>,
     /// Cluster mode: this node's NATS side.
     pub cluster: Option<Arc<crate::cluster::Cluster>>,
+    /// The last minutes of counters, kept by the stats sampler (`GET /api/v1/overview`).
+    pub history: Arc<crate::actors::stats_sampler::History>,
 }
 
 /// Mounts every route.

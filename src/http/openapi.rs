@@ -26,7 +26,7 @@ use shared_responses::SharedResponses;
 
 use super::api::{
     actors, audit, broadcast_events, broadcasts, cluster_view, debug_clock, members, message_deletion,
-    messages, restrictions, rooms, schedules, sessions, tokens,
+    messages, overview, restrictions, rooms, schedule_preview, schedules, sessions, tokens,
 };
 use super::{console, health, metrics, ws};
 use crate::error::ErrorCode;
@@ -87,8 +87,10 @@ pub const DOCS_PATH: &str = "/docs";
         schedules::get_schedule,
         schedules::patch_schedule,
         schedules::delete_schedule,
+        schedule_preview::preview,
         debug_clock::set_clock,
         cluster_view::list_nodes,
+        overview::overview,
         sessions::list_sessions,
         sessions::disconnect_session,
         sessions::disconnect_user,
@@ -160,9 +162,16 @@ pub const DOCS_PATH: &str = "/docs";
         schedules::ScheduleView,
         schedules::SchedulePage,
         schedules::FireView,
+        schedule_preview::SchedulePreview,
         debug_clock::SetClock,
         cluster_view::NodeView,
         cluster_view::NodeList,
+        overview::Overview,
+        overview::OverviewRooms,
+        overview::CommitLatency,
+        overview::OverviewSample,
+        overview::BusiestActors,
+        actors::Node,
         message_deletion::BulkDeletion,
         crate::live_sessions::SessionInfo,
         sessions::SessionPage,
@@ -181,6 +190,7 @@ pub const DOCS_PATH: &str = "/docs";
         (name = "broadcasts", description = "Announcements to many rooms, their progress and history"),
         (name = "schedules", description = "Cron schedules that start broadcasts"),
         (name = "cluster", description = "Nodes of a cluster (cluster mode only)"),
+        (name = "overview", description = "This node at a glance: totals, rates and the busiest actors"),
         (name = "sessions", description = "Live WebSocket sessions and operator disconnects"),
         (name = "docs", description = "This document and its UI"),
         (name = "console", description = "The operator console, a browser app on this API (docs/CONSOLE.md)"),

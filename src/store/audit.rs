@@ -43,6 +43,8 @@ pub struct NewAudit {
 pub struct AuditFilter {
     pub action: Option<String>,
     pub target: Option<String>,
+    /// The acting token's (or user's) id: `actor_id`.
+    pub actor: Option<String>,
 }
 
 /// Appends `entry` for a change already made; never fails the caller: a failed write
@@ -83,6 +85,9 @@ impl AuditRow {
         }
         if let Some(target) = &filter.target {
             query = query.filter(audit_log::target.eq(target.clone()));
+        }
+        if let Some(actor) = &filter.actor {
+            query = query.filter(audit_log::actor_id.eq(actor.clone()));
         }
         Ok(query.order(audit_log::id.desc()).limit(limit).load(c)?)
     }

@@ -92,6 +92,11 @@ impl RoomRow {
         serde_json::from_str(&self.settings).unwrap_or_default()
     }
 
+    /// How many rooms are stored (`SELECT count(*)`; the overview's `rooms.stored`).
+    pub fn count(c: &mut DbConn) -> Result<i64, StoreError> {
+        Ok(rooms::table.count().get_result(c)?)
+    }
+
     pub fn find(c: &mut DbConn, id: &str) -> Result<Option<Self>, StoreError> {
         Ok(rooms::table.filter(rooms::id.eq(id)).select(Self::as_select()).first(c).optional()?)
     }

@@ -246,6 +246,52 @@ async fn the_audit_log_is_filtered_and_paged_newest_first() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_log_is_filtered_by_actor_with_the_other_filters_and_pages() {
+    let srv = TestServer::start().await;
+    let boot = boot_admin_id(&srv).await;
+    let ops = create_token(&srv, "admin", "ops").await;
+    let ops_id = ops["id"].as_str().expect("id").to_string();
+    let ops_secret = ops["token"].as_str().expect("secret").to_string();
+    let as_ops =
+        |path: &str, body: Value| srv.http().post(srv.url(path)).bearer_auth(&ops_secret).json(&body);
+    for id in ["o1", "o2", "o3"] {
+        body(as_ops("/api/v1/rooms", json!({"id": id})).send().await.unwrap(), 201).await;
+    }
+    body(as_ops("/api/v1/tokens", json!({"kind": "user", "name": "carol"})).send().await.unwrap(), 201).await;
+    srv.create_room("b1").await;
+
+    let entries = |items: Vec<Value>| -> Vec<(String, String, String)> {
+        items
+            .iter()
+            .map(|e| {
+                let s = |v: &Value| v.as_str().unwrap_or_else(|| panic!("{e}")).to_string();
+                (s(&e["actor"]["id"]), s(&e["action"]), s(&e["target"]))
+            })
+            .collect()
+    };
+    let by_ops = entries(audit(&srv, &[("actor", &ops_id)]).await);
+    assert_eq!(by_ops.len(), 4, "ops's entries only: {by_ops:?}");
+    assert!(by_ops.iter().all(|(actor, _, _)| *actor == ops_id), "{by_ops:?}");
+    assert_eq!(by_ops[0].1, "token.create", "newest first: {by_ops:?}");
+    let ops_rooms = entries(audit(&srv, &[("actor", &ops_id), ("action", "room.create")]).await);
+    let targets: Vec<&str> = ops_rooms.iter().map(|(_, _, t)| t.as_str()).collect();
+    assert_eq!(targets, ["o3", "o2", "o1"]);
+    let o2 = entries(audit(&srv, &[("actor", &ops_id), ("target", "o2")]).await);
+    assert_eq!(o2, [(ops_id.clone(), "room.create".into(), "o2".into())]);
+    assert_eq!(audit(&srv, &[("actor", &ops_id), ("target", "b1")]).await, Vec::<Value>::new());
+    let by_boot = entries(audit(&srv, &[("actor", &boot)]).await);
+    let boot_entries: Vec<(&str, &str)> = by_boot.iter().map(|(_, a, t)| (a.as_str(), t.as_str())).collect();
+    assert_eq!(boot_entries, [("room.create", "b1"), ("token.create", ops_id.as_str())]);
+    assert_eq!(audit(&srv, &[("actor", "tok_nobody")]).await, Vec::<Value>::new(), "an exact match");
+    assert_eq!(audit(&srv, &[("actor", &ops_id[..ops_id.len() - 1])]).await, Vec::<Value>::new());
+
+    let pages = all_pages(&srv, "/api/v1/audit", &[("actor", &ops_id), ("action", "room.create")], 2).await;
+    let targets: Vec<Vec<&str>> =
+        pages.iter().map(|p| p.iter().map(|e| e["target"].as_str().expect("target")).collect()).collect();
+    assert_eq!(targets, [vec!["o3", "o2"], vec!["o1"]], "pages of ops's rooms, newest first");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_limits_and_cursors_are_400() {
     let srv = TestServer::start().await;
     for path in ["/api/v1/tokens", "/api/v1/audit"] {

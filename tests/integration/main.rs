@@ -26,6 +26,7 @@ mod message_deletion;
 mod metrics;
 mod moderation;
 mod openapi;
+mod overview;
 mod room_life;
 mod rooms_api;
 mod schedules;

@@ -344,8 +344,17 @@ fn exported_families(text: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-const ACTOR_KINDS: [&str; 8] =
-    ["supervisor", "registry", "room", "session", "store_writer", "broadcast", "scheduler", "cluster"];
+const ACTOR_KINDS: [&str; 9] = [
+    "supervisor",
+    "registry",
+    "room",
+    "session",
+    "store_writer",
+    "broadcast",
+    "scheduler",
+    "cluster",
+    "sampler",
+];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fresh_server_exports_every_family_with_its_known_label_values() {

@@ -283,3 +283,66 @@ async fn a_schedule_fires_on_the_real_clock_until_disabled() {
     })
     .await;
 }
+
+/// `GET /api/v1/schedules/preview` with `query`: (status, body).
+async fn preview(srv: &TestServer, query: &[(&str, &str)]) -> (u16, Value) {
+    let resp = srv.get("/api/v1/schedules/preview").query(query).send().await.expect("GET preview");
+    let status = resp.status().as_u16();
+    (status, resp.json().await.expect("preview JSON"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_preview_lists_the_next_due_times_in_the_zone_by_the_schedulers_clock() {
+    let srv = TestServer::start_with(TEST_CLOCK).await;
+    // The Friday before Europe/Berlin moves to summer time (Sunday 2026-03-29).
+    set_clock(&srv, "2026-03-27T12:00:00Z").await;
+    let (status, p) = preview(&srv, &[("cron", "0 9 * * *"), ("timezone", "Europe/Berlin")]).await;
+    assert_eq!(status, 200, "{p}");
+    let next = [
+        "2026-03-28T09:00:00+01:00",
+        "2026-03-29T09:00:00+02:00",
+        "2026-03-30T09:00:00+02:00",
+        "2026-03-31T09:00:00+02:00",
+        "2026-04-01T09:00:00+02:00",
+    ];
+    assert_eq!(p, json!({"cron": "0 9 * * *", "timezone": "Europe/Berlin", "next": next}));
+
+    // Strictly after now; the zone defaults to UTC; `count` takes 1 to 20.
+    set_clock(&srv, "2026-03-28T08:00:00Z").await;
+    let (_, p) = preview(&srv, &[("cron", "0 8 * * *"), ("count", "2")]).await;
+    assert_eq!(p["timezone"], "UTC");
+    assert_eq!(p["next"], json!(["2026-03-29T08:00:00+00:00", "2026-03-30T08:00:00+00:00"]));
+    let (_, p) = preview(&srv, &[("cron", "*/5 * * * *"), ("count", "20")]).await;
+    assert_eq!(p["next"].as_array().map(Vec::len), Some(20), "{p}");
+    for count in ["0", "21", "x"] {
+        let resp = srv.get("/api/v1/schedules/preview").query(&[("cron", "* * * * *"), ("count", count)]);
+        assert_api_error(resp.send().await.unwrap(), 400, "bad_request").await;
+    }
+    let (status, p) = preview(&srv, &[("timezone", "UTC")]).await;
+    assert_eq!(status, 400, "no cron: {p}");
+    assert!(p["error"]["message"].as_str().unwrap().contains("cron"), "{p}");
+    // Nothing was stored.
+    assert_eq!(get(&srv, "/api/v1/schedules").await["items"], json!([]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_preview_refuses_what_a_schedule_refuses_with_the_same_message() {
+    let srv = TestServer::start().await;
+    srv.create_room("r").await;
+    for (cron, timezone, names) in [
+        ("0 9 * *", "UTC", "cron"),
+        ("0 25 * * *", "UTC", "cron"),
+        ("0 0 30 2 *", "UTC", "cron"),
+        ("0 9 * * *", "Europe/Atlantis", "timezone"),
+    ] {
+        let (status, p) = preview(&srv, &[("cron", cron), ("timezone", timezone)]).await;
+        assert_eq!((status, &p["error"]["code"]), (422, &json!("unprocessable")), "{cron} {timezone}: {p}");
+        let message = p["error"]["message"].as_str().unwrap();
+        assert!(message.contains(names), "{cron} {timezone}: the message names {names}: {p}");
+        let body = json!({"cron": cron, "timezone": timezone, "rooms": ["r"], "text": "t"});
+        let resp = srv.post("/api/v1/schedules", &body).send().await.unwrap();
+        assert_eq!(resp.status().as_u16(), 422);
+        let created: Value = resp.json().await.unwrap();
+        assert_eq!(created["error"]["message"], message, "the same message as POST /schedules");
+    }
+}

@@ -70,6 +70,21 @@ impl CronSpec {
     pub fn first_after(&self, ms: i64) -> Result<i64, CronError> {
         self.next_after(ms).ok_or(CronError::Never)
     }
+
+    /// The next `count` due times strictly after `ms` (fewer if it stops firing), in
+    /// the spec's time zone; an expression that never fires after `ms` is an error.
+    pub fn upcoming(&self, ms: i64, count: usize) -> Result<Vec<chrono::DateTime<Tz>>, CronError> {
+        let mut at = self.first_after(ms)?;
+        let mut out = Vec::with_capacity(count);
+        while out.len() < count {
+            out.push(self.tz.timestamp_millis_opt(at).single().ok_or(CronError::Never)?);
+            match self.next_after(at) {
+                Some(next) => at = next,
+                None => break,
+            }
+        }
+        Ok(out)
+    }
 }
 
 #[cfg(test)]
@@ -140,6 +155,23 @@ mod tests {
         let spec = CronSpec::parse("30 2 * * *", "Europe/Berlin").unwrap();
         let got = runs(&spec, "2026-10-24T12:00:00Z", "2026-10-25T12:00:00Z");
         assert_eq!(got, vec![ms("2026-10-25T00:30:00Z")]);
+    }
+
+    #[test]
+    fn upcoming_times_carry_the_zone_offset_across_a_dst_change() {
+        let spec = CronSpec::parse("0 9 * * *", "Europe/Berlin").unwrap();
+        let got: Vec<String> = spec
+            .upcoming(ms("2026-03-27T12:00:00Z"), 3)
+            .unwrap()
+            .iter()
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, false))
+            .collect();
+        assert_eq!(
+            got,
+            ["2026-03-28T09:00:00+01:00", "2026-03-29T09:00:00+02:00", "2026-03-30T09:00:00+02:00"]
+        );
+        let never = CronSpec::parse("0 0 30 2 *", "UTC").unwrap();
+        assert_eq!(never.upcoming(ms("2026-01-01T00:00:00Z"), 5), Err(CronError::Never));
     }
 
     #[test]

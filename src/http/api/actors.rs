@@ -81,7 +81,7 @@ struct Mailbox {
 /// One node of the tree.
 #[derive(Debug, Serialize)]
 #[schema(as = ActorNode)]
-struct Node {
+pub struct Node {
     #[schema(value_type = crate::http::openapi::ActorKind, example = "room")]
     kind: &'static str,
     id: String,
@@ -171,7 +171,7 @@ fn round(us: f64) -> f64 {
     ),
 )]
 async fn actors(_: AdminAuth, q: web::Query<ActorsQuery>) -> Result<HttpResponse, ApiError> {
-    let mut all: Vec<MailboxSnapshot> = directory().all().iter().map(|a| a.snapshot()).collect();
+    let all: Vec<MailboxSnapshot> = directory().all().iter().map(|a| a.snapshot()).collect();
     if q.limit.is_some() || q.cursor.is_some() {
         if q.top.is_some() || q.sort.is_some() {
             return Err(ApiError::new(
@@ -186,19 +186,25 @@ async fn actors(_: AdminAuth, q: web::Query<ActorsQuery>) -> Result<HttpResponse
         if top == 0 || top > MAX_TOP {
             return Err(ApiError::new(ErrorCode::BadRequest, format!("top must be 1 to {MAX_TOP}")));
         }
-        let key = |s: &MailboxSnapshot| match q.sort.unwrap_or_default() {
-            SortKey::Depth => (s.depth as f64, s.max_depth as f64),
-            SortKey::Wait => (s.wait_us.map_or(0.0, |w| w.1), s.depth as f64),
-            SortKey::Handled => (s.handled as f64, s.depth as f64),
-        };
-        all.sort_by(|a, b| key(b).partial_cmp(&key(a)).unwrap_or(std::cmp::Ordering::Equal));
-        let items: Vec<Node> = all.iter().take(top).map(Node::actor).collect();
+        let items = busiest(all, q.sort.unwrap_or_default(), top);
         return Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })));
     }
     if q.sort.is_some() {
         return Err(ApiError::new(ErrorCode::BadRequest, "sort needs top"));
     }
     Ok(HttpResponse::Ok().json(tree(all)))
+}
+
+/// The `top` busiest of `all` by `sort`, busiest first (`?top=N&sort=…`; also the
+/// overview's `busiest`).
+pub fn busiest(mut all: Vec<MailboxSnapshot>, sort: SortKey, top: usize) -> Vec<Node> {
+    let key = |s: &MailboxSnapshot| match sort {
+        SortKey::Depth => (s.depth as f64, s.max_depth as f64),
+        SortKey::Wait => (s.wait_us.map_or(0.0, |w| w.1), s.depth as f64),
+        SortKey::Handled => (s.handled as f64, s.depth as f64),
+    };
+    all.sort_by(|a, b| key(b).partial_cmp(&key(a)).unwrap_or(std::cmp::Ordering::Equal));
+    all.iter().take(top).map(Node::actor).collect()
 }
 
 /// The cursor of an actor: `kind:id` (kinds have no `:`).
@@ -220,8 +226,8 @@ fn page_of(mut all: Vec<MailboxSnapshot>, params: PageParams) -> Result<Page<Nod
 }
 
 /// `supervisor(root) → registry → rooms`, `supervisor(sessions) → sessions`,
-/// `store_writer`, `broadcast(queue) → broadcast jobs`, `scheduler`, and any other
-/// kind directly under the root.
+/// `store_writer`, `broadcast(queue) → broadcast jobs`, `scheduler`, `sampler`, and any
+/// other kind directly under the root.
 fn tree(mut all: Vec<MailboxSnapshot>) -> Node {
     all.sort_by(|a, b| a.id.cmp(&b.id));
     let of = |kind: ActorKind| all.iter().filter(move |s| s.kind == kind);
@@ -244,7 +250,7 @@ fn tree(mut all: Vec<MailboxSnapshot>) -> Node {
     }
     children.extend(of(ActorKind::StoreWriter).map(Node::actor));
     children.extend(queues);
-    for kind in [ActorKind::Scheduler, ActorKind::Cluster, ActorKind::Supervisor] {
+    for kind in [ActorKind::Scheduler, ActorKind::Sampler, ActorKind::Cluster, ActorKind::Supervisor] {
         children.extend(of(kind).map(Node::actor));
     }
     Node::group("root", children)

@@ -1,5 +1,5 @@
 //! `GET /api/v1/audit`: the audit log of admin-API changes, newest first, optionally
-//! filtered by `action` and `target`. Entries are written by `http::audit::record`.
+//! filtered by `action`, `target` and `actor`. Entries are written by `http::audit::record`.
 
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -32,6 +32,10 @@ pub struct ListAudit {
     pub action: Option<String>,
     /// Only entries about exactly this target id.
     pub target: Option<String>,
+    /// Only entries made by exactly this actor: an admin token's id (`actor.id`), or the
+    /// user id of a moderation command's or a WebSocket deletion's user.
+    #[param(example = "tok_3kq9x0c2m7ab1def")]
+    pub actor: Option<String>,
     /// Not documented: the admin API takes the token only in the header.
     #[serde(rename = "token")]
     #[param(ignore)]
@@ -97,7 +101,7 @@ async fn list_audit(
     st: web::Data<AppState>,
     query: web::Query<ListAudit>,
 ) -> Result<HttpResponse, ApiError> {
-    let ListAudit { limit, cursor, action, target, .. } = query.into_inner();
+    let ListAudit { limit, cursor, action, target, actor, .. } = query.into_inner();
     let limit = PageParams { limit, cursor: None }.limit()?;
     // The cursor is the id of the previous page's last (oldest) entry.
     let before = match cursor {
@@ -107,7 +111,7 @@ async fn list_audit(
             _ => return Err(ApiError::new(ErrorCode::BadRequest, "cursor is not valid")),
         },
     };
-    let filter = AuditFilter { action, target };
+    let filter = AuditFilter { action, target, actor };
     let rows = st.store.run(move |c| AuditRow::page(c, &filter, before, limit + 1)).await?;
     let page = Page::from_rows(rows, limit, |r| r.id.to_string(), AuditView::new);
     Ok(HttpResponse::Ok().json(page))

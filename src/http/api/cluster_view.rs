@@ -115,10 +115,16 @@ impl NodeView {
     ),
 )]
 pub async fn list_nodes(_: AdminAuth, st: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let Some(cluster) = &st.cluster else {
-        return Err(ApiError::new(ErrorCode::NotFound, "cluster mode is off (cluster.enabled = false)"));
-    };
+    match nodes(&st).await? {
+        Some(items) => Ok(HttpResponse::Ok().json(NodeList { items })),
+        None => Err(ApiError::new(ErrorCode::NotFound, "cluster mode is off (cluster.enabled = false)")),
+    }
+}
+
+/// Every node that has joined the cluster, by id; `None` when cluster mode is off.
+pub async fn nodes(st: &AppState) -> Result<Option<Vec<NodeView>>, ApiError> {
+    let Some(cluster) = &st.cluster else { return Ok(None) };
     let lease_ms = cluster.cfg.lease_ms as i64;
     let rows = st.store.run(move |c| leases::nodes(c, lease_ms)).await?;
-    Ok(HttpResponse::Ok().json(NodeList { items: rows.into_iter().map(NodeView::new).collect() }))
+    Ok(Some(rows.into_iter().map(NodeView::new).collect()))
 }

@@ -12,8 +12,10 @@ pub mod debug_clock;
 pub mod members;
 pub mod message_deletion;
 pub mod messages;
+pub mod overview;
 pub mod restrictions;
 pub mod rooms;
+pub mod schedule_preview;
 pub mod schedules;
 pub mod sessions;
 pub mod tokens;
@@ -30,9 +32,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(audit::configure)
         .configure(broadcasts::configure)
         .configure(broadcast_events::configure)
+        // Before `schedules`, whose `/schedules/{id}` would take `preview` for an id.
+        .configure(schedule_preview::configure)
         .configure(schedules::configure)
         .configure(debug_clock::configure)
         .configure(cluster_view::configure)
+        .configure(overview::configure)
         .configure(sessions::configure)
         .configure(restrictions::configure);
 }
