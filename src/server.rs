@@ -17,6 +17,7 @@ use crate::actors::exchange::Outbound;
 use crate::actors::mailbox::collector::DirectoryCollector;
 use crate::actors::registry::{RoomRegistry, SyncAll};
 use crate::actors::room::{Refusal, RoomDeps};
+use crate::actors::room_feed::RoomFeedHub;
 use crate::actors::scheduler::{Scheduler, SharedClock, SystemClock, TestClock};
 use crate::actors::sessions::SessionDirectory;
 use crate::actors::store_writer::{Flush, StoreWriter};
@@ -107,10 +108,18 @@ async fn serve(cfg: Arc<Settings>, store: Store, nofile: u64, log: Logger) -> an
     };
     let room_arbiters: Vec<Arbiter> = (0..cfg.room_arbiters()).map(|_| Arbiter::new()).collect();
     let arbiters = room_arbiters.iter().map(|a| a.handle()).collect();
+    let feed = Arc::new(RoomFeedHub::default());
     let room_deps = {
-        let (store, writer, writes, cfg, log, cluster) =
-            (store.clone(), writer.clone(), writes.clone(), cfg.clone(), log.clone(), cluster.clone());
-        move |registry| RoomDeps { store, writer, writes, registry, cfg, log, cluster }
+        let (store, writer, writes, cfg, log, cluster, feed) = (
+            store.clone(),
+            writer.clone(),
+            writes.clone(),
+            cfg.clone(),
+            log.clone(),
+            cluster.clone(),
+            feed.clone(),
+        );
+        move |registry| RoomDeps { store, writer, writes, registry, cfg, log, cluster, feed }
     };
     let registry = RoomRegistry::start(arbiters, &cfg.metrics, room_deps);
     let sessions = Arc::new(SessionDirectory::new(Duration::from_secs(cfg.auth.token_cache_secs)));
@@ -162,6 +171,7 @@ async fn serve(cfg: Arc<Settings>, store: Store, nofile: u64, log: Logger) -> an
         log: log.clone(),
         broadcasts,
         progress,
+        feed,
         scheduler,
         clock,
         test_clock,

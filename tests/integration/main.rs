@@ -25,6 +25,7 @@ mod message_deletion;
 mod metrics;
 mod moderation;
 mod openapi;
+mod room_events;
 mod room_life;
 mod rooms_api;
 mod schedules;

@@ -13,6 +13,7 @@ pub mod members;
 pub mod message_deletion;
 pub mod messages;
 pub mod restrictions;
+pub mod room_events;
 pub mod rooms;
 pub mod schedules;
 pub mod sessions;
@@ -24,6 +25,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(rooms::configure)
         .configure(members::configure)
         .configure(messages::configure)
+        .configure(room_events::configure)
         .configure(message_deletion::configure)
         .configure(tokens::configure)
         .configure(actors::configure)
