@@ -17,6 +17,7 @@ use crate::actors::exchange::Outbound;
 use crate::actors::mailbox::collector::DirectoryCollector;
 use crate::actors::registry::{RoomRegistry, SyncAll};
 use crate::actors::room::{Refusal, RoomDeps};
+use crate::actors::room_feed::RoomFeedHub;
 use crate::actors::scheduler::{Scheduler, SharedClock, SystemClock, TestClock};
 use crate::actors::sessions::SessionDirectory;
 use crate::actors::stats_sampler::{History, StatsSampler};
@@ -115,10 +116,18 @@ async fn serve(
     };
     let room_arbiters: Vec<Arbiter> = (0..cfg.room_arbiters()).map(|_| Arbiter::new()).collect();
     let arbiters = room_arbiters.iter().map(|a| a.handle()).collect();
+    let feed = Arc::new(RoomFeedHub::default());
     let room_deps = {
-        let (store, writer, writes, cfg, log, cluster) =
-            (store.clone(), writer.clone(), writes.clone(), cfg.clone(), log.clone(), cluster.clone());
-        move |registry| RoomDeps { store, writer, writes, registry, cfg, log, cluster }
+        let (store, writer, writes, cfg, log, cluster, feed) = (
+            store.clone(),
+            writer.clone(),
+            writes.clone(),
+            cfg.clone(),
+            log.clone(),
+            cluster.clone(),
+            feed.clone(),
+        );
+        move |registry| RoomDeps { store, writer, writes, registry, cfg, log, cluster, feed }
     };
     let registry = RoomRegistry::start(arbiters, &cfg.metrics, room_deps);
     let sessions = Arc::new(SessionDirectory::new(Duration::from_secs(cfg.auth.token_cache_secs)));
@@ -173,6 +182,7 @@ async fn serve(
         log: log.clone(),
         broadcasts,
         progress,
+        feed,
         scheduler,
         clock,
         test_clock,

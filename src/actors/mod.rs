@@ -30,6 +30,7 @@ pub mod rate_window;
 pub mod registry;
 pub mod remote_session;
 pub mod room;
+pub mod room_feed;
 pub mod scheduler;
 pub mod session_facts;
 pub mod sessions;

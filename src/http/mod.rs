@@ -57,6 +57,8 @@ pub struct AppState {
     pub broadcasts: TrackedAddr<BroadcastQueue>,
     /// Live progress of running jobs, for their SSE streams.
     pub progress: Arc<ProgressHub>,
+    /// Wakes the operators' room event streams.
+    pub feed: Arc<crate::actors::room_feed::RoomFeedHub>,
     pub scheduler: TrackedAddr<Scheduler>,
     /// The scheduler's clock (schedules' next due times are computed from it).
     pub clock: SharedClock,

@@ -26,7 +26,7 @@ use shared_responses::SharedResponses;
 
 use super::api::{
     actors, audit, broadcast_events, broadcasts, cluster_view, debug_clock, members, message_deletion,
-    messages, overview, restrictions, rooms, schedule_preview, schedules, sessions, tokens,
+    messages, overview, restrictions, room_events, rooms, schedule_preview, schedules, sessions, tokens,
 };
 use super::{console, health, metrics, ws};
 use crate::error::ErrorCode;
@@ -70,6 +70,7 @@ pub const DOCS_PATH: &str = "/docs";
         restrictions::delete_mute,
         messages::history,
         messages::post_message,
+        room_events::room_events,
         message_deletion::delete_message,
         message_deletion::delete_user_messages,
         tokens::create_token,
@@ -115,6 +116,8 @@ pub const DOCS_PATH: &str = "/docs";
         RoomSettingsUpdate,
         BroadcastEvent,
         BroadcastEventName,
+        RoomEvent,
+        RoomEventName,
         OpenApiDocument,
         SpamSettings,
         crate::store::broadcasts::Target,

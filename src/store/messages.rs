@@ -90,6 +90,17 @@ impl MessageRow {
             .load(c)?)
     }
 
+    /// Up to `limit` messages with `seq > after`, oldest first (the room event stream).
+    pub fn after(c: &mut DbConn, room: &str, after: i64, limit: i64) -> Result<Vec<Self>, StoreError> {
+        Ok(messages::table
+            .filter(messages::room_id.eq(room))
+            .filter(messages::seq.gt(after))
+            .order(messages::seq.asc())
+            .limit(limit)
+            .select(Self::as_select())
+            .load(c)?)
+    }
+
     /// Up to `limit` messages with `seq < before` (or the newest when `before` is None),
     /// oldest first, and whether older ones exist.
     pub fn page_before(

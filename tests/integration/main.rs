@@ -27,6 +27,7 @@ mod metrics;
 mod moderation;
 mod openapi;
 mod overview;
+mod room_events;
 mod room_life;
 mod rooms_api;
 mod schedules;

@@ -41,6 +41,7 @@ const MOUNTED: &[&str] = &[
     "GET /api/v1/broadcasts/{id}",
     "DELETE /api/v1/broadcasts/{id}",
     "GET /api/v1/broadcasts/{id}/events",
+    "GET /api/v1/rooms/{id}/events",
     "GET /api/v1/schedules",
     "POST /api/v1/schedules",
     "GET /api/v1/schedules/preview",
@@ -313,6 +314,14 @@ async fn document_is_precise_enough_for_a_generated_client() {
         "{events}"
     );
     assert_eq!(named(&schemas["BroadcastEvent"]["properties"]["event"]), Some("BroadcastEventName"));
+    let events = &doc["paths"]["/api/v1/rooms/{id}/events"]["get"]["responses"]["200"]["content"];
+    assert_eq!(
+        events["text/event-stream"],
+        json!({"x-item-schema": {"$ref": "#/components/schemas/RoomEvent"}}),
+        "{events}"
+    );
+    assert_eq!(named(&schemas["RoomEvent"]["properties"]["event"]), Some("RoomEventName"));
+    assert_eq!(schemas["RoomEventName"]["enum"], json!(["message", "message_deleted", "room_deleted"]));
 
     // The query parameters with closed sets.
     let params = |path: &str| doc["paths"][path]["get"]["parameters"].as_array().cloned().unwrap_or_default();

@@ -7,11 +7,14 @@
 //! member session `message_deleted` (one frame per message), and answers the request.
 
 use actix::prelude::*;
+use std::sync::Arc;
+
 use tokio::sync::oneshot;
 
 use super::messages::{RoomError, SessionId};
 use super::Room;
 use crate::actors::exchange::RoomFrame;
+use crate::actors::room_feed::{DeletedInRoom, FeedEvent};
 use crate::actors::store_writer::{Tombstoned, WriteTombstone};
 use crate::model::{now_ms, rfc3339, Role, UserRef};
 use crate::protocol::outbound as out;
@@ -145,14 +148,21 @@ impl Room {
         let room = self.id.as_str();
         let frames = rows
             .iter()
-            .map(|r| RoomFrame {
-                seq: 0,
-                text: out::encode(&out::MessageDeleted {
+            .map(|r| {
+                let deleted = DeletedInRoom {
+                    room: room.to_string(),
+                    seq: r.seq,
+                    deleted_by: r.deleted_by.clone().unwrap_or_default(),
+                    deleted_at: rfc3339(r.deleted_at.unwrap_or_default()),
+                };
+                let text = out::encode(&out::MessageDeleted {
                     room,
                     seq: r.seq,
-                    deleted_by: r.deleted_by.as_deref().unwrap_or_default(),
-                    deleted_at: rfc3339(r.deleted_at.unwrap_or_default()),
-                }),
+                    deleted_by: &deleted.deleted_by,
+                    deleted_at: deleted.deleted_at.clone(),
+                });
+                self.deps.feed.publish(room, FeedEvent::Deleted(Arc::new(deleted)));
+                RoomFrame { seq: 0, text }
             })
             .collect();
         self.deliver_all(frames, None);

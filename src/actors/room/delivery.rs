@@ -13,6 +13,7 @@ use super::Room;
 use crate::actors::exchange::Committed;
 use crate::actors::exchange::{Outbound, RoomFrame, RoomFrames};
 use crate::actors::mailbox::TrackedRecipient;
+use crate::actors::room_feed::FeedEvent;
 use crate::error::ErrorCode;
 use crate::metrics::metrics;
 use crate::model::now_ms;
@@ -90,6 +91,7 @@ impl Room {
     pub(super) fn fan_out(&mut self, frames: Vec<RoomFrame>) {
         let Some(last) = frames.last().map(|f| f.seq) else { return };
         self.delivered_seq = Some(last);
+        self.deps.feed.publish(self.id.as_str(), FeedEvent::Committed(last));
         self.rate.add(frames.len() as u32);
         // A replica keeps no tail: replays are the owner's (or the store's).
         let cap = if self.replica_of().is_some() { 0 } else { self.deps.cfg.rooms.tail_len };

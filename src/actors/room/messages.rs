@@ -211,4 +211,6 @@ pub struct RoomDeps {
     pub log: Logger,
     /// Cluster mode: this node's NATS side (`None` on a single node).
     pub cluster: Option<Arc<crate::cluster::Cluster>>,
+    /// Wakes the operators' event streams of this room (`room_feed`).
+    pub feed: Arc<crate::actors::room_feed::RoomFeedHub>,
 }

@@ -158,6 +158,7 @@ impl Fixture {
             cfg: cfg.clone(),
             log: log.clone(),
             cluster: None,
+            feed: Default::default(),
         };
         let mailbox = MailboxStats::register(ActorKind::Room, ROOM, &cfg.metrics);
         let stats = mailbox.stats().clone();

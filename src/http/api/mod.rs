@@ -14,6 +14,7 @@ pub mod message_deletion;
 pub mod messages;
 pub mod overview;
 pub mod restrictions;
+pub mod room_events;
 pub mod rooms;
 pub mod schedule_preview;
 pub mod schedules;
@@ -26,6 +27,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(rooms::configure)
         .configure(members::configure)
         .configure(messages::configure)
+        .configure(room_events::configure)
         .configure(message_deletion::configure)
         .configure(tokens::configure)
         .configure(actors::configure)

@@ -12,6 +12,7 @@ use crate::actors::mailbox::TrackedAddr;
 use crate::actors::mailbox::{directory, ActorKind, ActorStatus};
 use crate::actors::registry::{FindRoom, GetRoom};
 use crate::actors::room::{CloseRoom, Crash, Restart, Room, RoomError, RoomStats, SettingsChanged};
+use crate::actors::room_feed::FeedEvent;
 use crate::actors::store_writer::ForgetRoom;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::auth::AdminAuth;
@@ -339,6 +340,7 @@ async fn delete_room(
         // Awaited: the registry forgets the room before a re-create can reach it.
         let _ = addr.send(CloseRoom).await;
     }
+    st.feed.publish(id.as_str(), FeedEvent::Closed);
     crate::http::audit::record(&st, &admin, "room.delete", id.as_str(), serde_json::json!({"purge": purge}))
         .await;
     Ok(HttpResponse::NoContent().finish())

@@ -97,6 +97,31 @@ pub enum BroadcastEventName {
     Done,
 }
 
+/// Schema only: one Server-Sent Event of `GET /api/v1/rooms/{id}/events`.
+#[derive(Serialize, ToSchema)]
+pub struct RoomEvent {
+    pub event: RoomEventName,
+    /// The seq of a `message` (what a reconnecting client sends as `Last-Event-ID`);
+    /// absent on the other events.
+    pub id: Option<i64>,
+    /// JSON: for `message` the message (`MessageItem`), for `message_deleted`
+    /// `{room,seq,deleted_by,deleted_at}`, for `room_deleted` `{room}`.
+    #[schema(
+        example = r#"{"room":"lobby","seq":42,"deleted_by":"system","deleted_at":"2026-12-06T10:00:00.000Z"}"#
+    )]
+    pub data: String,
+}
+
+/// The name of a room event: `message`, `message_deleted`, `room_deleted` (the last
+/// one: the stream ends after it).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RoomEventName {
+    Message,
+    MessageDeleted,
+    RoomDeleted,
+}
+
 /// Schema only: `GET /api/v1/openapi.json` answer, an OpenAPI 3.1 document (this one).
 pub struct OpenApiDocument;
 
