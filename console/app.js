@@ -30,6 +30,7 @@ const routes = [
 const $ = (id) => document.getElementById(id);
 let current = null; // {controller, timer, refresh, dispose}
 let loginMessage = "";
+let returnTo = "#/overview"; // where a login goes: the page a 401 logged out of
 
 function showLogin(message = "") {
   leavePage();
@@ -47,6 +48,7 @@ function showLogin(message = "") {
 function logout(message = "") {
   token.clear();
   loginMessage = message;
+  returnTo = message && location.hash !== "#/login" ? location.hash || "#/overview" : "#/overview";
   if (location.hash !== "#/login") location.hash = "#/login";
   else showLogin(message);
 }
@@ -66,8 +68,8 @@ async function login(ev) {
     return;
   }
   loginMessage = "";
-  location.hash = "#/overview";
-  route();
+  if (location.hash === returnTo) route();
+  else location.hash = returnTo;
 }
 
 function leavePage() {
@@ -92,6 +94,7 @@ function pageError(err) {
 async function route() {
   const path = location.hash.replace(/^#/, "") || "/overview";
   if (path === "/login" || !token.get()) {
+    if (path !== "/login") returnTo = `#${path}`;
     showLogin(loginMessage);
     return;
   }

@@ -101,6 +101,7 @@ async function checkPage(name) {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 1, `${name}: at 800 px the page scrolls sideways by ${overflow} px`);
   await page.setViewportSize({ width: 1280, height: 800 });
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: join(SHOTS, `${name}.png`) });
 }
 
@@ -111,6 +112,7 @@ async function go(link) {
 
 async function login(token) {
   await page.goto(`${server.httpUrl}/`);
+  await page.evaluate(() => (location.hash = "#/login"));
   await page.getByLabel("Admin token").fill(token);
   await page.getByRole("button", { name: "Log in" }).click();
 }
@@ -341,9 +343,14 @@ test("rooms list: search and pages", async () => {
   assert.equal(await page.locator("tbody tr").count(), 10);
   await page.getByLabel("Search").fill("");
   await page.locator("tbody tr").nth(24).waitFor(SEEN);
+  await checkPage("rooms");
+  const first = await page.locator("tbody tr td:first-child").allTextContents();
   await page.getByRole("button", { name: "Next" }).click();
   await page.getByText("Page 2").waitFor(SEEN);
-  await checkPage("rooms");
+  const second = await page.locator("tbody tr td:first-child").allTextContents();
+  // 51 rooms by id, 25 a page: bulk-00…24, then bulk-25…49 (support on page 3).
+  assert.deepEqual([first.length, second.length, first[0], second[0]], [25, 25, "bulk-00", "bulk-25"]);
+  assert.ok(second.every((id) => !first.includes(id)) && second.every((id, i) => i === 0 || id > second[i - 1]));
 });
 
 test("a server that goes away shows 'disconnected, retrying' and recovers", async () => {
