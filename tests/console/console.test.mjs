@@ -351,6 +351,10 @@ test("rooms list: search and pages", async () => {
   // 51 rooms by id, 25 a page: bulk-00…24, then bulk-25…49 (support on page 3).
   assert.deepEqual([first.length, second.length, first[0], second[0]], [25, 25, "bulk-00", "bulk-25"]);
   assert.ok(second.every((id) => !first.includes(id)) && second.every((id, i) => i === 0 || id > second[i - 1]));
+  // The overview again, now that the charts have the broadcast's traffic in them.
+  await go("Overview");
+  await page.getByRole("group", { name: "Rooms" }).locator(".stat-value", { hasText: /^51$/ }).waitFor(SEEN);
+  await checkPage("overview");
 });
 
 test("a server that goes away shows 'disconnected, retrying' and recovers", async () => {
