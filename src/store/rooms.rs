@@ -192,6 +192,6 @@ impl RoomRow {
 }
 
 /// Escapes LIKE wildcards so a search for `50%` matches the text literally.
-fn escape_like(q: &str) -> String {
+pub(super) fn escape_like(q: &str) -> String {
     q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }

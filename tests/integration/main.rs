@@ -27,6 +27,7 @@ mod moderation;
 mod openapi;
 mod room_events;
 mod room_life;
+mod room_list_pages;
 mod rooms_api;
 mod schedules;
 mod sessions_api;
