@@ -13,6 +13,7 @@ pub mod messages;
 pub mod migrate;
 pub mod restrictions;
 pub mod room_life;
+pub mod room_list;
 pub mod rooms;
 pub mod schedules;
 pub mod targets;

@@ -160,21 +160,6 @@ impl RoomRow {
         Ok(rows.into_iter().filter(|r| tag.is_none_or(|t| r.tag_list().iter().any(|x| x == t))).collect())
     }
 
-    /// Members per room (rooms without members are absent).
-    pub fn member_counts(c: &mut DbConn) -> Result<Vec<(String, i64)>, StoreError> {
-        use diesel::dsl::count_star;
-        Ok(members::table.group_by(members::room_id).select((members::room_id, count_star())).load(c)?)
-    }
-
-    /// Time of each room's newest message (rooms without messages are absent).
-    pub fn last_activity(c: &mut DbConn) -> Result<Vec<(String, Option<i64>)>, StoreError> {
-        use diesel::dsl::max;
-        Ok(messages::table
-            .group_by(messages::room_id)
-            .select((messages::room_id, max(messages::ts)))
-            .load(c)?)
-    }
-
     /// Rooms ordered by id, after the cursor `after`, whose id or name contains `q`.
     pub fn list(
         c: &mut DbConn,
@@ -197,6 +182,6 @@ impl RoomRow {
 }
 
 /// Escapes LIKE wildcards so a search for `50%` matches the text literally.
-fn escape_like(q: &str) -> String {
+pub(super) fn escape_like(q: &str) -> String {
     q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }

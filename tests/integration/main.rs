@@ -29,6 +29,7 @@ mod openapi;
 mod overview;
 mod room_events;
 mod room_life;
+mod room_list_pages;
 mod rooms_api;
 mod schedules;
 mod sessions_api;

@@ -21,6 +21,7 @@ use crate::http::pagination::{Page, PageParams};
 use crate::http::AppState;
 use crate::model::{now_ms, rfc3339, RoomId};
 use crate::store::messages::MessageRow;
+use crate::store::room_list::{self, RoomFilter, RoomKey, RoomOrder};
 use crate::store::rooms::{RoomRow, RoomSettings};
 use crate::store::StoreError;
 
@@ -458,41 +459,12 @@ async fn list_rooms(
         }
     }
     let limit = PageParams { limit, cursor: None }.limit()? as usize;
-    let sort = sort.unwrap_or_default();
-    let after = cursor.as_deref().map(RoomCursor::decode).transpose()?;
-    let (rows, members, activity) = st
-        .store
-        .run(move |c| {
-            let rows = RoomRow::matching(c, q.as_deref(), tag.as_deref())?;
-            let (members, activity) = match sort {
-                RoomSort::Members => (RoomRow::member_counts(c)?.into_iter().collect(), HashMap::new()),
-                RoomSort::Activity => (HashMap::new(), RoomRow::last_activity(c)?.into_iter().collect()),
-                RoomSort::Id | RoomSort::Name => (HashMap::new(), HashMap::new()),
-            };
-            Ok((rows, members, activity))
-        })
-        .await?;
-    let statuses = live_statuses();
-    let status_of = |id: &str| statuses.get(id).copied().unwrap_or("stopped");
-    let mut keyed: Vec<(RoomCursor, RoomRow)> = rows
-        .into_iter()
-        .filter(|r| status.as_deref().is_none_or(|s| status_of(&r.id) == s))
-        .map(|r| {
-            let key = match sort {
-                RoomSort::Id => RoomCursor::Text(String::new(), r.id.clone()),
-                RoomSort::Name => RoomCursor::Text(r.name.clone(), r.id.clone()),
-                RoomSort::Members => RoomCursor::Desc(members.get(&r.id).copied().unwrap_or(0), r.id.clone()),
-                RoomSort::Activity => {
-                    RoomCursor::Desc(activity.get(&r.id).copied().flatten().unwrap_or(0), r.id.clone())
-                }
-            };
-            (key, r)
-        })
-        .collect();
-    keyed.sort_by(|a, b| a.0.cmp(&b.0));
-    let start = after.map_or(0, |after| keyed.partition_point(|(k, _)| *k <= after));
-    let mut page: Vec<(RoomCursor, RoomRow)> = keyed.into_iter().skip(start).take(limit + 1).collect();
-    let next_cursor = (page.len() > limit).then(|| page[limit - 1].0.encode());
+    let order = sort.unwrap_or_default().order();
+    let after = cursor.as_deref().map(decode_cursor).transpose()?;
+    let filter = status_filter(RoomFilter { q, tag, ..RoomFilter::default() }, status.as_deref());
+    let mut page =
+        st.store.run(move |c| room_list::page(c, order, &filter, after.as_ref(), limit + 1)).await?;
+    let next_cursor = (page.len() > limit).then(|| encode_cursor(&page[limit - 1].0));
     page.truncate(limit);
 
     let ids: Vec<String> = page.iter().map(|(_, r)| r.id.clone()).collect();
@@ -516,15 +488,19 @@ async fn list_rooms(
     Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
 }
 
-/// The status of every room actor that runs, from the actor directory (no room is
-/// asked, so a list never waits on a busy room).
-fn live_statuses() -> HashMap<String, &'static str> {
-    directory()
-        .all()
-        .iter()
-        .filter(|a| a.kind == ActorKind::Room)
-        .map(|a| (a.id.clone(), a.status().as_str()))
-        .collect()
+/// `filter` narrowed to the rooms in `status`, read from the actor directory (no room
+/// is asked, so a list never waits on a busy room): the running actors in that status,
+/// or for `stopped` every room but the running actors.
+fn status_filter(mut filter: RoomFilter, status: Option<&str>) -> RoomFilter {
+    let Some(status) = status else { return filter };
+    let actors = directory().all();
+    let rooms = actors.iter().filter(|a| a.kind == ActorKind::Room);
+    if status == ActorStatus::Stopped.as_str() {
+        filter.skip = rooms.filter(|a| a.status().as_str() != status).map(|a| a.id.clone()).collect();
+    } else {
+        filter.only = Some(rooms.filter(|a| a.status().as_str() == status).map(|a| a.id.clone()).collect());
+    }
+    filter
 }
 
 /// `sort` of `GET /rooms`.
@@ -542,41 +518,25 @@ pub enum RoomSort {
     Members,
 }
 
-/// A position in a sorted room list; the opaque cursor is its JSON, hex-encoded.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-enum RoomCursor {
-    /// Ascending text key, then id.
-    Text(String, String),
-    /// Descending number, then id.
-    Desc(i64, String),
-}
-
-impl Ord for RoomCursor {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        match (self, other) {
-            (Self::Text(a, ia), Self::Text(b, ib)) => a.cmp(b).then_with(|| ia.cmp(ib)),
-            (Self::Desc(a, ia), Self::Desc(b, ib)) => b.cmp(a).then_with(|| ia.cmp(ib)),
-            (Self::Text(..), Self::Desc(..)) => std::cmp::Ordering::Less,
-            (Self::Desc(..), Self::Text(..)) => std::cmp::Ordering::Greater,
+impl RoomSort {
+    fn order(self) -> RoomOrder {
+        match self {
+            Self::Id => RoomOrder::Id,
+            Self::Name => RoomOrder::Name,
+            Self::Activity => RoomOrder::Activity,
+            Self::Members => RoomOrder::Members,
         }
     }
 }
 
-impl PartialOrd for RoomCursor {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
+/// The opaque cursor: the last room's key as JSON, hex-encoded.
+fn encode_cursor(key: &RoomKey) -> String {
+    hex::encode(serde_json::to_vec(key).unwrap_or_default())
 }
 
-impl RoomCursor {
-    fn encode(&self) -> String {
-        hex::encode(serde_json::to_vec(self).unwrap_or_default())
-    }
-
-    fn decode(s: &str) -> Result<Self, ApiError> {
-        hex::decode(s)
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .ok_or_else(|| ApiError::new(ErrorCode::BadRequest, "invalid cursor"))
-    }
+fn decode_cursor(s: &str) -> Result<RoomKey, ApiError> {
+    hex::decode(s)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or_else(|| ApiError::new(ErrorCode::BadRequest, "invalid cursor"))
 }

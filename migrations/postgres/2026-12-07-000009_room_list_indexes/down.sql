@@ -1,0 +1,3 @@
+DROP INDEX messages_room_ts;
+DROP INDEX rooms_name_id_c;
+DROP INDEX rooms_id_c;

@@ -1,0 +1,2 @@
+DROP INDEX messages_room_ts;
+DROP INDEX rooms_name_id;

@@ -1,0 +1,214 @@
+//! One page of `GET /api/v1/rooms`, in SQL: keyset pagination over `rooms` in the
+//! order the API documents (docs/ADMIN_API.md): by id; by name, then id; by newest
+//! message (`MAX(messages.ts)`, 0 without messages), newest first, then id; by member
+//! count, most first, then id. The aggregates are correlated subqueries served by
+//! indexes (`messages (room_id, ts)`, the `members` primary key), so a page costs one
+//! ordered scan with `LIMIT`, never a load of every room.
+//!
+//! Text is compared byte-wise on both backends (PostgreSQL: `COLLATE "C"`, with
+//! matching indexes), so the order is the same everywhere and the same as Rust's.
+//!
+//! Filters: `q` and `tag` in SQL (the tag by `LIKE` on the JSON text, then confirmed on
+//! the parsed list); a set of ids to keep (chunked `IN`, one query per chunk, pages
+//! merged); a set of ids to skip (`NOT IN` in SQL up to [`SKIP_IN_SQL`] ids, the rest
+//! skipped in memory). Whatever memory drops, the next rows are read until the page
+//! is full or the rooms run out.
+
+use std::collections::HashSet;
+
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Text};
+use serde::{Deserialize, Serialize};
+
+use super::rooms::{escape_like, RoomRow};
+use super::{DbConn, StoreError};
+use crate::schema::rooms;
+
+/// Ids per `IN (…)` / `NOT IN (…)`.
+const CHUNK: usize = 500;
+/// Skipped ids excluded in SQL; beyond them, in memory.
+pub const SKIP_IN_SQL: usize = 5000;
+
+/// The order of a room list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoomOrder {
+    Id,
+    Name,
+    Activity,
+    Members,
+}
+
+/// A room's position in a list; a page continues after one (the API's cursor).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RoomKey {
+    /// Ascending text (the name, or "" for the id order), then id.
+    Text(String, String),
+    /// Descending number (last activity, members), then id.
+    Desc(i64, String),
+}
+
+impl Ord for RoomKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        match (self, other) {
+            (Self::Text(a, ia), Self::Text(b, ib)) => a.cmp(b).then_with(|| ia.cmp(ib)),
+            (Self::Desc(a, ia), Self::Desc(b, ib)) => b.cmp(a).then_with(|| ia.cmp(ib)),
+            (Self::Text(..), Self::Desc(..)) => std::cmp::Ordering::Less,
+            (Self::Desc(..), Self::Text(..)) => std::cmp::Ordering::Greater,
+        }
+    }
+}
+
+impl PartialOrd for RoomKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Which rooms a list shows.
+#[derive(Debug, Default)]
+pub struct RoomFilter {
+    /// Substring of the id or name.
+    pub q: Option<String>,
+    /// Only rooms with this tag.
+    pub tag: Option<String>,
+    /// Only these ids (`None`: any).
+    pub only: Option<Vec<String>>,
+    /// Not these ids.
+    pub skip: HashSet<String>,
+}
+
+/// Up to `n` rooms after `after` in `order`, with their keys.
+pub fn page(
+    c: &mut DbConn,
+    order: RoomOrder,
+    filter: &RoomFilter,
+    after: Option<&RoomKey>,
+    n: usize,
+) -> Result<Vec<(RoomKey, RoomRow)>, StoreError> {
+    let Some(only) = &filter.only else { return confirmed_page(c, order, filter, None, after, n) };
+    let mut merged = Vec::new();
+    for chunk in only.chunks(CHUNK) {
+        merged.extend(confirmed_page(c, order, filter, Some(chunk), after, n)?);
+    }
+    merged.sort_by(|a, b| a.0.cmp(&b.0));
+    merged.truncate(n);
+    Ok(merged)
+}
+
+/// Reads pages from SQL until `n` rows pass the checks made in memory.
+fn confirmed_page(
+    c: &mut DbConn,
+    order: RoomOrder,
+    filter: &RoomFilter,
+    only: Option<&[String]>,
+    after: Option<&RoomKey>,
+    n: usize,
+) -> Result<Vec<(RoomKey, RoomRow)>, StoreError> {
+    let mut out = Vec::with_capacity(n);
+    let mut from = after.cloned();
+    loop {
+        let want = n - out.len();
+        let rows = sql_page(c, order, filter, only, from.as_ref(), want as i64)?;
+        let full = rows.len() == want;
+        from = rows.last().map(|(k, _)| k.clone()).or(from);
+        out.extend(rows.into_iter().filter(|(_, r)| {
+            !filter.skip.contains(&r.id) && filter.tag.as_ref().is_none_or(|t| r.tag_list().contains(t))
+        }));
+        if !full || out.len() == n {
+            return Ok(out);
+        }
+    }
+}
+
+/// One `SELECT … ORDER BY key, id LIMIT n` after `after`.
+fn sql_page(
+    c: &mut DbConn,
+    order: RoomOrder,
+    filter: &RoomFilter,
+    only: Option<&[String]>,
+    after: Option<&RoomKey>,
+    n: i64,
+) -> Result<Vec<(RoomKey, RoomRow)>, StoreError> {
+    // Byte-wise text order on PostgreSQL whatever the database's collation.
+    let collate = if matches!(c, DbConn::Postgresql(_)) { " COLLATE \"C\"" } else { "" };
+    let id = format!("rooms.id{collate}");
+    let name = format!("rooms.name{collate}");
+    let number = match order {
+        RoomOrder::Id | RoomOrder::Name => "CAST(0 AS BIGINT)",
+        RoomOrder::Activity => "COALESCE((SELECT MAX(m.ts) FROM messages m WHERE m.room_id = rooms.id), 0)",
+        RoomOrder::Members => "(SELECT COUNT(*) FROM members m WHERE m.room_id = rooms.id)",
+    };
+    let mut query = rooms::table.select((RoomRow::as_select(), sql::<BigInt>(number))).into_boxed();
+    if let Some(q) = filter.q.as_deref().filter(|q| !q.is_empty()) {
+        let pattern = format!("%{}%", escape_like(q));
+        query = query
+            .filter(rooms::id.like(pattern.clone()).escape('\\').or(rooms::name.like(pattern).escape('\\')));
+    }
+    if let Some(tag) = &filter.tag {
+        // Tags are a JSON array of strings: match the quoted element (confirmed later).
+        let quoted = serde_json::to_string(tag).unwrap_or_default();
+        query = query.filter(rooms::tags.like(format!("%{}%", escape_like(&quoted))).escape('\\'));
+    }
+    if let Some(only) = only {
+        query = query.filter(rooms::id.eq_any(only.to_vec()));
+    }
+    let skip: Vec<&String> = filter.skip.iter().take(SKIP_IN_SQL).collect();
+    for chunk in skip.chunks(CHUNK) {
+        query = query.filter(rooms::id.ne_all(chunk.iter().map(|s| s.to_string()).collect::<Vec<_>>()));
+    }
+    let text_order = matches!(order, RoomOrder::Id | RoomOrder::Name);
+    match after {
+        None => {}
+        // A cursor of another order: the ordering of keys decides (text keys sort first).
+        Some(RoomKey::Desc(..)) if text_order => return Ok(Vec::new()),
+        Some(RoomKey::Text(..)) if !text_order => {}
+        Some(RoomKey::Text(key, after_id)) if order == RoomOrder::Id => {
+            if !key.is_empty() {
+                return Ok(Vec::new());
+            }
+            query = query.filter(sql::<Bool>(&format!("{id} > ")).bind::<Text, _>(after_id.clone()));
+        }
+        Some(RoomKey::Text(key, after_id)) => {
+            query = query.filter(
+                sql::<Bool>(&format!("({name} > "))
+                    .bind::<Text, _>(key.clone())
+                    .sql(&format!(" OR ({name} = "))
+                    .bind::<Text, _>(key.clone())
+                    .sql(&format!(" AND {id} > "))
+                    .bind::<Text, _>(after_id.clone())
+                    .sql("))"),
+            );
+        }
+        Some(RoomKey::Desc(key, after_id)) => {
+            query = query.filter(
+                sql::<Bool>(&format!("({number} < "))
+                    .bind::<BigInt, _>(*key)
+                    .sql(&format!(" OR ({number} = "))
+                    .bind::<BigInt, _>(*key)
+                    .sql(&format!(" AND {id} > "))
+                    .bind::<Text, _>(after_id.clone())
+                    .sql("))"),
+            );
+        }
+    }
+    query = match order {
+        RoomOrder::Id => query.order(sql::<Text>(&id)),
+        RoomOrder::Name => query.order((sql::<Text>(&name), sql::<Text>(&id))),
+        RoomOrder::Activity | RoomOrder::Members => {
+            query.order((sql::<BigInt>(&format!("{number} DESC")), sql::<Text>(&id)))
+        }
+    };
+    let rows: Vec<(RoomRow, i64)> = query.limit(n).load(c)?;
+    Ok(rows
+        .into_iter()
+        .map(|(r, number)| {
+            let key = match order {
+                RoomOrder::Id => RoomKey::Text(String::new(), r.id.clone()),
+                RoomOrder::Name => RoomKey::Text(r.name.clone(), r.id.clone()),
+                RoomOrder::Activity | RoomOrder::Members => RoomKey::Desc(number, r.id.clone()),
+            };
+            (key, r)
+        })
+        .collect())
+}
