@@ -1,9 +1,10 @@
 //! One page of `GET /api/v1/rooms`, in SQL: keyset pagination over `rooms` in the
 //! order the API documents (docs/ADMIN_API.md): by id; by name, then id; by newest
-//! message (`MAX(messages.ts)`, 0 without messages), newest first, then id; by member
-//! count, most first, then id. The aggregates are correlated subqueries served by
-//! indexes (`messages (room_id, ts)`, the `members` primary key), so a page costs one
-//! ordered scan with `LIMIT`, never a load of every room.
+//! message (the time of the room's last message, 0 without messages), newest first,
+//! then id; by member count, most first, then id. The aggregates are correlated
+//! subqueries served by primary keys (the last message by `messages (room_id, seq)`,
+//! the count by `members`), so a page costs one ordered scan with `LIMIT`, never a
+//! load of every room, and sends pay for no extra index.
 //!
 //! Text is compared byte-wise on both backends (PostgreSQL: `COLLATE "C"`, with
 //! matching indexes), so the order is the same everywhere and the same as Rust's.
@@ -136,7 +137,7 @@ fn sql_page(
     let name = format!("rooms.name{collate}");
     let number = match order {
         RoomOrder::Id | RoomOrder::Name => "CAST(0 AS BIGINT)",
-        RoomOrder::Activity => "COALESCE((SELECT MAX(m.ts) FROM messages m WHERE m.room_id = rooms.id), 0)",
+        RoomOrder::Activity => "COALESCE((SELECT m.ts FROM messages m WHERE m.room_id = rooms.id ORDER BY m.seq DESC LIMIT 1), 0)",
         RoomOrder::Members => "(SELECT COUNT(*) FROM members m WHERE m.room_id = rooms.id)",
     };
     let mut query = rooms::table.select((RoomRow::as_select(), sql::<BigInt>(number))).into_boxed();

@@ -1,3 +1,2 @@
-DROP INDEX messages_room_ts;
 DROP INDEX rooms_name_id_c;
 DROP INDEX rooms_id_c;

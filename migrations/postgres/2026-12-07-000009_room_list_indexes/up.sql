@@ -1,6 +1,4 @@
 -- GET /api/v1/rooms pages in SQL (src/store/room_list.rs), comparing text byte-wise
--- (COLLATE "C") whatever the database's collation: by id, by name then id, and by
--- newest message (MAX(ts) per room, a lookup in this index per room).
+-- (COLLATE "C") whatever the database's collation: by id, by name then id.
 CREATE INDEX rooms_id_c ON rooms (id COLLATE "C");
 CREATE INDEX rooms_name_id_c ON rooms (name COLLATE "C", id COLLATE "C");
-CREATE INDEX messages_room_ts ON messages (room_id, ts);

@@ -18,6 +18,7 @@ from .broadcast_room_status import BroadcastRoomStatus
 from .broadcast_status import BroadcastStatus
 from .broadcast_view import BroadcastView
 from .bulk_deletion import BulkDeletion
+from .busiest_actors import BusiestActors
 from .counts import Counts
 from .crashed import Crashed
 from .create_broadcast import CreateBroadcast
@@ -42,6 +43,9 @@ from .message_type import MessageType
 from .node_list import NodeList
 from .node_view import NodeView
 from .open_api_document import OpenApiDocument
+from .overview import Overview
+from .overview_rooms import OverviewRooms
+from .overview_sample import OverviewSample
 from .patch_room import PatchRoom
 from .patch_schedule import PatchSchedule
 from .post_message import PostMessage
@@ -53,6 +57,8 @@ from .report_view_failures_by_reason import ReportViewFailuresByReason
 from .restriction_page import RestrictionPage
 from .restriction_view import RestrictionView
 from .role import Role
+from .room_event import RoomEvent
+from .room_event_name import RoomEventName
 from .room_page import RoomPage
 from .room_progress_view import RoomProgressView
 from .room_settings import RoomSettings
@@ -61,6 +67,7 @@ from .room_sort import RoomSort
 from .room_status import RoomStatus
 from .room_view import RoomView
 from .schedule_page import SchedulePage
+from .schedule_preview import SchedulePreview
 from .schedule_view import ScheduleView
 from .session_info import SessionInfo
 from .session_page import SessionPage
@@ -68,6 +75,7 @@ from .set_clock import SetClock
 from .set_member import SetMember
 from .set_restriction import SetRestriction
 from .spam_settings import SpamSettings
+from .store_commit_latency import StoreCommitLatency
 from .target_all import TargetAll
 from .target_tag import TargetTag
 from .token_kind import TokenKind
@@ -94,6 +102,7 @@ __all__ = (
     "BroadcastStatus",
     "BroadcastView",
     "BulkDeletion",
+    "BusiestActors",
     "Counts",
     "Crashed",
     "CreateBroadcast",
@@ -118,6 +127,9 @@ __all__ = (
     "NodeList",
     "NodeView",
     "OpenApiDocument",
+    "Overview",
+    "OverviewRooms",
+    "OverviewSample",
     "PatchRoom",
     "PatchSchedule",
     "PostMessage",
@@ -129,6 +141,8 @@ __all__ = (
     "RestrictionPage",
     "RestrictionView",
     "Role",
+    "RoomEvent",
+    "RoomEventName",
     "RoomPage",
     "RoomProgressView",
     "RoomSettings",
@@ -137,6 +151,7 @@ __all__ = (
     "RoomStatus",
     "RoomView",
     "SchedulePage",
+    "SchedulePreview",
     "ScheduleView",
     "SessionInfo",
     "SessionPage",
@@ -144,6 +159,7 @@ __all__ = (
     "SetMember",
     "SetRestriction",
     "SpamSettings",
+    "StoreCommitLatency",
     "TargetAll",
     "TargetTag",
     "TokenKind",

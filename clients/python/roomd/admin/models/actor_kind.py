@@ -6,6 +6,7 @@ class ActorKind(StrEnum):
     CLUSTER = "cluster"
     REGISTRY = "registry"
     ROOM = "room"
+    SAMPLER = "sampler"
     SCHEDULER = "scheduler"
     SESSION = "session"
     STORE_WRITER = "store_writer"

@@ -17,6 +17,7 @@ def _get_kwargs(
     cursor: str | Unset = UNSET,
     action: AuditAction | Unset = UNSET,
     target: str | Unset = UNSET,
+    actor: str | Unset = UNSET,
     x_request_id: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
@@ -36,6 +37,8 @@ def _get_kwargs(
     params["action"] = json_action
 
     params["target"] = target
+
+    params["actor"] = actor
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
@@ -106,6 +109,7 @@ def sync_detailed(
     cursor: str | Unset = UNSET,
     action: AuditAction | Unset = UNSET,
     target: str | Unset = UNSET,
+    actor: str | Unset = UNSET,
     x_request_id: str | Unset = UNSET,
 ) -> Response[AuditPage | ErrorBody]:
     """
@@ -115,6 +119,7 @@ def sync_detailed(
         action (AuditAction | Unset): What an admin made with the API: the `action` of an audit
             entry.
         target (str | Unset):
+        actor (str | Unset):
         x_request_id (str | Unset):
 
     Raises:
@@ -130,6 +135,7 @@ def sync_detailed(
         cursor=cursor,
         action=action,
         target=target,
+        actor=actor,
         x_request_id=x_request_id,
     )
 
@@ -147,6 +153,7 @@ def sync(
     cursor: str | Unset = UNSET,
     action: AuditAction | Unset = UNSET,
     target: str | Unset = UNSET,
+    actor: str | Unset = UNSET,
     x_request_id: str | Unset = UNSET,
 ) -> AuditPage | ErrorBody | None:
     """
@@ -156,6 +163,7 @@ def sync(
         action (AuditAction | Unset): What an admin made with the API: the `action` of an audit
             entry.
         target (str | Unset):
+        actor (str | Unset):
         x_request_id (str | Unset):
 
     Raises:
@@ -172,6 +180,7 @@ def sync(
         cursor=cursor,
         action=action,
         target=target,
+        actor=actor,
         x_request_id=x_request_id,
     ).parsed
 
@@ -183,6 +192,7 @@ async def asyncio_detailed(
     cursor: str | Unset = UNSET,
     action: AuditAction | Unset = UNSET,
     target: str | Unset = UNSET,
+    actor: str | Unset = UNSET,
     x_request_id: str | Unset = UNSET,
 ) -> Response[AuditPage | ErrorBody]:
     """
@@ -192,6 +202,7 @@ async def asyncio_detailed(
         action (AuditAction | Unset): What an admin made with the API: the `action` of an audit
             entry.
         target (str | Unset):
+        actor (str | Unset):
         x_request_id (str | Unset):
 
     Raises:
@@ -207,6 +218,7 @@ async def asyncio_detailed(
         cursor=cursor,
         action=action,
         target=target,
+        actor=actor,
         x_request_id=x_request_id,
     )
 
@@ -222,6 +234,7 @@ async def asyncio(
     cursor: str | Unset = UNSET,
     action: AuditAction | Unset = UNSET,
     target: str | Unset = UNSET,
+    actor: str | Unset = UNSET,
     x_request_id: str | Unset = UNSET,
 ) -> AuditPage | ErrorBody | None:
     """
@@ -231,6 +244,7 @@ async def asyncio(
         action (AuditAction | Unset): What an admin made with the API: the `action` of an audit
             entry.
         target (str | Unset):
+        actor (str | Unset):
         x_request_id (str | Unset):
 
     Raises:
@@ -248,6 +262,7 @@ async def asyncio(
             cursor=cursor,
             action=action,
             target=target,
+            actor=actor,
             x_request_id=x_request_id,
         )
     ).parsed

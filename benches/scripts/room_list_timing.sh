@@ -4,9 +4,9 @@
 # and 300,000 messages (over 30,000 rooms) are bulk-inserted into the store file before
 # the server starts (the API would take far too long).
 #
-# Usage: .ci/room_list_timing [--release]   Env: ROOMS (default 100000), RUNS (default 30), ROOMD_BIN.
+# Usage: benches/scripts/room_list_timing.sh [--release]   Env: ROOMS (default 100000), RUNS (default 30), ROOMD_BIN.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 PROFILE=debug
 [ "${1:-}" = "--release" ] && PROFILE=release
 ROOMS="${ROOMS:-100000}"
@@ -60,3 +60,10 @@ t = sorted(float(x) * 1000 for x in sys.stdin)
 print(f"  {sys.argv[1]:<24} p50 {t[len(t) // 2]:7.1f}  p99 {t[min(len(t) - 1, int(len(t) * 0.99))]:7.1f}  max {t[-1]:7.1f}")
 ' "$query"
 done
+# The console's room list on the same store: first page rendered in headless Chromium
+# (needs `npm ci` in tests/console and Debian's chromium; skipped without them).
+if [ -d tests/console/node_modules/playwright-core ] && command -v chromium >/dev/null 2>&1; then
+  node tests/console/measure-room-list.mjs "http://127.0.0.1:$PORT" "$ADMIN" "$RUNS"
+else
+  echo "(console timing skipped: run npm ci in tests/console and install chromium)"
+fi
