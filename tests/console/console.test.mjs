@@ -357,6 +357,55 @@ test("rooms list: search and pages", async () => {
   await checkPage("overview");
 });
 
+test("restart a room, delete a message, and delete the room through a dialog that names it", async () => {
+  const c = await userClient("erin");
+  c.send({ type: "join", room: "bulk-49" });
+  await c.next((f) => f.type === "joined");
+  c.send({ type: "send", room: "bulk-49", text: "this one goes", client_id: "e1" });
+  const ack = await c.next((f) => f.type === "ack");
+  await go("Rooms");
+  await page.getByLabel("Search").fill("bulk-49");
+  await page.getByRole("link", { name: "bulk-49" }).click();
+  await page.getByRole("heading", { name: "bulk-49" }).waitFor(SEEN);
+
+  await page.getByRole("button", { name: "Restart room" }).click();
+  await page.getByText("The room's actor restarted.").waitFor(SEEN);
+  assert.equal((await server.api("GET", "/rooms/bulk-49")).restarts, 1);
+
+  await page.getByRole("button", { name: `Delete message ${ack.seq}` }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Delete message" }).click();
+  await page.getByRole("list", { name: "Messages" }).getByText(/deleted by/).waitFor(SEEN);
+  const gone = await c.next((f) => f.type === "message_deleted");
+  assert.equal(gone.seq, ack.seq);
+
+  await page.getByRole("button", { name: "Delete room" }).click();
+  const dialog = page.getByRole("dialog");
+  await dialog.getByRole("heading", { name: "Delete room bulk-49?" }).waitFor(SEEN);
+  const confirm = dialog.getByRole("button", { name: "Delete bulk-49" });
+  assert.equal(await confirm.isDisabled(), true, "the delete button waits for the room's id");
+  await dialog.getByLabel("Type bulk-49 to confirm").fill("bulk-49");
+  await confirm.click();
+  await page.getByRole("heading", { name: "Rooms" }).waitFor(SEEN);
+  const closed = await c.next((f) => f.type === "room_closed");
+  assert.equal(closed.reason, "deleted");
+  const after = await fetch(`${server.httpUrl}/api/v1/rooms/bulk-49`, { headers: { Authorization: `Bearer ${server.adminToken}` } });
+  assert.equal(after.status, 404);
+  c.close();
+});
+
+test("the keyboard reaches the skip link, then the navigation, in order", async () => {
+  await go("Overview");
+  await page.reload();
+  await page.getByRole("heading", { name: "Overview" }).waitFor(SEEN);
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), "Skip to content");
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), "Overview");
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("Enter");
+  await page.getByRole("heading", { name: "Rooms" }).waitFor(SEEN);
+});
+
 test("a server that goes away shows 'disconnected, retrying' and recovers", async () => {
   await go("Overview");
   await server.stop();
