@@ -78,7 +78,7 @@ export async function mount(root, [roomId], { signal }) {
   fill(root, h("p", {}, h("a", { href: "#/rooms" }, "← Rooms")), header, messages.el, members.el, restrictions.el, settings.el);
   showRoom();
   await Promise.all([members.load(), restrictions.load()]);
-  messages.start();
+  await messages.start();
 
   return {
     async refresh() {
