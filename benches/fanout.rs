@@ -161,7 +161,8 @@ fn main() {
             let (writer, writes) = StoreWriter::start_supervised(&wa, store.clone(), &cfg, &log);
             let registry = RoomRegistry::start(vec![ra], &cfg.metrics, {
                 let (store, cfg, log) = (store.clone(), cfg.clone(), log.clone());
-                move |registry| RoomDeps { store, writer, writes, registry, cfg, log, cluster: None }
+                let feed = Arc::new(roomd::actors::room_feed::RoomFeedHub::default());
+                move |registry| RoomDeps { store, writer, writes, registry, cfg, log, cluster: None, feed }
             });
             let mut fixtures = Vec::new();
             for n in SIZES {

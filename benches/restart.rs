@@ -48,7 +48,8 @@ fn main() {
         let arbiter = Arbiter::new();
         let registry = RoomRegistry::start(vec![arbiter.handle()], &cfg.metrics, {
             let (store, cfg, log) = (store.clone(), cfg.clone(), log.clone());
-            move |registry| RoomDeps { store, writer, writes, registry, cfg, log, cluster: None }
+            let feed = Arc::new(roomd::actors::room_feed::RoomFeedHub::default());
+            move |registry| RoomDeps { store, writer, writes, registry, cfg, log, cluster: None, feed }
         });
         let room = registry.send(GetRoom(RoomId::parse("bench").expect("id"))).await.expect("room");
         room.send(GetStats).await.expect("loaded");
