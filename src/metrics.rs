@@ -7,7 +7,8 @@
 //! scraped (src/actors/mailbox/collector.rs). This module imports nothing from the
 //! actors.
 //! Labels are actor kinds, statuses, reasons and routes — never a room or session id,
-//! so the number of series does not grow with the number of rooms.
+//! so the number of series does not grow with the number of rooms. `roomd_build_info`
+//! is the constant 1 labelled with the crate version, for version panels and joins.
 //!
 //! Every family is in the exposition from start-up, with every label value known in
 //! advance at 0 (error codes, results, connection endings here; spam reasons and
@@ -19,7 +20,7 @@ use std::sync::LazyLock;
 use prometheus::core::{Collector, Metric};
 use prometheus::{
     exponential_buckets, Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec,
-    IntGauge, Opts, Registry, TextEncoder,
+    IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 use crate::error::ErrorCode;
@@ -46,6 +47,7 @@ pub struct Metrics {
     pub cluster_forwarded: IntCounterVec,
     pub cluster_nodes: IntGauge,
     ws_closed: IntCounterVec,
+    build_info: IntGaugeVec,
 }
 
 /// The route of `GET /metrics` (its `route` label).
@@ -135,6 +137,11 @@ impl Metrics {
                 &["reason"],
             )
             .expect("valid"),
+            build_info: IntGaugeVec::new(
+                Opts::new("roomd_build_info", "Always 1; the version label is the running roomd's version."),
+                &["version"],
+            )
+            .expect("valid"),
             registry,
         };
         m.register_all();
@@ -157,6 +164,7 @@ impl Metrics {
             Box::new(self.cluster_forwarded.clone()),
             Box::new(self.cluster_nodes.clone()),
             Box::new(self.ws_closed.clone()),
+            Box::new(self.build_info.clone()),
             Box::new(prometheus::process_collector::ProcessCollector::for_self()),
         ];
         for c in collectors {
@@ -182,6 +190,7 @@ impl Metrics {
         for ending in Ending::ALL {
             self.ws_closed.with_label_values(&[ending.as_str()]);
         }
+        self.build_info.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
     }
 
     /// Adds a collector another module owns (the actor directory's): called once at

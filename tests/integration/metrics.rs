@@ -3,8 +3,9 @@
 //! promtool is installed — `.ci/run` installs it and sets `ROOMD_REQUIRE_PROMTOOL`);
 //! `/api/v1/actors` shows a slow room's mailbox filling and draining, handled counts
 //! that match the messages sent, and restarts after a crash. A fresh server already
-//! exports every family of docs/METRICS.md with its label values known in advance, and
-//! `roomd_actor_messages_handled_total` counts every handled message, exactly.
+//! exports every family of docs/METRICS.md with its label values known in advance and
+//! `roomd_build_info` with its version, and `roomd_actor_messages_handled_total` counts
+//! every handled message, exactly.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -413,6 +414,10 @@ async fn a_fresh_server_exports_every_family_with_its_known_label_values() {
     }
     zero(r#"roomd_http_requests_total{method="GET",route="/metrics",status="200"}"#.into());
     zero(r#"roomd_http_request_seconds_count{route="/metrics"}"#.into());
+    // The dashboard's version panel: one series, 1, labelled with this build's version.
+    let build_info: Vec<&str> = text.lines().filter(|l| l.starts_with("roomd_build_info")).collect();
+    let version = env!("CARGO_PKG_VERSION");
+    assert_eq!(build_info, [format!(r#"roomd_build_info{{version="{version}"}} 1"#)], "{text}");
     promtool_check(&text);
 
     let again = scrape(&srv).await;
