@@ -1,6 +1,11 @@
 //! Settings: `config/default.toml` (built into the binary as the base layer), then the
 //! file given with `--config` (or `config/default.toml` in the working directory if it
 //! exists), then `ROOMD__SECTION__KEY` environment variables. One struct per section.
+//!
+//! Files named in the settings (`FILE_KEYS`) are resolved once, here: a relative name
+//! from a `--config` file is relative to that file's directory; one from the defaults
+//! (compiled in, or the working directory's `config/default.toml`, written for the
+//! repository root) or from the environment is relative to the working directory.
 
 use std::path::Path;
 use std::time::Duration;
@@ -163,7 +168,7 @@ pub struct RoomsConfig {
     /// Threads running room actors; 0 = one per core.
     pub arbiters: usize,
     /// Rooms declared in this file are created or updated at start (see
-    /// `rooms_file`); relative to the working directory; a missing file is fine.
+    /// `rooms_file`); resolved by `Settings::load`; empty or missing: none.
     pub file: String,
     /// A room with no session and no pending work for this long stops its actor
     /// (started again on demand); 0 = never.
@@ -229,8 +234,8 @@ pub struct WelcomeConfig {
     /// A user is welcomed to a room at most once within this many seconds (also
     /// across restarts: welcomes are recorded in the store).
     pub dedupe_secs: u64,
-    /// Template used by rooms without a `welcome_template` setting; relative to the
-    /// working directory; a missing file means no welcome for those rooms.
+    /// Template used by rooms without a `welcome_template` setting; resolved by
+    /// `Settings::load`; empty (the default) or missing: no welcome for those rooms.
     pub template_file: String,
 }
 
@@ -346,7 +351,13 @@ pub enum ConfigError {
     Missing(String),
     #[error(transparent)]
     Invalid(#[from] config::ConfigError),
+    #[error("config file {0}: {1}")]
+    Unreadable(String, std::io::Error),
 }
+
+/// The settings that name a file, and the environment variable that can set each.
+const FILE_KEYS: [(&str, &str); 2] =
+    [("rooms.file", "ROOMD__ROOMS__FILE"), ("welcome.template_file", "ROOMD__WELCOME__TEMPLATE_FILE")];
 
 impl Settings {
     /// Loads the layered settings; `path` is the `--config` argument.
@@ -366,7 +377,34 @@ impl Settings {
             )
             .build()?
             .try_deserialize()?;
+        let mut settings = settings;
+        settings.resolve_files(path)?;
         Ok(settings)
+    }
+
+    /// Makes each relative name in `FILE_KEYS` that the `--config` file (`path`) sets
+    /// relative to that file's directory; the environment wins over the file, and
+    /// names from the environment or the defaults stay relative to the working
+    /// directory. An empty name (none) stays empty.
+    fn resolve_files(&mut self, path: Option<&Path>) -> Result<(), ConfigError> {
+        let Some(path) = path else { return Ok(()) };
+        let abs =
+            std::path::absolute(path).map_err(|e| ConfigError::Unreadable(path.display().to_string(), e))?;
+        let base = abs.parent().unwrap_or(Path::new("/"));
+        let file_alone = config::Config::builder().add_source(config::File::from(path)).build()?;
+        for (key, env) in FILE_KEYS {
+            if std::env::var_os(env).is_some() || file_alone.get_string(key).is_err() {
+                continue;
+            }
+            let value = match key {
+                "rooms.file" => &mut self.rooms.file,
+                _ => &mut self.welcome.template_file,
+            };
+            if !value.is_empty() && Path::new(value.as_str()).is_relative() {
+                *value = base.join(value.as_str()).display().to_string();
+            }
+        }
+        Ok(())
     }
 
     /// Worker threads for the HTTP server.
@@ -409,10 +447,35 @@ mod tests {
         assert_eq!(s.supervisor.max_restarts, 5);
         assert_eq!(s.log.format, LogFormat::Json);
         assert_eq!(s.welcome.dedupe_secs, 86400);
-        assert_eq!(s.welcome.template_file, "config/templates/welcome/default.txt");
+        assert_eq!(s.welcome.template_file, "", "no welcome unless configured");
+        assert_eq!(
+            s.rooms.file, "config/rooms.toml",
+            "the defaults' names are relative to the working directory"
+        );
         assert_eq!(s.commands.timeout_ms, 5000);
         assert_eq!((s.broadcast.rooms_per_sec, s.broadcast.max_attempts), (500, 5));
         assert_eq!(s.scheduler.misfire_grace_secs, 300);
+    }
+
+    #[test]
+    fn names_in_a_config_file_are_relative_to_its_directory() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("roomd.toml");
+        std::fs::write(
+            &file,
+            "[welcome]\ntemplate_file = \"hello.txt\"\n[rooms]\nfile = \"/etc/rooms.toml\"\n",
+        )
+        .expect("write config");
+        let s = Settings::load(Some(&file)).expect("load");
+        assert_eq!(Path::new(&s.welcome.template_file), dir.path().join("hello.txt"));
+        assert_eq!(s.rooms.file, "/etc/rooms.toml", "an absolute name stays as it is");
+
+        std::fs::write(&file, "[server]\nworkers = 1\n").expect("write config");
+        let s = Settings::load(Some(&file)).expect("load");
+        assert_eq!(
+            s.rooms.file, "config/rooms.toml",
+            "a default is not moved by a config file that does not name it"
+        );
     }
 
     #[test]
