@@ -13,7 +13,9 @@ pub const REQUIRE_ENV: &str = "ROOMD_REQUIRE_SERVICES";
 
 /// The NATS server of the tests that do not run their own (`ROOMD_TEST_NATS_URL`
 /// overrides it).
+#[allow(dead_code)] // used by the cluster tests
 pub const NATS_ENV: &str = "ROOMD_TEST_NATS_URL";
+#[allow(dead_code)] // used by the cluster tests
 const DEFAULT_NATS: &str = "nats://127.0.0.1:4222";
 
 /// What a test needs.
@@ -21,12 +23,15 @@ pub enum Need<'a> {
     /// A PostgreSQL server at this URL.
     Postgres(&'a str),
     /// A NATS server at this URL.
+    #[allow(dead_code)] // used by the cluster tests
     Nats(&'a str),
     /// An executable file at this path.
+    #[allow(dead_code)] // used by the cluster tests
     Program(&'a str),
 }
 
 /// The shared NATS server's URL.
+#[allow(dead_code)] // used by the cluster tests
 pub fn nats_url() -> String {
     std::env::var(NATS_ENV).ok().filter(|u| !u.trim().is_empty()).unwrap_or_else(|| DEFAULT_NATS.to_string())
 }
