@@ -3,9 +3,10 @@
 //! exists), then `ROOMD__SECTION__KEY` environment variables. One struct per section.
 //!
 //! Files named in the settings (`FILE_KEYS`) are resolved once, here: a relative name
-//! from a `--config` file is relative to that file's directory; one from the defaults
-//! (compiled in, or the working directory's `config/default.toml`, written for the
-//! repository root) or from the environment is relative to the working directory.
+//! is relative to the directory of the file that names it. The compiled-in defaults
+//! are `config/default.toml`, so theirs are relative to `config/` in the working
+//! directory (as when that file is read from there); a name from the environment is
+//! relative to the working directory.
 
 use std::path::Path;
 use std::time::Duration;
@@ -16,6 +17,8 @@ use crate::backoff::Backoff;
 
 /// The defaults shipped in the repository, compiled in so the binary runs from any directory.
 const BUILTIN_DEFAULTS: &str = include_str!("../config/default.toml");
+/// Where the defaults are read from too, if present (relative to the working directory).
+const DEFAULTS_FILE: &str = "config/default.toml";
 
 /// All of roomd's configuration.
 #[derive(Debug, Clone, Deserialize)]
@@ -367,9 +370,7 @@ impl Settings {
         match path {
             Some(p) if !p.exists() => return Err(ConfigError::Missing(p.display().to_string())),
             Some(p) => builder = builder.add_source(File::from(p)),
-            None => {
-                builder = builder.add_source(File::from(Path::new("config/default.toml")).required(false))
-            }
+            None => builder = builder.add_source(File::from(Path::new(DEFAULTS_FILE)).required(false)),
         }
         let settings: Settings = builder
             .add_source(
@@ -382,27 +383,35 @@ impl Settings {
         Ok(settings)
     }
 
-    /// Makes each relative name in `FILE_KEYS` that the `--config` file (`path`) sets
-    /// relative to that file's directory; the environment wins over the file, and
-    /// names from the environment or the defaults stay relative to the working
-    /// directory. An empty name (none) stays empty.
+    /// Makes each relative name in `FILE_KEYS` relative to the directory of the file
+    /// that set it: the `--config` file (`path`) if it names it, else the defaults'
+    /// `config/default.toml` in the working directory. A name from the environment
+    /// stays relative to the working directory; an empty name (none) stays empty.
     fn resolve_files(&mut self, path: Option<&Path>) -> Result<(), ConfigError> {
-        let Some(path) = path else { return Ok(()) };
-        let abs =
-            std::path::absolute(path).map_err(|e| ConfigError::Unreadable(path.display().to_string(), e))?;
-        let base = abs.parent().unwrap_or(Path::new("/"));
-        let file_alone = config::Config::builder().add_source(config::File::from(path)).build()?;
+        let defaults = Path::new(DEFAULTS_FILE);
+        let file_alone = match path {
+            Some(p) => Some(config::Config::builder().add_source(config::File::from(p)).build()?),
+            None => None,
+        };
         for (key, env) in FILE_KEYS {
-            if std::env::var_os(env).is_some() || file_alone.get_string(key).is_err() {
+            if std::env::var_os(env).is_some() {
                 continue;
             }
+            let named_by = match (path, &file_alone) {
+                (Some(p), Some(file)) if file.get_string(key).is_ok() => p,
+                _ => defaults,
+            };
             let value = match key {
                 "rooms.file" => &mut self.rooms.file,
                 _ => &mut self.welcome.template_file,
             };
-            if !value.is_empty() && Path::new(value.as_str()).is_relative() {
-                *value = base.join(value.as_str()).display().to_string();
+            if value.is_empty() || Path::new(value.as_str()).is_absolute() {
+                continue;
             }
+            let abs = std::path::absolute(named_by)
+                .map_err(|e| ConfigError::Unreadable(named_by.display().to_string(), e))?;
+            let base = abs.parent().unwrap_or(Path::new("/"));
+            *value = base.join(value.as_str()).display().to_string();
         }
         Ok(())
     }
@@ -448,10 +457,10 @@ mod tests {
         assert_eq!(s.log.format, LogFormat::Json);
         assert_eq!(s.welcome.dedupe_secs, 86400);
         assert_eq!(s.welcome.template_file, "", "no welcome unless configured");
-        assert_eq!(
-            s.rooms.file, "config/rooms.toml",
-            "the defaults' names are relative to the working directory"
-        );
+        let here = std::path::absolute("config").expect("working directory");
+        assert_eq!(Path::new(&s.rooms.file), here.join("rooms.toml"), "relative to config/default.toml");
+        let builtin = Settings::load(None).expect("built-in defaults load");
+        assert_eq!(builtin.rooms.file, s.rooms.file, "the compiled-in copy resolves as that file");
         assert_eq!(s.commands.timeout_ms, 5000);
         assert_eq!((s.broadcast.rooms_per_sec, s.broadcast.max_attempts), (500, 5));
         assert_eq!(s.scheduler.misfire_grace_secs, 300);
@@ -472,8 +481,10 @@ mod tests {
 
         std::fs::write(&file, "[server]\nworkers = 1\n").expect("write config");
         let s = Settings::load(Some(&file)).expect("load");
+        let here = std::path::absolute("config/rooms.toml").expect("working directory");
         assert_eq!(
-            s.rooms.file, "config/rooms.toml",
+            Path::new(&s.rooms.file),
+            here,
             "a default is not moved by a config file that does not name it"
         );
     }
