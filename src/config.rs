@@ -1,6 +1,12 @@
 //! Settings: `config/default.toml` (built into the binary as the base layer), then the
 //! file given with `--config` (or `config/default.toml` in the working directory if it
 //! exists), then `ROOMD__SECTION__KEY` environment variables. One struct per section.
+//!
+//! Files named in the settings (`FILE_KEYS`) are resolved once, here: a relative name
+//! is relative to the directory of the file that names it. The compiled-in defaults
+//! are `config/default.toml`, so theirs are relative to `config/` in the working
+//! directory (as when that file is read from there); a name from the environment is
+//! relative to the working directory.
 
 use std::path::Path;
 use std::time::Duration;
@@ -11,6 +17,8 @@ use crate::backoff::Backoff;
 
 /// The defaults shipped in the repository, compiled in so the binary runs from any directory.
 const BUILTIN_DEFAULTS: &str = include_str!("../config/default.toml");
+/// Where the defaults are read from too, if present (relative to the working directory).
+const DEFAULTS_FILE: &str = "config/default.toml";
 
 /// All of roomd's configuration.
 #[derive(Debug, Clone, Deserialize)]
@@ -163,7 +171,7 @@ pub struct RoomsConfig {
     /// Threads running room actors; 0 = one per core.
     pub arbiters: usize,
     /// Rooms declared in this file are created or updated at start (see
-    /// `rooms_file`); relative to the working directory; a missing file is fine.
+    /// `rooms_file`); resolved by `Settings::load`; empty or missing: none.
     pub file: String,
     /// A room with no session and no pending work for this long stops its actor
     /// (started again on demand); 0 = never.
@@ -229,8 +237,8 @@ pub struct WelcomeConfig {
     /// A user is welcomed to a room at most once within this many seconds (also
     /// across restarts: welcomes are recorded in the store).
     pub dedupe_secs: u64,
-    /// Template used by rooms without a `welcome_template` setting; relative to the
-    /// working directory; a missing file means no welcome for those rooms.
+    /// Template used by rooms without a `welcome_template` setting; resolved by
+    /// `Settings::load`; empty (the default) or missing: no welcome for those rooms.
     pub template_file: String,
 }
 
@@ -346,7 +354,13 @@ pub enum ConfigError {
     Missing(String),
     #[error(transparent)]
     Invalid(#[from] config::ConfigError),
+    #[error("config file {0}: {1}")]
+    Unreadable(String, std::io::Error),
 }
+
+/// The settings that name a file, and the environment variable that can set each.
+const FILE_KEYS: [(&str, &str); 2] =
+    [("rooms.file", "ROOMD__ROOMS__FILE"), ("welcome.template_file", "ROOMD__WELCOME__TEMPLATE_FILE")];
 
 impl Settings {
     /// Loads the layered settings; `path` is the `--config` argument.
@@ -356,9 +370,7 @@ impl Settings {
         match path {
             Some(p) if !p.exists() => return Err(ConfigError::Missing(p.display().to_string())),
             Some(p) => builder = builder.add_source(File::from(p)),
-            None => {
-                builder = builder.add_source(File::from(Path::new("config/default.toml")).required(false))
-            }
+            None => builder = builder.add_source(File::from(Path::new(DEFAULTS_FILE)).required(false)),
         }
         let settings: Settings = builder
             .add_source(
@@ -366,7 +378,42 @@ impl Settings {
             )
             .build()?
             .try_deserialize()?;
+        let mut settings = settings;
+        settings.resolve_files(path)?;
         Ok(settings)
+    }
+
+    /// Makes each relative name in `FILE_KEYS` relative to the directory of the file
+    /// that set it: the `--config` file (`path`) if it names it, else the defaults'
+    /// `config/default.toml` in the working directory. A name from the environment
+    /// stays relative to the working directory; an empty name (none) stays empty.
+    fn resolve_files(&mut self, path: Option<&Path>) -> Result<(), ConfigError> {
+        let defaults = Path::new(DEFAULTS_FILE);
+        let file_alone = match path {
+            Some(p) => Some(config::Config::builder().add_source(config::File::from(p)).build()?),
+            None => None,
+        };
+        for (key, env) in FILE_KEYS {
+            if std::env::var_os(env).is_some() {
+                continue;
+            }
+            let named_by = match (path, &file_alone) {
+                (Some(p), Some(file)) if file.get_string(key).is_ok() => p,
+                _ => defaults,
+            };
+            let value = match key {
+                "rooms.file" => &mut self.rooms.file,
+                _ => &mut self.welcome.template_file,
+            };
+            if value.is_empty() || Path::new(value.as_str()).is_absolute() {
+                continue;
+            }
+            let abs = std::path::absolute(named_by)
+                .map_err(|e| ConfigError::Unreadable(named_by.display().to_string(), e))?;
+            let base = abs.parent().unwrap_or(Path::new("/"));
+            *value = base.join(value.as_str()).display().to_string();
+        }
+        Ok(())
     }
 
     /// Worker threads for the HTTP server.
@@ -409,10 +456,37 @@ mod tests {
         assert_eq!(s.supervisor.max_restarts, 5);
         assert_eq!(s.log.format, LogFormat::Json);
         assert_eq!(s.welcome.dedupe_secs, 86400);
-        assert_eq!(s.welcome.template_file, "config/templates/welcome/default.txt");
+        assert_eq!(s.welcome.template_file, "", "no welcome unless configured");
+        let here = std::path::absolute("config").expect("working directory");
+        assert_eq!(Path::new(&s.rooms.file), here.join("rooms.toml"), "relative to config/default.toml");
+        let builtin = Settings::load(None).expect("built-in defaults load");
+        assert_eq!(builtin.rooms.file, s.rooms.file, "the compiled-in copy resolves as that file");
         assert_eq!(s.commands.timeout_ms, 5000);
         assert_eq!((s.broadcast.rooms_per_sec, s.broadcast.max_attempts), (500, 5));
         assert_eq!(s.scheduler.misfire_grace_secs, 300);
+    }
+
+    #[test]
+    fn names_in_a_config_file_are_relative_to_its_directory() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("roomd.toml");
+        std::fs::write(
+            &file,
+            "[welcome]\ntemplate_file = \"hello.txt\"\n[rooms]\nfile = \"/etc/rooms.toml\"\n",
+        )
+        .expect("write config");
+        let s = Settings::load(Some(&file)).expect("load");
+        assert_eq!(Path::new(&s.welcome.template_file), dir.path().join("hello.txt"));
+        assert_eq!(s.rooms.file, "/etc/rooms.toml", "an absolute name stays as it is");
+
+        std::fs::write(&file, "[server]\nworkers = 1\n").expect("write config");
+        let s = Settings::load(Some(&file)).expect("load");
+        let here = std::path::absolute("config/rooms.toml").expect("working directory");
+        assert_eq!(
+            Path::new(&s.rooms.file),
+            here,
+            "a default is not moved by a config file that does not name it"
+        );
     }
 
     #[test]

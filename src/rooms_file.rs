@@ -44,6 +44,9 @@ struct DeclaredRoom {
 
 /// Creates or updates the rooms declared in `path`; returns how many.
 pub fn apply(store: &Store, path: &Path) -> anyhow::Result<usize> {
+    if path.as_os_str().is_empty() {
+        return Ok(0);
+    }
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),

@@ -61,6 +61,22 @@ pub fn run(settings: Settings) -> anyhow::Result<()> {
     actix_rt::System::new().block_on(serve(Arc::new(settings), store, nofile, started_at, log))
 }
 
+/// `http://ADDR` for the startup log: a wildcard address (`0.0.0.0`, `::`) shows as
+/// loopback, which a browser on the same machine can open.
+fn base_url(addr: std::net::SocketAddr) -> String {
+    let ip = match addr.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => std::net::Ipv4Addr::LOCALHOST.into(),
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => std::net::Ipv6Addr::LOCALHOST.into(),
+        ip => ip,
+    };
+    format!("http://{}", std::net::SocketAddr::new(ip, addr.port()))
+}
+
+/// `database.url` as the log shows it (a PostgreSQL password redacted).
+fn store_name(url: &str) -> String {
+    crate::store::DbUrl::parse(url).map(|u| u.redacted()).unwrap_or_else(|_| url.to_string())
+}
+
 /// Hands `/metrics` what other modules own: the actor directory's collector and the
 /// label values that the rooms and the cluster count with, so every family and every
 /// series known in advance is exported from the first scrape.
@@ -207,8 +223,12 @@ async fn serve(
     .bind(&cfg.server.bind)
     .with_context(|| format!("binding {}", cfg.server.bind))?;
     for addr in server.addrs() {
-        info!(log, "listening"; "addr" => addr.to_string(), "open_file_limit" => nofile,
-            "max_connections" => state.session_quota.max_connections());
+        let base = base_url(addr);
+        info!(log, "listening"; "addr" => addr.to_string(), "version" => env!("CARGO_PKG_VERSION"),
+            "store" => store_name(&cfg.database.url),
+            "console" => format!("{base}/console/"), "api_docs" => format!("{base}{}", http::openapi::DOCS_PATH),
+            "metrics" => format!("{base}/metrics"),
+            "open_file_limit" => nofile, "max_connections" => state.session_quota.max_connections());
     }
     if let Some(cluster) = &cluster {
         let bound = server.addrs().first().map(|a| a.to_string()).unwrap_or_default();

@@ -47,6 +47,15 @@ pub struct DbUrl {
 }
 
 impl DbUrl {
+    /// The URL as logs and errors show it: a PostgreSQL password replaced by `***`,
+    /// an SQLite database as its path (`sqlite://PATH`).
+    pub fn redacted(&self) -> String {
+        match self.backend {
+            Backend::Sqlite => format!("sqlite://{}", self.target),
+            Backend::Postgres => redact_password(&self.target),
+        }
+    }
+
     pub fn parse(url: &str) -> Result<Self, UnknownScheme> {
         if let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
             return Ok(Self { backend: Backend::Sqlite, target: rest.to_string() });
@@ -55,6 +64,17 @@ impl DbUrl {
             return Ok(Self { backend: Backend::Postgres, target: url.to_string() });
         }
         Err(UnknownScheme(url.to_string()))
+    }
+}
+
+/// `scheme://user:secret@host…` → `scheme://user:***@host…`; anything else as it is.
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else { return url.to_string() };
+    match rest[..at].split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***{}", &rest[at..]),
+        None => url.to_string(),
     }
 }
 
@@ -175,6 +195,18 @@ mod tests {
         let p = DbUrl::parse("postgres://u@h/db").unwrap();
         assert_eq!(p.backend, Backend::Postgres);
         assert!(DbUrl::parse("mysql://x").is_err());
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        let r = |u: &str| DbUrl::parse(u).unwrap().redacted();
+        assert_eq!(
+            r("postgres://u:s3cr:et@h:5432/db?sslmode=require"),
+            "postgres://u:***@h:5432/db?sslmode=require"
+        );
+        assert_eq!(r("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(r("postgresql://h/db"), "postgresql://h/db");
+        assert_eq!(r("sqlite://data/roomd.db"), "sqlite://data/roomd.db");
     }
 }
 

@@ -135,6 +135,9 @@ fn create_private(db: &std::path::Path) -> std::io::Result<()> {
         return Ok(());
     }
     if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if dir.exists() && !dir.is_dir() {
+            return Err(std::io::Error::other(format!("{} is not a directory", dir.display())));
+        }
         std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
     }
     match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(db) {
@@ -174,10 +177,19 @@ impl Store {
     /// Opens the pool (failing fast if the database cannot be reached) and applies
     /// pending migrations.
     pub fn open(url: &str, pool_size: u32, connect_timeout: Duration) -> anyhow::Result<Self> {
+        use anyhow::Context as _;
+        use r2d2::ManageConnection;
         let url = DbUrl::parse(url)?;
         if url.backend == Backend::Sqlite {
-            create_private(std::path::Path::new(&url.target))?;
+            create_private(std::path::Path::new(&url.target))
+                .with_context(|| format!("creating the SQLite database {}", url.target))?;
         }
+        // One direct connection first: the pool would only say that it timed out
+        // after `connect_timeout`; this says why (no such database, permission
+        // denied, connection refused) at once.
+        conn::Manager::new(url.clone())
+            .connect()
+            .with_context(|| format!("connecting to {}", url.redacted()))?;
         let backend = url.backend;
         let wal = (backend == Backend::Sqlite).then(|| checkpoint::WalKeeper::new(&url));
         let pool = r2d2::Pool::builder()

@@ -8,13 +8,12 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::common::db::TestDb;
+use crate::common::db::{postgres_url_or, TestDb};
+use crate::common::services::{self, Need};
 use crate::common::{eventually, TestServer, LONG};
 
 /// Where cluster tests find PostgreSQL when `ROOMD_TEST_DATABASE_URL` is not set.
 pub const DEFAULT_PG: &str = "postgres://postgres@127.0.0.1:5432/test";
-/// The NATS server shared by the tests that do not run their own.
-pub const SHARED_NATS: &str = "nats://127.0.0.1:4222";
 /// Short, so a dead node's rooms, scheduler and jobs move within a test's patience.
 pub const LEASE_MS: u64 = 2000;
 pub const HEARTBEAT_MS: u64 = 300;
@@ -72,15 +71,20 @@ pub struct Cluster {
 }
 
 impl Cluster {
-    /// `n` nodes on the shared NATS, with `extra` settings on each.
-    pub async fn start(n: usize, extra: &[(&str, &str)]) -> Self {
-        Self::start_on(n, SHARED_NATS, extra).await
+    /// `n` nodes on the shared NATS (`services::nats_url`), with `extra` settings on
+    /// each; `None` (the test is skipped, `services::present`) without PostgreSQL or NATS.
+    pub async fn start(n: usize, extra: &[(&str, &str)]) -> Option<Self> {
+        Self::start_on(n, &services::nats_url(), extra).await
     }
 
     /// `n` nodes on the NATS at `nats_url`. The first boots alone (it runs the
-    /// migrations and prints the admin token), then the others.
-    pub async fn start_on(n: usize, nats_url: &str, extra: &[(&str, &str)]) -> Self {
+    /// migrations and prints the admin token), then the others. `None` without
+    /// PostgreSQL or that NATS.
+    pub async fn start_on(n: usize, nats_url: &str, extra: &[(&str, &str)]) -> Option<Self> {
         assert!(n >= 1);
+        if !services::present(&[Need::Postgres(&postgres_url_or(DEFAULT_PG)), Need::Nats(nats_url)]) {
+            return None;
+        }
         let alone = ONE_AT_A_TIME.lock().await;
         let db = TestDb::postgres_or(DEFAULT_PG);
         let prefix = format!("t{:016x}", rand::random::<u64>());
@@ -110,7 +114,7 @@ impl Cluster {
         let admin_token = nodes[0].admin_token.clone();
         let cluster = Self { nodes, prefix, admin_token, _db: db, _alone: alone };
         cluster.wait_formed().await;
-        cluster
+        Some(cluster)
     }
 
     /// What an operator (or a load balancer) checks before sending clients: every node

@@ -8,6 +8,10 @@
 //! 2-core machine honest): every test's `Cluster` holds a process-wide lock for its
 //! life (`fixture::ONE_AT_A_TIME`), so plain `cargo test` runs them that way too.
 //! Just these: `cargo test --test cluster -- --test-threads=1`.
+//!
+//! Without PostgreSQL or NATS (`ROOMD_TEST_NATS_URL` overrides the NATS URL) each
+//! test is skipped with a line saying so (`common/services.rs`); with
+//! `ROOMD_REQUIRE_SERVICES` set, as `.ci/run` sets it, it fails instead.
 
 #[allow(dead_code)] // the integration helpers this binary does not use
 #[path = "../integration/common/mod.rs"]

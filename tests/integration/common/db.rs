@@ -49,6 +49,13 @@ pub enum TestDb {
     Postgres { base: String, schema: String, role: Option<String>, _slot: PgSlot },
 }
 
+/// `ROOMD_TEST_DATABASE_URL` if set, else `default_base`.
+#[allow(dead_code)] // used by the cluster tests and tests/integration/first_run.rs
+pub fn postgres_url_or(default_base: &str) -> String {
+    let base = std::env::var(PG_ENV).ok().filter(|b| !b.trim().is_empty());
+    base.unwrap_or_else(|| default_base.to_string()).trim().to_string()
+}
+
 impl TestDb {
     /// A new, empty database on the backend chosen by the environment.
     pub fn new() -> Self {
@@ -63,8 +70,7 @@ impl TestDb {
     /// PostgreSQL).
     #[allow(dead_code)] // used by the cluster tests
     pub fn postgres_or(default_base: &str) -> Self {
-        let base = std::env::var(PG_ENV).ok().filter(|b| !b.trim().is_empty());
-        Self::postgres(base.unwrap_or_else(|| default_base.to_string()).trim().to_string(), false)
+        Self::postgres(postgres_url_or(default_base), false)
     }
 
     /// On PostgreSQL, a fresh schema owned by a fresh login role that the server uses,

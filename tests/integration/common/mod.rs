@@ -5,6 +5,7 @@
 pub mod db;
 pub mod raw_ws;
 pub mod server;
+pub mod services;
 pub mod ws_client;
 
 use std::future::Future;

@@ -35,6 +35,10 @@ pub struct TestServer {
     stdout: Lines,
     stderr: Lines,
     workdir: TempDir,
+    /// Runs the process here instead of `workdir` (`run_in`).
+    cwd: Option<std::path::PathBuf>,
+    /// Arguments after `serve` (`serve_args`).
+    serve_args: Vec<String>,
     // Held for its `Drop`, declared last: the database goes away only after
     // `TestServer::drop` has killed the child. `None` for a server on a database that
     // someone else keeps (several cluster nodes on one database).
@@ -102,6 +106,8 @@ impl TestServer {
             stdout: Lines::default(),
             stderr: Lines::default(),
             workdir: tempfile::tempdir().expect("create working dir"),
+            cwd: None,
+            serve_args: Vec::new(),
             db: None,
         }
     }
@@ -109,7 +115,7 @@ impl TestServer {
     /// `roomd ARGS…` with this server's environment and working directory, to completion.
     pub async fn cli(&self, args: &[&str]) -> std::process::Output {
         let mut cmd = tokio::process::Command::new(BIN);
-        cmd.args(args).current_dir(self.workdir.path()).stdin(Stdio::null()).kill_on_drop(true);
+        cmd.args(args).current_dir(self.cwd()).stdin(Stdio::null()).kill_on_drop(true);
         clean_env(cmd.as_std_mut());
         cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
         tokio::time::timeout(BOOT_TIMEOUT, cmd.output())
@@ -122,7 +128,7 @@ impl TestServer {
     pub async fn boot(&mut self) {
         assert!(self.child.is_none(), "boot: the previous process has not exited");
         let mut cmd = Command::new(BIN);
-        cmd.arg("serve").current_dir(self.workdir.path());
+        cmd.arg("serve").args(&self.serve_args).current_dir(self.cwd());
         clean_env(&mut cmd);
         cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
         cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
@@ -223,9 +229,24 @@ impl TestServer {
         self.stdout.lock().unwrap().join("\n")
     }
 
-    /// The server's working directory (where `config/rooms.toml` is looked for).
+    /// The server's own temporary directory, its working directory unless `run_in`
+    /// names another (where the defaults' `config/rooms.toml` is looked for).
     pub fn workdir(&self) -> &std::path::Path {
         self.workdir.path()
+    }
+
+    /// Later boots and CLI runs start in `dir` instead of `workdir()`.
+    pub fn run_in(&mut self, dir: &std::path::Path) {
+        self.cwd = Some(dir.to_path_buf());
+    }
+
+    /// Later boots run `roomd serve ARGS…` (e.g. `--config FILE`).
+    pub fn serve_args(&mut self, args: &[&str]) {
+        self.serve_args = args.iter().map(|a| a.to_string()).collect();
+    }
+
+    fn cwd(&self) -> &std::path::Path {
+        self.cwd.as_deref().unwrap_or(self.workdir.path())
     }
 
     /// The database the server runs on (only for a server that owns it).

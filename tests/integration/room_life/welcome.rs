@@ -66,9 +66,12 @@ async fn a_first_join_is_welcomed_once_with_the_rooms_template_and_bots_are_not(
     assert!(of_type(&seen, "message").is_empty(), "no welcome with an empty template: {seen:?}");
 }
 
-/// A server whose working directory has `config/templates/welcome/default.txt`.
+/// A server whose working directory has `config/templates/welcome/default.txt`, named
+/// by `welcome.template_file` from the environment (relative to the working directory).
 async fn with_template_file(template: &str, env: &[(&str, &str)]) -> TestServer {
-    let mut srv = TestServer::new(env);
+    let mut env = env.to_vec();
+    env.push(("ROOMD__WELCOME__TEMPLATE_FILE", "config/templates/welcome/default.txt"));
+    let mut srv = TestServer::new(&env);
     let dir = srv.workdir().join("config/templates/welcome");
     std::fs::create_dir_all(&dir).expect("template dir");
     std::fs::write(dir.join("default.txt"), template).expect("write template");
