@@ -9,12 +9,15 @@ use super::{DbConn, StoreError};
 use crate::schema::{members, messages, rooms};
 
 /// A stored room. `tags` and `settings` are JSON text (portable across backends).
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = rooms)]
+#[serde(deny_unknown_fields)]
 pub struct RoomRow {
     pub id: String,
     pub name: String,
+    #[serde(with = "crate::transfer::json_text")]
     pub tags: String,
+    #[serde(with = "crate::transfer::json_text")]
     pub settings: String,
     pub created_at: i64,
     pub updated_at: i64,
