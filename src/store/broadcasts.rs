@@ -37,6 +37,8 @@ const INSERT_CHUNK: usize = 1000;
 /// A stored broadcast job.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = broadcasts)]
+// One multi-row INSERT on SQLite too (an import batch; no per-row transaction).
+#[diesel(treat_none_as_default_value = false)]
 #[serde(deny_unknown_fields)]
 pub struct BroadcastRow {
     pub id: String,

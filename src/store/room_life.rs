@@ -13,6 +13,8 @@ use crate::schema::{members, welcomes};
 /// A stored welcome mark, as export and import move it (`crate::transfer`).
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = welcomes)]
+// One multi-row INSERT on SQLite too (an import batch; no per-row transaction).
+#[diesel(treat_none_as_default_value = false)]
 #[serde(deny_unknown_fields)]
 pub struct WelcomeRow {
     pub room_id: String,

@@ -11,6 +11,8 @@ use crate::schema::{members, messages, rooms};
 /// A stored room. `tags` and `settings` are JSON text (portable across backends).
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = rooms)]
+// One multi-row INSERT on SQLite too (an import batch; no per-row transaction).
+#[diesel(treat_none_as_default_value = false)]
 #[serde(deny_unknown_fields)]
 pub struct RoomRow {
     pub id: String,

@@ -15,6 +15,8 @@ use crate::schema::{schedule_fires, schedules};
 /// A stored schedule.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = schedules)]
+// One multi-row INSERT on SQLite too (an import batch; no per-row transaction).
+#[diesel(treat_none_as_default_value = false)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleRow {
     pub id: String,
@@ -37,6 +39,8 @@ pub struct ScheduleRow {
 /// A handled due time.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = schedule_fires)]
+// One multi-row INSERT on SQLite too (an import batch; no per-row transaction).
+#[diesel(treat_none_as_default_value = false)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleFireRow {
     pub schedule_id: String,

@@ -50,7 +50,7 @@ fn load_in_txn(
             });
         };
         let record: Record =
-            serde_json::from_str(text).map_err(|e| TransferError::Line { line, why: e.to_string() })?;
+            serde_json::from_str(text).map_err(|e| TransferError::Line { line, why: json_error(&e) })?;
         match record {
             Record::Header(_) => return Err(TransferError::Line { line, why: "a second header".into() }),
             Record::End(end) => {
@@ -107,10 +107,17 @@ impl Lines {
     }
 }
 
+/// serde_json's message with the column, without its "line 1" (a record is one line).
+fn json_error(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let why = text.rfind(" at line ").map_or(text.as_str(), |at| &text[..at]);
+    format!("{why} (column {})", e.column())
+}
+
 /// Line 1: a header of a format this build reads.
 fn check_header(text: &str) -> Result<Header, TransferError> {
     let not_export = |why: String| TransferError::Line { line: 1, why: format!("not a roomd export: {why}") };
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| not_export(e.to_string()))?;
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| not_export(json_error(&e)))?;
     if value["type"] != "header" {
         return Err(not_export("the first line is not a header record".into()));
     }
@@ -123,7 +130,7 @@ fn check_header(text: &str) -> Result<Header, TransferError> {
     match serde_json::from_value(value) {
         Ok(Record::Header(header)) => Ok(header),
         Ok(_) => Err(not_export("the first line is not a header record".into())),
-        Err(e) => Err(TransferError::Line { line: 1, why: e.to_string() }),
+        Err(e) => Err(TransferError::Line { line: 1, why: json_error(&e) }),
     }
 }
 
