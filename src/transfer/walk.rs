@@ -119,7 +119,7 @@ pub fn restrictions(
         q = q.filter(
             sql::<Bool>(&format!("({kind} > "))
                 .bind::<Text, _>(after_kind.to_string())
-                .sql(&format!(" OR (room_restrictions.kind = "))
+                .sql(" OR (room_restrictions.kind = ")
                 .bind::<Text, _>(after_kind.to_string())
                 .sql(&format!(" AND {user} > "))
                 .bind::<Text, _>(after_user.to_string())
