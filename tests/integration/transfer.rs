@@ -285,6 +285,32 @@ async fn a_backup_under_load_holds_every_message_acked_before_it_started() {
     assert!(stored.len() >= acked_before, "{} stored, {acked_before} acked before", stored.len());
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_while_a_client_sends_is_a_snapshot_with_every_message_acked_before_it() {
+    let files = tempfile::tempdir().unwrap();
+    let src = TestServer::start_with(FAST).await;
+    src.create_room("load").await;
+    let mut sender = src.ws_user("sender").await;
+    sender.join("load").await;
+    let acked: Arc<Mutex<Vec<(i64, Instant)>>> = Arc::default();
+    let stop = Arc::new(AtomicBool::new(false));
+    let task = tokio::spawn(send_until(sender, acked.clone(), stop.clone()));
+    while acked.lock().unwrap().len() < 50 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let acked_before = acked.lock().unwrap().len() as i64;
+    let file = export(&src, &files.path().join("live.jsonl")).await;
+    stop.store(true, Ordering::Relaxed);
+    task.await.unwrap();
+    // Seqs 1..=K without a gap, K at least every ack seen before the export began.
+    let seqs: Vec<i64> =
+        records(&file, "message").filter(|m| m["room_id"] == "load").map(|m| seq(&m)).collect();
+    assert!(seqs.len() as i64 >= acked_before, "{} exported, {acked_before} acked before", seqs.len());
+    assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>());
+    let end: Value = serde_json::from_str(file.lines().last().unwrap()).unwrap();
+    assert_eq!(end["records"], file.lines().count() - 2);
+}
+
 /// Sends `n<k>` messages one at a time until `stop`, recording each acked seq.
 async fn send_until(mut ws: WsClient, acked: Arc<Mutex<Vec<(i64, Instant)>>>, stop: Arc<AtomicBool>) {
     let mut k = 1;
