@@ -1,5 +1,5 @@
 //! Command line: `roomd serve`, `roomd migrate`, `roomd token create`, `roomd token jwt`,
-//! `roomd openapi`.
+//! `roomd openapi`, `roomd export`, `roomd import`, `roomd backup`.
 
 use std::path::PathBuf;
 
@@ -29,6 +29,28 @@ pub enum Command {
     },
     /// Print the admin API's OpenAPI document (the one served at /api/v1/openapi.json).
     Openapi,
+    /// Write the whole store as JSON Lines (a consistent snapshot; the server may run).
+    Export {
+        /// The file to create (it must not exist), or `-` for standard output.
+        #[arg(long)]
+        out: PathBuf,
+        /// Leave `exported_at` out of the header, so exports of the same data are
+        /// byte-identical.
+        #[arg(long)]
+        no_timestamp: bool,
+    },
+    /// Load a file written by `roomd export` into an empty store (database.url).
+    Import {
+        /// The file to read, or `-` for standard input.
+        #[arg(long = "in")]
+        input: PathBuf,
+    },
+    /// Copy a SQLite store while the server runs (on PostgreSQL: says how to use pg_dump).
+    Backup {
+        /// The file to create; it must not exist.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -30,4 +30,5 @@ pub mod rooms_file;
 pub mod schema;
 pub mod server;
 pub mod store;
+pub mod transfer;
 pub mod websocket;

@@ -1,6 +1,6 @@
 //! The `roomd` binary: parses the command line and runs the chosen command.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Parser;
@@ -9,7 +9,8 @@ use roomd::auth::{issue_token, mint_jwt};
 use roomd::cli::{Cli, Command, JwtKind, TokenAction, TokenKind};
 use roomd::config::Settings;
 use roomd::model::{UserKind, MAX_ID_CHARS};
-use roomd::store::Store;
+use roomd::store::{Backend, DbUrl, Store};
+use roomd::transfer::export::ExportOptions;
 
 fn main() {
     if let Err(e) = run() {
@@ -26,6 +27,45 @@ fn run() -> anyhow::Result<()> {
         Command::Migrate => {
             open_store(&settings)?;
             println!("migrations applied");
+            Ok(())
+        }
+        Command::Export { out, no_timestamp } => {
+            let store = open_store(&settings)?;
+            let started = Instant::now();
+            let opts = ExportOptions { timestamp: !no_timestamp };
+            let counts = roomd::transfer::export::to_path(&store, &out, opts)?;
+            eprintln!("exported {counts} in {:.1} s", started.elapsed().as_secs_f64());
+            Ok(())
+        }
+        Command::Import { input } => {
+            let store = open_store(&settings)?;
+            let started = Instant::now();
+            let counts = if input.as_os_str() == "-" {
+                roomd::transfer::import::load(&store, std::io::stdin().lock(), 0)?
+            } else {
+                let file =
+                    std::fs::File::open(&input).with_context(|| format!("opening {}", input.display()))?;
+                let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+                roomd::transfer::import::load(&store, std::io::BufReader::with_capacity(1 << 16, file), size)
+                    .with_context(|| format!("importing {}", input.display()))?
+            };
+            eprintln!("imported {counts} in {:.1} s", started.elapsed().as_secs_f64());
+            Ok(())
+        }
+        Command::Backup { out } => {
+            let url = DbUrl::parse(&settings.database.url)?;
+            if url.backend == Backend::Postgres {
+                eprintln!("{}", roomd::transfer::backup::pg_dump_hint(&settings.database.url));
+                std::process::exit(2);
+            }
+            let store = open_store(&settings)?;
+            let started = Instant::now();
+            let size = roomd::transfer::backup::to_path(&store, &out)?;
+            eprintln!(
+                "backup written to {} ({size} bytes) in {:.1} s",
+                out.display(),
+                started.elapsed().as_secs_f64()
+            );
             Ok(())
         }
         Command::Openapi => {

@@ -3,13 +3,16 @@
 //! both orders the log (newest first) and serves as the page cursor.
 
 use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use super::{DbConn, StoreError};
 use crate::schema::audit_log;
 
 /// A stored audit entry.
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = audit_log)]
+#[diesel(treat_none_as_default_value = false)]
+#[serde(deny_unknown_fields)]
 pub struct AuditRow {
     pub id: i64,
     /// Unix milliseconds.
@@ -19,6 +22,7 @@ pub struct AuditRow {
     pub action: String,
     pub target: String,
     /// A JSON object.
+    #[serde(with = "crate::transfer::json_text")]
     pub detail: String,
     /// `X-Request-Id` of the request that made the change; `None` for entries written
     /// before request ids were kept.

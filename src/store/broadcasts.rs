@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use diesel::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::conn::{with_inner, write_txn};
 pub use super::targets::{Priority, Resolved, Target, TargetError};
@@ -35,12 +35,16 @@ pub const NO_SUCH_ROOM: &str = "not_found: no such room";
 const INSERT_CHUNK: usize = 1000;
 
 /// A stored broadcast job.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = broadcasts)]
+// One multi-row INSERT on SQLite too (an import batch; no per-row transaction).
+#[diesel(treat_none_as_default_value = false)]
+#[serde(deny_unknown_fields)]
 pub struct BroadcastRow {
     pub id: String,
     pub text: String,
     /// JSON of the [`Target`] as given.
+    #[serde(with = "crate::transfer::json_text")]
     pub target: String,
     pub priority: String,
     pub status: String,
@@ -52,8 +56,9 @@ pub struct BroadcastRow {
 }
 
 /// The progress of one target room.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = broadcast_rooms)]
+#[serde(deny_unknown_fields)]
 // One multi-row INSERT on SQLite too (no DEFAULT keyword, so no per-row transaction).
 #[diesel(treat_none_as_default_value = false)]
 pub struct BroadcastRoomRow {

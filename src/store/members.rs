@@ -1,15 +1,17 @@
 //! The `members` table: who belongs to a room, with role, read position and presence.
 
 use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use super::conn::with_inner;
 use super::{DbConn, StoreError};
 use crate::schema::members;
 
 /// A stored membership.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = members)]
 #[diesel(treat_none_as_default_value = false)]
+#[serde(deny_unknown_fields)]
 pub struct MemberRow {
     pub room_id: String,
     pub user_id: String,

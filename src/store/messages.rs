@@ -6,15 +6,17 @@ use std::collections::HashMap;
 
 use diesel::dsl::max;
 use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use super::conn::with_inner;
 use super::{DbConn, StoreError};
 use crate::schema::messages;
 
 /// A stored message.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = messages)]
 #[diesel(treat_none_as_default_value = false)]
+#[serde(deny_unknown_fields)]
 pub struct MessageRow {
     pub room_id: String,
     pub seq: i64,

@@ -4,6 +4,7 @@
 //! restriction lapses at its expiry without anyone removing it.
 
 use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use super::conn::with_inner;
 use super::{DbConn, StoreError};
@@ -36,9 +37,10 @@ impl RestrictionKind {
 }
 
 /// A stored ban or mute.
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = rr)]
 #[diesel(treat_none_as_default_value = false)]
+#[serde(deny_unknown_fields)]
 pub struct RestrictionRow {
     pub room_id: String,
     pub kind: String,

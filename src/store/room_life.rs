@@ -4,10 +4,24 @@
 //! next group-commit transaction.
 
 use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use super::conn::with_inner;
 use super::{DbConn, StoreError};
 use crate::schema::{members, welcomes};
+
+/// A stored welcome mark, as export and import move it (`crate::transfer`).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
+#[diesel(table_name = welcomes)]
+// One multi-row INSERT on SQLite too (an import batch; no per-row transaction).
+#[diesel(treat_none_as_default_value = false)]
+#[serde(deny_unknown_fields)]
+pub struct WelcomeRow {
+    pub room_id: String,
+    pub user_id: String,
+    /// Unix ms.
+    pub welcomed_at: i64,
+}
 
 /// A welcome was posted to `user_id` in `room_id` at `at` (Unix ms).
 #[derive(Debug, Clone)]

@@ -9,12 +9,17 @@ use super::{DbConn, StoreError};
 use crate::schema::{members, messages, rooms};
 
 /// A stored room. `tags` and `settings` are JSON text (portable across backends).
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = rooms)]
+// One multi-row INSERT on SQLite too (an import batch; no per-row transaction).
+#[diesel(treat_none_as_default_value = false)]
+#[serde(deny_unknown_fields)]
 pub struct RoomRow {
     pub id: String,
     pub name: String,
+    #[serde(with = "crate::transfer::json_text")]
     pub tags: String,
+    #[serde(with = "crate::transfer::json_text")]
     pub settings: String,
     pub created_at: i64,
     pub updated_at: i64,

@@ -5,6 +5,7 @@
 //! restarted one) try it.
 
 use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use super::broadcasts::{BroadcastRow, Resolved, Target, TargetError, JOB_PENDING};
 use super::conn::{with_inner, write_txn};
@@ -12,13 +13,17 @@ use super::{DbConn, StoreError};
 use crate::schema::{schedule_fires, schedules};
 
 /// A stored schedule.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = schedules)]
+// One multi-row INSERT on SQLite too (an import batch; no per-row transaction).
+#[diesel(treat_none_as_default_value = false)]
+#[serde(deny_unknown_fields)]
 pub struct ScheduleRow {
     pub id: String,
     pub cron: String,
     pub timezone: String,
     /// JSON of the [`Target`].
+    #[serde(with = "crate::transfer::json_text")]
     pub target: String,
     pub text: String,
     pub priority: String,
@@ -32,8 +37,11 @@ pub struct ScheduleRow {
 }
 
 /// A handled due time.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = schedule_fires)]
+// One multi-row INSERT on SQLite too (an import batch; no per-row transaction).
+#[diesel(treat_none_as_default_value = false)]
+#[serde(deny_unknown_fields)]
 pub struct ScheduleFireRow {
     pub schedule_id: String,
     pub due_at: i64,

@@ -1,18 +1,21 @@
 //! The `tokens` table: opaque bearer tokens, stored only as SHA-256 hashes.
 
 use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use super::{DbConn, StoreError};
 use crate::schema::tokens;
 
 /// A stored token (the secret itself is never stored).
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = tokens)]
 #[diesel(treat_none_as_default_value = false)]
+#[serde(deny_unknown_fields)]
 pub struct TokenRow {
     pub id: String,
     pub kind: String,
     pub name: String,
+    #[serde(with = "crate::transfer::json_text")]
     pub roles: String,
     pub secret_hash: String,
     pub created_at: i64,

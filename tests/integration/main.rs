@@ -35,4 +35,5 @@ mod rooms_api;
 mod schedules;
 mod sessions_api;
 mod supervision;
+mod transfer;
 mod ws_protocol;
