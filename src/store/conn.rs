@@ -48,10 +48,17 @@ pub struct DbUrl {
 
 impl DbUrl {
     /// The URL as logs and errors show it: a PostgreSQL password replaced by `***`,
-    /// an SQLite database as its path (`sqlite://PATH`).
+    /// an SQLite database as its absolute path (`sqlite:///…`; relative paths are
+    /// relative to the working directory).
     pub fn redacted(&self) -> String {
         match self.backend {
-            Backend::Sqlite => format!("sqlite://{}", self.target),
+            Backend::Sqlite if self.target.is_empty() || self.target.starts_with(':') => {
+                format!("sqlite://{}", self.target)
+            }
+            Backend::Sqlite => {
+                let path = std::path::absolute(&self.target).unwrap_or_else(|_| self.target.clone().into());
+                format!("sqlite://{}", path.display())
+            }
             Backend::Postgres => redact_password(&self.target),
         }
     }
@@ -206,7 +213,9 @@ mod tests {
         );
         assert_eq!(r("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(r("postgresql://h/db"), "postgresql://h/db");
-        assert_eq!(r("sqlite://data/roomd.db"), "sqlite://data/roomd.db");
+        let cwd = std::env::current_dir().expect("working directory");
+        assert_eq!(r("sqlite://data/roomd.db"), format!("sqlite://{}/data/roomd.db", cwd.display()));
+        assert_eq!(r("sqlite:///tmp/x.db"), "sqlite:///tmp/x.db");
     }
 }
 

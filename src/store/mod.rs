@@ -182,7 +182,7 @@ impl Store {
         let url = DbUrl::parse(url)?;
         if url.backend == Backend::Sqlite {
             create_private(std::path::Path::new(&url.target))
-                .with_context(|| format!("creating the SQLite database {}", url.target))?;
+                .with_context(|| format!("creating the SQLite database {}", url.redacted()))?;
         }
         // One direct connection first: the pool would only say that it timed out
         // after `connect_timeout`; this says why (no such database, permission

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use crate::common::db::postgres_url_or;
 use crate::common::services::{self, Need};
-use crate::common::{text, TestServer, WsClient};
+use crate::common::{eventually, text, TestServer, WsClient, LONG};
 
 const REPO: &str = env!("CARGO_MANIFEST_DIR");
 const BIN: &str = env!("CARGO_BIN_EXE_roomd");
@@ -196,12 +196,13 @@ async fn store_errors_name_the_path_and_the_cause() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_listening_line_names_the_version_the_store_and_where_everything_is() {
     let srv = TestServer::start().await;
-    let line: Value = srv
-        .stdout_text()
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .find(|l| l["msg"] == "listening")
-        .expect("a listening line");
+    // The line is kept a moment after the boot has seen it.
+    let find = || {
+        let out = srv.stdout_text();
+        out.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()).find(|l| l["msg"] == "listening")
+    };
+    eventually("the listening line", LONG, || async { find().is_some() }).await;
+    let line = find().expect("the listening line");
     let base = format!("http://{}", srv.addr);
     assert_eq!(line["version"], env!("CARGO_PKG_VERSION"), "{line}");
     assert_eq!(line["store"], srv.db().url(), "{line}");
