@@ -83,6 +83,9 @@ impl std::fmt::Display for Counts {
             .filter(|(_, n)| *n > 0)
             .map(|(t, n)| format!("{t} {n}"))
             .collect();
+        if parts.is_empty() {
+            return write!(f, "0 records");
+        }
         write!(f, "{} records ({})", self.total(), parts.join(", "))
     }
 }

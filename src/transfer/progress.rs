@@ -14,10 +14,7 @@ pub struct Progress {
 impl Progress {
     /// Counts records out of `total`.
     pub fn records(total: u64) -> Self {
-        Self::with_style(
-            total,
-            "{spinner} {msg:14} [{bar:30}] {human_pos}/{human_len} records ({per_sec}, {eta} left)",
-        )
+        Self::with_style(total, "{spinner} {msg:14} [{bar:30}] {human_pos}/{human_len} records ({eta} left)")
     }
 
     /// Counts bytes read out of `total` (0: unknown, as for standard input).

@@ -3,8 +3,10 @@
 //! members, messages (with a tombstone), a ban, a schedule and tokens goes SQLite →
 //! file → the other backend (PostgreSQL when `ROOMD_TEST_DATABASE_URL` is set) → file
 //! → SQLite → file, byte-identical each time; a client resumes on the imported store
-//! with `after_seq` and misses nothing. Corrupt files stop with the line and leave the
-//! store empty; a backup taken while a client keeps sending holds every acked message.
+//! with `after_seq` and misses nothing. Rows keep byte order on a PostgreSQL database
+//! with a language collation. An export taken while a client sends is a snapshot.
+//! Corrupt files stop with the line and leave the store empty; a backup taken while a
+//! client keeps sending holds every acked message.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -320,4 +322,45 @@ async fn send_until(mut ws: WsClient, acked: Arc<Mutex<Vec<(i64, Instant)>>>, st
         acked.lock().unwrap().push((k, Instant::now()));
         k += 1;
     }
+}
+
+/// On a PostgreSQL database whose collation sorts `a_b a-b a0 ab` (ICU en-US), the
+/// export still lists rows in byte order, as from SQLite. Needs `ROOMD_TEST_DATABASE_URL`
+/// (a role that may create databases); passes without checking anything otherwise.
+#[tokio::test]
+async fn exports_from_a_postgresql_database_with_a_language_collation_keep_byte_order() {
+    use diesel::{Connection, PgConnection, RunQueryDsl};
+    let Some(base) = std::env::var(PG_ENV).ok().filter(|b| !b.trim().is_empty()) else { return };
+    let name = format!("roomd_icu_{:016x}", rand::random::<u64>());
+    let mut admin = PgConnection::establish(base.trim()).expect("connect");
+    let create = format!(
+        "CREATE DATABASE {name} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'"
+    );
+    diesel::sql_query(&create).execute(&mut admin).unwrap_or_else(|e| panic!("{create}: {e}"));
+    let mut url = url::Url::parse(base.trim()).unwrap();
+    url.set_path(&name);
+    let srv = TestServer::new_shared(url.as_str(), &[]);
+    let files = tempfile::tempdir().unwrap();
+    let room = |id: &str| {
+        format!(
+            r#"{{"type":"room","id":"{id}","name":"x","tags":[],"settings":{{}},"created_at":1,"updated_at":1}}"#
+        )
+    };
+    let member = |user: &str| {
+        format!(
+            r#"{{"type":"member","room_id":"a0","user_id":"{user}","name":"{user}","kind":"user","role":"member","role_expires_at":null,"base_role":"member","last_read_seq":0,"last_seen":null,"joined_at":1}}"#
+        )
+    };
+    let mut lines =
+        vec![format!(r#"{{"type":"header","format":1,"roomd":"{}"}}"#, env!("CARGO_PKG_VERSION"))];
+    lines.extend(["a-b", "a0", "a_b", "ab"].map(room));
+    lines.extend(["B", "a"].map(member));
+    lines.push(r#"{"type":"end","records":6}"#.to_string());
+    let file: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    std::fs::write(files.path().join("in.jsonl"), &file).unwrap();
+    cli_ok(&srv, &["import", "--in", files.path().join("in.jsonl").to_str().unwrap()]).await;
+    let out = export(&srv, &files.path().join("out.jsonl")).await;
+    drop(srv);
+    let _ = diesel::sql_query(format!("DROP DATABASE {name}")).execute(&mut admin);
+    assert!(out == file, "not in byte order:\n{out}");
 }
