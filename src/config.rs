@@ -168,6 +168,16 @@ pub struct RoomsConfig {
     /// A room with no session and no pending work for this long stops its actor
     /// (started again on demand); 0 = never.
     pub idle_stop_secs: u64,
+    /// Messages older than this many days are deleted (`actors/retention.rs`) in
+    /// rooms without a `retention_days` setting; 0 = kept forever.
+    pub retention_days: u32,
+    /// How often the retention actor looks for messages to delete, in seconds.
+    pub retention_check_secs: u64,
+    /// Rows deleted per statement by the retention actor.
+    pub retention_batch_rows: u32,
+    /// Pause between two retention deletes, in milliseconds, so live writes get the
+    /// store in between.
+    pub retention_pause_ms: u64,
 }
 
 /// `[session]`: WebSocket session actors.

@@ -16,6 +16,7 @@ use crate::actors::cluster_node::ClusterNode;
 use crate::actors::exchange::Outbound;
 use crate::actors::mailbox::collector::DirectoryCollector;
 use crate::actors::registry::{RoomRegistry, SyncAll};
+use crate::actors::retention::Retention;
 use crate::actors::room::{Refusal, RoomDeps};
 use crate::actors::room_feed::RoomFeedHub;
 use crate::actors::scheduler::{Scheduler, SharedClock, SystemClock, TestClock};
@@ -161,6 +162,8 @@ async fn serve(
         &cfg.metrics,
         &log,
     );
+    // Held until shutdown, like the sampler.
+    let _retention = Retention::start(store.clone(), clock.clone(), cfg.rooms.clone(), &cfg.metrics, &log);
     let history = Arc::new(History::new(started_at));
     // Held until shutdown: the sampler lives as long as an address of it does.
     let _sampler = StatsSampler::start(history.clone(), &cfg.metrics, &log);

@@ -31,6 +31,7 @@ mod room_events;
 mod room_life;
 mod room_list_pages;
 mod rooms_api;
+mod retention;
 mod schedules;
 mod sessions_api;
 mod supervision;

@@ -344,7 +344,7 @@ fn exported_families(text: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-const ACTOR_KINDS: [&str; 9] = [
+const ACTOR_KINDS: [&str; 10] = [
     "supervisor",
     "registry",
     "room",
@@ -354,6 +354,7 @@ const ACTOR_KINDS: [&str; 9] = [
     "scheduler",
     "cluster",
     "sampler",
+    "retention",
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
