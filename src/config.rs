@@ -10,7 +10,7 @@ use serde::Deserialize;
 use crate::backoff::Backoff;
 
 /// The defaults shipped in the repository, compiled in so the binary runs from any directory.
-const BUILTIN_DEFAULTS: &str = include_str!("../config/default.toml");
+pub const BUILTIN_DEFAULTS: &str = include_str!("../config/default.toml");
 
 /// All of roomd's configuration.
 #[derive(Debug, Clone, Deserialize)]
@@ -349,6 +349,21 @@ impl ClusterConfig {
     }
 }
 
+/// The file layer: `--config` (an error if it does not exist), else
+/// `config/default.toml` in the working directory if it exists, else none.
+pub fn config_file(path: Option<&Path>) -> Result<Option<std::path::PathBuf>, ConfigError> {
+    match path {
+        Some(p) if !p.exists() => Err(ConfigError::Missing(p.display().to_string())),
+        Some(p) => Ok(Some(p.to_path_buf())),
+        None => Ok(Some(Path::new("config/default.toml").to_path_buf()).filter(|p| p.exists())),
+    }
+}
+
+/// The environment layer: `ROOMD__SECTION__KEY` variables.
+pub fn environment() -> config::Environment {
+    config::Environment::with_prefix("ROOMD").prefix_separator("__").separator("__").try_parsing(true)
+}
+
 /// Why the settings could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -361,21 +376,12 @@ pub enum ConfigError {
 impl Settings {
     /// Loads the layered settings; `path` is the `--config` argument.
     pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
-        use config::{Config, Environment, File, FileFormat};
+        use config::{Config, File, FileFormat};
         let mut builder = Config::builder().add_source(File::from_str(BUILTIN_DEFAULTS, FileFormat::Toml));
-        match path {
-            Some(p) if !p.exists() => return Err(ConfigError::Missing(p.display().to_string())),
-            Some(p) => builder = builder.add_source(File::from(p)),
-            None => {
-                builder = builder.add_source(File::from(Path::new("config/default.toml")).required(false))
-            }
+        if let Some(file) = config_file(path)? {
+            builder = builder.add_source(File::from(file));
         }
-        let settings: Settings = builder
-            .add_source(
-                Environment::with_prefix("ROOMD").prefix_separator("__").separator("__").try_parsing(true),
-            )
-            .build()?
-            .try_deserialize()?;
+        let settings: Settings = builder.add_source(environment()).build()?.try_deserialize()?;
         Ok(settings)
     }
 

@@ -42,6 +42,9 @@ pub fn run(settings: Settings) -> anyhow::Result<()> {
     let started_at = crate::model::now_ms();
     let (log, _guard) = crate::logging::init(&settings.log);
     install_panic_hook(log.clone());
+    for p in crate::config_sources::unknown_env_vars() {
+        warn!(log, "environment variable ignored"; "var" => &p.key, "why" => &p.message);
+    }
     export_metrics();
     let nofile = raise_open_file_limit();
     let store = Store::open(

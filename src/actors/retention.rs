@@ -121,7 +121,8 @@ impl Handler<Sweep> for Retention {
 /// One pass over every room: deletes what expired before `now_ms`; returns how many
 /// messages it deleted.
 async fn sweep(store: &Store, cfg: &RoomsConfig, now_ms: i64) -> Result<u64, StoreError> {
-    let (batch, pause) = (i64::from(cfg.retention_batch_rows.max(1)), Duration::from_millis(cfg.retention_pause_ms));
+    let (batch, pause) =
+        (i64::from(cfg.retention_batch_rows.max(1)), Duration::from_millis(cfg.retention_pause_ms));
     let mut deleted = 0u64;
     let mut after: Option<String> = None;
     loop {

@@ -542,7 +542,9 @@ impl WsSession {
         let r = room_id.to_string();
         let fut = async move {
             store
-                .run(move |c| Ok((MessageRow::page_before(c, &r, before_seq, limit)?, MessageRow::first_seq(c, &r)?)))
+                .run(move |c| {
+                    Ok((MessageRow::page_before(c, &r, before_seq, limit)?, MessageRow::first_seq(c, &r)?))
+                })
                 .await
         };
         ctx.spawn(fut.into_actor(self).map(move |res, act, ctx| match res {

@@ -26,13 +26,13 @@ pub fn delete_expired(c: &mut DbConn, room: &str, cutoff_ms: i64, limit: i64) ->
             .limit(limit)
             .select((messages::seq, messages::ts))
             .load(c)?;
-        let Some(upto) = oldest.iter().take_while(|(_, ts)| *ts < cutoff_ms).map(|(seq, _)| *seq).last() else {
+        let Some(upto) = oldest.iter().take_while(|(_, ts)| *ts < cutoff_ms).map(|(seq, _)| *seq).last()
+        else {
             return Ok(0);
         };
-        let n = diesel::delete(
-            messages::table.filter(messages::room_id.eq(room)).filter(messages::seq.le(upto)),
-        )
-        .execute(c)?;
+        let n =
+            diesel::delete(messages::table.filter(messages::room_id.eq(room)).filter(messages::seq.le(upto)))
+                .execute(c)?;
         Ok(n)
     })
 }

@@ -7,6 +7,7 @@
 mod common;
 
 mod admin_api;
+mod admin_cli;
 mod admin_props;
 mod admin_tokens;
 mod auth;
@@ -27,11 +28,11 @@ mod metrics;
 mod moderation;
 mod openapi;
 mod overview;
+mod retention;
 mod room_events;
 mod room_life;
 mod room_list_pages;
 mod rooms_api;
-mod retention;
 mod schedules;
 mod sessions_api;
 mod supervision;

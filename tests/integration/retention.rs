@@ -19,7 +19,8 @@ const RETENTION_ENV: &[(&str, &str)] = &[
 ];
 
 async fn post(srv: &TestServer, room: &str, text: &str) -> i64 {
-    let resp = srv.post(&format!("/api/v1/rooms/{room}/messages"), &json!({"text": text})).send().await.unwrap();
+    let resp =
+        srv.post(&format!("/api/v1/rooms/{room}/messages"), &json!({"text": text})).send().await.unwrap();
     assert_eq!(resp.status().as_u16(), 201, "post to {room}");
     resp.json::<Value>().await.unwrap()["seq"].as_i64().expect("seq")
 }
@@ -72,7 +73,11 @@ async fn expired_messages_go_but_the_newest_stays_and_seqs_go_on() {
     assert_eq!(after["retained_from_seq"], json!(5), "the history begins at the newest message: {after}");
     assert_eq!(after["items"][0]["text"], "old 5");
     let kept = history(&srv, "keep").await;
-    assert_eq!((seqs(&kept), &kept["retained_from_seq"]), (vec![1, 2, 3, 4, 5], &json!(1)), "retention_days 0");
+    assert_eq!(
+        (seqs(&kept), &kept["retained_from_seq"]),
+        (vec![1, 2, 3, 4, 5], &json!(1)),
+        "retention_days 0"
+    );
     assert_eq!(deleted_total(&srv).await, 4.0);
 
     // The WebSocket history says the same.
@@ -95,7 +100,8 @@ async fn expired_messages_go_but_the_newest_stays_and_seqs_go_on() {
 async fn retention_days_is_a_room_setting_and_cannot_be_negative() {
     let srv = TestServer::start().await;
     srv.create_room("r").await;
-    let patch = |body: Value| srv.http().patch(srv.url("/api/v1/rooms/r")).bearer_auth(&srv.admin_token).json(&body);
+    let patch =
+        |body: Value| srv.http().patch(srv.url("/api/v1/rooms/r")).bearer_auth(&srv.admin_token).json(&body);
     let resp = patch(json!({"settings": {"retention_days": 30}})).send().await.unwrap();
     assert_eq!(resp.status().as_u16(), 200);
     let room: Value = resp.json().await.unwrap();

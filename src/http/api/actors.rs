@@ -250,9 +250,13 @@ fn tree(mut all: Vec<MailboxSnapshot>) -> Node {
     }
     children.extend(of(ActorKind::StoreWriter).map(Node::actor));
     children.extend(queues);
-    for kind in
-        [ActorKind::Scheduler, ActorKind::Sampler, ActorKind::Retention, ActorKind::Cluster, ActorKind::Supervisor]
-    {
+    for kind in [
+        ActorKind::Scheduler,
+        ActorKind::Sampler,
+        ActorKind::Retention,
+        ActorKind::Cluster,
+        ActorKind::Supervisor,
+    ] {
         children.extend(of(kind).map(Node::actor));
     }
     Node::group("root", children)

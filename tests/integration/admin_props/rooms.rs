@@ -131,9 +131,8 @@ fn settings_field() -> BoxedStrategy<Field> {
         one(SETTINGS[4]),
         one(SETTINGS[5]),
     );
-    let object = fields
-        .prop_flat_map(|fields| (Just(fields), extra_field(SETTINGS)))
-        .prop_map(|((a, b, c, d, e, f), extra)| {
+    let object = fields.prop_flat_map(|fields| (Just(fields), extra_field(SETTINGS))).prop_map(
+        |((a, b, c, d, e, f), extra)| {
             let body = Body::new(
                 &[
                     (SETTINGS[0], &a),
@@ -149,7 +148,8 @@ fn settings_field() -> BoxedStrategy<Field> {
                 true => Field::Good(body.json),
                 false => Field::Bad(body.json, Code::Unprocessable),
             }
-        });
+        },
+    );
     prop_oneof![
         1 => Just(Field::Absent),
         6 => object,
