@@ -429,6 +429,7 @@ mod tests {
         assert_eq!(s.commands.timeout_ms, 5000);
         assert_eq!((s.broadcast.rooms_per_sec, s.broadcast.max_attempts), (500, 5));
         assert_eq!(s.scheduler.misfire_grace_secs, 300);
+        assert_eq!(s.rooms.retention_days, 0, "retention is off by default");
     }
 
     #[test]
