@@ -41,9 +41,8 @@ pub struct RoomSettings {
     /// Spam limits overriding the server's `[spam]`; null: the server's.
     #[schema(required = true)]
     pub spam: Option<SpamSettings>,
-    /// Messages older than this many days are deleted by the retention actor
-    /// (`actors/retention.rs`); 0: kept forever; null: the server's
-    /// `rooms.retention_days`.
+    /// Messages older than this many days are deleted (the room's newest one
+    /// excepted); 0: kept forever; null: the server's `rooms.retention_days`.
     #[schema(required = true)]
     pub retention_days: Option<u32>,
 }
