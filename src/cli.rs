@@ -1,5 +1,10 @@
-//! Command line: `roomd serve`, `roomd migrate`, `roomd token create`, `roomd token jwt`,
-//! `roomd openapi`, `roomd export`, `roomd import`, `roomd backup`.
+//! Command line: `roomd serve`, `roomd migrate`, `roomd token create|list|revoke|jwt`,
+//! `roomd config check`, `roomd openapi`, `roomd export`, `roomd import`, `roomd backup`.
+//! The commands that need more than a few lines live in the submodules (and export,
+//! import and backup in `crate::transfer`).
+
+pub mod config_check;
+pub mod tokens;
 
 use std::path::PathBuf;
 
@@ -19,6 +24,11 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the engine.
+    #[command(
+        long_about = "Run the engine: the WebSocket endpoint (/ws), the admin API (/api/v1), the \
+                      console (/console) and /metrics, on server.bind (default 127.0.0.1:8080).",
+        after_help = SERVE_HELP
+    )]
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
@@ -51,6 +61,39 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Check the configuration.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+}
+
+/// The part of `serve --help` after the options.
+const SERVE_HELP: &str = "\
+Defaults:
+  address   127.0.0.1:8080 (server.bind)
+  data      sqlite://data/roomd.db (database.url), relative to the working directory;
+            or database.url = postgres://user@host/db
+
+Configuration is read in layers, each overriding the one before:
+  1. the built-in defaults (config/default.toml, compiled in)
+  2. the --config file, else config/default.toml in the working directory if present
+  3. environment variables ROOMD__SECTION__KEY for section.key, two underscores each:
+       ROOMD__SERVER__BIND=0.0.0.0:8080      sets server.bind
+       ROOMD__DATABASE__URL=postgres://...   sets database.url
+       ROOMD__AUTH__JWT_SECRET=...           sets auth.jwt_secret
+     A variable with one underscore (ROOMD_SERVER_BIND) is not read: serve warns about
+     it at start. A ROOMD__ variable naming no setting stops serve with an error.
+
+`roomd config check` prints the effective configuration and where each value comes from.";
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Validate the configuration (defaults, file, environment) and print the effective
+    /// settings, secrets redacted, each with its source (default, file, environment).
+    /// Exit code 1, naming the offending key, if a value is invalid, a key unknown, or
+    /// a ROOMD_ variable sets nothing.
+    Check,
 }
 
 #[derive(Debug, Subcommand)]
@@ -64,6 +107,20 @@ pub enum TokenAction {
         /// Comma-separated roles.
         #[arg(long, value_delimiter = ',')]
         roles: Vec<String>,
+    },
+    /// List every token, live and revoked (never a secret): id, kind, name, roles,
+    /// created, revoked.
+    List {
+        /// One JSON object per line instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke the token with this id (`tok_…`), in the store directly. A running server
+    /// refuses it within auth.token_cache_secs; `DELETE /api/v1/tokens/{id}` also
+    /// closes its open sessions at once.
+    Revoke {
+        /// The token id, as `token list` shows it.
+        id: String,
     },
     /// Mint a short-lived HS256 JWT signed with `auth.jwt_secret` and print it on stdout.
     /// Nothing is stored: the token is valid until its `exp`.

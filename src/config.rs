@@ -16,7 +16,7 @@ use serde::Deserialize;
 use crate::backoff::Backoff;
 
 /// The defaults shipped in the repository, compiled in so the binary runs from any directory.
-const BUILTIN_DEFAULTS: &str = include_str!("../config/default.toml");
+pub const BUILTIN_DEFAULTS: &str = include_str!("../config/default.toml");
 /// Where the defaults are read from too, if present (relative to the working directory).
 const DEFAULTS_FILE: &str = "config/default.toml";
 
@@ -176,6 +176,16 @@ pub struct RoomsConfig {
     /// A room with no session and no pending work for this long stops its actor
     /// (started again on demand); 0 = never.
     pub idle_stop_secs: u64,
+    /// Messages older than this many days are deleted (`actors/retention.rs`) in
+    /// rooms without a `retention_days` setting; 0 = kept forever.
+    pub retention_days: u32,
+    /// How often the retention actor looks for messages to delete, in seconds.
+    pub retention_check_secs: u64,
+    /// Rows deleted per statement by the retention actor.
+    pub retention_batch_rows: u32,
+    /// Pause between two retention deletes, in milliseconds, so live writes get the
+    /// store in between.
+    pub retention_pause_ms: u64,
 }
 
 /// `[session]`: WebSocket session actors.
@@ -347,6 +357,21 @@ impl ClusterConfig {
     }
 }
 
+/// The file layer: `--config` (an error if it does not exist), else
+/// `config/default.toml` in the working directory if it exists, else none.
+pub fn config_file(path: Option<&Path>) -> Result<Option<std::path::PathBuf>, ConfigError> {
+    match path {
+        Some(p) if !p.exists() => Err(ConfigError::Missing(p.display().to_string())),
+        Some(p) => Ok(Some(p.to_path_buf())),
+        None => Ok(Some(Path::new(DEFAULTS_FILE).to_path_buf()).filter(|p| p.exists())),
+    }
+}
+
+/// The environment layer: `ROOMD__SECTION__KEY` variables.
+pub fn environment() -> config::Environment {
+    config::Environment::with_prefix("ROOMD").prefix_separator("__").separator("__").try_parsing(true)
+}
+
 /// Why the settings could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -365,20 +390,12 @@ const FILE_KEYS: [(&str, &str); 2] =
 impl Settings {
     /// Loads the layered settings; `path` is the `--config` argument.
     pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
-        use config::{Config, Environment, File, FileFormat};
+        use config::{Config, File, FileFormat};
         let mut builder = Config::builder().add_source(File::from_str(BUILTIN_DEFAULTS, FileFormat::Toml));
-        match path {
-            Some(p) if !p.exists() => return Err(ConfigError::Missing(p.display().to_string())),
-            Some(p) => builder = builder.add_source(File::from(p)),
-            None => builder = builder.add_source(File::from(Path::new(DEFAULTS_FILE)).required(false)),
+        if let Some(file) = config_file(path)? {
+            builder = builder.add_source(File::from(file));
         }
-        let settings: Settings = builder
-            .add_source(
-                Environment::with_prefix("ROOMD").prefix_separator("__").separator("__").try_parsing(true),
-            )
-            .build()?
-            .try_deserialize()?;
-        let mut settings = settings;
+        let mut settings: Settings = builder.add_source(environment()).build()?.try_deserialize()?;
         settings.resolve_files(path)?;
         Ok(settings)
     }
@@ -464,6 +481,7 @@ mod tests {
         assert_eq!(s.commands.timeout_ms, 5000);
         assert_eq!((s.broadcast.rooms_per_sec, s.broadcast.max_attempts), (500, 5));
         assert_eq!(s.scheduler.misfire_grace_secs, 300);
+        assert_eq!(s.rooms.retention_days, 0, "retention is off by default");
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod backoff;
 pub mod cli;
 pub mod cluster;
 pub mod config;
+pub mod config_sources;
 pub mod duration;
 pub mod error;
 pub mod http;

@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::Parser;
 
 use roomd::auth::{issue_token, mint_jwt};
-use roomd::cli::{Cli, Command, JwtKind, TokenAction, TokenKind};
+use roomd::cli::{Cli, Command, ConfigAction, JwtKind, TokenAction, TokenKind};
 use roomd::config::Settings;
 use roomd::model::{UserKind, MAX_ID_CHARS};
 use roomd::store::{Backend, DbUrl, Store};
@@ -21,6 +21,13 @@ fn main() {
 
 fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if let Command::Config { action: ConfigAction::Check } = cli.command {
+        let problems = roomd::cli::config_check::check(cli.config.as_deref(), &mut std::io::stdout())?;
+        for p in &problems {
+            eprintln!("roomd: config check: {}: {}", p.key, p.message);
+        }
+        std::process::exit(i32::from(!problems.is_empty()));
+    }
     let settings = Settings::load(cli.config.as_deref()).context("loading configuration")?;
     match cli.command {
         Command::Serve => roomd::server::run(settings),
@@ -67,6 +74,15 @@ fn run() -> anyhow::Result<()> {
                 started.elapsed().as_secs_f64()
             );
             Ok(())
+        }
+        Command::Config { .. } => unreachable!("handled before the settings are loaded"),
+        Command::Token { action: TokenAction::List { json } } => {
+            let store = open_store(&settings)?;
+            roomd::cli::tokens::list(&store, json, &mut std::io::stdout().lock())
+        }
+        Command::Token { action: TokenAction::Revoke { id } } => {
+            let store = open_store(&settings)?;
+            roomd::cli::tokens::revoke(&store, &id, settings.auth.token_cache_secs, &mut std::io::stdout())
         }
         Command::Openapi => {
             println!("{}", roomd::http::openapi::document());

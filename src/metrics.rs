@@ -42,6 +42,7 @@ pub struct Metrics {
     pub sqlite_wal_restarts: IntCounter,
     pub broadcast_rooms: IntCounterVec,
     pub schedule_fires: IntCounter,
+    pub retention_deleted: IntCounter,
     pub http_requests: IntCounterVec,
     pub http_seconds: HistogramVec,
     pub cluster_forwarded: IntCounterVec,
@@ -104,6 +105,11 @@ impl Metrics {
             .expect("valid"),
             schedule_fires: IntCounter::new("roomd_schedule_fires_total", "Scheduled announcements fired.")
                 .expect("valid"),
+            retention_deleted: IntCounter::new(
+                "roomd_retention_deleted_total",
+                "Messages deleted by retention (older than their room's retention_days).",
+            )
+            .expect("valid"),
             http_requests: IntCounterVec::new(
                 Opts::new("roomd_http_requests_total", "HTTP requests by route, method and status."),
                 &["route", "method", "status"],
@@ -159,6 +165,7 @@ impl Metrics {
             Box::new(self.sqlite_wal_restarts.clone()),
             Box::new(self.broadcast_rooms.clone()),
             Box::new(self.schedule_fires.clone()),
+            Box::new(self.retention_deleted.clone()),
             Box::new(self.http_requests.clone()),
             Box::new(self.http_seconds.clone()),
             Box::new(self.cluster_forwarded.clone()),

@@ -16,6 +16,7 @@ use crate::actors::cluster_node::ClusterNode;
 use crate::actors::exchange::Outbound;
 use crate::actors::mailbox::collector::DirectoryCollector;
 use crate::actors::registry::{RoomRegistry, SyncAll};
+use crate::actors::retention::Retention;
 use crate::actors::room::{Refusal, RoomDeps};
 use crate::actors::room_feed::RoomFeedHub;
 use crate::actors::scheduler::{Scheduler, SharedClock, SystemClock, TestClock};
@@ -41,6 +42,9 @@ pub fn run(settings: Settings) -> anyhow::Result<()> {
     let started_at = crate::model::now_ms();
     let (log, _guard) = crate::logging::init(&settings.log);
     install_panic_hook(log.clone());
+    for p in crate::config_sources::unknown_env_vars() {
+        warn!(log, "environment variable ignored"; "var" => &p.key, "why" => &p.message);
+    }
     export_metrics();
     let nofile = raise_open_file_limit();
     let store = Store::open(
@@ -177,6 +181,8 @@ async fn serve(
         &cfg.metrics,
         &log,
     );
+    // Held until shutdown, like the sampler.
+    let _retention = Retention::start(store.clone(), clock.clone(), cfg.rooms.clone(), &cfg.metrics, &log);
     let history = Arc::new(History::new(started_at));
     // Held until shutdown: the sampler lives as long as an address of it does.
     let _sampler = StatsSampler::start(history.clone(), &cfg.metrics, &log);

@@ -47,10 +47,12 @@ pub enum ActorKind {
     Cluster,
     /// The stats sampler: the once-a-second history of `GET /api/v1/overview`.
     Sampler,
+    /// The retention actor: deletes expired messages (`actors/retention.rs`).
+    Retention,
 }
 
 impl ActorKind {
-    pub const ALL: [ActorKind; 9] = [
+    pub const ALL: [ActorKind; 10] = [
         Self::Supervisor,
         Self::Registry,
         Self::Room,
@@ -60,6 +62,7 @@ impl ActorKind {
         Self::Scheduler,
         Self::Cluster,
         Self::Sampler,
+        Self::Retention,
     ];
 
     /// The kind's place in [`ActorKind::ALL`].
@@ -78,6 +81,7 @@ impl ActorKind {
             Self::Scheduler => "scheduler",
             Self::Cluster => "cluster",
             Self::Sampler => "sampler",
+            Self::Retention => "retention",
         }
     }
 }

@@ -29,6 +29,7 @@ pub mod operator_post;
 pub mod rate_window;
 pub mod registry;
 pub mod remote_session;
+pub mod retention;
 pub mod room;
 pub mod room_feed;
 pub mod scheduler;

@@ -540,15 +540,22 @@ impl WsSession {
         let limit = limit.min(500);
         let store = self.deps.store.clone();
         let r = room_id.to_string();
-        let fut = async move { store.run(move |c| MessageRow::page_before(c, &r, before_seq, limit)).await };
+        let fut = async move {
+            store
+                .run(move |c| {
+                    Ok((MessageRow::page_before(c, &r, before_seq, limit)?, MessageRow::first_seq(c, &r)?))
+                })
+                .await
+        };
         ctx.spawn(fut.into_actor(self).map(move |res, act, ctx| match res {
-            Ok((rows, has_more)) => act.write(
+            Ok(((rows, has_more), retained_from_seq)) => act.write(
                 ctx,
                 out::encode(&out::History {
                     id: id.as_ref(),
                     room: room_id.as_str(),
                     messages: rows.iter().map(out::MessageView::new).collect(),
                     has_more,
+                    retained_from_seq,
                 }),
             ),
             Err(e) => act.error(ctx, id.as_ref(), e.code(), &e.public_message(), None),

@@ -214,6 +214,9 @@ pub struct History<'a> {
     pub room: &'a str,
     pub messages: Vec<MessageView<'a>>,
     pub has_more: bool,
+    /// The oldest seq still stored (older ones were deleted by retention or a
+    /// purge); null when the room has no stored message.
+    pub retained_from_seq: Option<i64>,
 }
 
 /// Encodes an `error` frame.

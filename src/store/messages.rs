@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use diesel::dsl::max;
+use diesel::dsl::{max, min};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -125,6 +125,12 @@ impl MessageRow {
     /// The newest `n` messages, oldest first (a room's in-memory tail).
     pub fn newest(c: &mut DbConn, room: &str, n: i64) -> Result<Vec<Self>, StoreError> {
         Ok(Self::page_before(c, room, None, n)?.0)
+    }
+
+    /// The lowest seq still stored for `room` (where its retained history begins),
+    /// `None` when it has none.
+    pub fn first_seq(c: &mut DbConn, room: &str) -> Result<Option<i64>, StoreError> {
+        Ok(messages::table.filter(messages::room_id.eq(room)).select(min(messages::seq)).first(c)?)
     }
 
     /// The highest seq stored for `room`, 0 when it has none.

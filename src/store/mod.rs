@@ -12,6 +12,7 @@ pub mod message_stats;
 pub mod messages;
 pub mod migrate;
 pub mod restrictions;
+pub mod retention;
 pub mod room_life;
 pub mod room_list;
 pub mod rooms;

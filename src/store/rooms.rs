@@ -46,6 +46,18 @@ pub struct RoomSettings {
     /// Spam limits overriding the server's `[spam]`; null: the server's.
     #[schema(required = true)]
     pub spam: Option<SpamSettings>,
+    /// Messages older than this many days are deleted (the room's newest one
+    /// excepted); 0: kept forever; null: the server's `rooms.retention_days`.
+    #[schema(required = true)]
+    pub retention_days: Option<u32>,
+}
+
+impl RoomSettings {
+    /// The retention in days that applies with the server default `global_days`;
+    /// 0 = keep forever.
+    pub fn effective_retention_days(&self, global_days: u32) -> u32 {
+        self.retention_days.unwrap_or(global_days)
+    }
 }
 
 #[derive(ToSchema)]

@@ -7,6 +7,7 @@
 mod common;
 
 mod admin_api;
+mod admin_cli;
 mod admin_props;
 mod admin_tokens;
 mod auth;
@@ -28,6 +29,7 @@ mod metrics;
 mod moderation;
 mod openapi;
 mod overview;
+mod retention;
 mod room_events;
 mod room_life;
 mod room_list_pages;

@@ -345,7 +345,7 @@ fn exported_families(text: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-const ACTOR_KINDS: [&str; 9] = [
+const ACTOR_KINDS: [&str; 10] = [
     "supervisor",
     "registry",
     "room",
@@ -355,6 +355,7 @@ const ACTOR_KINDS: [&str; 9] = [
     "scheduler",
     "cluster",
     "sampler",
+    "retention",
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

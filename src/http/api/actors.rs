@@ -226,7 +226,7 @@ fn page_of(mut all: Vec<MailboxSnapshot>, params: PageParams) -> Result<Page<Nod
 }
 
 /// `supervisor(root) → registry → rooms`, `supervisor(sessions) → sessions`,
-/// `store_writer`, `broadcast(queue) → broadcast jobs`, `scheduler`, `sampler`, and any
+/// `store_writer`, `broadcast(queue) → broadcast jobs`, `scheduler`, `sampler`, `retention`, and any
 /// other kind directly under the root.
 fn tree(mut all: Vec<MailboxSnapshot>) -> Node {
     all.sort_by(|a, b| a.id.cmp(&b.id));
@@ -250,7 +250,13 @@ fn tree(mut all: Vec<MailboxSnapshot>) -> Node {
     }
     children.extend(of(ActorKind::StoreWriter).map(Node::actor));
     children.extend(queues);
-    for kind in [ActorKind::Scheduler, ActorKind::Sampler, ActorKind::Cluster, ActorKind::Supervisor] {
+    for kind in [
+        ActorKind::Scheduler,
+        ActorKind::Sampler,
+        ActorKind::Retention,
+        ActorKind::Cluster,
+        ActorKind::Supervisor,
+    ] {
         children.extend(of(kind).map(Node::actor));
     }
     Node::group("root", children)

@@ -87,20 +87,27 @@ async fn history(
         return Err(ApiError::new(ErrorCode::BadRequest, "seqs are >= 0"));
     }
     let (key, before, after) = (room.to_string(), q.before_seq, q.after_seq);
-    let (rows, has_more) = st
+    let ((rows, has_more), retained_from_seq) = st
         .store
-        .run(move |c| match after {
-            None => MessageRow::page_before(c, &key, before, limit),
-            Some(after) => {
-                let last = MessageRow::last_seq(c, &key)?;
-                let end = before.map_or(last, |b| (b - 1).min(last));
-                let upto = end.min(after.saturating_add(limit));
-                Ok((MessageRow::range(c, &key, after, upto)?, upto < end))
-            }
+        .run(move |c| {
+            let page = match after {
+                None => MessageRow::page_before(c, &key, before, limit)?,
+                Some(after) => {
+                    let last = MessageRow::last_seq(c, &key)?;
+                    let end = before.map_or(last, |b| (b - 1).min(last));
+                    let upto = end.min(after.saturating_add(limit));
+                    (MessageRow::range(c, &key, after, upto)?, upto < end)
+                }
+            };
+            Ok((page, MessageRow::first_seq(c, &key)?))
         })
         .await?;
     let items: Vec<MessageView> = rows.iter().map(MessageView::new).collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items, "has_more": has_more })))
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "items": items,
+        "has_more": has_more,
+        "retained_from_seq": retained_from_seq,
+    })))
 }
 
 /// Stores and delivers a system message; 201 with the message, or 200 with the

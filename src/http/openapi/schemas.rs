@@ -256,6 +256,9 @@ pub struct RoomSettingsUpdate {
     pub max_members: Option<u32>,
     /// Spam limits overriding the server's `[spam]`.
     pub spam: Option<SpamSettings>,
+    /// Messages older than this many days are deleted; 0 keeps them forever; null:
+    /// the server's `rooms.retention_days`.
+    pub retention_days: Option<u32>,
 }
 
 /// `GET /readyz` answer, with 200 (`ready`) or 503 (`unavailable`).
@@ -350,6 +353,11 @@ pub struct MessageFrom {
 pub struct HistoryPage {
     pub items: Vec<MessageItem>,
     pub has_more: bool,
+    /// Where the room's stored history begins: the oldest seq still stored (older
+    /// ones were deleted by retention, or the room was purged); null when the room
+    /// has no stored message.
+    #[schema(required = true, minimum = 1)]
+    pub retained_from_seq: Option<i64>,
 }
 
 /// Schema only: `GET /api/v1/tokens` answer.

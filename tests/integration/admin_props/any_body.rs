@@ -332,6 +332,7 @@ fn case() -> impl Strategy<Value = Case> {
         "settings",
         "rules",
         "max_members",
+        "retention_days",
         "spam",
         "max_repeats",
         "window_secs",

@@ -18,10 +18,12 @@ use super::{check, pick, same, Api, Code};
 
 /// The settings a room has when none are given.
 pub fn default_settings() -> Value {
-    json!({"welcome_template": null, "rules": null, "banned_words": [], "max_members": null, "spam": null})
+    json!({"welcome_template": null, "rules": null, "banned_words": [], "max_members": null, "spam": null,
+        "retention_days": null})
 }
 
-const SETTINGS: &[&str] = &["welcome_template", "rules", "banned_words", "max_members", "spam"];
+const SETTINGS: &[&str] =
+    &["welcome_template", "rules", "banned_words", "max_members", "spam", "retention_days"];
 const CREATE_FIELDS: &[&str] = &["id", "name", "tags", "settings"];
 const PATCH_FIELDS: &[&str] = &["name", "tags", "settings"];
 
@@ -35,7 +37,8 @@ pub fn apply_settings(base: &Value, changes: &Value) -> Value {
     out
 }
 
-/// A number that is not a `u32`, or not an integer (422 for `max_members`, `max_repeats`).
+/// A number that is not a `u32`, or not an integer (422 for `max_members`, `max_repeats`,
+/// `retention_days`).
 fn not_u32() -> BoxedStrategy<Value> {
     prop_oneof![
         (u32::MAX as u64 + 1..=u64::MAX).prop_map(Value::from),
@@ -57,6 +60,7 @@ fn good_setting(key: &'static str) -> BoxedStrategy<Value> {
         "welcome_template" | "rules" => chars(0, 300).prop_map(Value::from).boxed(),
         "banned_words" => vec(name(40), 0..4).prop_map(|w| json!(w)).boxed(),
         "max_members" => any_u32(1),
+        "retention_days" => any_u32(0),
         "spam" => {
             let window = prop_oneof![Just(1u64), Just(u64::MAX), 1..=u64::MAX, 1u64..100];
             (any_u32(0), window).prop_map(|(r, w)| json!({"max_repeats": r, "window_secs": w})).boxed()
@@ -90,6 +94,7 @@ fn bad_setting(key: &'static str) -> BoxedStrategy<(Value, Code)> {
         "max_members" => {
             prop_oneof![Just(json!(0)), not_u32(), wrong_type(Kind::Number).prop_map(|(v, _)| v),].boxed()
         }
+        "retention_days" => prop_oneof![not_u32(), wrong_type(Kind::Number).prop_map(|(v, _)| v)].boxed(),
         "spam" => {
             let ok_repeats = any_u32(0);
             prop_oneof![
@@ -118,9 +123,16 @@ fn settings_field() -> BoxedStrategy<Field> {
             1 => bad_setting(k).prop_map(|(v, c)| Field::Bad(v, c)),
         ]
     };
-    let object = (one(SETTINGS[0]), one(SETTINGS[1]), one(SETTINGS[2]), one(SETTINGS[3]), one(SETTINGS[4]))
-        .prop_flat_map(|fields| (Just(fields), extra_field(SETTINGS)))
-        .prop_map(|((a, b, c, d, e), extra)| {
+    let fields = (
+        one(SETTINGS[0]),
+        one(SETTINGS[1]),
+        one(SETTINGS[2]),
+        one(SETTINGS[3]),
+        one(SETTINGS[4]),
+        one(SETTINGS[5]),
+    );
+    let object = fields.prop_flat_map(|fields| (Just(fields), extra_field(SETTINGS))).prop_map(
+        |((a, b, c, d, e, f), extra)| {
             let body = Body::new(
                 &[
                     (SETTINGS[0], &a),
@@ -128,6 +140,7 @@ fn settings_field() -> BoxedStrategy<Field> {
                     (SETTINGS[2], &c),
                     (SETTINGS[3], &d),
                     (SETTINGS[4], &e),
+                    (SETTINGS[5], &f),
                 ],
                 &extra,
             );
@@ -135,7 +148,8 @@ fn settings_field() -> BoxedStrategy<Field> {
                 true => Field::Good(body.json),
                 false => Field::Bad(body.json, Code::Unprocessable),
             }
-        });
+        },
+    );
     prop_oneof![
         1 => Just(Field::Absent),
         6 => object,

@@ -352,7 +352,8 @@ impl Drop for TestServer {
 /// The child must not inherit a developer's `ROOMD__…` settings.
 fn clean_env(cmd: &mut Command) {
     for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("ROOMD__") {
+        // ROOMD_TEST_DATABASE_URL and the like are the test runner's, not the server's.
+        if key.to_string_lossy().starts_with("ROOMD_") {
             cmd.env_remove(key);
         }
     }
