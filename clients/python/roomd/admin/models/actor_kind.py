@@ -5,6 +5,7 @@ class ActorKind(StrEnum):
     BROADCAST = "broadcast"
     CLUSTER = "cluster"
     REGISTRY = "registry"
+    RETENTION = "retention"
     ROOM = "room"
     SAMPLER = "sampler"
     SCHEDULER = "scheduler"

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -20,10 +20,14 @@ class HistoryPage:
     Attributes:
         has_more (bool):
         items (list[MessageItem]):
+        retained_from_seq (int | None): Where the room's stored history begins: the oldest seq still stored (older
+            ones were deleted by retention, or the room was purged); null when the room
+            has no stored message.
     """
 
     has_more: bool
     items: list[MessageItem]
+    retained_from_seq: int | None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -34,12 +38,16 @@ class HistoryPage:
             items_item = items_item_data.to_dict()
             items.append(items_item)
 
+        retained_from_seq: int | None
+        retained_from_seq = self.retained_from_seq
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
                 "has_more": has_more,
                 "items": items,
+                "retained_from_seq": retained_from_seq,
             }
         )
 
@@ -59,9 +67,17 @@ class HistoryPage:
 
             items.append(items_item)
 
+        def _parse_retained_from_seq(data: object) -> int | None:
+            if data is None:
+                return data
+            return cast(int | None, data)
+
+        retained_from_seq = _parse_retained_from_seq(d.pop("retained_from_seq"))
+
         history_page = cls(
             has_more=has_more,
             items=items,
+            retained_from_seq=retained_from_seq,
         )
 
         history_page.additional_properties = d

@@ -20,6 +20,8 @@ class RoomSettings:
     Attributes:
         banned_words (list[str]): Messages containing one of these words (case-insensitive, whole words) are refused.
         max_members (int | None): At most this many members; null: no limit.
+        retention_days (int | None): Messages older than this many days are deleted (the room's newest one
+            excepted); 0: kept forever; null: the server's `rooms.retention_days`.
         rules (None | str): The room's rules; null: none.
         spam (None | SpamSettings):
         welcome_template (None | str): The welcome sent to a member who joins (`{{name}}`, `{{room}}` and
@@ -28,6 +30,7 @@ class RoomSettings:
 
     banned_words: list[str]
     max_members: int | None
+    retention_days: int | None
     rules: None | str
     spam: None | SpamSettings
     welcome_template: None | str
@@ -40,6 +43,9 @@ class RoomSettings:
 
         max_members: int | None
         max_members = self.max_members
+
+        retention_days: int | None
+        retention_days = self.retention_days
 
         rules: None | str
         rules = self.rules
@@ -59,6 +65,7 @@ class RoomSettings:
             {
                 "banned_words": banned_words,
                 "max_members": max_members,
+                "retention_days": retention_days,
                 "rules": rules,
                 "spam": spam,
                 "welcome_template": welcome_template,
@@ -80,6 +87,13 @@ class RoomSettings:
             return cast(int | None, data)
 
         max_members = _parse_max_members(d.pop("max_members"))
+
+        def _parse_retention_days(data: object) -> int | None:
+            if data is None:
+                return data
+            return cast(int | None, data)
+
+        retention_days = _parse_retention_days(d.pop("retention_days"))
 
         def _parse_rules(data: object) -> None | str:
             if data is None:
@@ -113,6 +127,7 @@ class RoomSettings:
         room_settings = cls(
             banned_words=banned_words,
             max_members=max_members,
+            retention_days=retention_days,
             rules=rules,
             spam=spam,
             welcome_template=welcome_template,

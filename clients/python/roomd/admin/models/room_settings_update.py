@@ -25,6 +25,8 @@ class RoomSettingsUpdate:
                 are
                 refused; no entry empty or blank.
             max_members (int | None | Unset): At most this many members; null for no limit.
+            retention_days (int | None | Unset): Messages older than this many days are deleted; 0 keeps them forever; null:
+                the server's `rooms.retention_days`.
             rules (None | str | Unset): The room's rules.
             spam (None | SpamSettings | Unset):
             welcome_template (None | str | Unset): The welcome sent to a member who joins (`{{name}}`, `{{room}}` and
@@ -33,6 +35,7 @@ class RoomSettingsUpdate:
 
     banned_words: list[str] | None | Unset = UNSET
     max_members: int | None | Unset = UNSET
+    retention_days: int | None | Unset = UNSET
     rules: None | str | Unset = UNSET
     spam: None | SpamSettings | Unset = UNSET
     welcome_template: None | str | Unset = UNSET
@@ -54,6 +57,12 @@ class RoomSettingsUpdate:
             max_members = UNSET
         else:
             max_members = self.max_members
+
+        retention_days: int | None | Unset
+        if isinstance(self.retention_days, Unset):
+            retention_days = UNSET
+        else:
+            retention_days = self.retention_days
 
         rules: None | str | Unset
         if isinstance(self.rules, Unset):
@@ -82,6 +91,8 @@ class RoomSettingsUpdate:
             field_dict["banned_words"] = banned_words
         if max_members is not UNSET:
             field_dict["max_members"] = max_members
+        if retention_days is not UNSET:
+            field_dict["retention_days"] = retention_days
         if rules is not UNSET:
             field_dict["rules"] = rules
         if spam is not UNSET:
@@ -123,6 +134,15 @@ class RoomSettingsUpdate:
 
         max_members = _parse_max_members(d.pop("max_members", UNSET))
 
+        def _parse_retention_days(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        retention_days = _parse_retention_days(d.pop("retention_days", UNSET))
+
         def _parse_rules(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -161,6 +181,7 @@ class RoomSettingsUpdate:
         room_settings_update = cls(
             banned_words=banned_words,
             max_members=max_members,
+            retention_days=retention_days,
             rules=rules,
             spam=spam,
             welcome_template=welcome_template,
