@@ -356,6 +356,7 @@ function settingsSection(path, room, signal, onSaved) {
   const banned = h("textarea", { name: "banned_words", rows: 2 });
   banned.value = (s.banned_words ?? []).join("\n");
   const maxMembers = h("input", { type: "number", name: "max_members", value: s.max_members ?? "" });
+  const retention = h("input", { type: "number", name: "retention_days", min: 0, value: s.retention_days ?? "" });
   const maxRepeats = h("input", { type: "number", name: "max_repeats", value: s.spam?.max_repeats ?? "" });
   const windowSecs = h("input", { type: "number", name: "window_secs", value: s.spam?.window_secs ?? "" });
   const note = notice();
@@ -368,6 +369,7 @@ function settingsSection(path, room, signal, onSaved) {
     field("Rules", rules),
     field("Banned words", banned, "one per line"),
     field("Max members", maxMembers, "empty: no limit"),
+    field("Retention (days)", retention, "messages older than this are deleted; empty: the server's default; 0: keep forever"),
     field("Spam: max repeats", maxRepeats, "of one text within the window; empty: the server's default"),
     field("Spam: window (seconds)", windowSecs),
     h("button", { type: "submit" }, "Save settings"),
@@ -383,6 +385,7 @@ function settingsSection(path, room, signal, onSaved) {
     rules: rules.value.trim() || null,
     banned_words: listOf(banned.value, /\n/),
     max_members: numberOrNull(maxMembers),
+    retention_days: numberOrNull(retention),
     spam:
       maxRepeats.value.trim() === "" && windowSecs.value.trim() === ""
         ? null

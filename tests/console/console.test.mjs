@@ -217,10 +217,13 @@ test("room settings show the API's validation error next to the field", async ()
   const error = page.locator(".field[data-field='max_members'] .field-error");
   await error.filter({ hasText: /max_members/ }).waitFor(SEEN);
   await page.getByLabel("Max members").fill("50");
+  await page.getByLabel("Retention (days)").fill("30");
   await page.getByRole("button", { name: "Save settings" }).click();
   await page.getByText("Settings saved.").waitFor(SEEN);
   const room = await server.api("GET", "/rooms/support");
   assert.equal(room.settings.max_members, 50);
+  assert.equal(room.settings.retention_days, 30);
+  assert.equal(room.settings.welcome_template, null, "an untouched field is not sent");
 });
 
 test("change a role, then kick: the client receives room_closed", async () => {
