@@ -11,6 +11,7 @@
 //! events before it lags.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::broadcast;
@@ -43,20 +44,31 @@ pub struct DeletedInRoom {
 #[derive(Default)]
 pub struct RoomFeedHub {
     channels: Mutex<HashMap<String, broadcast::Sender<FeedEvent>>>,
+    /// `channels.len()`, read without the lock: with nobody watching any room (the
+    /// usual case), a commit's publish is one atomic load, not a shared lock.
+    watched: AtomicUsize,
 }
 
 impl RoomFeedHub {
     /// Subscribes to a room's events (the channel is made if needed).
     pub fn subscribe(&self, room: &str) -> broadcast::Receiver<FeedEvent> {
-        self.lock().entry(room.to_string()).or_insert_with(|| broadcast::channel(CHANNEL).0).subscribe()
+        let mut channels = self.lock();
+        let rx =
+            channels.entry(room.to_string()).or_insert_with(|| broadcast::channel(CHANNEL).0).subscribe();
+        self.watched.store(channels.len(), Relaxed);
+        rx
     }
 
     /// Tells the room's watchers, if any; drops the channel once nobody listens.
     pub fn publish(&self, room: &str, event: FeedEvent) {
+        if self.watched.load(Relaxed) == 0 {
+            return;
+        }
         let mut channels = self.lock();
         if let Some(tx) = channels.get(room) {
             if tx.send(event).is_err() {
                 channels.remove(room);
+                self.watched.store(channels.len(), Relaxed);
             }
         }
     }
