@@ -135,8 +135,9 @@ async function route() {
     schedule(page);
   } catch (err) {
     if (current === page) reportError(err);
-    // A page that could not load because the server was away is loaded again.
-    if (err instanceof Disconnected && current === page) page.timer = setTimeout(route, REFRESH_MS);
+    // A page that could not load because the server was away or failing is loaded again.
+    const retry = err instanceof Disconnected || (err instanceof ApiError && err.status >= 500);
+    if (retry && current === page) page.timer = setTimeout(route, REFRESH_MS);
   }
 }
 
