@@ -121,7 +121,13 @@ async function route() {
   current = page;
   try {
     const mod = await load();
-    const params = m.slice(1).map(decodeURIComponent);
+    const params = m.slice(1).map((p) => {
+      try {
+        return decodeURIComponent(p);
+      } catch {
+        throw new Error(`not a valid address: #${path}`);
+      }
+    });
     const handle = (await mod.mount(root, params, { signal: controller.signal })) ?? {};
     if (current !== page) {
       handle.dispose?.();
@@ -175,6 +181,11 @@ connection.addEventListener("connected", () => {
   $("connection").hidden = true;
 });
 
+// The skip link moves focus to the page, not to a route named "main".
+document.querySelector(".skip").addEventListener("click", (ev) => {
+  ev.preventDefault();
+  $("main").focus();
+});
 $("login-form").addEventListener("submit", login);
 $("logout").addEventListener("click", () => logout(""));
 window.addEventListener("hashchange", route);

@@ -367,9 +367,11 @@ pub fn config_file(path: Option<&Path>) -> Result<Option<std::path::PathBuf>, Co
     }
 }
 
-/// The environment layer: `ROOMD__SECTION__KEY` variables.
+/// The environment layer: `ROOMD__SECTION__KEY` variables. Values are kept as text and
+/// converted to the setting's own type (a number, a bool) when it is one, so a secret or
+/// an id such as `00123` stays `00123` instead of becoming the number 123.
 pub fn environment() -> config::Environment {
-    config::Environment::with_prefix("ROOMD").prefix_separator("__").separator("__").try_parsing(true)
+    config::Environment::with_prefix("ROOMD").prefix_separator("__").separator("__").try_parsing(false)
 }
 
 /// Why the settings could not be loaded.

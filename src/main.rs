@@ -37,7 +37,7 @@ fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Export { out, no_timestamp } => {
-            let store = open_store(&settings)?;
+            let store = open_existing_store(&settings)?;
             let started = Instant::now();
             let opts = ExportOptions { timestamp: !no_timestamp };
             let counts = roomd::transfer::export::to_path(&store, &out, opts)?;
@@ -65,7 +65,7 @@ fn run() -> anyhow::Result<()> {
                 eprintln!("{}", roomd::transfer::backup::pg_dump_hint(&settings.database.url));
                 std::process::exit(2);
             }
-            let store = open_store(&settings)?;
+            let store = open_existing_store(&settings)?;
             let started = Instant::now();
             let size = roomd::transfer::backup::to_path(&store, &out)?;
             eprintln!(
@@ -77,11 +77,11 @@ fn run() -> anyhow::Result<()> {
         }
         Command::Config { .. } => unreachable!("handled before the settings are loaded"),
         Command::Token { action: TokenAction::List { json } } => {
-            let store = open_store(&settings)?;
+            let store = open_existing_store(&settings)?;
             roomd::cli::tokens::list(&store, json, &mut std::io::stdout().lock())
         }
         Command::Token { action: TokenAction::Revoke { id } } => {
-            let store = open_store(&settings)?;
+            let store = open_existing_store(&settings)?;
             roomd::cli::tokens::revoke(&store, &id, settings.auth.token_cache_secs, &mut std::io::stdout())
         }
         Command::Openapi => {
@@ -126,6 +126,20 @@ fn run() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// For the commands that read a store (export, backup, token list and revoke): an
+/// SQLite file that does not exist is an error (a mistyped path would otherwise become
+/// a new, empty store, and an "export" or "backup" of nothing).
+fn open_existing_store(settings: &Settings) -> anyhow::Result<Store> {
+    let url = DbUrl::parse(&settings.database.url)?;
+    if url.backend == Backend::Sqlite
+        && !url.target.starts_with(':')
+        && !std::path::Path::new(&url.target).exists()
+    {
+        anyhow::bail!("there is no store at {} (database.url): nothing to read", url.redacted());
+    }
+    open_store(settings)
 }
 
 fn open_store(settings: &Settings) -> anyhow::Result<Store> {

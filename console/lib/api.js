@@ -103,13 +103,15 @@ export function query(params) {
 /**
  * Reads a Server-Sent Events stream of the admin API (fetch, because EventSource
  * cannot send an Authorization header). Calls `onEvent({event, data, id})` for each
- * event, `data` parsed as JSON when it is JSON; resolves when the server ends the
- * stream, rejects like `api()`. `signal` stops it.
+ * event, `data` parsed as JSON when it is JSON, and `onOpen()` once the server has
+ * accepted the stream; resolves when the server ends the stream, rejects like `api()`.
+ * `signal` stops it.
  */
-export async function readEvents(path, onEvent, { signal, lastEventId } = {}) {
+export async function readEvents(path, onEvent, { signal, lastEventId, onOpen } = {}) {
   const extra = { Accept: "text/event-stream" };
   if (lastEventId !== undefined && lastEventId !== null) extra["Last-Event-ID"] = String(lastEventId);
   const res = await send(path, { method: "GET", signal, headers: headers(extra) });
+  onOpen?.();
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
   let buf = "";
   let ev = { event: "message", data: [], id: null };

@@ -48,7 +48,7 @@ export function progressBar(counts) {
     "span",
     { class: "progress" },
     h("progress", { max: 100, value: pct, "aria-label": "Progress" }),
-    ` ${pct}% (${fmtNum(counts.delivered)} delivered, ${fmtNum(counts.failed)} failed, ${fmtNum(counts.pending)} pending of ${fmtNum(counts.total)})`,
+    ` ${pct}% (${fmtNum(counts.delivered)} delivered, ${fmtNum(counts.failed)} failed, ${fmtNum(counts.cancelled)} cancelled, ${fmtNum(counts.pending)} pending of ${fmtNum(counts.total)})`,
   );
 }
 

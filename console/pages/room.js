@@ -165,9 +165,11 @@ function messagesSection(path, room, signal) {
     // Every stream (re)opens after the newest message shown: nothing missed, nothing twice.
     while (!signal.aborted) {
       try {
-        await readEvents(`${path}/events${query({ after_seq: newest ?? room.last_seq })}`, (ev) => {
+        const opened = () => {
           live.className = "badge ok";
           live.textContent = "live";
+        };
+        await readEvents(`${path}/events${query({ after_seq: newest ?? room.last_seq })}`, (ev) => {
           if (ev.event === "message") upsert(ev.data);
           else if (ev.event === "message_deleted") {
             const shown = items.get(ev.data.seq);
@@ -176,7 +178,7 @@ function messagesSection(path, room, signal) {
             live.className = "badge bad";
             live.textContent = "room deleted";
           }
-        }, { signal });
+        }, { signal, onOpen: opened });
         if (live.textContent === "room deleted") return;
       } catch (err) {
         if (err.name === "AbortError") return;

@@ -29,7 +29,7 @@ export async function mount(root, _params, { signal }) {
   const create = h(
     "form",
     { class: "inline-form", "aria-label": "Create a room" },
-    field("Room id", createId, "letters, digits, - _ . :"),
+    field("Room id", createId, "lowercase letters, digits, - and _ (up to 64)"),
     field("Name", createName),
     field("Tags", createTags, "comma-separated"),
     h("button", { type: "submit" }, "Create room"),

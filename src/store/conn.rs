@@ -33,10 +33,14 @@ pub enum Backend {
     Postgres,
 }
 
-/// A database URL that is neither `sqlite://…` nor `postgres://…`.
+/// A `database.url` roomd cannot use. The URL in the message has its password hidden.
 #[derive(Debug, thiserror::Error)]
-#[error("database.url must start with sqlite:// or postgres:// (got {0:?})")]
-pub struct UnknownScheme(pub String);
+pub enum BadDbUrl {
+    #[error("database.url must start with sqlite:// or postgres:// (got {0:?})")]
+    UnknownScheme(String),
+    #[error("database.url sqlite:// names no file (for example sqlite://data/roomd.db)")]
+    NoSqliteFile,
+}
 
 /// Parsed `database.url`.
 #[derive(Debug, Clone)]
@@ -63,26 +67,44 @@ impl DbUrl {
         }
     }
 
-    pub fn parse(url: &str) -> Result<Self, UnknownScheme> {
+    pub fn parse(url: &str) -> Result<Self, BadDbUrl> {
         if let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+            if rest.trim().is_empty() {
+                return Err(BadDbUrl::NoSqliteFile);
+            }
             return Ok(Self { backend: Backend::Sqlite, target: rest.to_string() });
         }
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             return Ok(Self { backend: Backend::Postgres, target: url.to_string() });
         }
-        Err(UnknownScheme(url.to_string()))
+        Err(BadDbUrl::UnknownScheme(redact_password(url)))
     }
 }
 
-/// `scheme://user:secret@host…` → `scheme://user:***@host…`; anything else as it is.
+/// `scheme://user:secret@host…` → `scheme://user:***@host…`, and a `password=` query
+/// parameter's value → `***`; anything else as it is.
 fn redact_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let url = redact_query_password(url);
+    let Some((scheme, rest)) = url.split_once("://") else { return url };
     let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let Some(at) = rest[..authority_end].rfind('@') else { return url.to_string() };
+    let Some(at) = rest[..authority_end].rfind('@') else { return url.clone() };
     match rest[..at].split_once(':') {
         Some((user, _)) => format!("{scheme}://{user}:***{}", &rest[at..]),
-        None => url.to_string(),
+        None => url.clone(),
     }
+}
+
+/// `…?sslmode=x&password=secret` → `…?sslmode=x&password=***`.
+fn redact_query_password(url: &str) -> String {
+    let Some((base, query)) = url.split_once('?') else { return url.to_string() };
+    let params: Vec<String> = query
+        .split('&')
+        .map(|p| match p.split_once('=') {
+            Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+            _ => p.to_string(),
+        })
+        .collect();
+    format!("{base}?{}", params.join("&"))
 }
 
 /// Opens `DbConn`s for r2d2, choosing the variant by URL scheme.
@@ -216,6 +238,13 @@ mod tests {
         let cwd = std::env::current_dir().expect("working directory");
         assert_eq!(r("sqlite://data/roomd.db"), format!("sqlite://{}/data/roomd.db", cwd.display()));
         assert_eq!(r("sqlite:///tmp/x.db"), "sqlite:///tmp/x.db");
+        assert_eq!(
+            r("postgres://u@h/db?sslmode=x&password=s3cret"),
+            "postgres://u@h/db?sslmode=x&password=***"
+        );
+        let bad = DbUrl::parse("postgress://u:S3cret@h/d").unwrap_err().to_string();
+        assert!(bad.contains("postgress://u:***@h/d") && !bad.contains("S3cret"), "{bad}");
+        assert!(DbUrl::parse("sqlite://").is_err() && DbUrl::parse("sqlite:").is_err());
     }
 }
 

@@ -6,6 +6,7 @@
 //! target is either absent or a whole, consistent database. PostgreSQL has `pg_dump`
 //! for this ([`pg_dump_hint`]).
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use diesel::connection::SimpleConnection;
@@ -36,6 +37,12 @@ pub fn pg_dump_hint(url: &str) -> String {
 
 /// The size in bytes of the copy written to `out`, which must not exist.
 pub fn to_path(store: &Store, out: &Path) -> Result<u64, TransferError> {
+    if out.as_os_str() == "-" {
+        return Err(TransferError::Io {
+            what: "writing the backup".into(),
+            source: std::io::Error::other("a backup is an SQLite file, not a stream: give --out a file name"),
+        });
+    }
     if out.exists() {
         return Err(TransferError::Exists(out.to_path_buf()));
     }
@@ -65,6 +72,9 @@ fn copy(store: &Store, tmp: &Path, out: &Path) -> Result<u64, TransferError> {
     })??;
     quick_check(tmp_text)?;
     let file = std::fs::File::open(tmp).map_err(TransferError::io(format!("opening {}", tmp.display())))?;
+    // Owner-only, like the store itself: the copy holds every message and token hash.
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))
+        .map_err(TransferError::io(format!("restricting {}", tmp.display())))?;
     file.sync_all().map_err(TransferError::io(format!("syncing {}", tmp.display())))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     // A hard link does not replace a file that appeared meanwhile, as a rename would.

@@ -5,6 +5,7 @@
 //! (`walk.rs`) and go straight to the output: memory does not grow with the store.
 
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use diesel::connection::SimpleConnection;
@@ -31,7 +32,8 @@ pub fn to_path(store: &Store, out: &Path, opts: ExportOptions) -> Result<Counts,
         let stdout = std::io::stdout();
         return write(store, std::io::BufWriter::new(stdout.lock()), opts);
     }
-    let file = match std::fs::OpenOptions::new().write(true).create_new(true).open(out) {
+    // Owner-only, like the store itself: the file holds every message and token hash.
+    let file = match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(out) {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             return Err(TransferError::Exists(out.to_path_buf()))
         }

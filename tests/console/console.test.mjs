@@ -239,6 +239,7 @@ test("change a role, then kick: the client receives room_closed", async () => {
   assert.equal(closed.reason, "kicked");
   await page.locator("tr[data-member='alice']").waitFor({ state: "detached", ...SEEN });
   ws.close();
+
 });
 
 test("a broadcast to 50 rooms reaches 100% with the per-room table filled", async () => {

@@ -305,6 +305,16 @@ async fn the_metrics_token_guards_the_exposition() {
     assert!(resp.text().await.expect("text").contains("roomd_ws_connections"));
 }
 
+/// A secret from the environment is taken as written: `00123` is not the number 123.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_numeric_looking_token_from_the_environment_is_kept_as_text() {
+    let srv = TestServer::start_with(&[("ROOMD__METRICS__TOKEN", "00123")]).await;
+    let resp = srv.http().get(srv.url("/metrics")).bearer_auth("123").send().await.expect("GET");
+    assert_api_error(resp, 401, "unauthorized").await;
+    let resp = srv.http().get(srv.url("/metrics")).bearer_auth("00123").send().await.expect("GET");
+    assert_eq!(resp.status().as_u16(), 200);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_metrics_off_nothing_is_counted_and_everything_works() {
     let mut env = FAST.to_vec();
