@@ -103,6 +103,7 @@ async fn room_events(
         last_sent,
         out: VecDeque::from([Bytes::from_static(b": watching\n\n")]),
         behind: true,
+        closing: false,
         over: false,
         quiet_since: Instant::now(),
     };
@@ -138,6 +139,8 @@ struct Feed {
     out: VecDeque<Bytes>,
     /// The store may hold messages not sent yet.
     behind: bool,
+    /// The room was deleted: send what is stored, then `room_deleted`.
+    closing: bool,
     /// `room_deleted` is queued: end after `out` drains.
     over: bool,
     /// When the last event went out (for the keepalive).
@@ -158,15 +161,22 @@ impl Feed {
                 self.read_store().await;
                 continue;
             }
+            if self.closing {
+                let data = serde_json::json!({ "room": self.room }).to_string();
+                self.out.push_back(sse("room_deleted", None, &data));
+                self.over = true;
+                continue;
+            }
             tokio::select! {
                 ev = self.rx.recv() => match ev {
                     Ok(FeedEvent::Committed(seq)) => self.behind = seq > self.last_sent,
-                    Ok(FeedEvent::Deleted(d)) => {
-                        // The message goes out before its deletion.
-                        self.catch_up().await;
+                    // A message not sent yet will be read from the store as the tombstone
+                    // it now is; one sent already is followed by its deletion.
+                    Ok(FeedEvent::Deleted(d)) if d.seq <= self.last_sent => {
                         self.out.push_back(sse("message_deleted", None, &serde_json::to_string(&*d).unwrap_or_default()));
                     }
-                    Ok(FeedEvent::Closed) => self.room_deleted().await,
+                    Ok(FeedEvent::Deleted(_)) => {}
+                    Ok(FeedEvent::Closed) => self.room_deleted(),
                     // Behind: the store has every message.
                     Err(RecvError::Lagged(_)) => self.behind = true,
                     Err(RecvError::Closed) => self.rx = self.st.feed.subscribe(&self.room),
@@ -193,19 +203,11 @@ impl Feed {
         }
     }
 
-    /// Queues every stored message not sent yet.
-    async fn catch_up(&mut self) {
-        self.behind = true;
-        while self.behind {
-            self.read_store().await;
-        }
-    }
-
     /// Reads the store: new messages, and whether the room still exists.
     async fn tick(&mut self) {
         let key = self.room.clone();
         if let Ok(None) = self.st.store.run(move |c| RoomRow::find(c, &key)).await {
-            return self.room_deleted().await;
+            return self.room_deleted();
         }
         self.behind = true;
         if self.quiet_since.elapsed() >= KEEPALIVE {
@@ -213,12 +215,11 @@ impl Feed {
         }
     }
 
-    /// Queues the messages stored before the deletion, then `room_deleted`; the stream ends.
-    async fn room_deleted(&mut self) {
-        self.catch_up().await;
-        let data = serde_json::json!({ "room": self.room }).to_string();
-        self.out.push_back(sse("room_deleted", None, &data));
-        self.over = true;
+    /// The room is gone: the messages stored before the deletion go out a page at a
+    /// time (never more than one page held), then `room_deleted`, and the stream ends.
+    fn room_deleted(&mut self) {
+        self.closing = true;
+        self.behind = true;
     }
 }
 
