@@ -244,16 +244,7 @@ async fn a_backup_under_load_holds_every_message_acked_before_it_started() {
         assert!(stderr.contains("pg_dump --format=custom") && stderr.contains("pg_restore"), "{stderr}");
         return;
     }
-    src.create_room("load").await;
-    let mut sender = src.ws_user("sender").await;
-    sender.join("load").await;
-    // The sender sends one message after another and keeps each ack's seq.
-    let acked: Arc<Mutex<Vec<(i64, Instant)>>> = Arc::default();
-    let stop = Arc::new(AtomicBool::new(false));
-    let task = tokio::spawn(send_until(sender, acked.clone(), stop.clone()));
-    while acked.lock().unwrap().len() < 50 {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let (task, acked, stop) = sending_in_load(&src).await;
     let acked_before = acked.lock().unwrap().len();
     let started = Instant::now();
     let stderr = cli_ok(&src, &["backup", "--out", out.to_str().unwrap()]).await;
@@ -291,15 +282,7 @@ async fn a_backup_under_load_holds_every_message_acked_before_it_started() {
 async fn an_export_while_a_client_sends_is_a_snapshot_with_every_message_acked_before_it() {
     let files = tempfile::tempdir().unwrap();
     let src = TestServer::start_with(FAST).await;
-    src.create_room("load").await;
-    let mut sender = src.ws_user("sender").await;
-    sender.join("load").await;
-    let acked: Arc<Mutex<Vec<(i64, Instant)>>> = Arc::default();
-    let stop = Arc::new(AtomicBool::new(false));
-    let task = tokio::spawn(send_until(sender, acked.clone(), stop.clone()));
-    while acked.lock().unwrap().len() < 50 {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let (task, acked, stop) = sending_in_load(&src).await;
     let acked_before = acked.lock().unwrap().len() as i64;
     let file = export(&src, &files.path().join("live.jsonl")).await;
     stop.store(true, Ordering::Relaxed);
@@ -313,8 +296,26 @@ async fn an_export_while_a_client_sends_is_a_snapshot_with_every_message_acked_b
     assert_eq!(end["records"], file.lines().count() - 2);
 }
 
+/// Acks of the sender's messages, with when each came.
+type Acked = Arc<Mutex<Vec<(i64, Instant)>>>;
+
+/// A user sending to a new room `load` one message after another (`send_until`), once
+/// 50 of its messages are acked: the task, its acks so far, and its stop flag.
+async fn sending_in_load(src: &TestServer) -> (tokio::task::JoinHandle<()>, Acked, Arc<AtomicBool>) {
+    src.create_room("load").await;
+    let mut sender = src.ws_user("sender").await;
+    sender.join("load").await;
+    let acked: Acked = Arc::default();
+    let stop = Arc::new(AtomicBool::new(false));
+    let task = tokio::spawn(send_until(sender, acked.clone(), stop.clone()));
+    while acked.lock().unwrap().len() < 50 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    (task, acked, stop)
+}
+
 /// Sends `n<k>` messages one at a time until `stop`, recording each acked seq.
-async fn send_until(mut ws: WsClient, acked: Arc<Mutex<Vec<(i64, Instant)>>>, stop: Arc<AtomicBool>) {
+async fn send_until(mut ws: WsClient, acked: Acked, stop: Arc<AtomicBool>) {
     let mut k = 1;
     while !stop.load(Ordering::Relaxed) {
         let ack = ws.say("load", &format!("n{k}")).await;
