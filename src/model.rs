@@ -71,10 +71,13 @@ pub enum InvalidUserId {
     Nul,
     #[error("is reserved (system and roomd cannot be user ids)")]
     Reserved,
+    #[error("must not be . or .. (a URL path cannot name them: /members/.. is the room itself)")]
+    Dots,
 }
 
 /// Checks a user id: 1 to [`MAX_ID_CHARS`] characters, not only blanks, no NUL, not
-/// one of [`RESERVED_USER_IDS`].
+/// one of [`RESERVED_USER_IDS`], not `.` or `..` (the admin API's member paths could
+/// not address them: clients resolve those segments before sending).
 pub fn check_user_id(id: &str) -> Result<(), InvalidUserId> {
     if id.trim().is_empty() || id.chars().count() > MAX_ID_CHARS {
         return Err(InvalidUserId::Length);
@@ -84,6 +87,9 @@ pub fn check_user_id(id: &str) -> Result<(), InvalidUserId> {
     }
     if is_reserved_user_id(id) {
         return Err(InvalidUserId::Reserved);
+    }
+    if id == "." || id == ".." {
+        return Err(InvalidUserId::Dots);
     }
     Ok(())
 }
@@ -202,6 +208,9 @@ mod tests {
         assert_eq!(check_user_id("  "), Err(InvalidUserId::Length));
         assert_eq!(check_user_id(&"x".repeat(65)), Err(InvalidUserId::Length));
         assert_eq!(check_user_id("a\0b"), Err(InvalidUserId::Nul));
+        assert_eq!(check_user_id("."), Err(InvalidUserId::Dots));
+        assert_eq!(check_user_id(".."), Err(InvalidUserId::Dots));
+        assert_eq!(check_user_id("..."), Ok(()));
         for reserved in ["system", "SYSTEM", " System ", "roomd", "RoomD"] {
             assert_eq!(check_user_id(reserved), Err(InvalidUserId::Reserved), "{reserved:?}");
         }

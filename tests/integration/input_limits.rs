@@ -49,6 +49,16 @@ async fn a_nul_in_any_path_or_query_parameter_is_a_bad_request() {
         let body: Value = serde_json::from_str(&body).expect("JSON error body");
         assert_eq!(body["error"]["code"], "bad_request", "{what}: {body}");
     }
+    // A filter value that can match nothing and an unknown parameter are refused too,
+    // naming what is wrong, rather than answering an empty or unfiltered list.
+    for (path, names) in
+        [("/api/v1/audit?action=room.crate", "room.crate"), ("/api/v1/rooms/lobby/events?after=3", "after")]
+    {
+        let resp = srv.get(path).send().await.expect(path);
+        let (status, body) = (resp.status().as_u16(), resp.text().await.expect("body"));
+        assert_eq!(status, 400, "{path}: {body}");
+        assert!(body.contains("bad_request") && body.contains(names), "{path}: {body}");
+    }
     // Nothing was changed: the room has no members and the API still answers.
     let members: Value = srv.get("/api/v1/rooms/lobby/members").send().await.unwrap().json().await.unwrap();
     assert_eq!(members["items"], json!([]), "{members}");
@@ -162,7 +172,7 @@ fn jwt(secret: &str, claims: Value) -> String {
 async fn reserved_or_overlong_user_ids_cannot_be_had() {
     const SECRET: &str = "input-limits-secret";
     let srv = TestServer::start_with(&[("ROOMD__AUTH__JWT_SECRET", SECRET)]).await;
-    for name in ["system", "SYSTEM", " System ", "roomd", &"x".repeat(65)] {
+    for name in ["system", "SYSTEM", " System ", "roomd", ".", "..", &"x".repeat(65)] {
         let resp = srv.post("/api/v1/tokens", &json!({"kind": "user", "name": name})).send().await.unwrap();
         let message = unprocessable(resp).await;
         assert!(message.starts_with("name "), "{name:?}: {message}");
@@ -175,6 +185,7 @@ async fn reserved_or_overlong_user_ids_cannot_be_had() {
     for claims in [
         json!({"sub": "system"}),
         json!({"sub": "RoomD", "name": "Zoe"}),
+        json!({"sub": ".."}),
         json!({"sub": "x".repeat(65)}),
         json!({"sub": "zoe", "name": "n".repeat(65)}),
         json!({"sub": "zoe", "roles": ["a\u{0}"]}),

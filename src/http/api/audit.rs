@@ -93,7 +93,7 @@ impl AuditView {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Entries, newest first", body = crate::http::openapi::AuditPage),
-        (status = 400, description = "A bad `limit`, `cursor` or unknown parameter (`bad_request`)", body = crate::http::openapi::ErrorBody),
+        (status = 400, description = "A bad `limit`, `cursor`, `action` or an unknown parameter (`bad_request`)", body = crate::http::openapi::ErrorBody),
     ),
 )]
 async fn list_audit(
@@ -111,6 +111,12 @@ async fn list_audit(
             _ => return Err(ApiError::new(ErrorCode::BadRequest, "cursor is not valid")),
         },
     };
+    if let Some(a) = action.as_deref().filter(|a| !crate::http::audit::ACTIONS.contains(a)) {
+        return Err(ApiError::new(
+            ErrorCode::BadRequest,
+            format!("action {a:?} is not an audit action (see the AuditAction enum)"),
+        ));
+    }
     let filter = AuditFilter { action, target, actor };
     let rows = st.store.run(move |c| AuditRow::page(c, &filter, before, limit + 1)).await?;
     let page = Page::from_rows(rows, limit, |r| r.id.to_string(), AuditView::new);

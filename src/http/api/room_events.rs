@@ -43,8 +43,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/rooms/{id}/events", web::get().to(room_events));
 }
 
-/// `GET …/events` query.
+/// `GET …/events` query. Unknown parameters are a 400, like every query of the API.
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct EventsQuery {
     /// Send every message after this seq first, then the new ones (without it: only
@@ -68,7 +69,7 @@ pub struct EventsQuery {
     responses(
         (status = 200, description = "Server-Sent Events: `message` (a message as `GET /rooms/{id}/messages` shows it; `id:` is its seq), `message_deleted` (`{room,seq,deleted_by,deleted_at}`), and `room_deleted` (`{room}`), after which the stream ends; a `: keepalive` comment every 15 s without events",
          content_type = "text/event-stream", body = crate::http::openapi::RoomEvent),
-        (status = 400, description = "A bad `after_seq`, `Last-Event-ID` or path (`bad_request`)", body = crate::http::openapi::ErrorBody),
+        (status = 400, description = "A bad `after_seq`, `Last-Event-ID`, path or an unknown parameter (`bad_request`)", body = crate::http::openapi::ErrorBody),
         (status = 404, description = "No such room (`not_found`)", body = crate::http::openapi::ErrorBody),
     ),
 )]
