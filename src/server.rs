@@ -210,6 +210,7 @@ async fn serve(
         test_clock,
         cluster: cluster.clone(),
         history,
+        stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
     };
     let app_state = state.clone();
     let server = HttpServer::new(move || {
@@ -291,11 +292,13 @@ async fn join_cluster(cluster: Arc<Cluster>, st: &AppState, bound: String) -> an
     Ok(())
 }
 
-/// Drains in an order that acks everything committed before sockets close: sessions
+/// Ends the event streams, then drains in an order that acks everything committed
+/// before sockets close: sessions
 /// stop taking frames, rooms hand their queued sends to the writer, the writer commits,
 /// rooms send the acks, then sessions close with 1001. Each step is bounded so the
 /// process exits within 10 s.
 async fn shutdown(st: &AppState) {
+    st.stopping.send_replace(true);
     st.sessions.broadcast(|| Outbound::Drain);
     sync_rooms(st).await;
     if tokio::time::timeout(Duration::from_secs(4), st.writer.send(Flush)).await.is_err() {

@@ -68,6 +68,9 @@ pub struct AppState {
     pub cluster: Option<Arc<crate::cluster::Cluster>>,
     /// The last minutes of counters, kept by the stats sampler (`GET /api/v1/overview`).
     pub history: Arc<crate::actors::stats_sampler::History>,
+    /// Becomes `true` when the server starts shutting down: long-lived responses (the
+    /// event streams) end then, instead of holding the shutdown to its timeout.
+    pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 /// Mounts every route.

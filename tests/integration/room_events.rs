@@ -226,3 +226,22 @@ async fn refusals() {
         assert_api_error(resp, 400, "bad_request").await;
     }
 }
+
+#[tokio::test]
+async fn a_shutdown_ends_the_stream_instead_of_holding_the_server_up() {
+    // The shutdown timeout is 5 s by default: a stream left open would hold the
+    // process that long and then be cut without an end.
+    let mut srv = TestServer::start().await;
+    srv.create_room("r").await;
+    let mut stream = Stream::open(&srv, "r", "", None).await;
+    srv.terminate();
+    let ended = async {
+        while let Some(chunk) = stream.resp.chunk().await.expect("the stream ends cleanly") {
+            assert!(chunk.starts_with(b":"), "only comments before the end: {chunk:?}");
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(3), ended).await.expect("the stream ends");
+    let status =
+        srv.wait_exit(Duration::from_secs(3)).await.expect("the server exits well within its timeout");
+    assert!(status.success(), "{status:?}");
+}

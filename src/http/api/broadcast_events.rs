@@ -60,7 +60,7 @@ async fn broadcast_events(
     if over {
         out.push_back(sse("done", &serde_json::to_value(&view).unwrap_or(Value::Null)));
     }
-    let state = Stream { st, id, rx, out, over };
+    let state = Stream { stopping: st.stopping.subscribe(), st, id, rx, out, over };
     let body = stream::unfold(state, |mut s| async move {
         let next = s.next().await?;
         Some((Ok::<_, actix_web::Error>(next), s))
@@ -68,11 +68,14 @@ async fn broadcast_events(
     Ok(HttpResponse::Ok()
         .content_type("text/event-stream")
         .insert_header(("Cache-Control", "no-cache"))
+        .insert_header(("X-Accel-Buffering", "no"))
         .streaming(body))
 }
 
 struct Stream {
     st: web::Data<AppState>,
+    /// The server is shutting down: the stream ends.
+    stopping: tokio::sync::watch::Receiver<bool>,
     id: String,
     rx: Receiver<ProgressEvent>,
     /// Encoded events ready to go out.
@@ -99,6 +102,7 @@ impl Stream {
                     Err(RecvError::Closed) => self.finish().await,
                 },
                 _ = tokio::time::sleep(STORE_CHECK) => self.check_store(false).await,
+                _ = self.stopping.changed() => return None,
             }
         }
     }

@@ -98,6 +98,7 @@ async fn room_events(
         }
     };
     let feed = Feed {
+        stopping: st.stopping.subscribe(),
         st,
         room,
         rx,
@@ -132,6 +133,9 @@ fn last_event_id(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
 
 struct Feed {
     st: web::Data<AppState>,
+    /// The server is shutting down: the stream ends (the client reconnects elsewhere
+    /// or later, with `Last-Event-ID`).
+    stopping: tokio::sync::watch::Receiver<bool>,
     room: String,
     rx: Receiver<FeedEvent>,
     /// The seq of the last `message` sent (or the start point).
@@ -183,6 +187,7 @@ impl Feed {
                     Err(RecvError::Closed) => self.rx = self.st.feed.subscribe(&self.room),
                 },
                 _ = tokio::time::sleep(TICK) => self.tick().await,
+                _ = self.stopping.changed() => return None,
             }
         }
     }
