@@ -6,7 +6,9 @@
 //!   a wrong field type before a syntax error further on was a 422);
 //! - a body that is not a JSON object is 422 `unprocessable` (serde reads an array as
 //!   a struct's fields in order, so `["c-1","hi"]` was a post with text `c-1`);
-//! - a well-formed object with invalid values is 422, as before.
+//! - a well-formed object with invalid values is 422, and the message starts with the
+//!   field's path (`settings.max_members: invalid type: …`), so a client knows which
+//!   field to fix.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -53,7 +55,15 @@ fn parse<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
     if !value.is_object() {
         return Err(ApiError::new(ErrorCode::Unprocessable, "the body must be a JSON object"));
     }
-    serde_json::from_value(value).map_err(|e| ApiError::new(ErrorCode::Unprocessable, e.to_string()))
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let message = match path.as_str() {
+            // The object itself (a missing or unknown field: serde names it).
+            "." => e.into_inner().to_string(),
+            _ => format!("{path}: {}", e.into_inner()),
+        };
+        ApiError::new(ErrorCode::Unprocessable, message)
+    })
 }
 
 #[cfg(test)]
@@ -76,6 +86,10 @@ mod tests {
             let err = parse::<Post>(not_an_object).unwrap_err();
             assert_eq!(err.code, ErrorCode::Unprocessable, "{err}");
         }
-        assert_eq!(parse::<Post>(serde_json::json!({"text": 5})).unwrap_err().code, ErrorCode::Unprocessable);
+        let wrong_type = parse::<Post>(serde_json::json!({"text": 5})).unwrap_err();
+        assert_eq!(wrong_type.code, ErrorCode::Unprocessable);
+        assert!(wrong_type.message.starts_with("text: invalid type"), "names the field: {wrong_type}");
+        let missing = parse::<Post>(serde_json::json!({"client_id": "c"})).unwrap_err();
+        assert_eq!(missing.message, "missing field `text`");
     }
 }

@@ -382,3 +382,18 @@ async fn a_full_disk_refuses_sends_as_room_unavailable_and_readyz_until_writes_w
     drop(alice);
     drop(srv);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_value_of_the_wrong_type_is_unprocessable_and_names_its_field() {
+    let srv = TestServer::start().await;
+    srv.create_room("lobby").await;
+    let cases = [
+        ("/api/v1/tokens", json!({"kind": "user", "name": 5}), "name: "),
+        ("/api/v1/tokens", json!({"kind": "user", "name": "r", "roles": "admin"}), "roles: "),
+        ("/api/v1/rooms/lobby/messages", json!({"text": ["hi"]}), "text: "),
+    ];
+    for (path, body, field) in cases {
+        let message = unprocessable(srv.post(path, &body).send().await.unwrap()).await;
+        assert!(message.starts_with(field), "{path} {body}: {message}");
+    }
+}

@@ -34,7 +34,7 @@ pub struct CreateToken {
     #[schema(value_type = crate::http::openapi::TokenKind, example = "bot")]
     pub kind: String,
     /// The user id of the token's sessions: 1 to 64 characters, not only blanks, no
-    /// NUL, and not a reserved id (`system`, `roomd`, in any case); 422 otherwise.
+    /// NUL, and not a reserved id (`system`, `roomd`, in any case, `.`, `..`); 422 otherwise.
     #[schema(min_length = 1, max_length = 64)]
     pub name: String,
     /// Each 1 to 64 characters, no NUL.

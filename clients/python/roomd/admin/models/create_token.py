@@ -18,7 +18,7 @@ class CreateToken:
     Attributes:
         kind (TokenKind): The kind of an access token (`system` is roomd's own and has none).
         name (str): The user id of the token's sessions: 1 to 64 characters, not only blanks, no
-            NUL, and not a reserved id (`system`, `roomd`, in any case); 422 otherwise.
+            NUL, and not a reserved id (`system`, `roomd`, in any case, `.`, `..`); 422 otherwise.
         roles (list[str] | Unset): Each 1 to 64 characters, no NUL.
     """
 
