@@ -3,8 +3,7 @@
 //! ```text
 //! main System arbiter
 //! ├── RoomRegistry ─ starts a Room on demand, under actix `Supervisor`, on one of
-//! │   │              the HTTP workers' threads (`rooms.on_http_workers`, beside the
-//! │   │              sessions) or of the room arbiters (`rooms.arbiters` threads)
+//! │   │              the room arbiters (`rooms.arbiters` threads)
 //! │   └── Room × N ─ members, next deliverable seq, a bounded tail of recent frames
 //! ├── StoreWriter ── group commit on its own arbiter; assigns seqs inside the
 //! │                  transaction; tells each Room what committed
