@@ -168,11 +168,8 @@ pub struct RoomsConfig {
     pub tail_len: usize,
     pub mailbox_capacity: usize,
     pub dedupe_secs: u64,
-    /// Threads running room actors; 0 = one per core. Unused with `on_http_workers`.
+    /// Threads running room actors; 0 = one per core.
     pub arbiters: usize,
-    /// Room actors run on the HTTP workers' threads, beside their sessions, instead of
-    /// on `arbiters` threads of their own.
-    pub on_http_workers: bool,
     /// Rooms declared in this file are created or updated at start (see
     /// `rooms_file`); resolved by `Settings::load`; empty or missing: none.
     pub file: String,
@@ -443,11 +440,8 @@ impl Settings {
         or_cores(self.server.workers)
     }
 
-    /// Threads of their own for room actors (none when they run on the HTTP workers).
+    /// Threads for room actors.
     pub fn room_arbiters(&self) -> usize {
-        if self.rooms.on_http_workers {
-            return 0;
-        }
         or_cores(self.rooms.arbiters)
     }
 }

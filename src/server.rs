@@ -15,8 +15,7 @@ use crate::actors::cluster_inbox::ClusterInbox;
 use crate::actors::cluster_node::ClusterNode;
 use crate::actors::exchange::Outbound;
 use crate::actors::mailbox::collector::DirectoryCollector;
-use crate::actors::mailbox::TrackedAddr;
-use crate::actors::registry::{AddWorkerArbiter, RoomRegistry, SyncAll};
+use crate::actors::registry::{RoomRegistry, SyncAll};
 use crate::actors::retention::Retention;
 use crate::actors::room::{Refusal, RoomDeps};
 use crate::actors::room_feed::RoomFeedHub;
@@ -213,11 +212,7 @@ async fn serve(
         history,
     };
     let app_state = state.clone();
-    let on_workers = cfg.rooms.on_http_workers.then(|| registry.clone());
     let server = HttpServer::new(move || {
-        if let Some(registry) = &on_workers {
-            announce_worker(registry);
-        }
         App::new()
             .wrap(
                 actix_web::middleware::ErrorHandlers::new()
@@ -300,18 +295,6 @@ async fn join_cluster(cluster: Arc<Cluster>, st: &AppState, bound: String) -> an
 /// stop taking frames, rooms hand their queued sends to the writer, the writer commits,
 /// rooms send the acks, then sessions close with 1001. Each step is bounded so the
 /// process exits within 10 s.
-/// Called on each HTTP worker's thread as it builds its app: offers the worker's
-/// arbiter to the registry for rooms (`rooms.on_http_workers`), once per thread.
-fn announce_worker(registry: &TrackedAddr<RoomRegistry>) {
-    thread_local!(static ANNOUNCED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) });
-    if ANNOUNCED.with(|a| a.replace(true)) {
-        return;
-    }
-    if let Some(arbiter) = Arbiter::try_current() {
-        registry.do_send(AddWorkerArbiter(arbiter));
-    }
-}
-
 async fn shutdown(st: &AppState) {
     st.sessions.broadcast(|| Outbound::Drain);
     sync_rooms(st).await;

@@ -1,10 +1,6 @@
 //! `RoomRegistry`: the room actors by id. Starts a `Room` on demand, under an actix
 //! `Supervisor`, on one of the room arbiters (chosen by hashing the id, so a room
-//! always lands on the same thread while that list stays the same). The room itself
-//! checks that it exists. With `rooms.on_http_workers` those arbiters are the HTTP
-//! workers' own, announced as each worker starts ([`AddWorkerArbiter`]): a room then
-//! shares a thread with the sessions that worker runs, so a hop between them wakes no
-//! other thread.
+//! always lands on the same thread). The room itself checks that it exists.
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
@@ -45,12 +41,6 @@ pub struct StatsFor(pub Vec<RoomId>);
 #[rtype(result = "usize")]
 pub struct CountRooms;
 
-/// An HTTP worker's arbiter, announced from the worker's thread as it starts: rooms
-/// started from then on may be placed on it.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct AddWorkerArbiter(pub ArbiterHandle);
-
 const REGISTRY_MAILBOX: usize = 1 << 16;
 
 /// The registry actor.
@@ -78,20 +68,13 @@ impl RoomRegistry {
         TrackedAddr::new(addr, stats)
     }
 
-    /// The arbiter for `id`'s room, by hash; an arbiter found stopped (an HTTP worker
-    /// that actix-server replaced) is dropped from the list. None: the registry's own.
-    fn arbiter_for(&mut self, id: &RoomId) -> Option<ArbiterHandle> {
+    fn arbiter_for(&self, id: &RoomId) -> Option<&ArbiterHandle> {
+        if self.arbiters.is_empty() {
+            return None;
+        }
         let mut h = DefaultHasher::new();
         id.hash(&mut h);
-        let hash = h.finish();
-        while !self.arbiters.is_empty() {
-            let i = (hash % self.arbiters.len() as u64) as usize;
-            if self.arbiters[i].spawn(std::future::ready(())) {
-                return Some(self.arbiters[i].clone());
-            }
-            self.arbiters.swap_remove(i);
-        }
-        None
+        self.arbiters.get((h.finish() % self.arbiters.len() as u64) as usize)
     }
 }
 
@@ -129,7 +112,7 @@ impl CrashAnswer for TrackedAddr<Room> {}
 impl CrashAnswer for HashMap<RoomId, RoomStats> {}
 impl CrashAnswer for usize {}
 
-crate::actor_shell!(RoomRegistry: GetRoom, FindRoom, RoomGone, SyncAll, StatsFor, CountRooms, Resync, NodesDown, AddWorkerArbiter);
+crate::actor_shell!(RoomRegistry: GetRoom, FindRoom, RoomGone, SyncAll, StatsFor, CountRooms, Resync, NodesDown);
 
 impl Handler<FindRoom> for RoomRegistry {
     type Result = Option<TrackedAddr<Room>>;
@@ -154,7 +137,7 @@ impl Handler<GetRoom> for RoomRegistry {
         let stats = mailbox.stats().clone();
         let make = move |_: &mut Context<Room>| Room::new(id, deps, mailbox);
         let addr = match self.arbiter_for(&m.0) {
-            Some(arb) => Supervisor::start_in_arbiter(&arb, make),
+            Some(arb) => Supervisor::start_in_arbiter(arb, make),
             None => Supervisor::start(make),
         };
         let addr = TrackedAddr::new(addr, stats);
@@ -223,13 +206,5 @@ impl Handler<NodesDown> for RoomRegistry {
         for room in self.rooms.values() {
             room.do_send(m.clone());
         }
-    }
-}
-
-impl Handler<AddWorkerArbiter> for RoomRegistry {
-    type Result = ();
-
-    fn handle(&mut self, m: AddWorkerArbiter, _: &mut Self::Context) {
-        self.arbiters.push(m.0);
     }
 }
