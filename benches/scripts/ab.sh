@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # A/B of two roomd binaries, alternating, ROUNDS rounds, with wsload: the 100 rooms x 10
 # scenario (everyone sends, RATE msg/s in total, 10 s measured) and, with
-# SCENARIO=fanout, 1 room x 1000 with one sender and a window of 64 (5 s measured).
-# Usage: [SCENARIO=rooms|fanout] benches/scripts/ab.sh OLD_BIN NEW_BIN [RATE=1000] [ROUNDS=3]
+# SCENARIO=fanout, 1 room x 1000 with one sender and a window of 64 (5 s measured); with
+# SCENARIO=rooms_w8, 100 rooms x 10, all 1000 sending as fast as a window of 8 allows
+# (5 s measured). PORT_AB moves the server (default 18250).
+# Usage: [SCENARIO=rooms|fanout|rooms_w8] benches/scripts/ab.sh OLD_BIN NEW_BIN [RATE=1000] [ROUNDS=3]
 set -euo pipefail
 OLD=$(realpath "$1"); NEW=$(realpath "$2"); RATE=${3:-1000}; ROUNDS=${4:-3}
 cd "$(dirname "$0")/../.."
@@ -13,10 +15,12 @@ trap 'stop_server' EXIT
 for r in $(seq 1 "$ROUNDS"); do
   for which in old new; do
     if [ $which = old ]; then bin=$OLD; else bin=$NEW; fi
-    ROOMD_BIN=$bin start_server 18250 ROOMD__ROOMS__AUTO_CREATE=true
+    ROOMD_BIN=$bin start_server "${PORT_AB:-18250}" ROOMD__ROOMS__AUTO_CREATE=true
     make_tokens 10
     if [ "$SCENARIO" = fanout ]; then
       load=$(wsload_run --conns 1000 --rooms 1 --senders 1 --window 64 --warmup 1 --duration 5)
+    elif [ "$SCENARIO" = rooms_w8 ]; then
+      load=$(wsload_run --conns 1000 --rooms 100 --senders 1000 --rate 0 --window 8 --warmup 1 --duration 5)
     else
       load=$(wsload_run --conns 1000 --rooms 100 --senders 1000 --rate "$RATE" --warmup 1 --duration 10)
     fi

@@ -10,7 +10,9 @@ cd "$(dirname "$0")/../.."
 . benches/scripts/lib.sh
 ROUNDS=${1:-3}
 build_all
-REF_PORT=18260
+REF_PORT=${REF_PORT:-18260}
+ROOMD_PORT=${ROOMD_PORT:-18261}
+SCENARIOS=" ${SCENARIOS:-fanout rooms_1k rooms_10k rooms_w8 idle} "
 trap 'stop_server; kill $REF 2>/dev/null || true' EXIT
 ref_start() { $W reference-server --port $REF_PORT --threads 2 >/dev/null 2>&1 & REF=$!; sleep 0.5; }
 ref_stop() { kill $REF 2>/dev/null || true; wait $REF 2>/dev/null || true; }
@@ -19,10 +21,11 @@ ref_run() {
 }
 scenario() { # NAME ARGS…
   local name=$1; shift
+  [[ $SCENARIOS == *" $name "* ]] || return 0
   ref_start
   echo "{\"round\":$r,\"scenario\":\"$name\",\"server\":\"reference\",\"load\":$(ref_run "$@")}"
   ref_stop
-  start_server 18261 ROOMD__ROOMS__AUTO_CREATE=true
+  start_server $ROOMD_PORT ROOMD__ROOMS__AUTO_CREATE=true
   make_tokens 10
   echo "{\"round\":$r,\"scenario\":\"$name\",\"server\":\"roomd\",\"load\":$(wsload_run "$@")}"
   stop_server
@@ -31,12 +34,14 @@ for r in $(seq 1 "$ROUNDS"); do
   scenario fanout --conns 1000 --rooms 1 --senders 1 --window 64 --warmup 1 --duration 5
   scenario rooms_1k --conns 1000 --rooms 100 --senders 1000 --rate 1000 --warmup 1 --duration 10
   scenario rooms_10k --conns 1000 --rooms 100 --senders 1000 --rate 10000 --warmup 1 --duration 10
+  scenario rooms_w8 --conns 1000 --rooms 100 --senders 1000 --rate 0 --window 8 --warmup 1 --duration 5
 done
+[[ $SCENARIOS == *" idle "* ]] || exit 0
 r=1
 ref_start
 echo "{\"round\":1,\"scenario\":\"idle\",\"server\":\"reference\",\"load\":$($W capacity --url "ws://127.0.0.1:$REF_PORT/" --adapter reference --conns 10000 --room-size 10 --hold 10 --read-buf 1024 --src-addrs 4 --server-pid $REF 2>/dev/null)}"
 ref_stop
-start_server 18261 ROOMD__ROOMS__AUTO_CREATE=true
+start_server $ROOMD_PORT ROOMD__ROOMS__AUTO_CREATE=true
 make_tokens 10
 echo "{\"round\":1,\"scenario\":\"idle\",\"server\":\"roomd\",\"load\":$($W capacity --url "ws://127.0.0.1:$PORT/ws?token={token}" --token-file "$WORK/tokens.txt" --adapter json \
   --hello '"type":"hello"' --join '{"type":"join","room":"{room}"}' --join-ack '"type":"joined"' \
