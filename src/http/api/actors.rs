@@ -173,7 +173,6 @@ fn round(us: f64) -> f64 {
     ),
 )]
 async fn actors(_: AdminAuth, q: web::Query<ActorsQuery>) -> Result<HttpResponse, ApiError> {
-    let live = directory().all();
     if q.limit.is_some() || q.cursor.is_some() {
         if q.top.is_some() || q.sort.is_some() {
             return Err(ApiError::new(
@@ -182,41 +181,33 @@ async fn actors(_: AdminAuth, q: web::Query<ActorsQuery>) -> Result<HttpResponse
             ));
         }
         let page = PageParams { limit: q.limit, cursor: q.cursor.clone() };
-        return Ok(HttpResponse::Ok().json(page_of(&live, page)?));
+        return Ok(HttpResponse::Ok().json(page_of(&directory().all(), page)?));
     }
     if let Some(top) = q.top {
         if top == 0 || top > MAX_TOP {
             return Err(ApiError::new(ErrorCode::BadRequest, format!("top must be 1 to {MAX_TOP}")));
         }
-        let items = busiest(&live, q.sort.unwrap_or_default(), top);
+        let items = busiest(q.sort.unwrap_or_default(), top);
         return Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })));
     }
     if q.sort.is_some() {
         return Err(ApiError::new(ErrorCode::BadRequest, "sort needs top"));
     }
-    Ok(HttpResponse::Ok().json(tree(live.iter().map(|a| a.snapshot()).collect())))
+    Ok(HttpResponse::Ok().json(tree(directory().all().iter().map(|a| a.snapshot()).collect())))
 }
 
-/// The `top` busiest of `all` by `sort`, busiest first (`?top=N&sort=…`; also the
-/// overview's `busiest`). Ranks on figures read straight from the counters (the wait
-/// p99 only for `sort=wait`) and copies out only the `top` it answers, so with 100,000
-/// room actors a request costs one pass and a partial sort, not 100,000 snapshots.
-pub fn busiest(all: &[Arc<MailboxStats>], sort: SortKey, top: usize) -> Vec<Node> {
+/// The `top` busiest actors by `sort`, busiest first (`?top=N&sort=…`; also the
+/// overview's `busiest`). Ranked in the directory on figures read straight from the
+/// counters (the wait p99 only for `sort=wait`); only the `top` are copied out, so with
+/// 100,000 room actors a request costs one pass and a partial sort, not 100,000
+/// snapshots.
+pub fn busiest(sort: SortKey, top: usize) -> Vec<Node> {
     let key = |s: &MailboxStats| match sort {
         SortKey::Depth => (s.depth() as f64, s.max_depth() as f64),
         SortKey::Wait => (s.wait_p99_us(), s.depth() as f64),
         SortKey::Handled => (s.handled() as f64, s.depth() as f64),
     };
-    let mut ranked: Vec<((f64, f64), &MailboxStats)> = all.iter().map(|s| (key(s), &**s)).collect();
-    let busiest_first = |a: &((f64, f64), &MailboxStats), b: &((f64, f64), &MailboxStats)| {
-        b.0.partial_cmp(&a.0).unwrap_or(std::cmp::Ordering::Equal)
-    };
-    if ranked.len() > top {
-        ranked.select_nth_unstable_by(top - 1, busiest_first);
-        ranked.truncate(top);
-    }
-    ranked.sort_by(busiest_first);
-    ranked.iter().map(|(_, s)| Node::actor(&s.snapshot())).collect()
+    directory().top_by(top, key).iter().map(|s| Node::actor(&s.snapshot())).collect()
 }
 
 /// The cursor of an actor: `kind:id` (kinds have no `:`).

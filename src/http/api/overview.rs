@@ -133,7 +133,6 @@ async fn overview(_: AdminAuth, st: web::Data<AppState>) -> Result<HttpResponse,
         (live(ActorStatus::Running), live(ActorStatus::Restarting), live(ActorStatus::Quarantined));
     let stored = u64::try_from(stored).unwrap_or(0);
     let ms = |secs: f64| (secs * 1e6).round() / 1e3;
-    let actors = directory().all();
     let body = Overview {
         version: env!("CARGO_PKG_VERSION"),
         node: st.cluster.as_ref().map(|c| c.me.node.clone()),
@@ -155,8 +154,8 @@ async fn overview(_: AdminAuth, st: web::Data<AppState>) -> Result<HttpResponse,
         restarts_last_hour: history.restarts_last_hour(now.at_ms, now.restarts),
         series: history.series().into_iter().map(OverviewSample::new).collect(),
         busiest: BusiestActors {
-            by_depth: busiest(&actors, SortKey::Depth, BUSIEST),
-            by_wait: busiest(&actors, SortKey::Wait, BUSIEST),
+            by_depth: busiest(SortKey::Depth, BUSIEST),
+            by_wait: busiest(SortKey::Wait, BUSIEST),
         },
         nodes,
     };
