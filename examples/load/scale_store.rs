@@ -37,7 +37,7 @@ impl Fill {
     }
 
     fn is_active(&self, i: u32) -> bool {
-        i % self.step() == 0 && i / self.step() < self.active
+        i.is_multiple_of(self.step()) && i / self.step() < self.active
     }
 
     /// Stored messages of room `i`.
