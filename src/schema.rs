@@ -8,6 +8,8 @@ diesel::table! {
         settings -> Text,
         created_at -> BigInt,
         updated_at -> BigInt,
+        last_message_at -> BigInt,
+        member_count -> BigInt,
     }
 }
 

@@ -36,6 +36,8 @@ c.executemany("INSERT INTO members (room_id, user_id, name, kind, joined_at) VAL
 c.executemany("INSERT INTO messages (room_id, seq, sender_id, sender_name, sender_kind, text, ts) VALUES (?,?,?,?,?,?,?)",
               ((f"room-{(r * 37) % n:06d}", s, "u0", "u0", "user", "hello", now + r * 10 + s)
                for r in range(n * 3 // 10) for s in range(1, 11)))
+# What the store writer keeps for stored messages (roomd import does the same).
+c.execute("UPDATE rooms SET last_message_at = COALESCE((SELECT m.ts FROM messages m WHERE m.room_id = rooms.id ORDER BY m.seq DESC LIMIT 1), 0)")
 c.commit()
 PY
 

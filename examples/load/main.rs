@@ -1,6 +1,6 @@
 //! Load scenario runner for roomd (issue 7, docs/LOAD.md).
 //!
-//! `cargo run --release --example load -- <fanout|rooms|ingress|idle|connect> [options]`
+//! `cargo run --release --example load -- <fanout|rooms|ingress|idle|connect|scale> [options]`
 //!
 //! Starts `target/release/roomd serve` in a temp directory (its own SQLite, or
 //! `--database-url`), makes user tokens through the admin API, drives the server over
@@ -12,7 +12,8 @@
 //! Files: `server.rs` the server process; `nodes.rs` the nodes under test (that
 //! server or `--nodes`), tokens, rooms and URLs; `sample.rs` /proc sampling; `conn.rs`
 //! one protocol connection and the message marker; `traffic.rs` the send/receive engine
-//! of the message scenarios; `report.rs` counters and percentiles; one file per scenario.
+//! of the message scenarios; `report.rs` counters and percentiles; one file per scenario
+//! (`scale` with `scale_store.rs`, its store, and `scale_conn.rs`, its connections).
 
 mod conn;
 mod connect;
@@ -23,6 +24,9 @@ mod nodes;
 mod report;
 mod rooms;
 mod sample;
+mod scale;
+mod scale_conn;
+mod scale_store;
 mod server;
 mod traffic;
 
@@ -47,6 +51,9 @@ pub enum Scenario {
     Idle,
     /// open + join (+ close) with --concurrency (16) connectors for --duration (5) s.
     Connect,
+    /// --rooms (100,000) in the store, --active (10,000) of them × --members (2) sending
+    /// --rate (2000) msg/s; start-up, RSS per room, idle stop and restart, admin lists.
+    Scale,
 }
 
 /// Options; those without a default take the scenario's (see `Scenario`).
@@ -119,6 +126,24 @@ pub struct Opts {
     /// postgres), reported summed as `aux.cpu_pct`; comma-separated or repeated.
     #[arg(long = "aux-pid", value_delimiter = ',')]
     pub aux_pids: Vec<u32>,
+    /// scale: rooms with traffic (every rooms/active-th room).
+    #[arg(long, default_value_t = 10_000)]
+    pub active: u32,
+    /// scale: messages stored in each active room before the start.
+    #[arg(long, default_value_t = 5)]
+    pub history: u32,
+    /// scale: the server's rooms.idle_stop_secs.
+    #[arg(long, default_value_t = 5)]
+    pub idle_stop: u64,
+    /// scale: connections that join every room between them.
+    #[arg(long, default_value_t = 1000)]
+    pub touch_conns: u32,
+    /// scale: timed requests of each admin list (`actors?top=20`).
+    #[arg(long, default_value_t = 200)]
+    pub requests: usize,
+    /// scale: pages of the room list walked per sort.
+    #[arg(long, default_value_t = 100)]
+    pub pages: usize,
 }
 
 fn main() {
@@ -143,12 +168,27 @@ fn run(opts: &Opts) -> Result<bool> {
         if !opts.server_pids.is_empty() {
             bail!("--server-pid goes with --nodes (the runner samples the server it starts itself)");
         }
+        let store_file = match opts.scenario {
+            Scenario::Scale => {
+                let dir = tempfile::tempdir().context("temp directory for the store file")?;
+                let path = dir.path().join("scale.jsonl");
+                scale::fill(opts).write(&path)?;
+                extra_env.push(("ROOMD__ROOMS__IDLE_STOP_SECS".into(), opts.idle_stop.to_string()));
+                // Freed pages go back to the system at once, so RSS follows what is in use
+                // (jemalloc keeps them ~10 s by default): the per-room figures need that.
+                extra_env.push(("_RJEM_MALLOC_CONF".into(), "dirty_decay_ms:0,muzzy_decay_ms:0".into()));
+                Some((dir, path))
+            }
+            _ => None,
+        };
         let server = Server::start(&ServerOpts {
             bin: &opts.server_bin,
             database_url: opts.database_url.as_deref(),
             admin_token: opts.admin_token.as_deref(),
             extra_env: &extra_env,
+            import: store_file.as_ref().map(|(_, p)| p.as_path()),
         })?;
+        drop(store_file);
         Nodes::started(server, opts.aux_pids.clone())
     } else {
         if opts.database_url.is_some() || !extra_env.is_empty() {
@@ -165,6 +205,7 @@ fn run(opts: &Opts) -> Result<bool> {
             Scenario::Ingress => ingress::run(opts, &nodes).await,
             Scenario::Idle => idle::run(opts, &nodes).await,
             Scenario::Connect => connect::run(opts, &nodes).await,
+            Scenario::Scale => scale::run(opts, &nodes).await,
         }
     });
     drop(rt);

@@ -80,6 +80,20 @@ impl Nodes {
         rss_kib_sum(&self.pids)
     }
 
+    /// When the server this runner started was spawned (`None` with `--nodes`).
+    pub fn spawned_at(&self) -> Option<std::time::Instant> {
+        self.owned.as_ref().map(|s| s.spawned_at)
+    }
+
+    pub fn admin(&self) -> &str {
+        &self.admin
+    }
+
+    /// `http://NODE0{path}`.
+    pub fn http_url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addrs[0])
+    }
+
     fn api_url(&self, path: &str) -> String {
         format!("http://{}/api/v1/{path}", self.addrs[0])
     }

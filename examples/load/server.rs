@@ -16,6 +16,8 @@ pub struct Server {
     pub pid: u32,
     pub port: u16,
     pub admin: String,
+    /// When `roomd serve` was spawned (the start of the start-up the `scale` scenario times).
+    pub spawned_at: Instant,
     _workdir: tempfile::TempDir,
 }
 
@@ -24,6 +26,8 @@ pub struct ServerOpts<'a> {
     pub database_url: Option<&'a str>,
     pub admin_token: Option<&'a str>,
     pub extra_env: &'a [(String, String)],
+    /// A `roomd export` file to load with `roomd import` before serving (`scale`).
+    pub import: Option<&'a Path>,
 }
 
 impl Server {
@@ -37,6 +41,9 @@ impl Server {
         })?;
         let workdir = tempfile::tempdir().context("temp working directory")?;
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        if let Some(file) = opts.import {
+            import(&bin, workdir.path(), opts, file)?;
+        }
         let mut cmd = Command::new(&bin);
         cmd.arg("serve")
             .current_dir(workdir.path())
@@ -56,6 +63,7 @@ impl Server {
         for (k, v) in opts.extra_env {
             cmd.env(k, v);
         }
+        let spawned_at = Instant::now();
         let mut child = cmd.spawn().with_context(|| format!("starting {}", bin.display()))?;
         let pid = child.id();
         let stderr = child.stderr.take().context("piped stderr")?;
@@ -93,7 +101,7 @@ impl Server {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        Ok(Server { child, pid, port, admin, _workdir: workdir })
+        Ok(Server { child, pid, port, admin, spawned_at, _workdir: workdir })
     }
 
     /// SIGTERM, then SIGKILL if it has not exited within 10 s.
@@ -110,6 +118,24 @@ impl Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `roomd import --in FILE` into the store `serve` will use (the temp directory's SQLite
+/// file, or `--database-url`, which must be empty).
+fn import(bin: &Path, workdir: &Path, opts: &ServerOpts, file: &Path) -> Result<()> {
+    let mut cmd = Command::new(bin);
+    cmd.arg("import").arg("--in").arg(file).current_dir(workdir).stdin(Stdio::null()).stdout(Stdio::null());
+    if let Some(url) = opts.database_url {
+        cmd.env("ROOMD__DATABASE__URL", url);
+    }
+    for (k, v) in opts.extra_env {
+        cmd.env(k, v);
+    }
+    let status = cmd.status().with_context(|| format!("running {} import", bin.display()))?;
+    if !status.success() {
+        bail!("roomd import --in {} failed: {status}", file.display());
+    }
+    Ok(())
 }
 
 impl Drop for Server {

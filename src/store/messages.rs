@@ -205,6 +205,7 @@ pub fn append_batch(
     for chunk in rows.chunks(INSERT_CHUNK) {
         with_inner!(c, |c| diesel::insert_into(messages::table).values(chunk).execute(c))?;
     }
+    super::room_list::note_last_messages(c, &rows)?;
     Ok(outcomes)
 }
 

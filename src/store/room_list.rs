@@ -1,10 +1,12 @@
 //! One page of `GET /api/v1/rooms`, in SQL: keyset pagination over `rooms` in the
 //! order the API documents (docs/ADMIN_API.md): by id; by name, then id; by newest
-//! message (the time of the room's last message, 0 without messages), newest first,
-//! then id; by member count, most first, then id. The aggregates are correlated
-//! subqueries served by primary keys (the last message by `messages (room_id, seq)`,
-//! the count by `members`), so a page costs one ordered scan with `LIMIT`, never a
-//! load of every room, and sends pay for no extra index.
+//! message (the time of the room's last message, 0 if it never had one), newest first,
+//! then id; by member count, most first, then id. Every order walks an index of
+//! `rooms` from the cursor with `LIMIT`, so a page costs the same at 100,000 rooms as
+//! at 100, deep pages included: the last message time and the member count are kept on
+//! the room's row (`rooms.last_message_at`, set by the store writer once per room per
+//! batch, [`note_last_messages`]; `rooms.member_count`, kept by triggers on `members`;
+//! migration `2026-12-08-000021_room_list_figures`).
 //!
 //! Text is compared byte-wise on both backends (PostgreSQL: `COLLATE "C"`, with
 //! matching indexes), so the order is the same everywhere and the same as Rust's.
@@ -15,13 +17,14 @@
 //! skipped in memory). Whatever memory drops, the next rows are read until the page
 //! is full or the rooms run out.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Text};
+use diesel::sql_types::{Array, BigInt, Bool, Text};
 use serde::{Deserialize, Serialize};
 
+use super::messages::MessageRow;
 use super::rooms::{escape_like, RoomRow};
 use super::{DbConn, StoreError};
 use crate::schema::rooms;
@@ -30,6 +33,8 @@ use crate::schema::rooms;
 const CHUNK: usize = 500;
 /// Skipped ids excluded in SQL; beyond them, in memory.
 pub const SKIP_IN_SQL: usize = 5000;
+/// Most rows one query reads while skipping rows in memory.
+const MAX_READ: usize = 5000;
 
 /// The order of a room list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,15 +113,21 @@ fn confirmed_page(
 ) -> Result<Vec<(RoomKey, RoomRow)>, StoreError> {
     let mut out = Vec::with_capacity(n);
     let mut from = after.cloned();
+    let mut read = n;
     loop {
         let want = n - out.len();
-        let rows = sql_page(c, order, filter, only, from.as_ref(), want as i64)?;
-        let full = rows.len() == want;
+        // Rows dropped in memory: read more at a time, so skipping most of 100,000
+        // rooms takes a few queries, not one per page's worth.
+        let take = want.max(read);
+        read = (read * 4).min(MAX_READ);
+        let rows = sql_page(c, order, filter, only, from.as_ref(), take as i64)?;
+        let full = rows.len() == take;
         from = rows.last().map(|(k, _)| k.clone()).or(from);
         out.extend(rows.into_iter().filter(|(_, r)| {
             !filter.skip.contains(&r.id) && filter.tag.as_ref().is_none_or(|t| r.tag_list().contains(t))
         }));
-        if !full || out.len() == n {
+        if !full || out.len() >= n {
+            out.truncate(n);
             return Ok(out);
         }
     }
@@ -137,8 +148,8 @@ fn sql_page(
     let name = format!("rooms.name{collate}");
     let number = match order {
         RoomOrder::Id | RoomOrder::Name => "CAST(0 AS BIGINT)",
-        RoomOrder::Activity => "COALESCE((SELECT m.ts FROM messages m WHERE m.room_id = rooms.id ORDER BY m.seq DESC LIMIT 1), 0)",
-        RoomOrder::Members => "(SELECT COUNT(*) FROM members m WHERE m.room_id = rooms.id)",
+        RoomOrder::Activity => "rooms.last_message_at",
+        RoomOrder::Members => "rooms.member_count",
     };
     let mut query = rooms::table.select((RoomRow::as_select(), sql::<BigInt>(number))).into_boxed();
     if let Some(q) = filter.q.as_deref().filter(|q| !q.is_empty()) {
@@ -171,25 +182,26 @@ fn sql_page(
             query = query.filter(sql::<Bool>(&format!("{id} > ")).bind::<Text, _>(after_id.clone()));
         }
         Some(RoomKey::Text(key, after_id)) => {
+            // `>=` first: the index is entered at the cursor instead of walked from the start.
             query = query.filter(
-                sql::<Bool>(&format!("({name} > "))
+                sql::<Bool>(&format!("{name} >= "))
                     .bind::<Text, _>(key.clone())
-                    .sql(&format!(" OR ({name} = "))
+                    .sql(&format!(" AND ({name} > "))
                     .bind::<Text, _>(key.clone())
-                    .sql(&format!(" AND {id} > "))
+                    .sql(&format!(" OR {id} > "))
                     .bind::<Text, _>(after_id.clone())
-                    .sql("))"),
+                    .sql(")"),
             );
         }
         Some(RoomKey::Desc(key, after_id)) => {
             query = query.filter(
-                sql::<Bool>(&format!("({number} < "))
+                sql::<Bool>(&format!("{number} <= "))
                     .bind::<BigInt, _>(*key)
-                    .sql(&format!(" OR ({number} = "))
+                    .sql(&format!(" AND ({number} < "))
                     .bind::<BigInt, _>(*key)
-                    .sql(&format!(" AND {id} > "))
+                    .sql(&format!(" OR {id} > "))
                     .bind::<Text, _>(after_id.clone())
-                    .sql("))"),
+                    .sql(")"),
             );
         }
     }
@@ -212,4 +224,44 @@ fn sql_page(
             (key, r)
         })
         .collect())
+}
+
+/// Sets `rooms.last_message_at` of every room in `stored` (rows just inserted, each
+/// room's in seq order) to its last row's time: one statement per room on SQLite
+/// (in-process, prepared once), one for the whole batch on PostgreSQL (a round trip
+/// each would slow the writer).
+pub fn note_last_messages(c: &mut DbConn, stored: &[MessageRow]) -> Result<(), StoreError> {
+    let last: HashMap<&str, i64> = stored.iter().map(|row| (row.room_id.as_str(), row.ts)).collect();
+    match c {
+        DbConn::Sqlite(c) => {
+            for (room, ts) in last {
+                diesel::update(rooms::table.filter(rooms::id.eq(room)))
+                    .set(rooms::last_message_at.eq(ts))
+                    .execute(c)?;
+            }
+        }
+        DbConn::Postgresql(c) if !last.is_empty() => {
+            let (ids, times): (Vec<&str>, Vec<i64>) = last.into_iter().unzip();
+            diesel::sql_query(
+                "UPDATE rooms SET last_message_at = v.ts \
+                 FROM unnest($1::text[], $2::bigint[]) AS v(id, ts) WHERE rooms.id = v.id",
+            )
+            .bind::<Array<Text>, _>(ids)
+            .bind::<Array<BigInt>, _>(times)
+            .execute(c)?;
+        }
+        DbConn::Postgresql(_) => {}
+    }
+    Ok(())
+}
+
+/// Sets every room's `last_message_at` from its stored messages (after `roomd import`,
+/// which inserts rows without the writer).
+pub fn recount_last_messages(c: &mut DbConn) -> Result<(), StoreError> {
+    diesel::sql_query(
+        "UPDATE rooms SET last_message_at = COALESCE((SELECT m.ts FROM messages m \
+         WHERE m.room_id = rooms.id ORDER BY m.seq DESC LIMIT 1), 0)",
+    )
+    .execute(c)?;
+    Ok(())
 }

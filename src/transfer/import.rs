@@ -146,6 +146,8 @@ fn refuse_non_empty(c: &mut DbConn) -> Result<(), TransferError> {
 /// PostgreSQL: the audit log's id sequence continues after the highest imported id
 /// (SQLite's AUTOINCREMENT follows explicit ids by itself).
 fn after_load(c: &mut DbConn) -> Result<(), TransferError> {
+    // The room list's activity order reads it (`rooms.member_count` the triggers kept).
+    crate::store::room_list::recount_last_messages(c)?;
     if matches!(c, DbConn::Postgresql(_)) {
         diesel::sql_query(
             "SELECT setval(pg_get_serial_sequence('audit_log', 'id'), \

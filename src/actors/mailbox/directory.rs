@@ -67,6 +67,27 @@ impl Directory {
         self.lock().live.values().cloned().collect()
     }
 
+    /// The `n` live actors with the highest `key`, highest first. Ranked under the lock
+    /// on references (no copy of the list, no reference count touched per actor): with
+    /// 100,000 room actors this is one pass and a partial sort.
+    pub fn top_by(&self, n: usize, key: impl Fn(&MailboxStats) -> (f64, f64)) -> Vec<Arc<MailboxStats>> {
+        let actors = self.lock();
+        let mut ranked: Vec<((f64, f64), &Arc<MailboxStats>)> =
+            actors.live.values().map(|a| (key(a), a)).collect();
+        let highest_first = |a: &((f64, f64), &Arc<MailboxStats>), b: &((f64, f64), &Arc<MailboxStats>)| {
+            b.0.partial_cmp(&a.0).unwrap_or(std::cmp::Ordering::Equal)
+        };
+        if n == 0 {
+            return Vec::new();
+        }
+        if ranked.len() > n {
+            ranked.select_nth_unstable_by(n - 1, highest_first);
+            ranked.truncate(n);
+        }
+        ranked.sort_by(highest_first);
+        ranked.into_iter().map(|(_, a)| a.clone()).collect()
+    }
+
     /// Each kind's figures, indexed by [`ActorKind::index`]. The totals are summed
     /// under the lock that moves an actor's counts to its kind's when it goes, so they
     /// never go back.

@@ -9,7 +9,7 @@ use actix_web::{web, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::actors::mailbox::{directory, ActorKind, ActorStatus, MailboxSnapshot};
+use crate::actors::mailbox::{directory, ActorKind, ActorStatus};
 use crate::actors::stats_sampler::{read_counters, Sample};
 use crate::error::ApiError;
 use crate::http::api::actors::{busiest, Node, SortKey};
@@ -133,7 +133,6 @@ async fn overview(_: AdminAuth, st: web::Data<AppState>) -> Result<HttpResponse,
         (live(ActorStatus::Running), live(ActorStatus::Restarting), live(ActorStatus::Quarantined));
     let stored = u64::try_from(stored).unwrap_or(0);
     let ms = |secs: f64| (secs * 1e6).round() / 1e3;
-    let actors: Vec<MailboxSnapshot> = directory().all().iter().map(|a| a.snapshot()).collect();
     let body = Overview {
         version: env!("CARGO_PKG_VERSION"),
         node: st.cluster.as_ref().map(|c| c.me.node.clone()),
@@ -155,8 +154,8 @@ async fn overview(_: AdminAuth, st: web::Data<AppState>) -> Result<HttpResponse,
         restarts_last_hour: history.restarts_last_hour(now.at_ms, now.restarts),
         series: history.series().into_iter().map(OverviewSample::new).collect(),
         busiest: BusiestActors {
-            by_depth: busiest(actors.clone(), SortKey::Depth, BUSIEST),
-            by_wait: busiest(actors, SortKey::Wait, BUSIEST),
+            by_depth: busiest(SortKey::Depth, BUSIEST),
+            by_wait: busiest(SortKey::Wait, BUSIEST),
         },
         nodes,
     };
