@@ -183,6 +183,8 @@ async fn serve(
     );
     // Held until shutdown, like the sampler.
     let _retention = Retention::start(store.clone(), clock.clone(), cfg.rooms.clone(), &cfg.metrics, &log);
+    let webhooks =
+        crate::webhooks::hub::WebhookHub::start(store.clone(), cfg.webhooks.clone(), &cfg.metrics, &log);
     let history = Arc::new(History::new(started_at));
     // Held until shutdown: the sampler lives as long as an address of it does.
     let _sampler = StatsSampler::start(history.clone(), &cfg.metrics, &log);
@@ -196,6 +198,7 @@ async fn serve(
         ),
         registry: registry.clone(),
         writer: writer.clone(),
+        webhooks,
         sessions,
         admin_limiter: Arc::new(AdminLimiter::new(&cfg.limits)),
         upgrade_limiter: Arc::new(http::upgrade_limit::UpgradeLimiter::new(&cfg.limits)),
