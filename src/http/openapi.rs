@@ -181,7 +181,7 @@ pub const DOCS_PATH: &str = "/docs";
         webhooks::WebhookList,
         webhooks::DeliveryList,
         webhooks::TestOutcome,
-        crate::store::webhooks::DeliveryRow,
+        webhooks::DeliveryView,
         crate::hooks::PublishHookSettings,
         crate::hooks::HookPolicy,
         schedule_preview::SchedulePreview,

@@ -4,7 +4,6 @@
 //! transaction that commits each change). docs/INTEGRATIONS.md describes the design.
 
 use diesel::prelude::*;
-use serde::Serialize;
 
 use super::conn::write_txn;
 use super::{DbConn, StoreError};
@@ -65,12 +64,11 @@ pub struct EventRow {
     pub at: i64,
 }
 
-/// One delivery attempt, as `GET /api/v1/webhooks/{id}/deliveries` shows it.
-#[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+/// One recorded delivery attempt.
+#[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = webhook_deliveries)]
 pub struct DeliveryRow {
     pub id: i64,
-    #[serde(skip)]
     pub webhook_id: String,
     /// When the attempt started (Unix ms).
     pub at: i64,
@@ -78,9 +76,9 @@ pub struct DeliveryRow {
     pub test: bool,
     /// Events in the batch.
     pub events: i64,
-    /// The receiver's HTTP status; null when no answer came.
+    /// The receiver's HTTP status; `None` when no answer came.
     pub status: Option<i64>,
-    /// Why the attempt failed; null when it succeeded.
+    /// Why the attempt failed; `None` when it succeeded.
     pub error: Option<String>,
     pub latency_ms: i64,
 }

@@ -139,10 +139,44 @@ pub struct WebhookList {
     pub items: Vec<WebhookView>,
 }
 
+/// One delivery attempt.
+#[derive(Serialize, ToSchema)]
+pub struct DeliveryView {
+    pub id: i64,
+    /// When the attempt started.
+    #[schema(format = DateTime)]
+    pub at: String,
+    /// A test delivery (`POST /api/v1/webhooks/{id}/test`).
+    pub test: bool,
+    /// Events in the batch.
+    pub events: i64,
+    /// The receiver's HTTP status; null when no answer came.
+    #[schema(required = true)]
+    pub status: Option<i64>,
+    /// Why the attempt failed; null when it succeeded.
+    #[schema(required = true)]
+    pub error: Option<String>,
+    pub latency_ms: i64,
+}
+
+impl From<DeliveryRow> for DeliveryView {
+    fn from(d: DeliveryRow) -> Self {
+        Self {
+            id: d.id,
+            at: rfc3339(d.at),
+            test: d.test,
+            events: d.events,
+            status: d.status,
+            error: d.error,
+            latency_ms: d.latency_ms,
+        }
+    }
+}
+
 /// `GET /webhooks/{id}/deliveries` answer: the recent attempts, newest first.
 #[derive(Serialize, ToSchema)]
 pub struct DeliveryList {
-    pub items: Vec<DeliveryRow>,
+    pub items: Vec<DeliveryView>,
 }
 
 fn unprocessable(message: String) -> ApiError {
@@ -171,7 +205,7 @@ fn check_events(events: &[String]) -> Result<(), ApiError> {
 
 fn check_secret(secret: &str) -> Result<(), ApiError> {
     let n = secret.chars().count();
-    if n < MIN_SECRET_LEN || n > 256 || secret.contains('\0') {
+    if !(MIN_SECRET_LEN..=256).contains(&n) || secret.contains('\0') {
         return Err(unprocessable(format!("secret must be {MIN_SECRET_LEN} to 256 characters, without NUL")));
     }
     Ok(())
@@ -465,6 +499,6 @@ async fn list_deliveries(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let row = find(&st, &id).await?;
-    let items = st.store.run(move |c| deliveries(c, &row.id, DELIVERIES_SHOWN)).await?;
-    Ok(HttpResponse::Ok().json(DeliveryList { items }))
+    let rows = st.store.run(move |c| deliveries(c, &row.id, DELIVERIES_SHOWN)).await?;
+    Ok(HttpResponse::Ok().json(DeliveryList { items: rows.into_iter().map(DeliveryView::from).collect() }))
 }
