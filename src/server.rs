@@ -183,8 +183,17 @@ async fn serve(
     );
     // Held until shutdown, like the sampler.
     let _retention = Retention::start(store.clone(), clock.clone(), cfg.rooms.clone(), &cfg.metrics, &log);
-    let webhooks =
-        crate::webhooks::hub::WebhookHub::start(store.clone(), cfg.webhooks.clone(), &cfg.metrics, &log);
+    let webhook_lease = cluster.as_ref().map(|c| crate::webhooks::endpoint::Lease {
+        node: c.me.node.clone(),
+        lease_ms: c.cfg.lease_ms as i64,
+    });
+    let webhooks = crate::webhooks::hub::WebhookHub::start(
+        store.clone(),
+        cfg.webhooks.clone(),
+        webhook_lease,
+        &cfg.metrics,
+        &log,
+    );
     let history = Arc::new(History::new(started_at));
     // Held until shutdown: the sampler lives as long as an address of it does.
     let _sampler = StatsSampler::start(history.clone(), &cfg.metrics, &log);

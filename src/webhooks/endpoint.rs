@@ -28,12 +28,20 @@ use crate::actors::mailbox::{ActorKind, MailboxStats, Metered, Registration, Tra
 use crate::actors::shell::Shell;
 use crate::config::{MetricsConfig, WebhooksConfig};
 use crate::metrics::metrics;
+use crate::store::cluster::{acquire, LeaseHolder};
 use crate::store::webhooks::{
     count_after, events_after, record_delivery, room_tags, EventRow, NewDelivery, WebhookRow, STATE_ACTIVE,
 };
 use crate::store::{Store, StoreError};
 
 const ENDPOINT_MAILBOX: usize = 4;
+
+/// Cluster mode: this node's id and `cluster.lease_ms`.
+#[derive(Debug, Clone)]
+pub struct Lease {
+    pub node: String,
+    pub lease_ms: i64,
+}
 
 /// Run one delivery round now.
 #[derive(Message)]
@@ -64,6 +72,7 @@ pub struct WebhookEndpoint {
     not_before: Option<Instant>,
     /// A gap seen right after the position: (position, first seen).
     gap: Option<(i64, Instant)>,
+    lease: Option<Lease>,
     /// The poll timer; cancelled once the endpoint is deleted, so the actor ends when
     /// the hub drops its address.
     poll: Option<SpawnHandle>,
@@ -75,6 +84,7 @@ impl WebhookEndpoint {
         id: String,
         store: Store,
         cfg: WebhooksConfig,
+        lease: Option<Lease>,
         metrics_cfg: &MetricsConfig,
         log: &Logger,
     ) -> TrackedAddr<Self> {
@@ -91,6 +101,7 @@ impl WebhookEndpoint {
             mailbox,
             not_before: None,
             gap: None,
+            lease,
             poll: None,
         });
         TrackedAddr::new(addr, stats)
@@ -103,15 +114,28 @@ impl WebhookEndpoint {
         http: reqwest::Client,
         cfg: WebhooksConfig,
         gap: Option<(i64, Instant)>,
+        lease: Option<Lease>,
     ) -> (Result<Round, StoreError>, Option<(i64, Instant)>) {
-        let row = match store
-            .run({
-                let id = id.clone();
-                move |c| WebhookRow::find(c, &id)
-            })
-            .await
-        {
-            Ok(row) => row,
+        let found = store.run({
+            let id = id.clone();
+            move |c| {
+                let row = WebhookRow::find(c, &id)?;
+                // Cluster mode: only the holder of the endpoint's lease delivers.
+                let mine = match &lease {
+                    Some(l) => {
+                        matches!(
+                            acquire(c, &format!("webhook:{id}"), &l.node, l.lease_ms)?,
+                            LeaseHolder::Me { .. }
+                        )
+                    }
+                    None => true,
+                };
+                Ok((row, mine))
+            }
+        });
+        let row = match found.await {
+            Ok((_, false)) => return (Ok(Round::Idle), None),
+            Ok((row, true)) => row,
             Err(StoreError::NotFound) => return (Ok(Round::Gone), None),
             Err(e) => return (Err(e), gap),
         };
@@ -249,8 +273,14 @@ impl Handler<Deliver> for WebhookEndpoint {
         if self.not_before.is_some_and(|t| Instant::now() < t) {
             return;
         }
-        let fut =
-            Self::round(self.id.clone(), self.store.clone(), self.http.clone(), self.cfg.clone(), self.gap);
+        let fut = Self::round(
+            self.id.clone(),
+            self.store.clone(),
+            self.http.clone(),
+            self.cfg.clone(),
+            self.gap,
+            self.lease.clone(),
+        );
         ctx.wait(fut.into_actor(self).map(|(res, gap), act, ctx| {
             act.gap = gap;
             match res {

@@ -7,6 +7,11 @@
 //! sees the deletion and stops its timer, and the actor ends). Then it deletes up to
 //! [`PRUNE_BATCH`] outbox rows that every endpoint has passed, or that are older than
 //! `webhooks.outbox_retention_secs`. A panic restarts the hub in place, keeping its map.
+//!
+//! In cluster mode every node runs a hub and an actor per endpoint, but an endpoint
+//! delivers only on the node holding its lease `webhook:<id>` (`src/store/cluster.rs`),
+//! taken at each round and renewed by the node's heartbeat; when that node dies,
+//! another takes the lease over and continues from the stored position.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -14,7 +19,7 @@ use std::time::Duration;
 use actix::prelude::*;
 use slog::{warn, Logger};
 
-use super::endpoint::WebhookEndpoint;
+use super::endpoint::{Lease, WebhookEndpoint};
 use crate::actors::mailbox::{ActorKind, MailboxStats, Metered, Registration, TrackedAddr};
 use crate::actors::shell::Shell;
 use crate::config::{MetricsConfig, WebhooksConfig};
@@ -39,6 +44,8 @@ pub struct WebhookHub {
     log: Logger,
     mailbox: Registration,
     endpoints: HashMap<String, TrackedAddr<WebhookEndpoint>>,
+    /// Cluster mode: this node's id and `cluster.lease_ms`, for the endpoints' leases.
+    lease: Option<Lease>,
 }
 
 impl WebhookHub {
@@ -46,6 +53,7 @@ impl WebhookHub {
     pub fn start(
         store: Store,
         cfg: WebhooksConfig,
+        lease: Option<Lease>,
         metrics_cfg: &MetricsConfig,
         log: &Logger,
     ) -> TrackedAddr<Self> {
@@ -60,6 +68,7 @@ impl WebhookHub {
             log,
             mailbox,
             endpoints: HashMap::new(),
+            lease,
         });
         TrackedAddr::new(addr, stats)
     }
@@ -118,6 +127,7 @@ impl Handler<SyncEndpoints> for WebhookHub {
                             id.clone(),
                             hub.store.clone(),
                             hub.cfg.clone(),
+                            hub.lease.clone(),
                             &hub.metrics_cfg,
                             &hub.log,
                         );
