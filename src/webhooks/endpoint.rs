@@ -216,7 +216,6 @@ fn without_gaps(
     gap_wait: Duration,
 ) -> (Vec<EventRow>, Option<(i64, Instant)>) {
     let Some(first) = events.first().map(|e| e.id) else { return (events, None) };
-    let mut gap_now = None;
     if first != position + 1 {
         let since = match gap {
             Some((at, since)) if at == position => since,
@@ -225,11 +224,48 @@ fn without_gaps(
         if since.elapsed() < gap_wait {
             return (Vec::new(), Some((position, since)));
         }
-        gap_now = None;
     }
     let run = events.windows(2).position(|w| w[1].id != w[0].id + 1).map_or(events.len(), |i| i + 1);
     events.truncate(run);
-    (events, gap_now)
+    (events, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn events(ids: &[i64]) -> Vec<EventRow> {
+        let row = |id: i64| EventRow {
+            id,
+            kind: "message".into(),
+            room_id: None,
+            seq: None,
+            payload: "{}".into(),
+            at: 0,
+        };
+        ids.iter().copied().map(row).collect()
+    }
+
+    fn ids(events: &[EventRow]) -> Vec<i64> {
+        events.iter().map(|e| e.id).collect()
+    }
+
+    #[test]
+    fn only_ids_that_follow_the_position_without_a_gap_are_delivered() {
+        let wait = Duration::from_secs(60);
+        let (got, gap) = without_gaps(events(&[5, 6, 8, 9]), 4, None, wait);
+        assert_eq!((ids(&got), gap), (vec![5, 6], None));
+        // A gap right after the position: nothing until it is `gap_wait` old.
+        let (got, gap) = without_gaps(events(&[8, 9]), 6, None, wait);
+        assert!(got.is_empty());
+        let (at, since) = gap.expect("waiting at the gap");
+        assert_eq!(at, 6);
+        let (got, again) = without_gaps(events(&[8, 9]), 6, Some((6, since)), wait);
+        assert!(got.is_empty() && again.is_some_and(|(_, s)| s == since), "the wait keeps its start");
+        let long_ago = Instant::now() - Duration::from_secs(61);
+        let (got, gap) = without_gaps(events(&[8, 9, 11]), 6, Some((6, long_ago)), wait);
+        assert_eq!((ids(&got), gap), (vec![8, 9], None), "passed after gap_wait, up to the next gap");
+    }
 }
 
 impl Actor for WebhookEndpoint {

@@ -45,6 +45,18 @@ async fn get_json(srv: &TestServer, path: &str) -> Value {
     resp.json().await.expect("JSON")
 }
 
+/// The endpoint at `path` once its stored position has caught up (`lag` 0): the
+/// position moves after the receiver's answer, so a test that saw the answer waits
+/// for the store.
+async fn caught_up(srv: &TestServer, path: &str) -> Value {
+    eventually("the endpoint's position caught up", LONG, || {
+        let get = srv.get(path).send();
+        async move { get.await.unwrap().json::<Value>().await.unwrap()["lag"] == 0 }
+    })
+    .await;
+    get_json(srv, path).await
+}
+
 /// The seqs of room `room`'s `message` events, in the order received.
 fn message_seqs(events: &[Value], room: &str) -> Vec<i64> {
     events
@@ -180,7 +192,7 @@ async fn a_receiver_failing_5_times_then_recovering_gets_everything_in_order() {
         "every retry starts at the first undelivered event"
     );
 
-    let view = get_json(&srv, &format!("/api/v1/webhooks/{id}")).await;
+    let view = caught_up(&srv, &format!("/api/v1/webhooks/{id}")).await;
     assert_eq!(
         (&view["state"], &view["failures"], &view["last_status"], &view["lag"]),
         (&json!("active"), &json!(0), &json!(200), &json!(0)),
@@ -237,7 +249,7 @@ async fn a_paused_endpoint_shows_why_and_resumes_from_its_position() {
     })
     .await;
     assert_eq!(message_seqs(&receiver.accepted_events(), "lobby"), (1..=6).collect::<Vec<_>>());
-    let view = get_json(&srv, &path).await;
+    let view = caught_up(&srv, &path).await;
     assert_eq!(
         (&view["state"], &view["failures"], &view["lag"]),
         (&json!("active"), &json!(0), &json!(0)),
