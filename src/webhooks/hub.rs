@@ -114,7 +114,7 @@ impl Handler<SyncEndpoints> for WebhookHub {
         let cutoff = chrono::Utc::now().timestamp_millis()
             - i64::try_from(self.cfg.outbox_retention_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
         let fut = async move {
-            let ids = store.run(|c| WebhookRow::list(c)).await?;
+            let ids = store.run(WebhookRow::list).await?;
             store.run(move |c| prune_events(c, cutoff, PRUNE_BATCH)).await?;
             Ok::<_, crate::store::StoreError>(ids.into_iter().map(|r| r.id).collect::<Vec<_>>())
         };
