@@ -42,6 +42,8 @@ pub struct Settings {
     pub broadcast: BroadcastConfig,
     pub scheduler: SchedulerConfig,
     pub cluster: ClusterConfig,
+    pub webhooks: WebhooksConfig,
+    pub hooks: HooksConfig,
 }
 
 /// `[server]`: the HTTP/WebSocket listener.
@@ -307,6 +309,53 @@ impl BroadcastConfig {
         let (min, max) = (self.retry_min_ms, self.retry_max_ms.max(self.retry_min_ms));
         Backoff::doubling(Duration::from_millis(min), Duration::from_millis(max))
     }
+}
+
+/// `[webhooks]`: delivery of events to webhook endpoints (docs/INTEGRATIONS.md).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhooksConfig {
+    /// How often an idle endpoint looks for new events.
+    pub poll_ms: u64,
+    /// Events per delivery (one POST), at least 1.
+    pub batch_max: u32,
+    /// A delivery without a complete answer within this fails.
+    pub timeout_ms: u64,
+    /// First retry delay after a failed delivery; doubles per failure, with jitter.
+    pub retry_min_ms: u64,
+    /// Largest retry delay.
+    pub retry_max_ms: u64,
+    /// Failed deliveries in a row after which the endpoint is paused (at least 1).
+    pub max_failures: u32,
+    /// Delivery attempts kept per endpoint for `GET /api/v1/webhooks/{id}/deliveries`.
+    pub deliveries_kept: u32,
+    /// Events older than this are deleted from the outbox even if a paused endpoint
+    /// has not received them.
+    pub outbox_retention_secs: u64,
+    /// How long an endpoint waits at a gap in event ids (PostgreSQL: a transaction
+    /// that took an id and has not committed yet) before it passes the gap.
+    pub gap_wait_ms: u64,
+}
+
+impl WebhooksConfig {
+    /// The delay after failure n: `retry_min_ms · 2^(n-1)` capped at `retry_max_ms`, jittered.
+    pub fn retry_backoff(&self) -> Backoff {
+        let (min, max) = (self.retry_min_ms, self.retry_max_ms.max(self.retry_min_ms));
+        Backoff::doubling(Duration::from_millis(min), Duration::from_millis(max))
+    }
+}
+
+/// `[hooks]`: the publish hook, asked before a `send` is stored (docs/INTEGRATIONS.md).
+/// A room's `publish_hook` setting overrides these.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HooksConfig {
+    /// Where the hook is POSTed; empty: no publish hook.
+    pub publish_url: String,
+    /// The hook's answer must come within this.
+    pub publish_timeout_ms: u64,
+    /// What happens when the hook fails or times out.
+    pub publish_policy: crate::hooks::HookPolicy,
 }
 
 /// `[scheduler]`: cron schedules that start broadcast jobs.

@@ -7,6 +7,7 @@
 //! | token secret | `rmd_` + 40 alphanumerics | an opaque bearer token (only its hash is stored) |
 //! | broadcast job id | `bc_` + creation time (11 hex digits, ms) + 6 random hex digits (up to 32 accepted) | a broadcast job; ids sort by creation |
 //! | schedule id | `sch_` + 16 of `[a-z0-9]` (up to 32 accepted) | a schedule |
+//! | webhook id | `wh_` + 16 of `[a-z0-9]` (up to 32 accepted) | a webhook endpoint |
 //! | invocation id | `inv-` + 16 alphanumerics | a bot command invocation (`command` / `reply_to`) |
 //! | session name | `s` + the session's number (hex) + `-` + 8 random hex digits | a WebSocket session in logs and `/api/v1/actors` |
 //! | request id | 16 hex digits | an HTTP request without a usable `X-Request-Id` |
@@ -26,6 +27,7 @@ struct RowId {
 
 const TOKEN_ID: RowId = RowId { prefix: "tok_", max_tail: 64 };
 const SCHEDULE_ID: RowId = RowId { prefix: "sch_", max_tail: 32 };
+const WEBHOOK_ID: RowId = RowId { prefix: "wh_", max_tail: 32 };
 const JOB_ID: &str = "bc_";
 
 impl RowId {
@@ -56,6 +58,15 @@ pub fn new_schedule_id() -> String {
 /// True for strings shaped like a schedule id (anything else cannot name a schedule).
 pub fn is_schedule_id(id: &str) -> bool {
     SCHEDULE_ID.matches(id)
+}
+
+pub fn new_webhook_id() -> String {
+    WEBHOOK_ID.make()
+}
+
+/// True for strings shaped like a webhook id (anything else cannot name a webhook).
+pub fn is_webhook_id(id: &str) -> bool {
+    WEBHOOK_ID.matches(id)
 }
 
 /// A broadcast job id created at `now_ms`: ids sort by creation.

@@ -47,6 +47,11 @@ pub struct Metrics {
     pub http_seconds: HistogramVec,
     pub cluster_forwarded: IntCounterVec,
     pub cluster_nodes: IntGauge,
+    pub webhook_events: IntCounterVec,
+    pub webhook_failures: IntCounterVec,
+    pub webhook_lag: IntGaugeVec,
+    pub webhook_seconds: HistogramVec,
+    pub publish_hook_seconds: HistogramVec,
     ws_closed: IntCounterVec,
     build_info: IntGaugeVec,
 }
@@ -134,6 +139,45 @@ impl Metrics {
                 "Live cluster nodes this node sees (0 off cluster).",
             )
             .expect("valid"),
+            webhook_events: IntCounterVec::new(
+                Opts::new(
+                    "roomd_webhook_events_total",
+                    "Events delivered to a webhook endpoint (2xx answer).",
+                ),
+                &["webhook"],
+            )
+            .expect("valid"),
+            webhook_failures: IntCounterVec::new(
+                Opts::new("roomd_webhook_failures_total", "Failed delivery attempts to a webhook endpoint."),
+                &["webhook"],
+            )
+            .expect("valid"),
+            webhook_lag: IntGaugeVec::new(
+                Opts::new(
+                    "roomd_webhook_lag_events",
+                    "Events committed that a webhook endpoint has not had yet.",
+                ),
+                &["webhook"],
+            )
+            .expect("valid"),
+            webhook_seconds: HistogramVec::new(
+                HistogramOpts::new(
+                    "roomd_webhook_delivery_seconds",
+                    "Duration of one delivery (HTTP POST) to a webhook endpoint.",
+                )
+                .buckets(durations()),
+                &["webhook"],
+            )
+            .expect("valid"),
+            publish_hook_seconds: HistogramVec::new(
+                HistogramOpts::new(
+                    "roomd_publish_hook_seconds",
+                    "Duration of one publish hook call, by outcome.",
+                )
+                .buckets(durations()),
+                &["outcome"],
+            )
+            .expect("valid"),
             ws_closed: IntCounterVec::new(
                 Opts::new(
                     "roomd_ws_closed_total",
@@ -170,6 +214,11 @@ impl Metrics {
             Box::new(self.http_seconds.clone()),
             Box::new(self.cluster_forwarded.clone()),
             Box::new(self.cluster_nodes.clone()),
+            Box::new(self.webhook_events.clone()),
+            Box::new(self.webhook_failures.clone()),
+            Box::new(self.webhook_lag.clone()),
+            Box::new(self.webhook_seconds.clone()),
+            Box::new(self.publish_hook_seconds.clone()),
             Box::new(self.ws_closed.clone()),
             Box::new(self.build_info.clone()),
             Box::new(prometheus::process_collector::ProcessCollector::for_self()),
@@ -189,6 +238,9 @@ impl Metrics {
         }
         for result in ["delivered", "failed"] {
             self.broadcast_rooms.with_label_values(&[result]);
+        }
+        for outcome in crate::hooks::OUTCOMES {
+            self.publish_hook_seconds.with_label_values(&[outcome]);
         }
         // Routes, methods and statuses are not known in advance; the scrape's own
         // series is, and it keeps both HTTP families in the first exposition.

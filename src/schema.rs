@@ -170,3 +170,48 @@ diesel::table! {
         created_at -> BigInt,
     }
 }
+
+diesel::table! {
+    webhooks (id) {
+        id -> Text,
+        url -> Text,
+        events -> Text,
+        rooms -> Text,
+        tags -> Text,
+        secret -> Text,
+        state -> Text,
+        failures -> BigInt,
+        last_status -> Nullable<BigInt>,
+        last_error -> Nullable<Text>,
+        last_attempt_at -> Nullable<BigInt>,
+        position -> BigInt,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> BigInt,
+        webhook_id -> Text,
+        at -> BigInt,
+        test -> Bool,
+        events -> BigInt,
+        status -> Nullable<BigInt>,
+        error -> Nullable<Text>,
+        latency_ms -> BigInt,
+    }
+}
+
+diesel::table! {
+    webhook_events (id) {
+        id -> BigInt,
+        kind -> Text,
+        room_id -> Nullable<Text>,
+        seq -> Nullable<BigInt>,
+        payload -> Text,
+        at -> BigInt,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(webhooks, webhook_deliveries, webhook_events);

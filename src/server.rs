@@ -183,6 +183,17 @@ async fn serve(
     );
     // Held until shutdown, like the sampler.
     let _retention = Retention::start(store.clone(), clock.clone(), cfg.rooms.clone(), &cfg.metrics, &log);
+    let webhook_lease = cluster.as_ref().map(|c| crate::webhooks::endpoint::Lease {
+        node: c.me.node.clone(),
+        lease_ms: c.cfg.lease_ms as i64,
+    });
+    let webhooks = crate::webhooks::hub::WebhookHub::start(
+        store.clone(),
+        cfg.webhooks.clone(),
+        webhook_lease,
+        &cfg.metrics,
+        &log,
+    );
     let history = Arc::new(History::new(started_at));
     // Held until shutdown: the sampler lives as long as an address of it does.
     let _sampler = StatsSampler::start(history.clone(), &cfg.metrics, &log);
@@ -196,6 +207,7 @@ async fn serve(
         ),
         registry: registry.clone(),
         writer: writer.clone(),
+        webhooks,
         sessions,
         admin_limiter: Arc::new(AdminLimiter::new(&cfg.limits)),
         upgrade_limiter: Arc::new(http::upgrade_limit::UpgradeLimiter::new(&cfg.limits)),

@@ -49,10 +49,12 @@ pub enum ActorKind {
     Sampler,
     /// The retention actor: deletes expired messages (`actors/retention.rs`).
     Retention,
+    /// A webhook endpoint's delivery actor, and the hub that starts them (`src/webhooks/`).
+    Webhook,
 }
 
 impl ActorKind {
-    pub const ALL: [ActorKind; 10] = [
+    pub const ALL: [ActorKind; 11] = [
         Self::Supervisor,
         Self::Registry,
         Self::Room,
@@ -63,6 +65,7 @@ impl ActorKind {
         Self::Cluster,
         Self::Sampler,
         Self::Retention,
+        Self::Webhook,
     ];
 
     /// The kind's place in [`ActorKind::ALL`].
@@ -82,6 +85,7 @@ impl ActorKind {
             Self::Cluster => "cluster",
             Self::Sampler => "sampler",
             Self::Retention => "retention",
+            Self::Webhook => "webhook",
         }
     }
 }

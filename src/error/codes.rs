@@ -108,6 +108,8 @@ error_codes! {
         "A `join` of a room the user is banned from; the frame's `expires_at` says until when (null: until lifted)";
     Muted            = "muted",              FORBIDDEN,              WebSocket,
         "A `send` in a room the user is muted in; the frame's `expires_at` says until when (null: until lifted)";
+    RejectedByHook   = "rejected_by_hook",   FORBIDDEN,              WebSocket,
+        "The publish hook refused the message (the `message` is the hook's reason code, or `hook_unavailable` when the hook failed under the `fail_closed` policy); nothing was stored";
 }
 
 impl ErrorCode {

@@ -37,6 +37,10 @@ pub const ACTIONS: &[&str] = &[
     "member.unban",
     "member.mute",
     "member.unmute",
+    "webhook.create",
+    "webhook.update",
+    "webhook.delete",
+    "webhook.resume",
 ];
 
 /// Appends "`admin` did `action` to `target`" with a small JSON `detail` and the

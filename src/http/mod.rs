@@ -43,6 +43,8 @@ pub struct AppState {
     pub auth: Authenticator,
     pub registry: TrackedAddr<RoomRegistry>,
     pub writer: TrackedAddr<StoreWriter>,
+    /// Runs the webhook endpoints; told when one is created, resumed or deleted.
+    pub webhooks: TrackedAddr<crate::webhooks::hub::WebhookHub>,
     pub sessions: Arc<SessionDirectory>,
     /// Per-admin-token request budget, checked by `AdminAuth`.
     pub admin_limiter: Arc<AdminLimiter>,

@@ -20,6 +20,7 @@ pub mod schedules;
 pub mod targets;
 pub mod tokens;
 pub mod tombstones;
+pub mod webhooks;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

@@ -50,6 +50,10 @@ pub struct RoomSettings {
     /// excepted); 0: kept forever; null: the server's `rooms.retention_days`.
     #[schema(required = true)]
     pub retention_days: Option<u32>,
+    /// The room's own publish hook, overriding `[hooks]` (docs/INTEGRATIONS.md); null:
+    /// the server's.
+    #[schema(required = true)]
+    pub publish_hook: Option<crate::hooks::PublishHookSettings>,
 }
 
 impl RoomSettings {
@@ -87,6 +91,9 @@ impl RoomSettings {
             [("welcome_template", self.welcome_template.as_deref()), ("rules", self.rules.as_deref())];
         if let Some((field, _)) = texts.iter().find(|(_, t)| t.is_some_and(|t| t.contains('\0'))) {
             return Err(format!("{field} must not contain NUL"));
+        }
+        if let Some(hook) = &self.publish_hook {
+            hook.check()?;
         }
         if self.banned_words.iter().any(|w| w.contains('\0')) {
             return Err("banned_words must not contain NUL".into());

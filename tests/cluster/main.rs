@@ -34,3 +34,4 @@ mod sender_order;
 mod sessions;
 mod singletons;
 mod survivors;
+mod webhooks;

@@ -17,7 +17,7 @@ use crate::common::{eventually, seq, text, TestServer, WsClient, FAST, LONG, TIM
 const WINDOW: usize = 16;
 
 /// Messages acked to one sender, as (seq, text).
-type Acked = Vec<(i64, String)>;
+pub(crate) type Acked = Vec<(i64, String)>;
 
 /// Sends numbered messages to `lobby`, `WINDOW` at a time, until the server goes
 /// away; returns what was acked. Errors (e.g. during shutdown) are not acks.
@@ -60,7 +60,11 @@ async fn send_until_gone(mut ws: WsClient, name: String, count: Arc<AtomicUsize>
 }
 
 /// Starts `n` joined senders.
-async fn start_senders(srv: &TestServer, n: usize, count: &Arc<AtomicUsize>) -> Vec<JoinHandle<Acked>> {
+pub(crate) async fn start_senders(
+    srv: &TestServer,
+    n: usize,
+    count: &Arc<AtomicUsize>,
+) -> Vec<JoinHandle<Acked>> {
     let mut tasks = Vec::new();
     for k in 0..n {
         let name = format!("sender{k}");
@@ -71,7 +75,7 @@ async fn start_senders(srv: &TestServer, n: usize, count: &Arc<AtomicUsize>) -> 
     tasks
 }
 
-async fn wait_for_acks(count: &Arc<AtomicUsize>, n: usize) {
+pub(crate) async fn wait_for_acks(count: &Arc<AtomicUsize>, n: usize) {
     eventually(&format!("{n} acks"), LONG, || {
         let done = count.load(Ordering::SeqCst) >= n;
         async move { done }

@@ -355,7 +355,7 @@ fn exported_families(text: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-const ACTOR_KINDS: [&str; 10] = [
+const ACTOR_KINDS: [&str; 11] = [
     "supervisor",
     "registry",
     "room",
@@ -366,6 +366,7 @@ const ACTOR_KINDS: [&str; 10] = [
     "cluster",
     "sampler",
     "retention",
+    "webhook",
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -62,6 +62,14 @@ const MOUNTED: &[&str] = &[
     "GET /api/v1/rooms/{id}/mutes",
     "PUT /api/v1/rooms/{id}/mutes/{user_id}",
     "DELETE /api/v1/rooms/{id}/mutes/{user_id}",
+    "POST /api/v1/webhooks",
+    "GET /api/v1/webhooks",
+    "GET /api/v1/webhooks/{id}",
+    "PATCH /api/v1/webhooks/{id}",
+    "DELETE /api/v1/webhooks/{id}",
+    "POST /api/v1/webhooks/{id}/test",
+    "POST /api/v1/webhooks/{id}/resume",
+    "GET /api/v1/webhooks/{id}/deliveries",
 ];
 
 async fn document(srv: &TestServer) -> Value {
@@ -370,6 +378,8 @@ async fn document_is_precise_enough_for_a_generated_client() {
         "stream",
         "open",
         "disconnect",
+        "resume",
+        "test",
     ];
     for (path, item) in doc["paths"].as_object().expect("paths") {
         for (method, op) in item.as_object().expect("path item") {

@@ -25,6 +25,7 @@ mod load;
 mod membership;
 mod messages;
 mod moderation;
+mod publish_hook;
 mod read;
 mod spam;
 #[cfg(test)]
@@ -548,6 +549,11 @@ impl Room {
             std::thread::sleep(SLOW_HANDLER);
         }
         let Some(m) = self.screen_send(m) else { return };
+        self.send_through_publish_hook(m, ctx);
+    }
+
+    /// Builds the message of an admitted `send` and hands it to the store writer.
+    fn store_send(&mut self, m: SendText, ctx: &mut Context<Self>) {
         let msg = NewMessage {
             room_id: self.id.to_string(),
             sender_id: m.user.id,

@@ -267,6 +267,7 @@ fn tree(mut all: Vec<MailboxSnapshot>) -> Node {
         ActorKind::Scheduler,
         ActorKind::Sampler,
         ActorKind::Retention,
+        ActorKind::Webhook,
         ActorKind::Cluster,
         ActorKind::Supervisor,
     ] {

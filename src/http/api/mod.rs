@@ -20,6 +20,7 @@ pub mod schedule_preview;
 pub mod schedules;
 pub mod sessions;
 pub mod tokens;
+pub mod webhooks;
 
 use actix_web::web;
 
@@ -41,7 +42,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(cluster_view::configure)
         .configure(overview::configure)
         .configure(sessions::configure)
-        .configure(restrictions::configure);
+        .configure(restrictions::configure)
+        .configure(webhooks::configure);
 }
 
 /// Rejects strings the store cannot hold or that make no sense as names (room names:

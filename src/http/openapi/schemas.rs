@@ -259,6 +259,9 @@ pub struct RoomSettingsUpdate {
     /// Messages older than this many days are deleted; 0 keeps them forever; null:
     /// the server's `rooms.retention_days`.
     pub retention_days: Option<u32>,
+    /// The room's own publish hook, overriding `[hooks]`; an empty `url` switches the
+    /// hook off in this room; null: the server's.
+    pub publish_hook: Option<crate::hooks::PublishHookSettings>,
 }
 
 /// `GET /readyz` answer, with 200 (`ready`) or 503 (`unavailable`).

@@ -333,6 +333,7 @@ fn case() -> impl Strategy<Value = Case> {
         "rules",
         "max_members",
         "retention_days",
+        "publish_hook",
         "spam",
         "max_repeats",
         "window_secs",

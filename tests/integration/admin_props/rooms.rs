@@ -19,11 +19,11 @@ use super::{check, pick, same, Api, Code};
 /// The settings a room has when none are given.
 pub fn default_settings() -> Value {
     json!({"welcome_template": null, "rules": null, "banned_words": [], "max_members": null, "spam": null,
-        "retention_days": null})
+        "retention_days": null, "publish_hook": null})
 }
 
 const SETTINGS: &[&str] =
-    &["welcome_template", "rules", "banned_words", "max_members", "spam", "retention_days"];
+    &["welcome_template", "rules", "banned_words", "max_members", "spam", "retention_days", "publish_hook"];
 const CREATE_FIELDS: &[&str] = &["id", "name", "tags", "settings"];
 const PATCH_FIELDS: &[&str] = &["name", "tags", "settings"];
 
@@ -64,6 +64,15 @@ fn good_setting(key: &'static str) -> BoxedStrategy<Value> {
         "spam" => {
             let window = prop_oneof![Just(1u64), Just(u64::MAX), 1..=u64::MAX, 1u64..100];
             (any_u32(0), window).prop_map(|(r, w)| json!({"max_repeats": r, "window_secs": w})).boxed()
+        }
+        "publish_hook" => {
+            let url =
+                prop_oneof![Just(""), Just("http://127.0.0.1:9/hook"), Just("https://backend.example/h")];
+            let timeout = prop_oneof![Just(Value::Null), (1u64..=u64::MAX).prop_map(Value::from)];
+            let policy = prop_oneof![Just(Value::Null), Just(json!("fail_open")), Just(json!("fail_closed"))];
+            (url, timeout, policy)
+                .prop_map(|(u, t, p)| json!({"url": u, "timeout_ms": t, "policy": p}))
+                .boxed()
         }
         _ => unreachable!("{key}"),
     };
@@ -108,6 +117,15 @@ fn bad_setting(key: &'static str) -> BoxedStrategy<(Value, Code)> {
             ]
             .boxed()
         }
+        "publish_hook" => prop_oneof![
+            Just(json!({"url": "ftp://127.0.0.1/h", "timeout_ms": null, "policy": null})),
+            Just(json!({"url": "not a url", "timeout_ms": null, "policy": null})),
+            Just(json!({"url": "http://127.0.0.1:9/h", "timeout_ms": 0, "policy": null})),
+            Just(json!({"url": "http://127.0.0.1:9/h", "timeout_ms": null, "policy": "fail_sideways"})),
+            Just(json!({"timeout_ms": 5})),
+            wrong_type(Kind::Object).prop_map(|(v, _)| v),
+        ]
+        .boxed(),
         _ => unreachable!("{key}"),
     };
     v.prop_map(|v| (v, Code::Unprocessable)).boxed()
@@ -130,9 +148,10 @@ fn settings_field() -> BoxedStrategy<Field> {
         one(SETTINGS[3]),
         one(SETTINGS[4]),
         one(SETTINGS[5]),
+        one(SETTINGS[6]),
     );
     let object = fields.prop_flat_map(|fields| (Just(fields), extra_field(SETTINGS))).prop_map(
-        |((a, b, c, d, e, f), extra)| {
+        |((a, b, c, d, e, f, g), extra)| {
             let body = Body::new(
                 &[
                     (SETTINGS[0], &a),
@@ -141,6 +160,7 @@ fn settings_field() -> BoxedStrategy<Field> {
                     (SETTINGS[3], &d),
                     (SETTINGS[4], &e),
                     (SETTINGS[5], &f),
+                    (SETTINGS[6], &g),
                 ],
                 &extra,
             );

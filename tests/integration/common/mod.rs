@@ -4,6 +4,7 @@
 
 pub mod db;
 pub mod raw_ws;
+pub mod receiver;
 pub mod server;
 pub mod services;
 pub mod ws_client;

@@ -25,6 +25,9 @@ from .create_broadcast import CreateBroadcast
 from .create_room import CreateRoom
 from .create_schedule import CreateSchedule
 from .create_token import CreateToken
+from .create_webhook import CreateWebhook
+from .delivery_list import DeliveryList
+from .delivery_view import DeliveryView
 from .disconnected_sessions import DisconnectedSessions
 from .error_body import ErrorBody
 from .error_code import ErrorCode
@@ -34,6 +37,7 @@ from .fire_view import FireView
 from .health import Health
 from .health_status import HealthStatus
 from .history_page import HistoryPage
+from .hook_policy import HookPolicy
 from .mailbox_view import MailboxView
 from .member_page import MemberPage
 from .member_view import MemberView
@@ -48,8 +52,10 @@ from .overview_rooms import OverviewRooms
 from .overview_sample import OverviewSample
 from .patch_room import PatchRoom
 from .patch_schedule import PatchSchedule
+from .patch_webhook import PatchWebhook
 from .post_message import PostMessage
 from .priority import Priority
+from .publish_hook_settings import PublishHookSettings
 from .readiness import Readiness
 from .ready_status import ReadyStatus
 from .report_view import ReportView
@@ -78,10 +84,14 @@ from .spam_settings import SpamSettings
 from .store_commit_latency import StoreCommitLatency
 from .target_all import TargetAll
 from .target_tag import TargetTag
+from .test_outcome import TestOutcome
 from .token_kind import TokenKind
 from .token_page import TokenPage
 from .token_view import TokenView
 from .user_kind import UserKind
+from .webhook_list import WebhookList
+from .webhook_state import WebhookState
+from .webhook_view import WebhookView
 
 __all__ = (
     "ActorKind",
@@ -109,6 +119,9 @@ __all__ = (
     "CreateRoom",
     "CreateSchedule",
     "CreateToken",
+    "CreateWebhook",
+    "DeliveryList",
+    "DeliveryView",
     "DisconnectedSessions",
     "ErrorBody",
     "ErrorCode",
@@ -118,6 +131,7 @@ __all__ = (
     "Health",
     "HealthStatus",
     "HistoryPage",
+    "HookPolicy",
     "MailboxView",
     "MemberPage",
     "MemberView",
@@ -132,8 +146,10 @@ __all__ = (
     "OverviewSample",
     "PatchRoom",
     "PatchSchedule",
+    "PatchWebhook",
     "PostMessage",
     "Priority",
+    "PublishHookSettings",
     "Readiness",
     "ReadyStatus",
     "ReportView",
@@ -162,8 +178,12 @@ __all__ = (
     "StoreCommitLatency",
     "TargetAll",
     "TargetTag",
+    "TestOutcome",
     "TokenKind",
     "TokenPage",
     "TokenView",
     "UserKind",
+    "WebhookList",
+    "WebhookState",
+    "WebhookView",
 )

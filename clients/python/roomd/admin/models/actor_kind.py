@@ -12,6 +12,7 @@ class ActorKind(StrEnum):
     SESSION = "session"
     STORE_WRITER = "store_writer"
     SUPERVISOR = "supervisor"
+    WEBHOOK = "webhook"
 
     def __str__(self) -> str:
         return str(self.value)

@@ -24,6 +24,10 @@ class AuditAction(StrEnum):
     TOKEN_CREATE = "token.create"
     TOKEN_REVOKE = "token.revoke"
     USER_DISCONNECT = "user.disconnect"
+    WEBHOOK_CREATE = "webhook.create"
+    WEBHOOK_DELETE = "webhook.delete"
+    WEBHOOK_RESUME = "webhook.resume"
+    WEBHOOK_UPDATE = "webhook.update"
 
     def __str__(self) -> str:
         return str(self.value)

@@ -12,6 +12,7 @@ class ErrorCode(StrEnum):
     NOT_FOUND = "not_found"
     NOT_JOINED = "not_joined"
     RATE_LIMITED = "rate_limited"
+    REJECTED_BY_HOOK = "rejected_by_hook"
     ROOM_UNAVAILABLE = "room_unavailable"
     TOO_LARGE = "too_large"
     UNAUTHORIZED = "unauthorized"

@@ -40,6 +40,8 @@ class ErrorDetail:
             when (null: until lifted)
             - `muted` (WebSocket only): A `send` in a room the user is muted in; the frame's `expires_at` says until when
             (null: until lifted)
+            - `rejected_by_hook` (WebSocket only): The publish hook refused the message (the `message` is the hook's reason
+            code, or `hook_unavailable` when the hook failed under the `fail_closed` policy); nothing was stored
         message (str):
     """
 

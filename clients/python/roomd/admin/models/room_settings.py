@@ -7,6 +7,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 if TYPE_CHECKING:
+    from ..models.publish_hook_settings import PublishHookSettings
     from ..models.spam_settings import SpamSettings
 
 
@@ -20,6 +21,7 @@ class RoomSettings:
     Attributes:
         banned_words (list[str]): Messages containing one of these words (case-insensitive, whole words) are refused.
         max_members (int | None): At most this many members; null: no limit.
+        publish_hook (None | PublishHookSettings):
         retention_days (int | None): Messages older than this many days are deleted (the room's newest one
             excepted); 0: kept forever; null: the server's `rooms.retention_days`.
         rules (None | str): The room's rules; null: none.
@@ -30,6 +32,7 @@ class RoomSettings:
 
     banned_words: list[str]
     max_members: int | None
+    publish_hook: None | PublishHookSettings
     retention_days: int | None
     rules: None | str
     spam: None | SpamSettings
@@ -37,12 +40,19 @@ class RoomSettings:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.publish_hook_settings import PublishHookSettings
         from ..models.spam_settings import SpamSettings
 
         banned_words = self.banned_words
 
         max_members: int | None
         max_members = self.max_members
+
+        publish_hook: dict[str, Any] | None
+        if isinstance(self.publish_hook, PublishHookSettings):
+            publish_hook = self.publish_hook.to_dict()
+        else:
+            publish_hook = self.publish_hook
 
         retention_days: int | None
         retention_days = self.retention_days
@@ -65,6 +75,7 @@ class RoomSettings:
             {
                 "banned_words": banned_words,
                 "max_members": max_members,
+                "publish_hook": publish_hook,
                 "retention_days": retention_days,
                 "rules": rules,
                 "spam": spam,
@@ -76,6 +87,7 @@ class RoomSettings:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.publish_hook_settings import PublishHookSettings
         from ..models.spam_settings import SpamSettings
 
         d = dict(src_dict)
@@ -87,6 +99,21 @@ class RoomSettings:
             return cast(int | None, data)
 
         max_members = _parse_max_members(d.pop("max_members"))
+
+        def _parse_publish_hook(data: object) -> None | PublishHookSettings:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                publish_hook_type_1 = PublishHookSettings.from_dict(data)
+
+                return publish_hook_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | PublishHookSettings, data)
+
+        publish_hook = _parse_publish_hook(d.pop("publish_hook"))
 
         def _parse_retention_days(data: object) -> int | None:
             if data is None:
@@ -127,6 +154,7 @@ class RoomSettings:
         room_settings = cls(
             banned_words=banned_words,
             max_members=max_members,
+            publish_hook=publish_hook,
             retention_days=retention_days,
             rules=rules,
             spam=spam,

@@ -8,6 +8,7 @@ from attrs import define as _attrs_define
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.publish_hook_settings import PublishHookSettings
     from ..models.spam_settings import SpamSettings
 
 
@@ -25,6 +26,7 @@ class RoomSettingsUpdate:
                 are
                 refused; no entry empty or blank.
             max_members (int | None | Unset): At most this many members; null for no limit.
+            publish_hook (None | PublishHookSettings | Unset):
             retention_days (int | None | Unset): Messages older than this many days are deleted; 0 keeps them forever; null:
                 the server's `rooms.retention_days`.
             rules (None | str | Unset): The room's rules.
@@ -35,12 +37,14 @@ class RoomSettingsUpdate:
 
     banned_words: list[str] | None | Unset = UNSET
     max_members: int | None | Unset = UNSET
+    publish_hook: None | PublishHookSettings | Unset = UNSET
     retention_days: int | None | Unset = UNSET
     rules: None | str | Unset = UNSET
     spam: None | SpamSettings | Unset = UNSET
     welcome_template: None | str | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.publish_hook_settings import PublishHookSettings
         from ..models.spam_settings import SpamSettings
 
         banned_words: list[str] | None | Unset
@@ -57,6 +61,14 @@ class RoomSettingsUpdate:
             max_members = UNSET
         else:
             max_members = self.max_members
+
+        publish_hook: dict[str, Any] | None | Unset
+        if isinstance(self.publish_hook, Unset):
+            publish_hook = UNSET
+        elif isinstance(self.publish_hook, PublishHookSettings):
+            publish_hook = self.publish_hook.to_dict()
+        else:
+            publish_hook = self.publish_hook
 
         retention_days: int | None | Unset
         if isinstance(self.retention_days, Unset):
@@ -91,6 +103,8 @@ class RoomSettingsUpdate:
             field_dict["banned_words"] = banned_words
         if max_members is not UNSET:
             field_dict["max_members"] = max_members
+        if publish_hook is not UNSET:
+            field_dict["publish_hook"] = publish_hook
         if retention_days is not UNSET:
             field_dict["retention_days"] = retention_days
         if rules is not UNSET:
@@ -104,6 +118,7 @@ class RoomSettingsUpdate:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.publish_hook_settings import PublishHookSettings
         from ..models.spam_settings import SpamSettings
 
         d = dict(src_dict)
@@ -133,6 +148,23 @@ class RoomSettingsUpdate:
             return cast(int | None | Unset, data)
 
         max_members = _parse_max_members(d.pop("max_members", UNSET))
+
+        def _parse_publish_hook(data: object) -> None | PublishHookSettings | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                publish_hook_type_1 = PublishHookSettings.from_dict(data)
+
+                return publish_hook_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | PublishHookSettings | Unset, data)
+
+        publish_hook = _parse_publish_hook(d.pop("publish_hook", UNSET))
 
         def _parse_retention_days(data: object) -> int | None | Unset:
             if data is None:
@@ -181,6 +213,7 @@ class RoomSettingsUpdate:
         room_settings_update = cls(
             banned_words=banned_words,
             max_members=max_members,
+            publish_hook=publish_hook,
             retention_days=retention_days,
             rules=rules,
             spam=spam,

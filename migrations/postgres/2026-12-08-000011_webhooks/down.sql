@@ -1,0 +1,12 @@
+DROP TRIGGER webhook_event_broadcast_finished ON broadcasts;
+DROP TRIGGER webhook_event_room_deleted ON rooms;
+DROP TRIGGER webhook_event_room_created ON rooms;
+DROP TRIGGER webhook_event_member_left ON members;
+DROP TRIGGER webhook_event_member_joined ON members;
+DROP TRIGGER webhook_event_message_deleted ON messages;
+DROP TRIGGER webhook_event_message ON messages;
+DROP FUNCTION webhook_json_or(TEXT, TEXT);
+DROP FUNCTION webhook_event();
+DROP TABLE webhook_events;
+DROP TABLE webhook_deliveries;
+DROP TABLE webhooks;

@@ -1,0 +1,115 @@
+-- Webhook endpoints (docs/INTEGRATIONS.md). `position` is the id of the last
+-- `webhook_events` row the endpoint has handled: delivery resumes after it, on any
+-- node, after any restart.
+CREATE TABLE webhooks (
+    id               TEXT PRIMARY KEY NOT NULL,
+    url              TEXT NOT NULL,
+    events           TEXT NOT NULL,                -- JSON array of event types
+    rooms            TEXT NOT NULL DEFAULT '[]',   -- JSON array of room ids; empty: every room
+    tags             TEXT NOT NULL DEFAULT '[]',   -- JSON array of room tags; empty: any
+    secret           TEXT NOT NULL,
+    state            TEXT NOT NULL,                -- active | paused
+    failures         BIGINT NOT NULL DEFAULT 0,    -- failed attempts in a row
+    last_status      BIGINT,                       -- HTTP status of the last attempt
+    last_error       TEXT,
+    last_attempt_at  BIGINT,
+    position         BIGINT NOT NULL,
+    created_at       BIGINT NOT NULL,
+    updated_at       BIGINT NOT NULL
+);
+
+-- Recent delivery attempts per endpoint (the newest `webhooks.deliveries_kept` are kept).
+CREATE TABLE webhook_deliveries (
+    id          BIGSERIAL PRIMARY KEY NOT NULL,
+    webhook_id  TEXT NOT NULL,
+    at          BIGINT NOT NULL,
+    test        BOOLEAN NOT NULL,
+    events      BIGINT NOT NULL,
+    status      BIGINT,
+    error       TEXT,
+    latency_ms  BIGINT NOT NULL
+);
+CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries (webhook_id, id);
+
+-- The outbox of events for webhooks, written by the triggers below inside the
+-- transaction that commits the change, only while at least one webhook exists. Every
+-- endpoint's `position` is an id here. On PostgreSQL ids are taken before commit, so
+-- a reader may see id n+1 before n commits: an endpoint waits a moment at such a gap
+-- (src/webhooks/endpoint.rs). Rows every endpoint has passed are deleted.
+CREATE TABLE webhook_events (
+    id       BIGSERIAL PRIMARY KEY NOT NULL,
+    kind     TEXT NOT NULL,
+    room_id  TEXT,
+    seq      BIGINT,
+    payload  TEXT NOT NULL,                        -- JSON object
+    at       BIGINT NOT NULL                       -- Unix ms
+);
+
+CREATE FUNCTION webhook_event() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    now_ms BIGINT := (extract(epoch FROM clock_timestamp()) * 1000)::BIGINT;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM webhooks) THEN
+        RETURN NULL;
+    END IF;
+    IF TG_TABLE_NAME = 'messages' AND TG_OP = 'INSERT' THEN
+        INSERT INTO webhook_events (kind, room_id, seq, payload, at) VALUES ('message', NEW.room_id, NEW.seq,
+            json_build_object('room', NEW.room_id, 'seq', NEW.seq,
+                'sender', json_build_object('id', NEW.sender_id, 'name', NEW.sender_name, 'kind', NEW.sender_kind),
+                'text', NEW.text, 'reply_to', NEW.reply_to, 'ts', NEW.ts, 'announcement', NEW.announcement)::TEXT,
+            NEW.ts);
+    ELSIF TG_TABLE_NAME = 'messages' THEN
+        IF OLD.deleted_at IS NULL AND NEW.deleted_at IS NOT NULL THEN
+            INSERT INTO webhook_events (kind, room_id, seq, payload, at) VALUES ('message_deleted', NEW.room_id, NEW.seq,
+                json_build_object('room', NEW.room_id, 'seq', NEW.seq, 'deleted_by', NEW.deleted_by,
+                    'deleted_at', NEW.deleted_at)::TEXT,
+                NEW.deleted_at);
+        END IF;
+    ELSIF TG_TABLE_NAME = 'members' AND TG_OP = 'INSERT' THEN
+        INSERT INTO webhook_events (kind, room_id, payload, at) VALUES ('member_joined', NEW.room_id,
+            json_build_object('room', NEW.room_id,
+                'user', json_build_object('id', NEW.user_id, 'name', NEW.name, 'kind', NEW.kind), 'role', NEW.role)::TEXT,
+            NEW.joined_at);
+    ELSIF TG_TABLE_NAME = 'members' THEN
+        INSERT INTO webhook_events (kind, room_id, payload, at) VALUES ('member_left', OLD.room_id,
+            json_build_object('room', OLD.room_id,
+                'user', json_build_object('id', OLD.user_id, 'name', OLD.name, 'kind', OLD.kind))::TEXT,
+            now_ms);
+    ELSIF TG_TABLE_NAME = 'rooms' AND TG_OP = 'INSERT' THEN
+        INSERT INTO webhook_events (kind, room_id, payload, at) VALUES ('room_created', NEW.id,
+            json_build_object('room', NEW.id, 'name', NEW.name, 'tags', webhook_json_or(NEW.tags, '[]'))::TEXT,
+            NEW.created_at);
+    ELSIF TG_TABLE_NAME = 'rooms' THEN
+        INSERT INTO webhook_events (kind, room_id, payload, at) VALUES ('room_deleted', OLD.id,
+            json_build_object('room', OLD.id, 'name', OLD.name, 'tags', webhook_json_or(OLD.tags, '[]'))::TEXT,
+            now_ms);
+    ELSIF TG_TABLE_NAME = 'broadcasts' THEN
+        IF OLD.finished_at IS NULL AND NEW.finished_at IS NOT NULL THEN
+            INSERT INTO webhook_events (kind, payload, at) VALUES ('broadcast_finished',
+                json_build_object('broadcast', NEW.id, 'status', NEW.status, 'target', NEW.target)::TEXT,
+                NEW.finished_at);
+        END IF;
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+-- `text` as JSON, or `fallback` when it is not valid JSON (a trigger must never fail
+-- the write it rides on).
+CREATE FUNCTION webhook_json_or(text TEXT, fallback TEXT) RETURNS JSON LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN text::JSON;
+EXCEPTION WHEN others THEN
+    RETURN fallback::JSON;
+END;
+$$;
+
+CREATE TRIGGER webhook_event_message AFTER INSERT ON messages FOR EACH ROW EXECUTE FUNCTION webhook_event();
+CREATE TRIGGER webhook_event_message_deleted AFTER UPDATE OF deleted_at ON messages
+    FOR EACH ROW EXECUTE FUNCTION webhook_event();
+CREATE TRIGGER webhook_event_member_joined AFTER INSERT ON members FOR EACH ROW EXECUTE FUNCTION webhook_event();
+CREATE TRIGGER webhook_event_member_left AFTER DELETE ON members FOR EACH ROW EXECUTE FUNCTION webhook_event();
+CREATE TRIGGER webhook_event_room_created AFTER INSERT ON rooms FOR EACH ROW EXECUTE FUNCTION webhook_event();
+CREATE TRIGGER webhook_event_room_deleted AFTER DELETE ON rooms FOR EACH ROW EXECUTE FUNCTION webhook_event();
+CREATE TRIGGER webhook_event_broadcast_finished AFTER UPDATE OF finished_at ON broadcasts
+    FOR EACH ROW EXECUTE FUNCTION webhook_event();

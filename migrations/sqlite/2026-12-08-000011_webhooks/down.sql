@@ -1,0 +1,10 @@
+DROP TRIGGER webhook_event_broadcast_finished;
+DROP TRIGGER webhook_event_room_deleted;
+DROP TRIGGER webhook_event_room_created;
+DROP TRIGGER webhook_event_member_left;
+DROP TRIGGER webhook_event_member_joined;
+DROP TRIGGER webhook_event_message_deleted;
+DROP TRIGGER webhook_event_message;
+DROP TABLE webhook_events;
+DROP TABLE webhook_deliveries;
+DROP TABLE webhooks;
