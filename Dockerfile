@@ -20,7 +20,7 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
 # in a volume. The bundled SQLite and libpq are linked in; glibc comes from the base.
 FROM debian:bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends curl \
+ && apt-get install -y --no-install-recommends curl ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --user-group --home-dir /var/lib/roomd --shell /usr/sbin/nologin roomd \
  && install -d -o roomd -g roomd -m 0700 /var/lib/roomd
