@@ -332,9 +332,6 @@ pub struct WebhooksConfig {
     /// Events older than this are deleted from the outbox even if a paused endpoint
     /// has not received them.
     pub outbox_retention_secs: u64,
-    /// How long an endpoint waits at a gap in event ids (PostgreSQL: a transaction
-    /// that took an id and has not committed yet) before it passes the gap.
-    pub gap_wait_ms: u64,
 }
 
 impl WebhooksConfig {

@@ -211,6 +211,7 @@ diesel::table! {
         seq -> Nullable<BigInt>,
         payload -> Text,
         at -> BigInt,
+        pos -> Nullable<BigInt>,
     }
 }
 

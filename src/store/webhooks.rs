@@ -2,11 +2,18 @@
 //! `webhook_deliveries` (the recent attempts of each endpoint) and `webhook_events`
 //! (the outbox the database triggers of migration `…000011_webhooks` fill in the
 //! transaction that commits each change). docs/INTEGRATIONS.md describes the design.
+//!
+//! Commit order: an outbox row's `id` is taken when it is inserted, before its
+//! transaction commits, so with overlapping transactions (PostgreSQL) id n+1 may be
+//! visible while n is not yet. Readers therefore never go by `id`: [`sequence`] gives
+//! every committed row without one a `pos` after all existing ones, one sequencer at a
+//! time, and endpoints read and keep their position in `pos` — a row that commits
+//! later can only get a later `pos`, so no position ever passes an event.
 
 use diesel::prelude::*;
 
-use super::conn::write_txn;
-use super::{DbConn, StoreError};
+use super::conn::{write_txn, DbConn};
+use super::StoreError;
 use crate::schema::{webhook_deliveries, webhook_events, webhooks};
 
 /// An endpoint that receives deliveries.
@@ -32,7 +39,7 @@ pub struct WebhookRow {
     pub last_status: Option<i64>,
     pub last_error: Option<String>,
     pub last_attempt_at: Option<i64>,
-    /// The id of the last `webhook_events` row handled.
+    /// The `pos` of the last `webhook_events` row handled.
     pub position: i64,
     pub created_at: i64,
     pub updated_at: i64,
@@ -62,6 +69,9 @@ pub struct EventRow {
     /// A JSON object.
     pub payload: String,
     pub at: i64,
+    /// Its place in commit order; set by [`sequence`] (always set on rows read by
+    /// [`events_after`]).
+    pub pos: Option<i64>,
 }
 
 /// One recorded delivery attempt.
@@ -100,6 +110,7 @@ impl WebhookRow {
     /// Stores a new endpoint whose position is the newest event now: it receives what
     /// commits after it was created.
     pub fn create(mut self, c: &mut DbConn) -> Result<Self, StoreError> {
+        sequence(c)?;
         write_txn(c, |c| {
             self.position = newest_event(c)?;
             diesel::insert_into(webhooks::table).values(&self).execute(c)?;
@@ -192,25 +203,52 @@ impl WebhookRow {
     }
 }
 
-/// The id of the newest event (0 when there is none).
+/// Gives the committed outbox rows that have no `pos` one, in id order, after the
+/// highest so far; returns how many. Sequencers take turns (PostgreSQL: an advisory
+/// lock for the transaction; SQLite: its one writer), and each statement sees every
+/// row committed before it started, so `pos` follows commit order. Within a room that
+/// is seq order: a room's writes commit one after another.
+pub fn sequence(c: &mut DbConn) -> Result<usize, StoreError> {
+    const SEQUENCE: &str = "UPDATE webhook_events \
+         SET pos = (SELECT COALESCE(MAX(pos), 0) FROM webhook_events) + r.rn \
+         FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS rn FROM webhook_events \
+               WHERE pos IS NULL ORDER BY id LIMIT 10000) AS r \
+         WHERE webhook_events.id = r.id";
+    write_txn(c, |c| {
+        Ok(match c {
+            DbConn::Postgresql(c) => {
+                diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('roomd.webhook_events'))")
+                    .execute(c)?;
+                diesel::sql_query(SEQUENCE).execute(c)?
+            }
+            DbConn::Sqlite(c) => diesel::sql_query(SEQUENCE).execute(c)?,
+        })
+    })
+}
+
+/// The position of the newest sequenced event (0 when there is none).
 pub fn newest_event(c: &mut DbConn) -> Result<i64, StoreError> {
-    let max: Option<i64> = webhook_events::table.select(diesel::dsl::max(webhook_events::id)).first(c)?;
+    let max: Option<i64> = webhook_events::table.select(diesel::dsl::max(webhook_events::pos)).first(c)?;
     Ok(max.unwrap_or(0))
 }
 
-/// Up to `limit` events after `position`, oldest first.
+/// Up to `limit` events after `position`, in commit order (sequence first).
 pub fn events_after(c: &mut DbConn, position: i64, limit: i64) -> Result<Vec<EventRow>, StoreError> {
     Ok(webhook_events::table
-        .filter(webhook_events::id.gt(position))
-        .order(webhook_events::id)
+        .filter(webhook_events::pos.gt(position))
+        .order(webhook_events::pos)
         .limit(limit)
         .select(EventRow::as_select())
         .load(c)?)
 }
 
-/// How many events lie after `position` (an endpoint's lag).
+/// How many events lie after `position` (an endpoint's lag), those not sequenced yet
+/// included.
 pub fn count_after(c: &mut DbConn, position: i64) -> Result<i64, StoreError> {
-    Ok(webhook_events::table.filter(webhook_events::id.gt(position)).count().get_result(c)?)
+    Ok(webhook_events::table
+        .filter(webhook_events::pos.gt(position).or(webhook_events::pos.is_null()))
+        .count()
+        .get_result(c)?)
 }
 
 /// Records an attempt and forgets the endpoint's attempts beyond the newest `keep`.
@@ -252,7 +290,7 @@ pub fn prune_events(c: &mut DbConn, cutoff_ms: i64, batch: i64) -> Result<usize,
     let lowest: Option<i64> = webhooks::table.select(diesel::dsl::min(webhooks::position)).first(c)?;
     let passed = lowest.unwrap_or(i64::MAX);
     let ids: Vec<i64> = webhook_events::table
-        .filter(webhook_events::id.le(passed).or(webhook_events::at.lt(cutoff_ms)))
+        .filter(webhook_events::pos.le(passed).or(webhook_events::at.lt(cutoff_ms)))
         .order(webhook_events::id)
         .limit(batch)
         .select(webhook_events::id)

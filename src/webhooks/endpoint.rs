@@ -12,10 +12,9 @@
 //! in place and a process restart resumes from the stored position. A slow endpoint
 //! holds only its own actor.
 //!
-//! PostgreSQL assigns outbox ids before commit, so a reader may see id n+1 while n is
-//! still uncommitted. A round delivers only ids that follow on without a gap; at a
-//! gap it waits up to `webhooks.gap_wait_ms` for the missing id before it passes it
-//! (a rolled-back transaction leaves a gap for good).
+//! Outbox order is commit order: a round first sequences what has committed
+//! (`store::webhooks::sequence`), then reads by that order, so its position never
+//! passes an event that commits later.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -30,7 +29,8 @@ use crate::config::{MetricsConfig, WebhooksConfig};
 use crate::metrics::metrics;
 use crate::store::cluster::{acquire, LeaseHolder};
 use crate::store::webhooks::{
-    count_after, events_after, record_delivery, room_tags, EventRow, NewDelivery, WebhookRow, STATE_ACTIVE,
+    count_after, events_after, record_delivery, room_tags, sequence, EventRow, NewDelivery, WebhookRow,
+    STATE_ACTIVE,
 };
 use crate::store::{Store, StoreError};
 
@@ -70,8 +70,6 @@ pub struct WebhookEndpoint {
     mailbox: Registration,
     /// No attempt before this (the retry delay after a failure).
     not_before: Option<Instant>,
-    /// A gap seen right after the position: (position, first seen).
-    gap: Option<(i64, Instant)>,
     lease: Option<Lease>,
     /// The poll timer; cancelled once the endpoint is deleted, so the actor ends when
     /// the hub drops its address.
@@ -100,7 +98,6 @@ impl WebhookEndpoint {
             log,
             mailbox,
             not_before: None,
-            gap: None,
             lease,
             poll: None,
         });
@@ -113,9 +110,8 @@ impl WebhookEndpoint {
         store: Store,
         http: reqwest::Client,
         cfg: WebhooksConfig,
-        gap: Option<(i64, Instant)>,
         lease: Option<Lease>,
-    ) -> (Result<Round, StoreError>, Option<(i64, Instant)>) {
+    ) -> Result<Round, StoreError> {
         let found = store.run({
             let id = id.clone();
             move |c| {
@@ -134,31 +130,29 @@ impl WebhookEndpoint {
             }
         });
         let row = match found.await {
-            Ok((_, false)) => return (Ok(Round::Idle), None),
+            Ok((_, false)) => return Ok(Round::Idle),
             Ok((row, true)) => row,
-            Err(StoreError::NotFound) => return (Ok(Round::Gone), None),
-            Err(e) => return (Err(e), gap),
+            Err(StoreError::NotFound) => return Ok(Round::Gone),
+            Err(e) => return Err(e),
         };
         if row.state != STATE_ACTIVE {
-            return (Ok(Round::Idle), None);
+            return Ok(Round::Idle);
         }
         let (position, limit) = (row.position, i64::from(cfg.batch_max.max(1)));
-        let events = match store.run(move |c| events_after(c, position, limit)).await {
-            Ok(events) => events,
-            Err(e) => return (Err(e), gap),
-        };
+        let events = store
+            .run(move |c| {
+                sequence(c)?;
+                events_after(c, position, limit)
+            })
+            .await?;
         let lag = store.run(move |c| count_after(c, position)).await.unwrap_or(0);
         metrics().webhook_lag.with_label_values(&[&id]).set(lag);
-        let (events, gap) = without_gaps(events, position, gap, Duration::from_millis(cfg.gap_wait_ms));
-        let Some(last) = events.last().map(|e| e.id) else { return (Ok(Round::Idle), gap) };
+        let Some(last) = events.last().and_then(|e| e.pos) else { return Ok(Round::Idle) };
         let full = events.len() as i64 >= limit;
         let filter = Filter::of(&row);
         let tags = if filter.needs_tags() {
             let rooms: Vec<String> = events.iter().filter_map(|e| e.room_id.clone()).collect();
-            match store.run(move |c| room_tags(c, &rooms)).await {
-                Ok(tags) => tags,
-                Err(e) => return (Err(e), gap),
-            }
+            store.run(move |c| room_tags(c, &rooms)).await?
         } else {
             HashMap::new()
         };
@@ -166,7 +160,7 @@ impl WebhookEndpoint {
         let now = chrono::Utc::now().timestamp_millis();
         if wanted.is_empty() {
             let r = store.run(move |c| WebhookRow::advance(c, &id, last, row.last_status, now)).await;
-            return (r.map(|_| Round::Moved { full }), gap);
+            return r.map(|_| Round::Moved { full });
         }
         let outcome = post(&http, &row, body(&row.id, &wanted)).await;
         metrics().webhook_seconds.with_label_values(&[&id]).observe(outcome.latency.as_secs_f64());
@@ -202,69 +196,7 @@ impl WebhookEndpoint {
         } else {
             metrics().webhook_failures.with_label_values(&[&row.id]).inc();
         }
-        (result, gap)
-    }
-}
-
-/// The events that follow `position` without a gap; at a gap right after the
-/// position, nothing until the gap is `gap_wait` old (then everything up to the next
-/// gap). Returns the gap being waited at, if any.
-fn without_gaps(
-    mut events: Vec<EventRow>,
-    position: i64,
-    gap: Option<(i64, Instant)>,
-    gap_wait: Duration,
-) -> (Vec<EventRow>, Option<(i64, Instant)>) {
-    let Some(first) = events.first().map(|e| e.id) else { return (events, None) };
-    if first != position + 1 {
-        let since = match gap {
-            Some((at, since)) if at == position => since,
-            _ => Instant::now(),
-        };
-        if since.elapsed() < gap_wait {
-            return (Vec::new(), Some((position, since)));
-        }
-    }
-    let run = events.windows(2).position(|w| w[1].id != w[0].id + 1).map_or(events.len(), |i| i + 1);
-    events.truncate(run);
-    (events, None)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn events(ids: &[i64]) -> Vec<EventRow> {
-        let row = |id: i64| EventRow {
-            id,
-            kind: "message".into(),
-            room_id: None,
-            seq: None,
-            payload: "{}".into(),
-            at: 0,
-        };
-        ids.iter().copied().map(row).collect()
-    }
-
-    fn ids(events: &[EventRow]) -> Vec<i64> {
-        events.iter().map(|e| e.id).collect()
-    }
-
-    #[test]
-    fn only_ids_that_follow_the_position_without_a_gap_are_delivered() {
-        let wait = Duration::from_secs(60);
-        let (got, gap) = without_gaps(events(&[5, 6, 8, 9]), 4, None, wait);
-        assert_eq!((ids(&got), gap), (vec![5, 6], None));
-        // A gap right after the position: nothing until it is `gap_wait` old.
-        let (got, gap) = without_gaps(events(&[8, 9]), 6, None, wait);
-        assert!(got.is_empty());
-        let (at, since) = gap.expect("waiting at the gap");
-        assert_eq!(at, 6);
-        let (got, again) = without_gaps(events(&[8, 9]), 6, Some((6, since)), wait);
-        assert!(got.is_empty() && again.is_some_and(|(_, s)| s == since), "the wait keeps its start");
-        let long_ago = Instant::now() - Duration::from_secs(61);
-        let (got, gap) = without_gaps(events(&[8, 9, 11]), 6, Some((6, long_ago)), wait);
-        assert_eq!((ids(&got), gap), (vec![8, 9], None), "passed after gap_wait, up to the next gap");
+        result
     }
 }
 
@@ -314,11 +246,9 @@ impl Handler<Deliver> for WebhookEndpoint {
             self.store.clone(),
             self.http.clone(),
             self.cfg.clone(),
-            self.gap,
             self.lease.clone(),
         );
-        ctx.wait(fut.into_actor(self).map(|(res, gap), act, ctx| {
-            act.gap = gap;
+        ctx.wait(fut.into_actor(self).map(|res, act, ctx| {
             match res {
                 Ok(Round::Gone) => {
                     info!(act.log, "webhook endpoint deleted; its actor stops");

@@ -33,16 +33,22 @@ CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries (webhook_id, id);
 
 -- The outbox of events for webhooks, written by the triggers below inside the
 -- transaction that commits the change, only while at least one webhook exists. `id`
--- grows with commit order (one writer at a time on SQLite); every endpoint's
--- `position` is an id here. Rows every endpoint has passed are deleted.
+-- is taken at insert, before commit, so it does not follow commit order when
+-- transactions overlap (PostgreSQL). `pos` does: it is set after commit, in id order,
+-- by whoever reads the outbox (src/store/webhooks.rs `sequence`, one at a time), so a
+-- row that commits later always gets a later `pos`. Endpoints read and keep their
+-- `position` in `pos`. Rows every endpoint has passed are deleted.
 CREATE TABLE webhook_events (
     id       INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
     kind     TEXT NOT NULL,
     room_id  TEXT,
     seq      BIGINT,
     payload  TEXT NOT NULL,                        -- JSON object
-    at       BIGINT NOT NULL                       -- Unix ms
+    at       BIGINT NOT NULL,                      -- Unix ms
+    pos      BIGINT                                -- commit order; NULL until sequenced
 );
+CREATE UNIQUE INDEX webhook_events_pos ON webhook_events (pos);
+CREATE INDEX webhook_events_unsequenced ON webhook_events (id) WHERE pos IS NULL;
 
 CREATE TRIGGER webhook_event_message AFTER INSERT ON messages
 WHEN EXISTS (SELECT 1 FROM webhooks)

@@ -458,6 +458,7 @@ async fn test_webhook(
         seq: None,
         payload: json!({"message": "a test delivery from roomd"}).to_string(),
         at: now,
+        pos: None,
     };
     let http = http_client(std::time::Duration::from_millis(st.cfg.webhooks.timeout_ms.max(1)));
     let outcome = post(&http, &row, body(&row.id, std::slice::from_ref(&event))).await;
