@@ -58,7 +58,7 @@ pub fn run(settings: Settings) -> anyhow::Result<()> {
     let declared = crate::rooms_file::apply(&store, std::path::Path::new(&settings.rooms.file))?;
     info!(log, "store ready"; "backend" => ?store.backend(), "declared_rooms" => declared);
     store.start_checkpointer(
-        Duration::from_secs(1),
+        Duration::from_millis(100),
         settings.database.sqlite_wal_max_mb.saturating_mul(1 << 20),
         log.new(slog::o!("thread" => "sqlite-checkpoint")),
     );
