@@ -39,9 +39,9 @@ impl StoreWriters {
             .iter()
             .enumerate()
             .map(|(i, arbiter)| {
-                // One writer keeps the name it always had.
-                let name = match arbiters.len() {
-                    1 => "store".to_string(),
+                // The first keeps the name one writer always had (`/api/v1/actors`).
+                let name = match i {
+                    0 => "store".to_string(),
                     _ => format!("store-{i}"),
                 };
                 StoreWriter::start_supervised(arbiter, store.clone(), cfg, log, gate.clone(), name)

@@ -47,8 +47,8 @@ async fn rooms_on_several_writers_ack_in_order_dedupe_and_continue_after_kill_9(
         srv.create_room(&room(r)).await;
     }
     let actors: Value = srv.get("/api/v1/actors").send().await.expect("actors").json().await.expect("json");
-    let writers = actors.to_string().matches("\"store-").count();
-    assert!(writers >= 3, "three store writers listed: {actors}");
+    let writers = actors.to_string().matches("\"store_writer\"").count();
+    assert_eq!(writers, 3, "three store writers listed: {actors}");
 
     let mut ws = srv.ws_user("sender").await;
     for r in 0..ROOMS {
