@@ -22,7 +22,7 @@ use roomd::actors::exchange::Outbound;
 use roomd::actors::mailbox::{ActorKind, MailboxStats, Metered, Registration, TrackedAddr};
 use roomd::actors::registry::{GetRoom, RoomRegistry};
 use roomd::actors::room::{GetStats, Join, ReplyTo, Room, RoomDeps, SendTicket};
-use roomd::actors::store_writer::StoreWriter;
+use roomd::actors::store_writers::StoreWriters;
 use roomd::config::Settings;
 use roomd::model::{now_ms, RoomId, UserKind, UserRef};
 use roomd::store::messages::{AppendOutcome, MessageRow};
@@ -158,11 +158,11 @@ fn main() {
         let (store, cfg, log) = (store.clone(), cfg.clone(), log.clone());
         let (wa, ra) = (writer_arbiter.handle(), room_arbiter.handle());
         async move {
-            let (writer, writes) = StoreWriter::start_supervised(&wa, store.clone(), &cfg, &log);
+            let (writers, writes) = StoreWriters::start(&[wa], store.clone(), &cfg, &log);
             let registry = RoomRegistry::start(vec![ra], &cfg.metrics, {
                 let (store, cfg, log) = (store.clone(), cfg.clone(), log.clone());
                 let feed = Arc::new(roomd::actors::room_feed::RoomFeedHub::default());
-                move |registry| RoomDeps { store, writer, writes, registry, cfg, log, cluster: None, feed }
+                move |registry| RoomDeps { store, writers, writes, registry, cfg, log, cluster: None, feed }
             });
             let mut fixtures = Vec::new();
             for n in SIZES {

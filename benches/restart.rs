@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use roomd::actors::registry::{GetRoom, RoomRegistry};
 use roomd::actors::room::{Crash, GetStats, RoomDeps};
-use roomd::actors::store_writer::StoreWriter;
+use roomd::actors::store_writers::StoreWriters;
 use roomd::config::Settings;
 use roomd::model::{now_ms, RoomId};
 use roomd::store::rooms::RoomRow;
@@ -44,12 +44,12 @@ fn main() {
 
     actix_rt::System::new().block_on(async move {
         let writer_arbiter = Arbiter::new();
-        let (writer, writes) = StoreWriter::start_supervised(&writer_arbiter.handle(), store.clone(), &cfg, &log);
+        let (writers, writes) = StoreWriters::start(&[writer_arbiter.handle()], store.clone(), &cfg, &log);
         let arbiter = Arbiter::new();
         let registry = RoomRegistry::start(vec![arbiter.handle()], &cfg.metrics, {
             let (store, cfg, log) = (store.clone(), cfg.clone(), log.clone());
             let feed = Arc::new(roomd::actors::room_feed::RoomFeedHub::default());
-            move |registry| RoomDeps { store, writer, writes, registry, cfg, log, cluster: None, feed }
+            move |registry| RoomDeps { store, writers, writes, registry, cfg, log, cluster: None, feed }
         });
         let room = registry.send(GetRoom(RoomId::parse("bench").expect("id"))).await.expect("room");
         room.send(GetStats).await.expect("loaded");

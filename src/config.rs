@@ -84,6 +84,9 @@ pub struct StoreConfig {
     /// After the first write arrives, wait up to this long for more before
     /// committing (0 = commit at once; the batch is whatever queued meanwhile).
     pub batch_max_delay_us: u64,
+    /// Writers (transactions committing at once), rooms spread over them by a hash of
+    /// the room id; 0 = by backend: 1 on SQLite (one write lock anyway), 4 on PostgreSQL.
+    pub writers: usize,
 }
 
 /// `[log]`: slog output.
@@ -489,6 +492,15 @@ impl Settings {
     /// Threads for room actors.
     pub fn room_arbiters(&self) -> usize {
         or_cores(self.rooms.arbiters)
+    }
+
+    /// How many store writers to start on `backend` (`store.writers`, 0 = by backend).
+    pub fn store_writers(&self, backend: crate::store::Backend) -> usize {
+        match (self.store.writers, backend) {
+            (0, crate::store::Backend::Sqlite) => 1,
+            (0, crate::store::Backend::Postgres) => 4,
+            (n, _) => n,
+        }
     }
 }
 

@@ -94,7 +94,7 @@ impl Metrics {
             .expect("valid"),
             sqlite_wal_bytes: IntGauge::new(
                 "roomd_sqlite_wal_bytes",
-                "Size of SQLite's write-ahead log file, read every second (0 on PostgreSQL).",
+                "Size of SQLite's write-ahead log file, read every 100 ms (0 on PostgreSQL).",
             )
             .expect("valid"),
             sqlite_wal_restarts: IntCounter::new(

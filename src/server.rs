@@ -22,7 +22,7 @@ use crate::actors::room_feed::RoomFeedHub;
 use crate::actors::scheduler::{Scheduler, SharedClock, SystemClock, TestClock};
 use crate::actors::sessions::SessionDirectory;
 use crate::actors::stats_sampler::{History, StatsSampler};
-use crate::actors::store_writer::{Flush, StoreWriter};
+use crate::actors::store_writers::StoreWriters;
 use crate::actors::ws_session::SessionDeps;
 use crate::auth::{issue_token, Authenticator};
 use crate::cluster::wire::{CallBody, Control};
@@ -58,7 +58,7 @@ pub fn run(settings: Settings) -> anyhow::Result<()> {
     let declared = crate::rooms_file::apply(&store, std::path::Path::new(&settings.rooms.file))?;
     info!(log, "store ready"; "backend" => ?store.backend(), "declared_rooms" => declared);
     store.start_checkpointer(
-        Duration::from_secs(1),
+        Duration::from_millis(100),
         settings.database.sqlite_wal_max_mb.saturating_mul(1 << 20),
         log.new(slog::o!("thread" => "sqlite-checkpoint")),
     );
@@ -128,8 +128,11 @@ async fn serve(
     started_at: i64,
     log: Logger,
 ) -> anyhow::Result<()> {
-    let writer_arbiter = Arbiter::new();
-    let (writer, writes) = StoreWriter::start_supervised(&writer_arbiter.handle(), store.clone(), &cfg, &log);
+    // One arbiter per writer: each runs its own commits and commit reports.
+    let writer_arbiters: Vec<Arbiter> =
+        (0..cfg.store_writers(store.backend())).map(|_| Arbiter::new()).collect();
+    let handles: Vec<ArbiterHandle> = writer_arbiters.iter().map(|a| a.handle()).collect();
+    let (writers, writes) = StoreWriters::start(&handles, store.clone(), &cfg, &log);
     let cluster = match cfg.cluster.enabled {
         true => Some(Cluster::connect(&cfg.cluster, &log).await.context("connecting to NATS")?),
         false => None,
@@ -138,16 +141,16 @@ async fn serve(
     let arbiters = room_arbiters.iter().map(|a| a.handle()).collect();
     let feed = Arc::new(RoomFeedHub::default());
     let room_deps = {
-        let (store, writer, writes, cfg, log, cluster, feed) = (
+        let (store, writers, writes, cfg, log, cluster, feed) = (
             store.clone(),
-            writer.clone(),
+            writers.clone(),
             writes.clone(),
             cfg.clone(),
             log.clone(),
             cluster.clone(),
             feed.clone(),
         );
-        move |registry| RoomDeps { store, writer, writes, registry, cfg, log, cluster, feed }
+        move |registry| RoomDeps { store, writers, writes, registry, cfg, log, cluster, feed }
     };
     let registry = RoomRegistry::start(arbiters, &cfg.metrics, room_deps);
     let sessions = Arc::new(SessionDirectory::new(Duration::from_secs(cfg.auth.token_cache_secs)));
@@ -206,7 +209,7 @@ async fn serve(
             Duration::from_secs(cfg.auth.token_cache_secs),
         ),
         registry: registry.clone(),
-        writer: writer.clone(),
+        writers: writers.clone(),
         webhooks,
         sessions,
         admin_limiter: Arc::new(AdminLimiter::new(&cfg.limits)),
@@ -263,7 +266,7 @@ async fn serve(
     shutdown(&state).await;
     handle.stop(true).await;
     let _ = running.await;
-    for a in room_arbiters.iter().chain(std::iter::once(&writer_arbiter)) {
+    for a in room_arbiters.iter().chain(&writer_arbiters) {
         a.stop();
     }
     info!(log, "stopped");
@@ -305,15 +308,15 @@ async fn join_cluster(cluster: Arc<Cluster>, st: &AppState, bound: String) -> an
 }
 
 /// Ends the event streams, then drains in an order that acks everything committed
-/// before sockets close: sessions
-/// stop taking frames, rooms hand their queued sends to the writer, the writer commits,
+/// before sockets close: sessions stop taking frames, rooms hand their queued sends to
+/// the writers, the writers commit,
 /// rooms send the acks, then sessions close with 1001. Each step is bounded so the
 /// process exits within 10 s.
 async fn shutdown(st: &AppState) {
     st.stopping.send_replace(true);
     st.sessions.broadcast(|| Outbound::Drain);
     sync_rooms(st).await;
-    if tokio::time::timeout(Duration::from_secs(4), st.writer.send(Flush)).await.is_err() {
+    if tokio::time::timeout(Duration::from_secs(4), st.writers.flush()).await.is_err() {
         warn!(st.log, "store flush timed out");
     }
     // Commit reports were queued to the rooms before the flush resolved; once the rooms

@@ -38,6 +38,7 @@ pub mod sessions;
 pub mod shell;
 pub mod stats_sampler;
 pub mod store_writer;
+pub mod store_writers;
 pub mod supervisor;
 pub mod violations;
 pub mod write_gate;

@@ -178,27 +178,30 @@ const RETRY_MAX: Duration = Duration::from_secs(2);
 const RETRY: Backoff = Backoff::doubling(Duration::from_millis(20), RETRY_MAX);
 
 impl StoreWriter {
-    /// Starts the writer on `arbiter` under an actix `Supervisor`; senders admit their
-    /// writes through the returned gate.
+    /// Starts a writer named `name` on `arbiter` under an actix `Supervisor`; senders
+    /// admit their writes through `gate` (`StoreWriters::start` starts them all).
     pub fn start_supervised(
         arbiter: &ArbiterHandle,
         store: Store,
         cfg: &Settings,
         log: &Logger,
-    ) -> (TrackedAddr<Self>, WriteGate) {
-        let gate = WriteGate::new(cfg.store.max_pending);
-        let mailbox = MailboxStats::register(ActorKind::StoreWriter, "store", &cfg.metrics);
+        gate: WriteGate,
+        name: String,
+    ) -> TrackedAddr<Self> {
+        let mailbox = MailboxStats::register(ActorKind::StoreWriter, name.clone(), &cfg.metrics);
         let stats = mailbox.stats().clone();
-        let (scfg, dedupe, log) =
-            (cfg.store.clone(), cfg.rooms.dedupe_secs, log.new(slog::o!("actor" => "store_writer")));
+        let (scfg, dedupe, log) = (
+            cfg.store.clone(),
+            cfg.rooms.dedupe_secs,
+            log.new(slog::o!("actor" => "store_writer", "writer" => name)),
+        );
         let idle_txn = cfg.cluster.idle_txn_timeout_ms();
-        let shared = gate.clone();
         let addr = Supervisor::start_in_arbiter(arbiter, move |_| {
-            let mut writer = Self::new(store, scfg, dedupe, log, mailbox, shared);
+            let mut writer = Self::new(store, scfg, dedupe, log, mailbox, gate);
             writer.idle_txn_timeout_ms = idle_txn;
             writer
         });
-        (TrackedAddr::new(addr, stats), gate)
+        TrackedAddr::new(addr, stats)
     }
 
     fn new(

@@ -27,7 +27,7 @@ use crate::actors::mailbox::TrackedAddr;
 use crate::actors::registry::RoomRegistry;
 use crate::actors::scheduler::{Scheduler, SharedClock, TestClock};
 use crate::actors::sessions::SessionDirectory;
-use crate::actors::store_writer::StoreWriter;
+use crate::actors::store_writers::StoreWriters;
 use crate::actors::ws_session::SessionDeps;
 use crate::auth::Authenticator;
 use crate::config::Settings;
@@ -42,7 +42,7 @@ pub struct AppState {
     pub store: Store,
     pub auth: Authenticator,
     pub registry: TrackedAddr<RoomRegistry>,
-    pub writer: TrackedAddr<StoreWriter>,
+    pub writers: StoreWriters,
     /// Runs the webhook endpoints; told when one is created, resumed or deleted.
     pub webhooks: TrackedAddr<crate::webhooks::hub::WebhookHub>,
     pub sessions: Arc<SessionDirectory>,

@@ -37,6 +37,7 @@ mod room_list_pages;
 mod rooms_api;
 mod schedules;
 mod sessions_api;
+mod store_writers;
 mod supervision;
 mod transfer;
 mod webhooks;

@@ -128,7 +128,7 @@ impl Room {
         let (done, rx) = oneshot::channel();
         let write = Tombstone { room_id: self.id.to_string(), target, by, at: now_ms() };
         // do_send: admitted already; the gate bounds what waits.
-        self.deps.writer.do_send(WriteTombstone { write, done, notify: self.tracked(ctx).recipient() });
+        self.writer().do_send(WriteTombstone { write, done, notify: self.tracked(ctx).recipient() });
         // Counted with the appends: the room does not retire while it waits (`idle.rs`).
         self.pending_appends += 1;
         Ok(rx)

@@ -45,7 +45,7 @@ impl Room {
         write: MemberWrite,
         done: Option<oneshot::Sender<Result<bool, ErrorCode>>>,
     ) {
-        self.deps.writer.do_send(WriteMember { write, done });
+        self.writer().do_send(WriteMember { write, done });
     }
 
     /// Answers a join with `reply` once the membership it created committed; undoes

@@ -9,7 +9,7 @@ use slog::Logger;
 use crate::actors::exchange::Outbound;
 pub use crate::actors::exchange::{PostOutcome, ReplyTo, SendTicket, SessionId};
 use crate::actors::mailbox::{TrackedAddr, TrackedRecipient};
-use crate::actors::store_writer::StoreWriter;
+use crate::actors::store_writers::StoreWriters;
 use crate::actors::write_gate::WriteGate;
 use crate::config::Settings;
 use crate::error::{ErrorCode, HasCode};
@@ -203,8 +203,9 @@ impl HasCode for RoomError {
 #[derive(Clone)]
 pub struct RoomDeps {
     pub store: Store,
-    pub writer: TrackedAddr<StoreWriter>,
-    /// Admits writes before they are sent to `writer` (`store.max_pending`).
+    /// The room's writes go to `writers.for_room(its id)` (`Room::writer`).
+    pub writers: StoreWriters,
+    /// Admits writes before they are sent to a writer (`store.max_pending`).
     pub writes: WriteGate,
     pub registry: TrackedRecipient<RoomGone>,
     pub cfg: Arc<Settings>,

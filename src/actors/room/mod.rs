@@ -57,7 +57,7 @@ use super::exchange::{Outbound, RoomFrame};
 use super::mailbox::{ActorStatus, MailboxStats, Metered, Registration, TrackedAddr};
 use super::rate_window::RateWindow;
 use super::shell::{CrashAnswer, Shell};
-use super::store_writer::AppendMessage;
+use super::store_writer::{AppendMessage, StoreWriter};
 use super::supervisor::{Decision, RestartPolicy};
 use crate::actors::mailbox::TrackedRecipient;
 use crate::error::{ErrorCode, HasCode};
@@ -247,6 +247,13 @@ impl Handler<OnlineUsers> for Room {
     fn handle(&mut self, _: OnlineUsers, _: &mut Context<Self>) -> Self::Result {
         self.idle.queries += 1;
         Box::pin(fut::ready(self.online_users()))
+    }
+}
+
+impl Room {
+    /// The store writer this room's writes go to (always the same one).
+    fn writer(&self) -> &TrackedAddr<StoreWriter> {
+        self.deps.writers.for_room(self.id.as_str())
     }
 }
 
@@ -578,7 +585,7 @@ impl Room {
             return Err((append, "store busy, retry"));
         }
         self.pending_appends += 1;
-        self.deps.writer.try_send(append).map_err(|e| {
+        self.writer().try_send(append).map_err(|e| {
             self.pending_appends -= 1;
             self.deps.writes.release(1);
             let why = match &e {

@@ -79,7 +79,7 @@ impl Room {
         if moved {
             let mark = ReadMark { room_id: self.id.to_string(), user_id: m.user.id.clone(), seq: m.seq };
             // do_send: admitted already; the gate bounds what waits.
-            self.deps.writer.do_send(WriteRoom(RoomWrite::Read(mark)));
+            self.writer().do_send(WriteRoom(RoomWrite::Read(mark)));
             let frame = encode(&ReadReceipt { id: None, room: self.id.as_str(), user: &m.user, seq: m.seq });
             self.broadcast_event(frame, Some(&m.user.id));
         }

@@ -15,7 +15,7 @@ use super::*;
 use crate::actors::exchange::{Outbound, ReplyTo, SendTicket};
 use crate::actors::mailbox::{ActorKind, MailboxStats, Metered, Registration, TrackedAddr};
 use crate::actors::shell::Shell;
-use crate::actors::store_writer::StoreWriter;
+use crate::actors::store_writers::StoreWriters;
 use crate::config::Settings;
 use crate::model::{RoomId, UserKind, UserRef};
 use crate::protocol::FrameId;
@@ -147,12 +147,12 @@ impl Fixture {
         };
         store.run_blocking(move |c| row.insert(c)).expect("room row");
         let log = slog::Logger::root(slog::Discard, slog::o!());
-        let (writer, writes) = StoreWriter::start_supervised(&Arbiter::current(), store.clone(), &cfg, &log);
+        let (writers, writes) = StoreWriters::start(&[Arbiter::current()], store.clone(), &cfg, &log);
         let (registry, _) = StandIn::start(ActorKind::Registry, "stand-in", &cfg, &log);
         let registry = registry.recipient();
         let deps = RoomDeps {
             store: store.clone(),
-            writer,
+            writers,
             writes,
             registry,
             cfg: cfg.clone(),

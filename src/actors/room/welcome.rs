@@ -117,7 +117,7 @@ impl Room {
         let mark = WelcomeMark { room_id: self.id.to_string(), user_id: user.id.clone(), at: now };
         // do_send: admitted already; the gate bounds what waits.
         self.pending_appends += 1;
-        self.deps.writer.do_send(AppendWelcome { append, mark });
+        self.writer().do_send(AppendWelcome { append, mark });
     }
 }
 

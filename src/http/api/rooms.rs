@@ -335,7 +335,7 @@ async fn delete_room(
     }
     if purge {
         // `send`: the writer has forgotten the old seqs before anyone can recreate the room.
-        st.writer.send(ForgetRoom(id.to_string())).await.map_err(RoomError::from)?;
+        st.writers.for_room(id.as_str()).send(ForgetRoom(id.to_string())).await.map_err(RoomError::from)?;
     }
     if let Some(addr) = running_room(&st, &id).await {
         // Awaited: the registry forgets the room before a re-create can reach it.

@@ -132,7 +132,7 @@ impl Room {
                 // Another node may have written the room since this one last did: the
                 // writer reads its last seq afresh (this message precedes the room's
                 // appends in the writer's mailbox).
-                act.deps.writer.do_send(ForgetRoom(act.id.to_string()));
+                act.writer().do_send(ForgetRoom(act.id.to_string()));
                 act.load(Duration::ZERO, ctx);
             }
             Ok(LeaseHolder::Other(owner)) => {
