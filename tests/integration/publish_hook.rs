@@ -135,3 +135,36 @@ async fn a_room_hook_setting_that_is_not_http_is_422_naming_the_field() {
     let body: Value = resp.json().await.unwrap();
     assert!(body["error"]["message"].as_str().unwrap().contains("publish_hook.url"), "{body}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_hook_holds_only_the_sends_after_it_not_the_room() {
+    let receiver = Receiver::start(hook);
+    let srv = TestServer::start_with(&[
+        ("ROOMD__HOOKS__PUBLISH_URL", &receiver.url),
+        ("ROOMD__HOOKS__PUBLISH_TIMEOUT_MS", "5000"),
+    ])
+    .await;
+    srv.create_room("lobby").await;
+    let mut alice = srv.ws_user("alice").await;
+    alice.join("lobby").await;
+    let mut bob = srv.ws_user("bob").await;
+    bob.join("lobby").await;
+
+    alice.send(json!({"type": "send", "room": "lobby", "text": "slow one", "id": 1})).await;
+    alice.send(json!({"type": "send", "room": "lobby", "text": "after it", "id": 2})).await;
+    // The hook has the first now; the room goes on meanwhile: an operator's post (not
+    // asked) is delivered at once.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let post = srv.post("/api/v1/rooms/lobby/messages", &json!({"text": "from the operator"}));
+    assert_eq!(post.send().await.unwrap().status().as_u16(), 201);
+    let mut got = Vec::new();
+    while got.len() < 3 {
+        let frame = bob.next().await;
+        if frame["type"] == "message" {
+            got.push(frame["text"].as_str().unwrap().to_string());
+        }
+    }
+    // The operator's post went out while the hook held the member's first send (it
+    // answers after 2 s); the member's sends keep their order behind it.
+    assert_eq!(got, ["from the operator", "slow one", "after it"]);
+}

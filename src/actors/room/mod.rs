@@ -142,6 +142,8 @@ pub struct Room {
     idle: idle::IdleWatch,
     /// Told if the frame being handled crashes the room.
     crash_notice: Option<CrashNotice>,
+    /// Publish-hook calls in flight, in send order (`publish_hook.rs`).
+    hook_queue: publish_hook::HookQueue,
 }
 
 impl Room {
@@ -168,6 +170,7 @@ impl Room {
             pending_appends: 0,
             idle: idle::IdleWatch::default(),
             crash_notice: None,
+            hook_queue: Default::default(),
         }
     }
 

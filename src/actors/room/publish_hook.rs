@@ -1,13 +1,17 @@
 //! The room's side of the publish hook (`src/hooks.rs`): a member's `send` that passed
 //! the room's own checks is asked about before it is stored.
 //!
-//! The room waits for the answer with `ctx.wait`, so its sends reach the hook and the
-//! store in the order they came, one at a time; other rooms (other actors) ask
-//! concurrently. The wait is bounded by the hook's timeout. With no hook applying, the
-//! send goes straight on: one settings lookup, nothing allocated, nothing awaited.
-//! Operator posts (admin API, broadcasts; no session) are not asked.
+//! The room's sends reach the hook one at a time and the store in the order they
+//! came: each call waits for the one before it to be answered and handed on (a chain
+//! of turns, [`HookQueue`]). The room itself does not wait: it goes on delivering
+//! commits, taking joins and answering questions while a call is out, and other rooms
+//! (other actors) ask concurrently. Each call is bounded by the hook's timeout. With
+//! no hook applying, the send goes straight on: one settings lookup, nothing
+//! allocated, nothing awaited. Operator posts (admin API, broadcasts; no session) are
+//! not asked.
 
 use actix::prelude::*;
+use tokio::sync::oneshot;
 
 use super::delivery::reply_error;
 use super::messages::SendText;
@@ -15,6 +19,21 @@ use super::Room;
 use crate::error::ErrorCode;
 use crate::hooks::{ask, HookRequest, HookUser, PublishHook, Verdict};
 use crate::protocol::inbound::check_send;
+
+/// The turn of the newest call in flight: the next call starts once it is over.
+#[derive(Default)]
+pub(super) struct HookQueue {
+    last: Option<oneshot::Receiver<()>>,
+}
+
+impl HookQueue {
+    /// The turn to wait for before asking, and the one this call hands on when its
+    /// send has gone to the store (or been refused).
+    fn take_turn(&mut self) -> (Option<oneshot::Receiver<()>>, oneshot::Sender<()>) {
+        let (done, next) = oneshot::channel();
+        (self.last.replace(next), done)
+    }
+}
 
 impl Room {
     /// Stores `m` (`Room::store_send`) unless the publish hook that applies refuses
@@ -34,16 +53,23 @@ impl Room {
             client_id: m.ticket.client_id.clone(),
         };
         let max_text = self.deps.cfg.limits.max_text;
+        let (before, done) = self.hook_queue.take_turn();
         let fut = async move {
+            if let Some(before) = before {
+                let _ = before.await; // answered and handed on, or dropped with its room
+            }
             let verdict = ask(&url, timeout, policy, &req, |t| check_send(t, None, max_text).is_ok()).await;
             (verdict, req.text)
         };
-        ctx.wait(fut.into_actor(self).map(move |(verdict, sent), room, ctx| match verdict {
-            Verdict::Accept(changed) => {
-                m.text = changed.unwrap_or(sent);
-                room.store_send(m, ctx);
+        ctx.spawn(fut.into_actor(self).map(move |(verdict, sent), room, ctx| {
+            match verdict {
+                Verdict::Accept(changed) => {
+                    m.text = changed.unwrap_or(sent);
+                    room.store_send(m, ctx);
+                }
+                Verdict::Reject(reason) => reply_error(m.ticket, ErrorCode::RejectedByHook, &reason),
             }
-            Verdict::Reject(reason) => reply_error(m.ticket, ErrorCode::RejectedByHook, &reason),
+            drop(done); // the next call may go
         }));
     }
 }
