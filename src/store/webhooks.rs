@@ -214,6 +214,16 @@ pub fn sequence(c: &mut DbConn) -> Result<usize, StoreError> {
          FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS rn FROM webhook_events \
                WHERE pos IS NULL ORDER BY id LIMIT 10000) AS r \
          WHERE webhook_events.id = r.id";
+    // A read first: with nothing new, no write transaction (on SQLite it would take
+    // the write lock from the store writer for nothing, every poll).
+    let waiting = webhook_events::table
+        .filter(webhook_events::pos.is_null())
+        .select(webhook_events::id)
+        .first::<i64>(c)
+        .optional()?;
+    if waiting.is_none() {
+        return Ok(0);
+    }
     write_txn(c, |c| {
         Ok(match c {
             DbConn::Postgresql(c) => {
