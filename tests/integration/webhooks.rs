@@ -396,3 +396,34 @@ async fn an_event_that_commits_after_later_ids_is_still_delivered() {
     let last_message = events.iter().rposition(|e| e["type"] == "message").expect("messages");
     assert!(late > last_message, "delivered in commit order: {events:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deletions_departures_and_a_room_deletion_are_delivered_in_order() {
+    let receiver = Receiver::start(|_| ok());
+    let srv = TestServer::start_with(QUICK).await;
+    let events = ["member_joined", "message_deleted", "member_left", "room_deleted"];
+    create_webhook(&srv, json!({"url": receiver.url, "events": events, "secret": SECRET})).await;
+    srv.create_room("r").await;
+    let mut alice = srv.ws_user("alice").await;
+    alice.join("r").await;
+    let said = seq(&alice.say("r", "oops").await);
+    let admin = |req: reqwest::RequestBuilder| req.bearer_auth(&srv.admin_token).send();
+    let del = admin(srv.http().delete(srv.url(&format!("/api/v1/rooms/r/messages/{said}")))).await.unwrap();
+    assert_eq!(del.status().as_u16(), 200);
+    let kick = admin(srv.http().delete(srv.url("/api/v1/rooms/r/members/alice"))).await.unwrap();
+    assert!(kick.status().is_success(), "{}", kick.status());
+    let gone = admin(srv.http().delete(srv.url("/api/v1/rooms/r"))).await.unwrap();
+    assert_eq!(gone.status().as_u16(), 204);
+
+    eventually("the room's deletion", LONG, || {
+        let got = receiver.accepted_events();
+        async move { got.iter().any(|e| e["type"] == "room_deleted") }
+    })
+    .await;
+    let got = receiver.accepted_events();
+    let kinds: Vec<&str> = got.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds, events, "{got:?}");
+    assert_eq!((&got[1]["room"], &got[1]["seq"]), (&json!("r"), &json!(said)));
+    assert_eq!(got[2]["data"]["user"]["id"], "alice", "{}", got[2]);
+    assert_eq!(got[3]["room"], "r");
+}
