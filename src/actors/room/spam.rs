@@ -6,9 +6,10 @@
 //! A resend with a `client_id` already seen in the window is a retry, not a repeat:
 //! it passes, so the store answers it as a duplicate.
 
-use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
+
+use rustc_hash::{FxHashMap, FxHasher};
 use std::time::{Duration, Instant};
 
 use super::messages::{ReplyTo, SendText};
@@ -74,12 +75,14 @@ struct Sent {
 }
 
 /// A user's sends within the window, with counts by text and by `client_id` so a check
-/// costs O(1) however many messages the user sent.
+/// costs O(1) however many messages the user sent. The keys are hashes already, so the
+/// maps hash them with the cheap Fx hasher (a collision costs only the sender: two of
+/// its texts counted as one).
 #[derive(Debug, Default)]
 struct UserSends {
     log: VecDeque<Sent>,
-    texts: HashMap<u64, u32>,
-    client_ids: HashMap<u64, u32>,
+    texts: FxHashMap<u64, u32>,
+    client_ids: FxHashMap<u64, u32>,
 }
 
 impl UserSends {
@@ -107,7 +110,7 @@ impl UserSends {
     }
 }
 
-fn decrement(counts: &mut HashMap<u64, u32>, key: u64) {
+fn decrement(counts: &mut FxHashMap<u64, u32>, key: u64) {
     if let Some(n) = counts.get_mut(&key) {
         *n -= 1;
         if *n == 0 {
@@ -140,7 +143,12 @@ impl RepeatTracker {
         if self.checks.is_multiple_of(PRUNE_EVERY) {
             self.prune(limit.window, now);
         }
-        let sends = self.by_user.entry(user.to_string()).or_default();
+        // Looked up before inserting: a known user (every send but the first) costs no
+        // allocation of its id.
+        if !self.by_user.contains_key(user) {
+            self.by_user.insert(user.to_string(), UserSends::default());
+        }
+        let Some(sends) = self.by_user.get_mut(user) else { return Ok(()) };
         sends.expire(limit.window, now);
         let client_id_hash = client_id.map(hash);
         if client_id_hash.is_some_and(|c| sends.client_ids.contains_key(&c)) {
@@ -160,7 +168,7 @@ impl RepeatTracker {
 }
 
 fn hash(text: &str) -> u64 {
-    let mut h = DefaultHasher::new();
+    let mut h = FxHasher::default();
     text.hash(&mut h);
     h.finish()
 }
