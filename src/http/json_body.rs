@@ -57,11 +57,12 @@ fn parse<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
     }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        let message = match path.as_str() {
-            // The object itself (a missing or unknown field: serde names it).
-            "." => e.into_inner().to_string(),
-            _ => format!("{path}: {}", e.into_inner()),
-        };
+        let field = path.rsplit('.').next().unwrap_or_default().to_string();
+        let inner = e.into_inner().to_string();
+        // The object itself (a missing or unknown field), or a message of our own
+        // deserializers that names its field already: as it is.
+        let message =
+            if path == "." || inner.starts_with(&field) { inner } else { format!("{path}: {inner}") };
         ApiError::new(ErrorCode::Unprocessable, message)
     })
 }
