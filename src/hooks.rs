@@ -10,7 +10,6 @@
 //! `fail_open` stores the message as sent, `fail_closed` refuses it with the reason
 //! `hook_unavailable`.
 
-use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -137,10 +136,6 @@ pub enum Verdict {
     Reject(String),
 }
 
-/// The client every hook call uses; each call sets its own timeout.
-static HTTP: LazyLock<reqwest::Client> =
-    LazyLock::new(|| crate::webhooks::http_client(Duration::from_secs(30)));
-
 /// Asks the hook at `url` about `req`; a changed text must pass `valid_text`.
 pub async fn ask(
     url: &str,
@@ -167,7 +162,7 @@ pub async fn ask(
 }
 
 async fn call(url: &str, timeout: Duration, req: &HookRequest) -> Option<Answer> {
-    let resp = HTTP.post(url).timeout(timeout).json(req).send().await.ok()?;
+    let resp = crate::webhooks::http_client().post(url).timeout(timeout).json(req).send().await.ok()?;
     if !resp.status().is_success() {
         return None;
     }

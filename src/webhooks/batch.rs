@@ -126,12 +126,13 @@ impl Outcome {
 }
 
 /// POSTs `body` to the endpoint, signed with its secret at the current time.
-pub async fn post(http: &reqwest::Client, row: &WebhookRow, body: Vec<u8>) -> Outcome {
+pub async fn post(row: &WebhookRow, body: Vec<u8>, timeout: Duration) -> Outcome {
     let timestamp = chrono::Utc::now().timestamp();
     let signature = sign(&row.secret, timestamp, &body);
     let started = Instant::now();
-    let sent = http
+    let sent = super::http_client()
         .post(&row.url)
+        .timeout(timeout)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .header(TIMESTAMP_HEADER, timestamp.to_string())
         .header(SIGNATURE_HEADER, signature)

@@ -64,7 +64,6 @@ enum Round {
 pub struct WebhookEndpoint {
     id: String,
     store: Store,
-    http: reqwest::Client,
     cfg: WebhooksConfig,
     log: Logger,
     mailbox: Registration,
@@ -89,11 +88,9 @@ impl WebhookEndpoint {
         let mailbox = MailboxStats::register(ActorKind::Webhook, &id, metrics_cfg);
         let stats = mailbox.stats().clone();
         let log = log.new(slog::o!("actor" => "webhook", "webhook" => id.clone()));
-        let http = super::http_client(Duration::from_millis(cfg.timeout_ms.max(1)));
         let addr = Supervisor::start(move |_| Self {
             id,
             store,
-            http,
             cfg,
             log,
             mailbox,
@@ -108,7 +105,6 @@ impl WebhookEndpoint {
     async fn round(
         id: String,
         store: Store,
-        http: reqwest::Client,
         cfg: WebhooksConfig,
         lease: Option<Lease>,
     ) -> Result<Round, StoreError> {
@@ -162,7 +158,7 @@ impl WebhookEndpoint {
             let r = store.run(move |c| WebhookRow::advance(c, &id, last, row.last_status, now)).await;
             return r.map(|_| Round::Moved { full });
         }
-        let outcome = post(&http, &row, body(&row.id, &wanted)).await;
+        let outcome = post(&row, body(&row.id, &wanted), Duration::from_millis(cfg.timeout_ms.max(1))).await;
         metrics().webhook_seconds.with_label_values(&[&id]).observe(outcome.latency.as_secs_f64());
         let status = outcome.status.map(i64::from);
         let delivery = NewDelivery {
@@ -241,13 +237,7 @@ impl Handler<Deliver> for WebhookEndpoint {
         if self.not_before.is_some_and(|t| Instant::now() < t) {
             return;
         }
-        let fut = Self::round(
-            self.id.clone(),
-            self.store.clone(),
-            self.http.clone(),
-            self.cfg.clone(),
-            self.lease.clone(),
-        );
+        let fut = Self::round(self.id.clone(), self.store.clone(), self.cfg.clone(), self.lease.clone());
         ctx.wait(fut.into_actor(self).map(|res, act, ctx| {
             match res {
                 Ok(Round::Gone) => {

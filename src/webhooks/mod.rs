@@ -15,7 +15,7 @@ pub mod endpoint;
 pub mod hub;
 pub mod signature;
 
-use std::time::Duration;
+use std::sync::LazyLock;
 
 /// The event types an endpoint may ask for, as the outbox's triggers name them.
 pub const EVENT_TYPES: [&str; 7] = [
@@ -31,15 +31,18 @@ pub const EVENT_TYPES: [&str; 7] = [
 /// The shortest secret an endpoint may have.
 pub const MIN_SECRET_LEN: usize = 16;
 
-/// The HTTP client every delivery uses: no redirects (a receiver answers itself),
-/// `timeout` for the whole exchange.
-pub fn http_client(timeout: Duration) -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(timeout)
-        .connect_timeout(timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("roomd/", env!("CARGO_PKG_VERSION")))
-        .build()
-        // Only fails when the TLS backend or resolver cannot start; neither is compiled in.
-        .unwrap_or_else(|_| reqwest::Client::new())
+/// The one HTTP client of the process, for webhook deliveries and the publish hook:
+/// built once (loading the system's root certificates once), shared, so connections
+/// to a receiver are reused; no redirects (a receiver answers itself). Every request
+/// sets its own timeout for the whole exchange.
+pub fn http_client() -> &'static reqwest::Client {
+    static CLIENT: LazyLock<reqwest::Client> = LazyLock::new(|| {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("roomd/", env!("CARGO_PKG_VERSION")))
+            .build()
+            // Fails only when the TLS backend cannot start: plain HTTP still works.
+            .unwrap_or_else(|_| reqwest::Client::new())
+    });
+    &CLIENT
 }

@@ -22,7 +22,7 @@ use crate::store::webhooks::{
 };
 use crate::webhooks::batch::{body, post};
 use crate::webhooks::hub::SyncEndpoints;
-use crate::webhooks::{http_client, EVENT_TYPES, MIN_SECRET_LEN};
+use crate::webhooks::{EVENT_TYPES, MIN_SECRET_LEN};
 
 /// Deliveries shown by `GET /webhooks/{id}/deliveries`, at most.
 const DELIVERIES_SHOWN: i64 = 100;
@@ -460,8 +460,8 @@ async fn test_webhook(
         at: now,
         pos: None,
     };
-    let http = http_client(std::time::Duration::from_millis(st.cfg.webhooks.timeout_ms.max(1)));
-    let outcome = post(&http, &row, body(&row.id, std::slice::from_ref(&event))).await;
+    let timeout = std::time::Duration::from_millis(st.cfg.webhooks.timeout_ms.max(1));
+    let outcome = post(&row, body(&row.id, std::slice::from_ref(&event)), timeout).await;
     let delivery = NewDelivery {
         webhook_id: row.id.clone(),
         at: now,
