@@ -217,7 +217,9 @@ pub fn append_batch(
 fn insert_rows(c: &mut DbConn, rows: &[MessageRow]) -> Result<(), StoreError> {
     match c {
         DbConn::Sqlite(c) => {
-            diesel::insert_into(messages::table).values(rows).execute(c)?;
+            for row in rows {
+                diesel::insert_into(messages::table).values(row).execute(c)?;
+            }
         }
         DbConn::Postgresql(c) => {
             diesel::sql_query(

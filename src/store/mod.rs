@@ -7,6 +7,7 @@ pub mod broadcasts;
 pub mod checkpoint;
 pub mod cluster;
 pub mod conn;
+pub mod event_triggers;
 pub mod members;
 pub mod message_stats;
 pub mod messages;
@@ -209,6 +210,11 @@ impl Store {
         };
         let mut c = store.pool.get()?;
         migrate::run_pending(&mut c).map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
+        conn::write_txn(&mut c, |c| {
+            event_triggers::lock_webhooks(c)?;
+            event_triggers::sync(c)
+        })
+        .map_err(|e| anyhow::anyhow!("setting up the webhook outbox's triggers failed: {e}"))?;
         Ok(store)
     }
 

@@ -1,7 +1,8 @@
 //! The webhook tables: `webhooks` (the endpoints, each with its stored `position`),
 //! `webhook_deliveries` (the recent attempts of each endpoint) and `webhook_events`
-//! (the outbox the database triggers of migration `…000011_webhooks` fill in the
-//! transaction that commits each change). docs/INTEGRATIONS.md describes the design.
+//! (the outbox that the database triggers of `event_triggers.rs` fill, while a webhook
+//! exists, in the transaction that commits each change). docs/INTEGRATIONS.md
+//! describes the design.
 //!
 //! Commit order: an outbox row's `id` is taken when it is inserted, before its
 //! transaction commits, so with overlapping transactions (PostgreSQL) id n+1 may be
@@ -13,6 +14,7 @@
 use diesel::prelude::*;
 
 use super::conn::{write_txn, DbConn};
+use super::event_triggers;
 use super::StoreError;
 use crate::schema::{webhook_deliveries, webhook_events, webhooks};
 
@@ -112,8 +114,10 @@ impl WebhookRow {
     pub fn create(mut self, c: &mut DbConn) -> Result<Self, StoreError> {
         sequence(c)?;
         write_txn(c, |c| {
+            event_triggers::lock_webhooks(c)?;
             self.position = newest_event(c)?;
             diesel::insert_into(webhooks::table).values(&self).execute(c)?;
+            event_triggers::sync(c)?;
             Ok(self)
         })
     }
@@ -137,9 +141,12 @@ impl WebhookRow {
     /// Deletes the endpoint and its delivery log; false if there was none.
     pub fn delete(c: &mut DbConn, id: &str) -> Result<bool, StoreError> {
         write_txn(c, |c| {
+            event_triggers::lock_webhooks(c)?;
             diesel::delete(webhook_deliveries::table.filter(webhook_deliveries::webhook_id.eq(id)))
                 .execute(c)?;
-            Ok(diesel::delete(webhooks::table.find(id)).execute(c)? > 0)
+            let deleted = diesel::delete(webhooks::table.find(id)).execute(c)? > 0;
+            event_triggers::sync(c)?;
+            Ok(deleted)
         })
     }
 
