@@ -136,10 +136,11 @@ impl r2d2::ManageConnection for Manager {
                 let mut c = PgConnection::establish(&self.url.target)
                     .map_err(diesel::r2d2::Error::ConnectionError)?;
                 // Diesel keeps statements prepared; after five runs PostgreSQL may
-                // switch to a generic plan made while `messages` was still small (a
-                // sequential scan for the dedupe lookup) and keep it as the table
-                // grows: measured 200x slower on a fresh database until autovacuum's
-                // first ANALYZE. Custom plans follow the table's real size.
+                // switch to a generic plan made while a table was still small (a
+                // sequential scan) and keep it as the table grows, until autovacuum's
+                // first ANALYZE. Custom plans follow the table's real size. (The store
+                // writer's dedupe lookup is written so that no plan can scan:
+                // `messages::existing_client_ids`.)
                 c.batch_execute("SET plan_cache_mode = force_custom_plan;")
                     .map_err(diesel::r2d2::Error::QueryError)?;
                 Ok(DbConn::Postgresql(c))

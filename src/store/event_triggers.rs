@@ -5,11 +5,11 @@
 //! that commits each change. A trigger costs every written row something even when it
 //! writes nothing: on SQLite the trigger program runs for each row, and a statement
 //! with a trigger needs a statement journal (a copy of every page it is about to
-//! change). Measured with no webhook registered, 100 rooms × 10, every connection
-//! sending, window 8: 14% more messages delivered per second without the triggers
-//! (docs/PERFORMANCE.md). So they are created with the first webhook, in the
-//! transaction that stores it, and dropped with the last one; [`sync`] puts them
-//! right when the store is opened.
+//! change). With no webhook registered, 100 rooms × 10, every connection sending,
+//! window 8, delivered 10% more per second without the triggers (and with the
+//! single-row inserts that then need no statement journal; docs/PERFORMANCE.md). So
+//! they are created with the first webhook, in the transaction that stores it, and
+//! dropped with the last one; [`sync`] puts them right when the store is opened.
 //!
 //! Creating and deleting webhooks take one lock first (PostgreSQL: `webhooks` in a
 //! self-conflicting mode; SQLite: its one writer), so "is this the first / the last

@@ -59,8 +59,8 @@ pub enum AppendOutcome {
     },
 }
 
-/// Rows per multi-row INSERT (12 columns; well under SQLite's and PostgreSQL's
-/// bound-parameter limits).
+/// Rows per insert statement on PostgreSQL (each of its array parameters holds that
+/// many values).
 const INSERT_CHUNK: usize = 500;
 /// Client ids per dedupe lookup.
 const LOOKUP_CHUNK: usize = 500;
@@ -209,11 +209,18 @@ pub fn append_batch(
     Ok(outcomes)
 }
 
-/// Inserts new messages (no tombstones). On PostgreSQL as one statement over ten
-/// arrays: its text is the same for any number of rows, so parsing and planning it
-/// costs the same for 1 row as for 500, where a multi-row `VALUES` with 12 parameters
-/// a row was parsed and planned again for every batch (the largest PostgreSQL cost
-/// of a commit in the ingress profile).
+/// Inserts new messages (no tombstones).
+///
+/// SQLite: one row per statement, the statement prepared once and kept. A multi-row
+/// `VALUES` was prepared again for every batch, and (as a statement that may write
+/// several rows) needed a statement journal, a copy of each page before the statement
+/// changed it; a single-row insert on a table without triggers needs none
+/// (`event_triggers.rs`).
+///
+/// PostgreSQL: one statement over ten arrays. Its text is the same for any number of
+/// rows, so parsing and planning it costs the same for 1 row as for 500, where a
+/// multi-row `VALUES` with 12 parameters a row was parsed and planned again for every
+/// batch (the largest PostgreSQL cost of a commit in the ingress profile).
 fn insert_rows(c: &mut DbConn, rows: &[MessageRow]) -> Result<(), StoreError> {
     match c {
         DbConn::Sqlite(c) => {

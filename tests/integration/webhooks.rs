@@ -427,3 +427,40 @@ async fn deletions_departures_and_a_room_deletion_are_delivered_in_order() {
     assert_eq!(got[2]["data"]["user"]["id"], "alice", "{}", got[2]);
     assert_eq!(got[3]["room"], "r");
 }
+
+/// The outbox's triggers go with the last webhook and come back with the next one:
+/// a message sent while no webhook exists reaches no one, the first one after a new
+/// webhook is created reaches it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_created_after_the_last_was_deleted_gets_what_follows_and_nothing_from_between() {
+    let receiver = Receiver::start(|_| ok());
+    let srv = TestServer::start_with(FAST).await;
+    srv.create_room("lobby").await;
+    let body = json!({"url": receiver.url, "events": ["message"], "secret": SECRET});
+    let first = create_webhook(&srv, body.clone()).await;
+    let mut ws = srv.ws_user("alice").await;
+    ws.join("lobby").await;
+    ws.say("lobby", "to the first").await;
+    eventually("the first webhook's event", LONG, || {
+        let n = receiver.accepted_events().len();
+        async move { n == 1 }
+    })
+    .await;
+    let path = format!("/api/v1/webhooks/{}", first["id"].as_str().unwrap());
+    let gone = srv.http().delete(srv.url(&path)).bearer_auth(&srv.admin_token).send().await.unwrap();
+    assert_eq!(gone.status().as_u16(), 204);
+
+    ws.say("lobby", "while none exists").await;
+    create_webhook(&srv, body).await;
+    let after = seq(&ws.say("lobby", "to the second").await);
+    eventually("the second webhook's event", LONG, || {
+        let n = receiver.accepted_events().len();
+        async move { n >= 2 }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let events = receiver.accepted_events();
+    let texts: Vec<&str> = events.iter().map(|e| e["data"]["text"].as_str().unwrap()).collect();
+    assert_eq!(texts, ["to the first", "to the second"], "{events:?}");
+    assert_eq!(events[1]["seq"], json!(after));
+}
