@@ -273,7 +273,7 @@ mod txn_tests {
 #[cfg(test)]
 mod batch_tests {
     use super::*;
-    use crate::store::messages::{append_batch, AppendOutcome, NewMessage};
+    use crate::store::messages::{append_batch, AppendOutcome, MessageRow, NewMessage};
     use crate::store::Store;
     use std::collections::HashMap;
     use std::time::Duration;
@@ -319,5 +319,21 @@ mod batch_tests {
             .unwrap();
         assert!(matches!(out[0], AppendOutcome::Duplicate { seq: 3 }));
         assert!(matches!(&out[1], AppendOutcome::Stored(r) if r.seq == 4));
+        // Past the dedupe window, the client id is free again: stored anew (the old
+        // message keeps its seq, without the client id), then a repeat names the new seq.
+        let late = NewMessage { ts: 1002, ..msg(Some("a")) };
+        let out = store
+            .run_blocking(|c| {
+                write_txn(c, |c| append_batch(c, &[late.clone(), late.clone()], &mut cold, 1000, 1002))
+            })
+            .unwrap();
+        assert!(matches!(&out[0], AppendOutcome::Stored(r) if r.seq == 5), "{out:?}");
+        assert!(matches!(out[1], AppendOutcome::Duplicate { seq: 5 }), "{out:?}");
+        let out = store
+            .run_blocking(|c| write_txn(c, |c| append_batch(c, &[late.clone()], &mut cold, 1000, 1003)))
+            .unwrap();
+        assert!(matches!(out[0], AppendOutcome::Duplicate { seq: 5 }), "{out:?}");
+        let first = store.run_blocking(|c| MessageRow::range(c, "r", 0, 1)).unwrap();
+        assert_eq!(first[0].client_id, None, "the expired message lost its client id");
     }
 }
