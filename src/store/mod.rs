@@ -1,6 +1,8 @@
 //! The durable store: a pool of [`DbConn`]s and [`Store::run`], the only way code outside
 //! this module touches the database. Diesel is blocking, so every call runs on the
-//! blocking thread pool, never on an actor's thread.
+//! blocking thread pool, never on an actor's thread — except the store writers' commits,
+//! each on the writer's own arbiter thread, which runs nothing else
+//! (`actors/store_writer.rs`).
 
 pub mod audit;
 pub mod broadcasts;
