@@ -21,6 +21,7 @@ use std::mem;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
+use diesel::r2d2::R2D2Connection;
 use slog::{error, warn, Logger};
 use tokio::sync::oneshot;
 
@@ -32,12 +33,12 @@ use crate::backoff::Backoff;
 use crate::config::{Settings, StoreConfig};
 use crate::error::ErrorCode;
 use crate::metrics::metrics;
-use crate::store::conn::{abort_if_left_idle, write_txn};
+use crate::store::conn::write_txn;
 use crate::store::members::MemberWrite;
 use crate::store::messages::{append_batch, AppendOutcome, NewMessage};
 use crate::store::room_life::{RoomWrite, WelcomeMark};
 use crate::store::tombstones::{Tombstone, TombstoneOutcome};
-use crate::store::{probe_write, Store, StoreError};
+use crate::store::{probe_write, DbConn, Store, StoreError, WriterConn};
 
 /// Append a message; the result goes to `notify` as part of a [`Committed`]. The
 /// sender admitted it through the [`WriteGate`].
@@ -169,6 +170,9 @@ pub struct StoreWriter {
     /// before another node can take the node's rooms (`cluster.lease_ms`).
     idle_txn_timeout_ms: Option<u64>,
     flush_waiters: Vec<oneshot::Sender<()>>,
+    /// The connection this writer commits on, kept between commits (`None` until the
+    /// first commit and after a failed one).
+    conn: Option<WriterConn>,
     /// Restarts after a panic, since the process started.
     pub restarts: u32,
     /// A `batch_max_delay_us` wait is running.
@@ -230,6 +234,7 @@ impl StoreWriter {
             forgotten: Vec::new(),
             idle_txn_timeout_ms: None,
             flush_waiters: Vec::new(),
+            conn: None,
             restarts: 0,
             delaying: false,
             mailbox,
@@ -243,6 +248,9 @@ impl Actor for StoreWriter {
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.set_mailbox_capacity(self.cfg.mailbox_capacity);
         self.mailbox.set_capacity(self.cfg.mailbox_capacity);
+        // The connection now rather than with the first message (which would wait
+        // for it); if the store cannot give one, the first commit asks again.
+        self.conn = self.store.writer_connection(self.idle_txn_timeout_ms).ok();
         // After a restart, carry on with what was queued.
         self.commit_next(ctx);
     }
@@ -258,6 +266,7 @@ impl Supervised for StoreWriter {
         self.isolate = 0;
         self.last_seqs.clear();
         self.delaying = false;
+        self.conn = None;
         self.restarts += 1;
     }
 }
@@ -373,6 +382,41 @@ impl Handler<Flush> for StoreWriter {
 }
 
 /// The result of committing one batch.
+/// One batch's transaction on `c`: the messages appended in order, then each other
+/// write in its place. `last_seqs` is advanced; the caller keeps it only on success.
+fn commit_batch(
+    store: &Store,
+    c: &mut DbConn,
+    batch: &[Pending],
+    last_seqs: &mut HashMap<String, i64>,
+    dedupe_ms: i64,
+    now: i64,
+) -> Result<(Vec<AppendOutcome>, Vec<bool>, Vec<TombstoneOutcome>), StoreError> {
+    store.restart_wal_if_due(c);
+    write_txn(c, |c| {
+        let msgs: Vec<NewMessage> = batch
+            .iter()
+            .filter_map(|p| match p {
+                Pending::Message { msg, .. } => Some(msg.clone()),
+                Pending::Member { .. } | Pending::Write(_) | Pending::Tombstone { .. } => None,
+            })
+            .collect();
+        let outcomes = append_batch(c, &msgs, last_seqs, dedupe_ms, now)?;
+        let (mut members, mut tombstones) = (Vec::new(), Vec::new());
+        for p in batch {
+            match p {
+                Pending::Member { write, .. } => members.push(write.apply(c)?),
+                Pending::Write(w) => w.apply(c)?,
+                Pending::Message { .. } => {}
+                // After every append above: a deletion sees the insert of
+                // each message queued before it.
+                Pending::Tombstone { write, .. } => tombstones.push(write.apply(c)?),
+            }
+        }
+        Ok::<_, StoreError>((outcomes, members, tombstones))
+    })
+}
+
 struct BatchResult {
     batch: Vec<Pending>,
     last_seqs: HashMap<String, i64>,
@@ -429,38 +473,27 @@ impl StoreWriter {
         let mut last_seqs = mem::take(&mut self.last_seqs);
         let (dedupe_ms, now) = (self.dedupe_ms, crate::model::now_ms());
         let idle_txn = self.idle_txn_timeout_ms;
+        let held = self.conn.take();
+        // A panic drops the connection (and a transaction left open on it: r2d2
+        // discards a connection still in a transaction).
         let job = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
             let started = Instant::now();
-            let outcome = store.run_blocking(|c| {
-                store.restart_wal_if_due(c);
-                write_txn(c, |c| {
-                    abort_if_left_idle(c, idle_txn)?;
-                    let msgs: Vec<NewMessage> = batch
-                        .iter()
-                        .filter_map(|p| match p {
-                            Pending::Message { msg, .. } => Some(msg.clone()),
-                            Pending::Member { .. } | Pending::Write(_) | Pending::Tombstone { .. } => None,
-                        })
-                        .collect();
-                    let outcomes = append_batch(c, &msgs, &mut last_seqs, dedupe_ms, now)?;
-                    let (mut members, mut tombstones) = (Vec::new(), Vec::new());
-                    for p in &batch {
-                        match p {
-                            Pending::Member { write, .. } => members.push(write.apply(c)?),
-                            Pending::Write(w) => w.apply(c)?,
-                            Pending::Message { .. } => {}
-                            // After every append above: a deletion sees the insert of
-                            // each message queued before it.
-                            Pending::Tombstone { write, .. } => tombstones.push(write.apply(c)?),
-                        }
-                    }
-                    Ok::<_, StoreError>((outcomes, members, tombstones))
-                })
-            });
+            let (mut conn, outcome) = match held.map_or_else(|| store.writer_connection(idle_txn), Ok) {
+                Ok(mut c) => {
+                    let outcome = commit_batch(&store, &mut c, &batch, &mut last_seqs, dedupe_ms, now);
+                    (Some(c), outcome)
+                }
+                Err(e) => (None, Err(e)),
+            };
             // A failure that does not look like an outage may still be one (a connection
-            // cut mid-transaction reports all sorts of errors): ask the store.
+            // cut mid-transaction reports all sorts of errors): ask the connection, then
+            // the store.
             let outcome = match outcome {
-                Err(e) if !e.is_transient() && !e.is_full() && !store.reachable() => {
+                Err(e)
+                    if !e.is_transient()
+                        && !e.is_full()
+                        && (conn.as_mut().is_some_and(|c| c.ping().is_err()) || !store.reachable()) =>
+                {
                     Err(StoreError::Unavailable(e.to_string()))
                 }
                 other => other,
@@ -469,11 +502,17 @@ impl StoreWriter {
                 metrics().store_commit.observe(started.elapsed().as_secs_f64());
                 metrics().store_batch_rows.observe(batch.len() as f64);
             }
-            BatchResult { batch, last_seqs, outcome }
+            // After a failure the connection goes back to the pool, which tests it
+            // before handing it out again.
+            let conn = conn.filter(|_| outcome.is_ok());
+            (BatchResult { batch, last_seqs, outcome }, conn)
         }));
         self.committing = false;
         match job {
-            Ok(r) => self.finish(r, ctx),
+            Ok((r, conn)) => {
+                self.conn = conn;
+                self.finish(r, ctx)
+            }
             Err(_) => {
                 // The commit panicked: nothing committed for certain and the batch
                 // is gone; its senders get no ack and may resend (a membership

@@ -164,10 +164,20 @@ pub fn probe_write(c: &mut DbConn) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// At most this many store writers hold a connection at once (`store.writers` is
+/// far below it in any sensible configuration; more wait for one).
+const WRITER_CONNECTIONS_MAX: u32 = 64;
+
+/// A store writer's connection (`Store::writer_connection`).
+pub type WriterConn = r2d2::PooledConnection<conn::Manager>;
+
 /// A pooled handle to the database; cheap to clone.
 #[derive(Clone)]
 pub struct Store {
     pool: r2d2::Pool<conn::Manager>,
+    /// The store writers' connections, each kept by its writer between commits
+    /// ([`Store::writer_connection`]); not counted in `database.pool_size`.
+    writer_pool: r2d2::Pool<conn::Manager>,
     /// For probing the database outside the pool.
     manager: Arc<conn::Manager>,
     backend: Backend,
@@ -203,8 +213,15 @@ impl Store {
             .connection_timeout(connect_timeout)
             .error_handler(Box::new(r2d2::NopErrorHandler))
             .build(conn::Manager::new(url.clone()))?;
+        let writer_pool = r2d2::Pool::builder()
+            .max_size(WRITER_CONNECTIONS_MAX)
+            .min_idle(Some(0))
+            .connection_timeout(connect_timeout)
+            .error_handler(Box::new(r2d2::NopErrorHandler))
+            .build(conn::Manager::new(url.clone()))?;
         let store = Self {
             pool,
+            writer_pool,
             manager: Arc::new(conn::Manager::new(url)),
             backend,
             writes_failing: Arc::new(AtomicBool::new(false)),
@@ -262,6 +279,16 @@ impl Store {
     ) -> Result<T, StoreError> {
         let mut conn = self.pool.get()?;
         f(&mut conn)
+    }
+
+    /// A connection for a store writer to keep between its commits (blocking). A pool
+    /// checkout costs a round trip (r2d2 tests the connection with `SELECT 1`), one
+    /// more per commit; the writer gives the connection back when a commit fails, so
+    /// the next one is tested again. `idle_txn_ms`: [`conn::abort_txns_left_idle`].
+    pub fn writer_connection(&self, idle_txn_ms: Option<u64>) -> Result<WriterConn, StoreError> {
+        let mut c = self.writer_pool.get()?;
+        conn::abort_txns_left_idle(&mut c, idle_txn_ms)?;
+        Ok(c)
     }
 
     /// True when a fresh connection can be opened and answers (blocking).

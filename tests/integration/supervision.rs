@@ -397,3 +397,35 @@ async fn a_postgresql_outage_loses_no_acked_message_and_work_resumes_by_itself()
     let ready = srv.http().get(srv.url("/readyz")).send().await.expect("GET /readyz");
     assert_eq!(ready.status().as_u16(), 200, "ready again");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_the_database_drops_cost_no_message() {
+    // PostgreSQL only: a restart of the database server, or an operator ending the
+    // server's sessions, drops every connection the server holds, the store writers'
+    // kept ones too; the next sends must be acked (after a reconnect), none refused.
+    let Some(db) = TestDb::postgres_with_own_role() else { return };
+    let srv = TestServer::start_on(db, FAST).await;
+    srv.create_room("lobby").await;
+    let mut sender = srv.ws_user("sender").await;
+    let mut listener = srv.ws_user("listener").await;
+    sender.join("lobby").await;
+    listener.join("lobby").await;
+    let mut acked = Vec::new();
+    for round in 0..3 {
+        for n in 0..5 {
+            let text = format!("r{round}m{n}");
+            let reply = sender
+                .request(json!({"type": "send", "room": "lobby", "text": text, "client_id": text}))
+                .await;
+            assert_eq!(reply["type"], "ack", "a send right after the connections were dropped: {reply}");
+            assert_eq!(reply["duplicate"], false, "{reply}");
+            acked.push((seq(&reply), text));
+        }
+        srv.db().drop_connections();
+    }
+    let want: Vec<i64> = (1..=15).collect();
+    assert_eq!(acked.iter().map(|a| a.0).collect::<Vec<_>>(), want, "one seq per message, no gap");
+    let seen = messages(&mut listener, "lobby", 15).await;
+    let seen: Vec<(i64, String)> = seen.iter().map(|m| (seq(m), text(m).to_string())).collect();
+    assert_eq!(seen, acked, "the listener got every message once, in order");
+}

@@ -110,6 +110,15 @@ impl TestDb {
         }
     }
 
+    /// The database drops the server's connections (as in a restart of PostgreSQL, or
+    /// an operator's `pg_terminate_backend`); new ones may log in at once. Only for a
+    /// database from `postgres_with_own_role`.
+    pub fn drop_connections(&self) {
+        let (base, role) = self.own_role();
+        let sql = format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{role}'");
+        diesel::sql_query(&sql).execute(&mut admin_conn(base)).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
     /// Ends the outage of `cut_off`.
     pub fn restore(&self) {
         let (base, role) = self.own_role();
