@@ -170,8 +170,8 @@ pub struct StoreWriter {
     /// before another node can take the node's rooms (`cluster.lease_ms`).
     idle_txn_timeout_ms: Option<u64>,
     flush_waiters: Vec<oneshot::Sender<()>>,
-    /// The connection this writer commits on, kept between commits (`None` until the
-    /// first commit and after a failed one).
+    /// The connection this writer commits on, kept between commits (`None` after a
+    /// failed commit, or when the store had none to give; the next commit asks again).
     conn: Option<WriterConn>,
     /// Restarts after a panic, since the process started.
     pub restarts: u32,
@@ -381,7 +381,10 @@ impl Handler<Flush> for StoreWriter {
     }
 }
 
-/// The result of committing one batch.
+/// What a batch's commit reports: the messages' outcomes, whether each membership
+/// write touched a row, and the deletions' outcomes (each in batch order).
+type BatchOutcome = (Vec<AppendOutcome>, Vec<bool>, Vec<TombstoneOutcome>);
+
 /// One batch's transaction on `c`: the messages appended in order, then each other
 /// write in its place. `last_seqs` is advanced; the caller keeps it only on success.
 fn commit_batch(
@@ -391,7 +394,7 @@ fn commit_batch(
     last_seqs: &mut HashMap<String, i64>,
     dedupe_ms: i64,
     now: i64,
-) -> Result<(Vec<AppendOutcome>, Vec<bool>, Vec<TombstoneOutcome>), StoreError> {
+) -> Result<BatchOutcome, StoreError> {
     store.restart_wal_if_due(c);
     write_txn(c, |c| {
         let msgs: Vec<NewMessage> = batch
@@ -417,12 +420,11 @@ fn commit_batch(
     })
 }
 
+/// The result of committing one batch.
 struct BatchResult {
     batch: Vec<Pending>,
     last_seqs: HashMap<String, i64>,
-    /// The messages' outcomes, whether each membership write touched a row, and the
-    /// deletions' outcomes.
-    outcome: Result<(Vec<AppendOutcome>, Vec<bool>, Vec<TombstoneOutcome>), StoreError>,
+    outcome: Result<BatchOutcome, StoreError>,
 }
 
 impl StoreWriter {

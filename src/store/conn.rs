@@ -341,7 +341,9 @@ mod batch_tests {
         assert!(matches!(&out[0], AppendOutcome::Stored(r) if r.seq == 5), "{out:?}");
         assert!(matches!(out[1], AppendOutcome::Duplicate { seq: 5 }), "{out:?}");
         let out = store
-            .run_blocking(|c| write_txn(c, |c| append_batch(c, &[late.clone()], &mut cold, 1000, 1003)))
+            .run_blocking(|c| {
+                write_txn(c, |c| append_batch(c, std::slice::from_ref(&late), &mut cold, 1000, 1003))
+            })
             .unwrap();
         assert!(matches!(out[0], AppendOutcome::Duplicate { seq: 5 }), "{out:?}");
         let first = store.run_blocking(|c| MessageRow::range(c, "r", 0, 1)).unwrap();
