@@ -5,7 +5,9 @@
 use std::collections::HashMap;
 
 use diesel::dsl::{max, min};
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text};
 use serde::{Deserialize, Serialize};
 
@@ -220,7 +222,9 @@ pub fn append_batch(
 /// PostgreSQL: one statement over ten arrays. Its text is the same for any number of
 /// rows, so parsing and planning it costs the same for 1 row as for 500, where a
 /// multi-row `VALUES` with 12 parameters a row was parsed and planned again for every
-/// batch (the largest PostgreSQL cost of a commit in the ingress profile).
+/// batch (the largest PostgreSQL cost of a commit in the ingress profile). It is a
+/// query type of its own ([`PgInsertRows`]), so diesel keeps it prepared on the
+/// connection and PostgreSQL parses it once per connection, not once per commit.
 fn insert_rows(c: &mut DbConn, rows: &[MessageRow]) -> Result<(), StoreError> {
     match c {
         DbConn::Sqlite(c) => {
@@ -229,21 +233,18 @@ fn insert_rows(c: &mut DbConn, rows: &[MessageRow]) -> Result<(), StoreError> {
             }
         }
         DbConn::Postgresql(c) => {
-            diesel::sql_query(
-                "INSERT INTO messages (room_id, seq, sender_id, sender_name, sender_kind, text, client_id, \
-                 reply_to, ts, announcement) SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], \
-                 $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::boolean[])",
-            )
-            .bind::<Array<Text>, _>(rows.iter().map(|r| r.room_id.as_str()).collect::<Vec<_>>())
-            .bind::<Array<BigInt>, _>(rows.iter().map(|r| r.seq).collect::<Vec<_>>())
-            .bind::<Array<Text>, _>(rows.iter().map(|r| r.sender_id.as_str()).collect::<Vec<_>>())
-            .bind::<Array<Text>, _>(rows.iter().map(|r| r.sender_name.as_str()).collect::<Vec<_>>())
-            .bind::<Array<Text>, _>(rows.iter().map(|r| r.sender_kind.as_str()).collect::<Vec<_>>())
-            .bind::<Array<Text>, _>(rows.iter().map(|r| r.text.as_str()).collect::<Vec<_>>())
-            .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|r| r.client_id.as_deref()).collect::<Vec<_>>())
-            .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|r| r.reply_to.as_deref()).collect::<Vec<_>>())
-            .bind::<Array<BigInt>, _>(rows.iter().map(|r| r.ts).collect::<Vec<_>>())
-            .bind::<Array<Bool>, _>(rows.iter().map(|r| r.announcement).collect::<Vec<_>>())
+            PgInsertRows {
+                room_ids: rows.iter().map(|r| r.room_id.as_str()).collect(),
+                seqs: rows.iter().map(|r| r.seq).collect(),
+                sender_ids: rows.iter().map(|r| r.sender_id.as_str()).collect(),
+                sender_names: rows.iter().map(|r| r.sender_name.as_str()).collect(),
+                sender_kinds: rows.iter().map(|r| r.sender_kind.as_str()).collect(),
+                texts: rows.iter().map(|r| r.text.as_str()).collect(),
+                client_ids: rows.iter().map(|r| r.client_id.as_deref()).collect(),
+                reply_tos: rows.iter().map(|r| r.reply_to.as_deref()).collect(),
+                times: rows.iter().map(|r| r.ts).collect(),
+                announcements: rows.iter().map(|r| r.announcement).collect(),
+            }
             .execute(c)?;
         }
     }
@@ -251,21 +252,6 @@ fn insert_rows(c: &mut DbConn, rows: &[MessageRow]) -> Result<(), StoreError> {
 }
 
 type DedupeKey = (String, String, String);
-
-/// A stored message's dedupe key and where it is (PostgreSQL's lookup by key).
-#[derive(QueryableByName)]
-struct StoredKey {
-    #[diesel(sql_type = Text)]
-    room_id: String,
-    #[diesel(sql_type = Text)]
-    sender_id: String,
-    #[diesel(sql_type = Text)]
-    client_id: String,
-    #[diesel(sql_type = BigInt)]
-    seq: i64,
-    #[diesel(sql_type = BigInt)]
-    ts: i64,
-}
 
 /// Stored `(room, sender, client_id) -> (seq, ts)` for the batch's client ids: the
 /// dedupe lookup of [`append_batch`] (`pub` for `benches/store.rs`).
@@ -288,7 +274,7 @@ pub fn existing_client_ids(
     keys.dedup();
     let mut found = HashMap::new();
     for chunk in keys.chunks(LOOKUP_CHUNK) {
-        let rows: Vec<StoredKey> = match c {
+        let rows: Vec<(String, String, String, i64, i64)> = match c {
             DbConn::Postgresql(c) => {
                 let (mut cids, mut rooms, mut senders) = (Vec::new(), Vec::new(), Vec::new());
                 for &(cid, room, sender) in chunk {
@@ -296,16 +282,7 @@ pub fn existing_client_ids(
                     rooms.push(room);
                     senders.push(sender);
                 }
-                diesel::sql_query(
-                    "SELECT m.room_id, m.sender_id, m.client_id, m.seq, m.ts \
-                     FROM unnest($1::text[], $2::text[], $3::text[]) AS k(client_id, room_id, sender_id) \
-                     JOIN messages m ON m.client_id = k.client_id AND m.room_id = k.room_id \
-                     AND m.sender_id = k.sender_id",
-                )
-                .bind::<Array<Text>, _>(cids)
-                .bind::<Array<Text>, _>(rooms)
-                .bind::<Array<Text>, _>(senders)
-                .load(c)?
+                PgLookup { cids, rooms, senders }.load(c)?
             }
             DbConn::Sqlite(c) => {
                 let mut ids: Vec<&str> = chunk.iter().map(|k| k.0).collect();
@@ -319,20 +296,11 @@ pub fn existing_client_ids(
                         messages::seq,
                         messages::ts,
                     ))
-                    .load::<(String, String, String, i64, i64)>(c)?
-                    .into_iter()
-                    .map(|(room_id, sender_id, client_id, seq, ts)| StoredKey {
-                        room_id,
-                        sender_id,
-                        client_id,
-                        seq,
-                        ts,
-                    })
-                    .collect()
+                    .load(c)?
             }
         };
-        for r in rows {
-            found.insert((r.room_id, r.sender_id, r.client_id), (r.seq, r.ts));
+        for (room_id, sender_id, client_id, seq, ts) in rows {
+            found.insert((room_id, sender_id, client_id), (seq, ts));
         }
     }
     Ok(found)
@@ -344,3 +312,90 @@ fn release_client_id(c: &mut DbConn, room: &str, seq: i64) -> Result<(), StoreEr
         .execute(c)?;
     Ok(())
 }
+
+/// PostgreSQL: [`insert_rows`]'s statement, as a query type of its own so that diesel
+/// keeps it prepared on each connection (the text of a `sql_query` is parsed again on
+/// every run).
+struct PgInsertRows<'a> {
+    room_ids: Vec<&'a str>,
+    seqs: Vec<i64>,
+    sender_ids: Vec<&'a str>,
+    sender_names: Vec<&'a str>,
+    sender_kinds: Vec<&'a str>,
+    texts: Vec<&'a str>,
+    client_ids: Vec<Option<&'a str>>,
+    reply_tos: Vec<Option<&'a str>>,
+    times: Vec<i64>,
+    announcements: Vec<bool>,
+}
+
+impl QueryId for PgInsertRows<'_> {
+    type QueryId = PgInsertRows<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl QueryFragment<Pg> for PgInsertRows<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql(
+            "INSERT INTO messages (room_id, seq, sender_id, sender_name, sender_kind, text, client_id, \
+             reply_to, ts, announcement) SELECT * FROM unnest(",
+        );
+        out.push_bind_param::<Array<Text>, _>(&self.room_ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.seqs)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.sender_ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.sender_names)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.sender_kinds)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.texts)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.client_ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.reply_tos)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.times)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Bool>, _>(&self.announcements)?;
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+impl RunQueryDsl<PgConnection> for PgInsertRows<'_> {}
+
+/// PostgreSQL: [`existing_client_ids`]'s lookup, kept prepared like [`PgInsertRows`].
+struct PgLookup<'a> {
+    cids: Vec<&'a str>,
+    rooms: Vec<&'a str>,
+    senders: Vec<&'a str>,
+}
+
+impl QueryId for PgLookup<'_> {
+    type QueryId = PgLookup<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl Query for PgLookup<'_> {
+    type SqlType = (Text, Text, Text, BigInt, BigInt);
+}
+
+impl QueryFragment<Pg> for PgLookup<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("SELECT m.room_id, m.sender_id, m.client_id, m.seq, m.ts FROM unnest(");
+        out.push_bind_param::<Array<Text>, _>(&self.cids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.rooms)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.senders)?;
+        out.push_sql(
+            ") AS k(client_id, room_id, sender_id) JOIN messages m ON m.client_id = k.client_id \
+             AND m.room_id = k.room_id AND m.sender_id = k.sender_id",
+        );
+        Ok(())
+    }
+}
+
+impl RunQueryDsl<PgConnection> for PgLookup<'_> {}

@@ -20,7 +20,9 @@
 use std::collections::{HashMap, HashSet};
 
 use diesel::dsl::sql;
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types::{Array, BigInt, Bool, Text};
 use serde::{Deserialize, Serialize};
 
@@ -242,18 +244,37 @@ pub fn note_last_messages(c: &mut DbConn, stored: &[MessageRow]) -> Result<(), S
         }
         DbConn::Postgresql(c) if !last.is_empty() => {
             let (ids, times): (Vec<&str>, Vec<i64>) = last.into_iter().unzip();
-            diesel::sql_query(
-                "UPDATE rooms SET last_message_at = v.ts \
-                 FROM unnest($1::text[], $2::bigint[]) AS v(id, ts) WHERE rooms.id = v.id",
-            )
-            .bind::<Array<Text>, _>(ids)
-            .bind::<Array<BigInt>, _>(times)
-            .execute(c)?;
+            PgNoteLast { ids, times }.execute(c)?;
         }
         DbConn::Postgresql(_) => {}
     }
     Ok(())
 }
+
+/// PostgreSQL: [`note_last_messages`]'s statement, as a query type of its own so that
+/// diesel keeps it prepared on each connection (as `messages::insert_rows` does).
+struct PgNoteLast<'a> {
+    ids: Vec<&'a str>,
+    times: Vec<i64>,
+}
+
+impl QueryId for PgNoteLast<'_> {
+    type QueryId = PgNoteLast<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl QueryFragment<Pg> for PgNoteLast<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("UPDATE rooms SET last_message_at = v.ts FROM unnest(");
+        out.push_bind_param::<Array<Text>, _>(&self.ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.times)?;
+        out.push_sql(") AS v(id, ts) WHERE rooms.id = v.id");
+        Ok(())
+    }
+}
+
+impl RunQueryDsl<PgConnection> for PgNoteLast<'_> {}
 
 /// Sets every room's `last_message_at` from its stored messages (after `roomd import`,
 /// which inserts rows without the writer).
