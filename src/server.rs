@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
-use actix_web::{App, HttpServer};
+use actix_web::App;
 use anyhow::Context as _;
 use slog::{info, warn, Logger};
 
@@ -35,7 +35,7 @@ use crate::model::UserKind;
 use crate::protocol::close::CloseCode;
 use crate::store::tokens::TokenRow;
 use crate::store::Store;
-use crate::websocket::socket::{raise_open_file_limit, PeerSocket};
+use crate::websocket::socket::raise_open_file_limit;
 
 /// Runs the server until a signal stops it.
 pub fn run(settings: Settings) -> anyhow::Result<()> {
@@ -228,7 +228,7 @@ async fn serve(
         stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
     };
     let app_state = state.clone();
-    let server = HttpServer::new(move || {
+    let make_app = move || {
         App::new()
             .wrap(
                 actix_web::middleware::ErrorHandlers::new()
@@ -236,16 +236,11 @@ async fn serve(
             )
             .wrap(actix_web::middleware::from_fn(http::request_log::log_request))
             .configure(|c| http::configure(c, &app_state))
-    })
-    .workers(cfg.workers())
-    .tcp_nodelay(true)
-    .on_connect(PeerSocket::on_connect)
-    .disable_signals()
-    .shutdown_timeout(cfg.server.shutdown_timeout_secs)
-    .bind(&cfg.server.bind)
-    .with_context(|| format!("binding {}", cfg.server.bind))?;
-    for addr in server.addrs() {
-        let base = base_url(addr);
+    };
+    let listeners = http::listen::bind(&cfg.server.bind).with_context(|| format!("binding {}", cfg.server.bind))?;
+    let addrs: Vec<_> = listeners.iter().filter_map(|l| l.local_addr().ok()).collect();
+    for addr in &addrs {
+        let base = base_url(*addr);
         info!(log, "listening"; "addr" => addr.to_string(), "version" => env!("CARGO_PKG_VERSION"),
             "store" => store_name(&cfg.database.url),
             "console" => format!("{base}/console/"), "api_docs" => format!("{base}{}", http::openapi::DOCS_PATH),
@@ -253,10 +248,10 @@ async fn serve(
             "open_file_limit" => nofile, "max_connections" => state.session_quota.max_connections());
     }
     if let Some(cluster) = &cluster {
-        let bound = server.addrs().first().map(|a| a.to_string()).unwrap_or_default();
+        let bound = addrs.first().map(|a| a.to_string()).unwrap_or_default();
         join_cluster(cluster.clone(), &state, bound).await?;
     }
-    let server = server.run();
+    let server = http::listen::serve(&cfg, listeners, make_app)?;
     let handle = server.handle();
     let running = actix_rt::spawn(server);
 
@@ -323,8 +318,14 @@ async fn shutdown(st: &AppState) {
     // have handled them, the acks sit in the sessions' queues ahead of the close.
     sync_rooms(st).await;
     st.sessions.broadcast(|| Outbound::close(CloseCode::ServerShutdown));
+    // The sessions stop, then their connections deliver the close frame and end
+    // (`websocket::outbox`): the workers' tasks that do that must not stop before.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
     while !st.sessions.is_empty() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let deadline = tokio::time::Instant::now() + crate::websocket::outbox::CLOSE_GRACE;
+    while crate::websocket::socket::open_websockets() > 0 && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     if let Some(cluster) = &st.cluster {

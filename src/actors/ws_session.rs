@@ -1,7 +1,8 @@
 //! `WsSession`: one actor per WebSocket connection. Parses client frames (whole
 //! messages from `websocket::reader`), enforces the per-session limits, talks to
-//! rooms, and writes the frames rooms deliver (through `websocket::outbox`). A room's
-//! frames are shared buffers: writing one costs no copy and no re-encode.
+//! rooms, and writes the frames rooms deliver into its `websocket::outbox`, which the
+//! session's own task writes to the socket after each turn. A room's frames are
+//! shared buffers, encoded once for all its members.
 //!
 //! Ordering: `join` holds the session (`ctx.wait`) until `joined` and the replay are
 //! written, so live messages queued meanwhile follow the replay with no gap or overlap.
@@ -17,7 +18,7 @@ use std::sync::{Arc, LazyLock};
 use std::time::Instant;
 
 use actix::prelude::*;
-use actix_web_actors::ws;
+
 use bytestring::ByteString;
 use governor::clock::QuantaClock;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
@@ -44,7 +45,9 @@ use crate::protocol::outbound as out;
 use crate::protocol::FrameId;
 use crate::store::messages::MessageRow;
 use crate::store::Store;
+use crate::websocket::outbox::{Flush, Outbox, Push, Writer};
 use crate::websocket::reader::{Frame, ReadError};
+use actix_http::ws::{CloseCode as WireCloseCode, CloseReason};
 
 /// What every session shares (one instance, behind an `Arc`).
 #[derive(Clone)]
@@ -88,10 +91,12 @@ pub struct WsSession {
     wildcard_commands: Vec<commands::CommandSpec>,
     /// What the session directory shows of this session (rooms, counters).
     facts: Arc<SessionFacts>,
+    /// The frames written and not yet taken by the socket.
+    outbox: Outbox,
 }
 
 impl WsSession {
-    pub fn new(identity: Identity, peer: Peer, deps: Arc<SessionDeps>) -> Self {
+    pub fn new(identity: Identity, peer: Peer, deps: Arc<SessionDeps>, mut outbox: Outbox) -> Self {
         let id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
         let name = crate::ids::new_session_name(id);
         let log = deps.log.new(slog::o!("actor" => "session", "session" => name.clone()));
@@ -100,6 +105,7 @@ impl WsSession {
         let burst = NonZeroU32::new(limits.burst.max(1)).unwrap_or(NonZeroU32::MIN);
         let mailbox = MailboxStats::register(ActorKind::Session, name.clone(), &deps.cfg.metrics);
         let facts = Arc::new(SessionFacts::new(name.clone(), &identity, peer, mailbox.stats().clone()));
+        outbox.publish_to(facts.outbox_gauge());
         Self {
             id,
             identity,
@@ -117,6 +123,7 @@ impl WsSession {
             facts,
             name,
             deps,
+            outbox,
         }
     }
 
@@ -132,7 +139,7 @@ impl WsSession {
 }
 
 impl Actor for WsSession {
-    type Context = ws::WebsocketContext<Self>;
+    type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.set_mailbox_capacity(self.deps.cfg.session.send_buffer);
@@ -162,7 +169,8 @@ impl Actor for WsSession {
                 debug!(act.log, "heartbeat timeout");
                 act.close(CloseCode::HeartbeatTimeout, ctx);
             } else {
-                ctx.ping(b"");
+                let push = act.outbox.ping(b"");
+                act.pushed(push, ctx);
             }
         });
         debug!(self.log, "session started"; "user" => &self.identity.user.id);
@@ -174,6 +182,7 @@ impl Actor for WsSession {
             room.addr.do_send(Leave { session: self.id });
         }
         self.deps.directory.unregister(self.id);
+        actix_rt::spawn(self.outbox.finish());
         debug!(self.log, "session stopped");
     }
 }
@@ -195,10 +204,12 @@ impl Handler<Outbound> for WsSession {
                 let Some(joined) = self.rooms.get(&batch.room) else {
                     return;
                 };
+                let min_seq = joined.min_seq;
                 let mut written = 0;
                 for f in &batch.frames {
-                    if f.seq == 0 || f.seq >= joined.min_seq {
-                        ctx.text(f.text.clone());
+                    if f.seq == 0 || f.seq >= min_seq {
+                        let push = self.outbox.text(f.text.as_bytes());
+                        self.pushed(push, ctx);
                         written += 1;
                     }
                 }
@@ -216,21 +227,14 @@ impl Handler<Outbound> for WsSession {
                 self.violation(ctx);
             }
             Outbound::Close { code, reason } => {
-                ctx.close(Some(ws::CloseReason {
-                    code: ws::CloseCode::from(code),
-                    description: Some(reason.into_owned()),
-                }));
+                let push = self
+                    .outbox
+                    .close(Some(CloseReason { code: WireCloseCode::from(code), description: Some(reason.into_owned()) }));
+                self.pushed(push, ctx);
                 ctx.stop();
             }
         }
     }
-}
-
-/// actix-web-actors requires this of every session actor, for the stream it reads
-/// itself; `http::ws` gives it a stream that never yields and feeds the session from a
-/// `FrameReader` instead (the handler below).
-impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for WsSession {
-    fn handle(&mut self, _: Result<ws::Message, ws::ProtocolError>, _: &mut Self::Context) {}
 }
 
 impl StreamHandler<Result<Frame, ReadError>> for WsSession {
@@ -255,19 +259,32 @@ impl Shell for WsSession {
 
 impl WsSession {
     /// Sends the close frame for `code` (with its reason text) and stops the session.
-    pub(super) fn close(&mut self, code: CloseCode, ctx: &mut ws::WebsocketContext<Self>) {
-        ctx.close(Some(ws::CloseReason {
-            code: ws::CloseCode::from(code.code()),
-            description: Some(code.reason().into()),
-        }));
+    pub(super) fn close(&mut self, code: CloseCode, ctx: &mut Context<Self>) {
+        let push = self
+            .outbox
+            .close(Some(CloseReason { code: WireCloseCode::from(code.code()), description: Some(code.reason().into()) }));
+        self.pushed(push, ctx);
         ctx.stop();
     }
 
-    fn on_frame(&mut self, item: Result<Frame, ReadError>, ctx: &mut ws::WebsocketContext<Self>) {
+    /// Follows up a frame put in the outbox: the turn's flush, or the end of a client
+    /// that does not read.
+    pub(super) fn pushed(&mut self, push: Push, ctx: &mut Context<Self>) {
+        match push {
+            Push::Queued => {}
+            Push::Flush => {
+                ctx.spawn(Flush);
+            }
+            Push::Overflow => ctx.stop(),
+        }
+    }
+
+    fn on_frame(&mut self, item: Result<Frame, ReadError>, ctx: &mut Context<Self>) {
         self.last_heard = Instant::now();
         let frame = match item {
             Ok(Frame::Close(reason)) => {
-                ctx.close(reason);
+                let push = self.outbox.close(reason);
+                self.pushed(push, ctx);
                 return ctx.stop();
             }
             Ok(frame) => frame,
@@ -276,7 +293,9 @@ impl WsSession {
                 if let Some(code) = e.close_code() {
                     // The reader's own words say more than the table's reason.
                     let description = Some(e.to_string());
-                    ctx.close(Some(ws::CloseReason { code: ws::CloseCode::from(code.code()), description }));
+                    let push =
+                        self.outbox.close(Some(CloseReason { code: WireCloseCode::from(code.code()), description }));
+                    self.pushed(push, ctx);
                 }
                 return ctx.stop();
             }
@@ -297,7 +316,10 @@ impl WsSession {
             Frame::Binary(_) => {
                 self.error(ctx, None, ErrorCode::BadRequest, "frames must be JSON text", None)
             }
-            Frame::Ping(p) => ctx.pong(&p),
+            Frame::Ping(p) => {
+                let push = self.outbox.pong(&p);
+                self.pushed(push, ctx);
+            }
             Frame::Pong(_) | Frame::Close(_) => {}
         }
     }
@@ -305,7 +327,7 @@ impl WsSession {
     /// Answers a frame over the rate limit, and counts it as a violation.
     fn rate_limited(
         &mut self,
-        ctx: &mut ws::WebsocketContext<Self>,
+        ctx: &mut Context<Self>,
         id: Option<&FrameId>,
         wait: Option<std::time::Duration>,
     ) {
@@ -322,7 +344,7 @@ impl WsSession {
         &mut self,
         text: &str,
         limited: Option<std::time::Duration>,
-        ctx: &mut ws::WebsocketContext<Self>,
+        ctx: &mut Context<Self>,
     ) {
         if self.deps.cfg.debug.fault_injection && text == PANIC_TEXT {
             panic!("fault injection: session crash requested");
@@ -376,7 +398,7 @@ impl WsSession {
         id: Option<FrameId>,
         room: &str,
         after_seq: Option<i64>,
-        ctx: &mut ws::WebsocketContext<Self>,
+        ctx: &mut Context<Self>,
     ) {
         let room_id = match RoomId::parse(room) {
             Ok(r) => r,
@@ -422,7 +444,7 @@ impl WsSession {
         addr: TrackedAddr<Room>,
         reply: JoinReply,
         rows: Option<Result<Vec<MessageRow>, crate::store::StoreError>>,
-        ctx: &mut ws::WebsocketContext<Self>,
+        ctx: &mut Context<Self>,
     ) {
         let (frames, truncated): (Vec<ByteString>, bool) = match (reply.replay, rows) {
             (Replay::Frames(f), _) => (f, false),
@@ -448,13 +470,14 @@ impl WsSession {
         );
         self.facts.frames_out(frames.len() as u64);
         for f in frames {
-            ctx.text(f);
+            let push = self.outbox.text(f.as_bytes());
+            self.pushed(push, ctx);
         }
         self.rooms.insert(room.clone(), JoinedRoom { addr, min_seq: reply.last_seq + 1 });
         self.register_wildcards_in(&room, ctx);
     }
 
-    fn on_leave(&mut self, id: Option<FrameId>, room: &str, ctx: &mut ws::WebsocketContext<Self>) {
+    fn on_leave(&mut self, id: Option<FrameId>, room: &str, ctx: &mut Context<Self>) {
         let room_id = match self.joined_room(room) {
             Ok((r, _)) => r,
             Err((code, msg)) => return self.error(ctx, id.as_ref(), code, &msg, None),
@@ -474,7 +497,7 @@ impl WsSession {
         text: String,
         client_id: Option<String>,
         reply_to: Option<FrameId>,
-        ctx: &mut ws::WebsocketContext<Self>,
+        ctx: &mut Context<Self>,
     ) {
         let addr = match self.joined_room(room) {
             Ok((_, j)) => j.addr.clone(),
@@ -518,7 +541,7 @@ impl WsSession {
         room: &str,
         before_seq: Option<i64>,
         limit: Option<i64>,
-        ctx: &mut ws::WebsocketContext<Self>,
+        ctx: &mut Context<Self>,
     ) {
         let room_id = match self.joined_room(room) {
             Ok((r, _)) => r,
@@ -563,8 +586,8 @@ impl WsSession {
     }
 
     fn error(
-        &self,
-        ctx: &mut ws::WebsocketContext<Self>,
+        &mut self,
+        ctx: &mut Context<Self>,
         id: Option<&FrameId>,
         code: ErrorCode,
         message: &str,
@@ -575,13 +598,20 @@ impl WsSession {
     }
 
     /// Writes one text frame to the client, and counts it.
-    fn write(&self, ctx: &mut ws::WebsocketContext<Self>, frame: impl Into<ByteString>) {
+    fn write(&mut self, ctx: &mut Context<Self>, frame: impl Into<ByteString>) {
         self.facts.frames_out(1);
-        ctx.text(frame);
+        let push = self.outbox.text(frame.into().as_bytes());
+        self.pushed(push, ctx);
     }
 
     /// This session's metered address, for rooms to deliver to.
-    fn me(&self, ctx: &ws::WebsocketContext<Self>) -> TrackedRecipient<Outbound> {
+    fn me(&self, ctx: &Context<Self>) -> TrackedRecipient<Outbound> {
         TrackedAddr::new(ctx.address(), self.mailbox.stats().clone()).recipient()
+    }
+}
+
+impl Writer for WsSession {
+    fn outbox(&mut self) -> &mut Outbox {
+        &mut self.outbox
     }
 }

@@ -9,20 +9,19 @@
 //! is out, cut after `CLOSE_GRACE`). It has counted against the per-IP upgrade limit
 //! like any attempt, and it never gets a session.
 //!
-//! The session reads whole messages from a `FrameReader` and writes through an
-//! `outbox` (src/websocket/): actix-web-actors' own reader and writer would buffer a
-//! frame of any declared size and freeze a session whose client stops reading.
+//! The 101 carries a [`Handover`]: once it is written, the socket leaves actix-web
+//! (`http::handover`) and the session owns it, reading whole messages through a
+//! `FrameReader` and writing through an `Outbox` (src/websocket/), each with its
+//! memory bounded.
 
-use actix::AsyncContext;
-use actix_codec::Encoder;
+use actix::{Actor, AsyncContext};
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use actix_web_actors::ws;
-use bytes::BytesMut;
-use futures_util::stream;
 use slog::{info, warn};
 
 use super::auth::{authenticate, offered_subprotocols, Carriers, SUBPROTOCOL};
+use super::handover::Handover;
 use super::AppState;
 use crate::actors::session_facts::Peer;
 use crate::actors::ws_session::WsSession;
@@ -30,9 +29,8 @@ use crate::auth::AuthError;
 use crate::error::{ApiError, HasCode};
 use crate::metrics::metrics;
 use crate::protocol::close::CloseCode;
-use crate::websocket::outbox::{self, Ending};
-use crate::websocket::reader::{FrameReader, SharedStream};
-use crate::websocket::socket::PeerSocket;
+use crate::websocket::outbox::{Ending, Outbox, Writer};
+use crate::websocket::reader::{FrameReader, SocketBytes};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/ws", web::get().to(upgrade));
@@ -64,11 +62,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
          headers(("Retry-After" = u32, description = "Seconds to wait before retrying"))),
     ),
 )]
-async fn upgrade(
-    req: HttpRequest,
-    payload: web::Payload,
-    st: web::Data<AppState>,
-) -> Result<HttpResponse, actix_web::Error> {
+async fn upgrade(req: HttpRequest, st: web::Data<AppState>) -> Result<HttpResponse, actix_web::Error> {
     let ip = req.peer_addr().map(|p| p.ip());
     if let Some(ip) = ip {
         st.upgrade_limiter.check(ip)?;
@@ -76,38 +70,36 @@ async fn upgrade(
     st.session_quota.check_connections()?;
     let identity = match authenticate(&req, Carriers::WebSocket).await {
         Ok(identity) => identity,
-        Err(e) => return refuse(&req, payload, &st, e),
+        Err(e) => return refuse(&req, &st, e),
     };
     // JWT sessions have no token id: their subject's sessions count together.
     let token_key = identity.token_id.clone().unwrap_or_else(|| format!("jwt:{}", identity.user.id));
     let permit = st.session_quota.acquire(&token_key, ip)?;
-    let mut response = ws::handshake_with_protocols(&req, &[SUBPROTOCOL])?;
-    let limits = &st.cfg.limits;
-    let payload = SharedStream::new(payload);
-    let frames = FrameReader::new(payload.clone(), limits.max_frame_bytes);
+    let response = ws::handshake_with_protocols(&req, &[SUBPROTOCOL])?.finish();
+    let (max_frame, max_outbound) = (st.cfg.limits.max_frame_bytes, st.cfg.limits.max_outbound_bytes);
+    let (peer, deps, log) = (peer(&req, &st), st.session_deps.clone(), st.log.clone());
     let user = identity.user.id.clone();
-    let session = WsSession::new(identity, peer(&req, &st), st.session_deps.clone());
-    let outbox_gauge = session.facts().outbox_gauge();
-    let (log, name) = (st.log.clone(), session.name().to_string());
-    let context = ws::WebsocketContext::with_factory(stream::pending(), move |ctx| {
-        ctx.add_stream(frames);
-        session
-    });
-    let socket = req.conn_data::<PeerSocket>().map(PeerSocket::handle);
-    let max_outbound = limits.max_outbound_bytes;
-    let body = outbox::start(context, payload, socket, max_outbound, outbox_gauge, move |ending| {
-        drop(permit);
-        metrics().ws_closed(ending);
-        match ending {
-            Ending::SlowConsumer => warn!(log, "connection cut: the client does not read (slow consumer)";
-                "session" => name, "user" => user,
-                "limit_bytes" => max_outbound),
-            Ending::Unread => info!(log, "connection cut: the client did not take its last frames";
-                "session" => name, "user" => user),
-            Ending::Closed | Ending::PeerGone => {}
-        }
-    });
-    Ok(response.streaming(body))
+    Ok(Handover::respond(response, move |socket, early| {
+        let frames = FrameReader::new(SocketBytes::new(socket.clone(), early), max_frame);
+        let mut session = WsSession::new(identity, peer, deps, Outbox::new(socket, max_outbound));
+        let name = session.name().to_string();
+        session.outbox().on_end(Box::new(move |ending| {
+            drop(permit);
+            metrics().ws_closed(ending);
+            match ending {
+                Ending::SlowConsumer => warn!(log, "connection cut: the client does not read (slow consumer)";
+                    "session" => name, "user" => user,
+                    "limit_bytes" => max_outbound),
+                Ending::Unread => info!(log, "connection cut: the client did not take its last frames";
+                    "session" => name, "user" => user),
+                Ending::Closed | Ending::PeerGone => {}
+            }
+        }));
+        WsSession::create(move |ctx| {
+            ctx.add_stream(frames);
+            session
+        });
+    }))
 }
 
 /// Where the connection comes from: the client's address (the peer's, or from a
@@ -124,28 +116,22 @@ const FORWARDED_FOR: &str = "x-forwarded-for";
 /// Answers an upgrade whose token was refused: a 401 (or the store's 503), or, for a
 /// client that can only see close codes (it offered `roomd.v1` or sent `Origin`), an
 /// upgrade that carries nothing but the close frame saying why.
-fn refuse(
-    req: &HttpRequest,
-    payload: web::Payload,
-    st: &AppState,
-    e: AuthError,
-) -> Result<HttpResponse, actix_web::Error> {
+fn refuse(req: &HttpRequest, st: &AppState, e: AuthError) -> Result<HttpResponse, actix_web::Error> {
     let close_code = e.close_code().filter(|_| {
         offered_subprotocols(req).any(|p| p == SUBPROTOCOL) || req.headers().contains_key(header::ORIGIN)
     });
     let Some(code) = close_code else {
         return Err(ApiError::from(e).into());
     };
-    let mut response = ws::handshake_with_protocols(req, &[SUBPROTOCOL])?;
-    let mut frame = BytesMut::new();
+    let response = ws::handshake_with_protocols(req, &[SUBPROTOCOL])?.finish();
     let reason =
         ws::CloseReason { code: ws::CloseCode::from(code.code()), description: Some(close_reason(code, &e)) };
-    actix_http::ws::Codec::new().encode(actix_http::ws::Message::Close(Some(reason)), &mut frame)?;
-    let socket = req.conn_data::<PeerSocket>().map(PeerSocket::handle);
-    let frames = stream::once(std::future::ready(Ok::<_, actix_web::Error>(frame.freeze())));
     let max_outbound = st.cfg.limits.max_outbound_bytes;
-    let body = outbox::start(frames, payload, socket, max_outbound, Default::default(), |_| {});
-    Ok(response.streaming(body))
+    Ok(Handover::respond(response, move |socket, _| {
+        let mut outbox = Outbox::new(socket, max_outbound);
+        let _ = outbox.close(Some(reason));
+        actix_web::rt::spawn(outbox.finish());
+    }))
 }
 
 /// The close reason: the table's words and what the server found, within the 123

@@ -1,43 +1,47 @@
-//! `Outbox`: a WebSocket session's bytes on their way out, with the session kept
-//! running whatever the client does, and memory bounded by `limit` bytes.
+//! `Outbox`: a WebSocket session's frames on their way to its socket, written by the
+//! session's own task, with memory bounded by `limit` bytes.
 //!
-//! actix-web-actors runs a session actor inside its response body, and actix-web
-//! polls a response body only while the socket takes more bytes: when a client stops
-//! reading, its actor is never polled again — its heartbeat timer, its mailbox and
-//! its close all freeze, and the connection stays open for ever. So the session's
-//! body stream is not handed to actix-web; a task of its own ([`start`]) drives it and
-//! queues what it writes here, and actix-web reads this queue ([`OutboxBody`]).
+//! The session encodes each frame it sends into one buffer ([`Outbox::text`] and the
+//! others), and the first frame of a turn schedules a [`Flush`] in the session's
+//! context: once the session has handled what its mailbox held, the flush writes the
+//! whole buffer to the socket in one system call. No other task is woken and no frame
+//! is copied twice. When the socket takes only part of it (the client reads slower
+//! than the session writes), the flush waits for the socket to become writable, which
+//! wakes the session's task; the session keeps running meanwhile (heartbeat, mailbox,
+//! close), whether or not its client reads.
 //!
-//! - More than `limit` bytes waiting for the client, in more than one chunk (what the
-//!   session writes in one turn, such as a whole history page or replay, is one chunk
-//!   and may be larger): a slow consumer. The session is stopped (it leaves its rooms)
-//!   and the connection aborted ([`SocketRef::abort`]): the queue and the kernel's send
-//!   buffer are freed at once.
-//! - The session ended (close handshake, heartbeat timeout, server shutdown): once
-//!   its last bytes (the close frame) have been sent to the client, the socket is
-//!   half-closed so the client sees the end at once instead of after actix-web's
-//!   one-second linger. A client that has not taken them within [`CLOSE_GRACE`] is
-//!   aborted.
+//! - More than `limit` bytes waiting while the socket still holds back bytes of an
+//!   earlier turn: a slow consumer ([`Push::Overflow`]). The session stops (it leaves its
+//!   rooms) and [`Outbox::finish`] aborts the connection: the buffer and the kernel's
+//!   send queue are freed at once. What one turn writes into an outbox the client has
+//!   kept up with (a history page, a replay) is never too much on its own.
+//! - The session ended (close handshake, heartbeat timeout, server shutdown):
+//!   [`Outbox::finish`] writes what is left (the close frame), waits until the kernel
+//!   has sent it, half-closes the socket (the FIN follows the data) and reads until the
+//!   client closes its side. A client that has not taken the last bytes within
+//!   [`CLOSE_GRACE`] is aborted.
 //!
-//! How many bytes wait is published in a gauge the caller hands over (an atomic the
-//! admin API's session listing reads: `outbound_queue_bytes`).
+//! How many bytes wait is published in a gauge (an atomic the admin API's session
+//! listing reads: `outbound_queue_bytes`).
 
-use std::cell::RefCell;
-use std::collections::VecDeque;
-use std::pin::{pin, Pin};
+use std::future::{poll_fn, Future};
+use std::io;
+use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
-use bytes::Bytes;
-use futures_util::{Stream, StreamExt};
+use actix::{Actor, ActorContext, ActorFuture, AsyncContext};
+use actix_http::ws::{CloseReason, OpCode, Parser};
+use bytes::{Buf, BytesMut};
 use tokio::time::Instant;
 
-use super::socket::SocketRef;
+use super::socket::Socket;
 
-/// How long an ended session's last bytes may take to reach the client.
+/// How long an ended session's last bytes may take to reach the client, and how long
+/// the server then waits for the client to close its side.
 pub const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
 /// How often an ended session looks whether its last bytes have reached the client.
@@ -52,7 +56,7 @@ pub enum Ending {
     Unread,
     /// More than the limit was waiting for the client.
     SlowConsumer,
-    /// The connection was gone before the session ended.
+    /// The connection failed before the session ended.
     PeerGone,
 }
 
@@ -70,179 +74,239 @@ impl Ending {
     pub const ALL: [Ending; 4] = [Self::Closed, Self::Unread, Self::SlowConsumer, Self::PeerGone];
 }
 
-#[derive(Default)]
-struct Queue {
-    chunks: VecDeque<Bytes>,
-    bytes: usize,
-    /// `bytes`, for readers on other threads.
-    gauge: Arc<AtomicUsize>,
-    /// actix-web's task, waiting for the next chunk.
-    waker: Option<Waker>,
-    /// No more chunks will come.
-    ended: bool,
-    /// actix-web took the end of the body.
-    finished: bool,
-    /// actix-web dropped the body: after `finished`, or because the connection failed.
-    dropped: bool,
+/// What the session does after queueing a frame.
+#[must_use]
+#[derive(Debug, PartialEq, Eq)]
+pub enum Push {
+    /// A flush is already on its way (or the outbox has failed): nothing.
+    Queued,
+    /// The first frame of a turn: spawn a [`Flush`] in the session's context.
+    Flush,
+    /// The client is too far behind: stop the session.
+    Overflow,
 }
 
-impl Queue {
-    fn set_bytes(&mut self, bytes: usize) {
-        self.bytes = bytes;
-        self.gauge.store(bytes, Ordering::Relaxed);
-    }
+/// What runs when the connection's fate is known.
+pub type OnEnd = Box<dyn FnOnce(Ending)>;
 
-    fn wake(&mut self) {
-        if let Some(w) = self.waker.take() {
-            w.wake();
-        }
-    }
-}
-
-/// The response body actix-web writes to the client.
-pub struct OutboxBody(Rc<RefCell<Queue>>);
-
-impl Stream for OutboxBody {
-    type Item = Result<Bytes, actix_web::Error>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let mut q = self.0.borrow_mut();
-        if let Some(chunk) = q.chunks.pop_front() {
-            let left = q.bytes - chunk.len();
-            q.set_bytes(left);
-            return Poll::Ready(Some(Ok(chunk)));
-        }
-        if q.ended {
-            q.finished = true;
-            return Poll::Ready(None);
-        }
-        q.waker = Some(cx.waker().clone());
-        Poll::Pending
-    }
-}
-
-impl Drop for OutboxBody {
-    fn drop(&mut self) {
-        self.0.borrow_mut().dropped = true;
-    }
-}
-
-/// Drives `session` (a WebSocket context's byte stream, which runs its actor) on a
-/// task of the current thread, and returns the body for the response. `socket` is the
-/// connection's (none for a connection that is not TCP: no abort, no half-close).
-/// `request_payload` is kept until the end is decided: actix-web closes a connection
-/// soon after its request payload is dropped, which the session does when it stops.
-/// `gauge` is kept at the bytes waiting. `on_end` runs once the connection's fate is known.
-pub fn start<S>(
-    session: S,
-    request_payload: impl std::any::Any,
-    socket: Option<SocketRef>,
+/// The frames a session has written and its socket has not taken yet.
+pub struct Outbox {
+    socket: Rc<Socket>,
+    buf: BytesMut,
+    /// The socket held back bytes at the last flush: the client is behind.
+    behind: bool,
+    /// A [`Flush`] is scheduled or waiting for the socket.
+    flushing: bool,
+    /// Set once the connection cannot go on (slow consumer, write failed).
+    failed: Option<Ending>,
     limit: usize,
     gauge: Arc<AtomicUsize>,
-    on_end: impl FnOnce(Ending) + 'static,
-) -> OutboxBody
-where
-    S: Stream<Item = Result<Bytes, actix_web::Error>> + 'static,
-{
-    let queue = Rc::new(RefCell::new(Queue { gauge, ..Queue::default() }));
-    let body = OutboxBody(queue.clone());
-    actix_web::rt::spawn(async move {
-        let ending = drive(session, &queue, socket, limit).await;
-        drop(request_payload);
-        on_end(ending);
-    });
-    body
+    on_end: Option<OnEnd>,
 }
 
-async fn drive<S>(session: S, queue: &RefCell<Queue>, socket: Option<SocketRef>, limit: usize) -> Ending
-where
-    S: Stream<Item = Result<Bytes, actix_web::Error>>,
-{
-    let overflowed = {
-        let mut session = pin!(session);
-        loop {
-            let Some(Ok(chunk)) = session.next().await else { break false };
-            {
-                let mut q = queue.borrow_mut();
-                if q.dropped {
-                    return Ending::PeerGone;
-                }
-                let bytes = q.bytes + chunk.len();
-                q.set_bytes(bytes);
-                q.chunks.push_back(chunk);
-                q.wake();
+impl Outbox {
+    /// `limit`: the bytes that may wait behind a client that does not keep up.
+    pub fn new(socket: Rc<Socket>, limit: usize) -> Self {
+        Self {
+            socket,
+            buf: BytesMut::new(),
+            behind: false,
+            flushing: false,
+            failed: None,
+            limit,
+            gauge: Arc::default(),
+            on_end: None,
+        }
+    }
+
+    /// Runs `on_end` once, when [`Outbox::finish`] knows how the connection ended.
+    pub fn on_end(&mut self, on_end: OnEnd) {
+        self.on_end = Some(on_end);
+    }
+
+    /// Publishes the waiting bytes in `gauge` from now on.
+    pub fn publish_to(&mut self, gauge: Arc<AtomicUsize>) {
+        self.gauge = gauge;
+    }
+
+    pub fn text(&mut self, text: &[u8]) -> Push {
+        self.frame(text, OpCode::Text)
+    }
+
+    pub fn ping(&mut self, payload: &[u8]) -> Push {
+        self.frame(payload, OpCode::Ping)
+    }
+
+    pub fn pong(&mut self, payload: &[u8]) -> Push {
+        self.frame(payload, OpCode::Pong)
+    }
+
+    /// The close frame; the session stops after it (nothing follows a close).
+    pub fn close(&mut self, reason: Option<CloseReason>) -> Push {
+        if self.failed.is_some() {
+            return Push::Queued;
+        }
+        Parser::write_close(&mut self.buf, reason, false);
+        self.pushed()
+    }
+
+    fn frame(&mut self, payload: &[u8], op: OpCode) -> Push {
+        if self.failed.is_some() {
+            return Push::Queued;
+        }
+        Parser::write_message(&mut self.buf, payload, op, true, false);
+        self.pushed()
+    }
+
+    fn pushed(&mut self) -> Push {
+        self.gauge.store(self.buf.len(), Ordering::Relaxed);
+        if self.behind && self.buf.len() > self.limit {
+            self.failed = Some(Ending::SlowConsumer);
+            self.clear();
+            return Push::Overflow;
+        }
+        if self.flushing {
+            return Push::Queued;
+        }
+        self.flushing = true;
+        Push::Flush
+    }
+
+    fn clear(&mut self) {
+        self.buf = BytesMut::new();
+        self.gauge.store(0, Ordering::Relaxed);
+    }
+
+    /// Writes what waits; `Pending` while the socket does not take it all.
+    fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        match ready!(poll_write_all(&self.socket, &mut self.buf, cx)) {
+            Ok(()) => {
+                // Nothing held while the client keeps up.
+                self.buf = BytesMut::new();
+                self.behind = false;
             }
-            // What one turn of the session writes (a history page, a replay) is one
-            // chunk and never too much on its own: the limit is on the backlog behind
-            // it, once actix-web has had its turn to take what the socket accepts.
-            if over(queue, limit) {
-                tokio::task::yield_now().await;
-                if over(queue, limit) {
-                    break true;
-                }
+            Err(_) => {
+                self.failed.get_or_insert(Ending::PeerGone);
+                self.clear();
             }
         }
-        // Dropping the stream stops the actor if it still runs (it leaves its rooms).
-    };
-    let mut q = queue.borrow_mut();
-    q.ended = true;
-    if q.dropped {
-        return Ending::PeerGone;
+        self.gauge.store(self.buf.len(), Ordering::Relaxed);
+        self.flushing = false;
+        Poll::Ready(())
     }
-    if overflowed {
-        q.chunks.clear();
-        q.set_bytes(0);
-        q.wake();
-        drop(q);
-        if let Some(s) = &socket {
-            s.abort();
+
+    fn note_behind(&mut self) {
+        self.behind = true;
+        self.gauge.store(self.buf.len(), Ordering::Relaxed);
+    }
+
+    /// Ends the connection once the session has stopped: runs on a task of its own
+    /// and calls `on_end` with how it ended.
+    pub fn finish(&mut self) -> impl Future<Output = ()> + 'static {
+        let socket = self.socket.clone();
+        let mut buf = std::mem::take(&mut self.buf);
+        let failed = self.failed;
+        let on_end = self.on_end.take();
+        self.gauge.store(0, Ordering::Relaxed);
+        async move {
+            let ending = match failed {
+                Some(Ending::SlowConsumer) => {
+                    socket.abort();
+                    Ending::SlowConsumer
+                }
+                Some(ending) => ending,
+                None => deliver_and_close(&socket, &mut buf).await,
+            };
+            if let Some(on_end) = on_end {
+                on_end(ending);
+            }
         }
-        return Ending::SlowConsumer;
-    }
-    q.wake();
-    drop(q);
-    match socket {
-        Some(s) => close_when_delivered(queue, s).await,
-        None => Ending::Closed,
     }
 }
 
-/// More than `limit` bytes wait, behind at least one chunk actix-web has not taken.
-fn over(queue: &RefCell<Queue>, limit: usize) -> bool {
-    let q = queue.borrow();
-    q.bytes > limit && q.chunks.len() > 1
+/// Writes `buf` to the socket, advancing it past what was written.
+fn poll_write_all(socket: &Socket, buf: &mut BytesMut, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    let stream = socket.stream();
+    while !buf.is_empty() {
+        match stream.try_write(buf) {
+            Ok(0) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+            Ok(n) => buf.advance(n),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => ready!(stream.poll_write_ready(cx))?,
+            Err(e) => return Poll::Ready(Err(e)),
+        }
+    }
+    Poll::Ready(Ok(()))
 }
 
-/// Half-closes the socket once actix-web has written the whole body and the kernel
-/// has sent it (the FIN follows the data); aborts it if that takes longer than
-/// [`CLOSE_GRACE`] (a client that does not read). While bytes wait, closing the socket
-/// is made abortive: actix-web closes a finished connection itself after a second,
-/// and a plain close would leave the kernel holding (and retrying) what the client
-/// never took.
-async fn close_when_delivered(queue: &RefCell<Queue>, socket: SocketRef) -> Ending {
+/// The end of a session whose client may still read: its last bytes, the FIN after
+/// them once the kernel has sent them, then the client's own end, each within
+/// [`CLOSE_GRACE`]. A client that does not take the last bytes in time is aborted.
+async fn deliver_and_close(socket: &Socket, buf: &mut BytesMut) -> Ending {
     let deadline = Instant::now() + CLOSE_GRACE;
-    let mut waiting = false;
-    // actix-web takes the end of the body on its next turn.
-    tokio::task::yield_now().await;
-    loop {
-        if !socket.is_open() {
-            return if waiting { Ending::Unread } else { Ending::Closed };
+    match tokio::time::timeout_at(deadline, poll_fn(|cx| poll_write_all(socket, buf, cx))).await {
+        Ok(Ok(())) => {}
+        Ok(Err(_)) => return Ending::PeerGone,
+        Err(_) => {
+            socket.abort();
+            return Ending::Unread;
         }
-        if queue.borrow().finished && socket.unsent_bytes() == 0 {
-            if waiting {
-                socket.set_abortive_close(false);
-            }
-            socket.half_close();
-            return Ending::Closed;
-        }
-        if !waiting {
-            socket.set_abortive_close(true);
-            waiting = true;
-        }
+    }
+    while socket.unsent_bytes() > 0 {
         if Instant::now() >= deadline {
             socket.abort();
             return Ending::Unread;
         }
         tokio::time::sleep(CLOSE_POLL).await;
+    }
+    socket.half_close();
+    // Closing with unread bytes would reset the connection, and a reset can make the
+    // client drop the close frame it has not read yet: wait for its end first.
+    let _ = tokio::time::timeout(CLOSE_GRACE, read_until_closed(socket)).await;
+    Ending::Closed
+}
+
+/// Reads and drops what the client still sends, until it closes its side.
+async fn read_until_closed(socket: &Socket) {
+    let stream = socket.stream();
+    let mut sink = [0u8; 1024];
+    loop {
+        if stream.readable().await.is_err() {
+            return;
+        }
+        match stream.try_read(&mut sink) {
+            Ok(0) => return,
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(_) => return,
+        }
+    }
+}
+
+/// An actor that writes through an [`Outbox`].
+pub trait Writer: Actor {
+    fn outbox(&mut self) -> &mut Outbox;
+}
+
+/// A turn's flush, as an item of the writing actor's context: polled after the
+/// mailbox's messages, and again whenever the socket becomes writable.
+pub struct Flush;
+
+impl<A> ActorFuture<A> for Flush
+where
+    A: Writer,
+    A::Context: AsyncContext<A>,
+{
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, act: &mut A, ctx: &mut A::Context, cx: &mut Context<'_>) -> Poll<()> {
+        let outbox = act.outbox();
+        if outbox.poll_flush(cx).is_pending() {
+            outbox.note_behind();
+            return Poll::Pending;
+        }
+        if outbox.failed.is_some() {
+            ctx.stop();
+        }
+        Poll::Ready(())
     }
 }

@@ -14,21 +14,22 @@
 //! the stream with [`ReadError::InvalidUtf8`].
 //!
 //! The frame parsing itself (masking, opcodes, control-frame rules, continuation
-//! state) is actix-http's `ws::Codec`; this type only decides how much of the payload
-//! to let it see.
+//! state) is actix-http's `ws::Codec`; this type only decides how much of the input
+//! to let it see. The input is [`SocketBytes`]: the connection's socket, read by the
+//! session's own task. An idle connection holds no read buffer.
 
-use std::cell::RefCell;
+use std::io;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
 use actix_codec::Decoder;
 use actix_http::ws::{CloseReason, Codec, Frame as WireFrame, Item, ProtocolError};
-use actix_web::error::PayloadError;
 use bytes::{Bytes, BytesMut};
 use bytestring::ByteString;
 use futures_util::Stream;
 
+use super::socket::Socket;
 use crate::protocol::close::CloseCode;
 
 /// One whole message or control frame from the client.
@@ -51,9 +52,9 @@ pub enum ReadError {
     InvalidUtf8,
     #[error("websocket protocol error: {0}")]
     Protocol(ProtocolError),
-    /// The connection failed underneath (reset, truncated): nobody to answer.
+    /// The connection failed underneath (reset): nobody to answer.
     #[error("connection error: {0}")]
-    Payload(PayloadError),
+    Io(io::Error),
 }
 
 impl ReadError {
@@ -64,7 +65,7 @@ impl ReadError {
             Self::TooLarge { .. } => Some(CloseCode::FrameTooLarge),
             Self::InvalidUtf8 => Some(CloseCode::InvalidUtf8),
             Self::Protocol(_) => Some(CloseCode::ProtocolError),
-            Self::Payload(_) => None,
+            Self::Io(_) => None,
         }
     }
 }
@@ -75,7 +76,7 @@ struct Partial {
     data: BytesMut,
 }
 
-/// Reads frames from `S` (the upgraded request's payload).
+/// Reads frames from `S` (the connection's bytes, [`SocketBytes`]).
 pub struct FrameReader<S> {
     payload: S,
     buf: BytesMut,
@@ -168,7 +169,7 @@ fn utf8(b: Bytes) -> Result<ByteString, ReadError> {
 
 impl<S> Stream for FrameReader<S>
 where
-    S: Stream<Item = Result<Bytes, PayloadError>> + Unpin,
+    S: Stream<Item = Result<Bytes, io::Error>> + Unpin,
 {
     type Item = Result<Frame, ReadError>;
 
@@ -191,12 +192,18 @@ where
             // No whole frame buffered: read one more chunk.
             match Pin::new(&mut this.payload).poll_next(cx) {
                 Poll::Ready(Some(Ok(chunk))) => this.buf.extend_from_slice(&chunk),
-                Poll::Ready(Some(Err(e))) => return this.fail(ReadError::Payload(e)),
+                Poll::Ready(Some(Err(e))) => return this.fail(ReadError::Io(e)),
                 Poll::Ready(None) => {
                     this.done = true;
                     return Poll::Ready(None);
                 }
-                Poll::Pending => return Poll::Pending,
+                Poll::Pending => {
+                    // Nothing buffered while the client is quiet.
+                    if this.buf.is_empty() {
+                        this.buf = BytesMut::new();
+                    }
+                    return Poll::Pending;
+                }
             }
         }
     }
@@ -215,26 +222,42 @@ impl<S> FrameReader<S> {
     }
 }
 
-/// A stream with several owners: the reader reads it, the others only keep it alive.
-pub struct SharedStream<S>(Rc<RefCell<S>>);
+/// The bytes a connection's client sends: first what came with the upgrade request
+/// (read before the upgrade), then what the socket gives, one read at a time.
+pub struct SocketBytes {
+    socket: Rc<Socket>,
+    early: Option<Bytes>,
+}
 
-impl<S> SharedStream<S> {
-    pub fn new(stream: S) -> Self {
-        Self(Rc::new(RefCell::new(stream)))
+/// The most one read takes from the socket.
+const READ_CHUNK: usize = 4096;
+
+impl SocketBytes {
+    pub fn new(socket: Rc<Socket>, early: Bytes) -> Self {
+        Self { socket, early: (!early.is_empty()).then_some(early) }
     }
 }
 
-impl<S> Clone for SharedStream<S> {
-    fn clone(&self) -> Self {
-        Self(self.0.clone())
-    }
-}
+impl Stream for SocketBytes {
+    type Item = Result<Bytes, io::Error>;
 
-impl<S: Stream + Unpin> Stream for SharedStream<S> {
-    type Item = S::Item;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
-        Pin::new(&mut *self.0.borrow_mut()).poll_next(cx)
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if let Some(early) = self.early.take() {
+            return Poll::Ready(Some(Ok(early)));
+        }
+        let stream = self.socket.stream();
+        loop {
+            if let Err(e) = std::task::ready!(stream.poll_read_ready(cx)) {
+                return Poll::Ready(Some(Err(e)));
+            }
+            let mut chunk = [0u8; READ_CHUNK];
+            match stream.try_read(&mut chunk) {
+                Ok(0) => return Poll::Ready(None),
+                Ok(n) => return Poll::Ready(Some(Ok(Bytes::copy_from_slice(&chunk[..n])))),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(e) => return Poll::Ready(Some(Err(e))),
+            }
+        }
     }
 }
 
@@ -287,7 +310,7 @@ mod tests {
     }
 
     fn read_all(chunks: Vec<Vec<u8>>, limit: usize) -> Vec<Result<Frame, ReadError>> {
-        let payload = stream::iter(chunks.into_iter().map(|c| Ok::<_, PayloadError>(Bytes::from(c))));
+        let payload = stream::iter(chunks.into_iter().map(|c| Ok::<_, io::Error>(Bytes::from(c))));
         tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap()

@@ -1,17 +1,15 @@
-//! The TCP socket under an HTTP connection, as far as roomd reaches past actix-web to
-//! it: counting open connections (for the open-file limit) and ending a connection
-//! whose peer does not read.
+//! The TCP socket under a connection: counting open connections (for the open-file
+//! limit), and the socket calls a WebSocket connection makes once it owns its socket.
 //!
-//! actix-web owns each socket and writes to it only when it is writable, so a peer
-//! that stops reading leaves the connection waiting for ever; no timeout of actix-web
-//! covers that. [`PeerSocket`] is put into every connection's data when it is
-//! accepted (`HttpServer::on_connect`); a WebSocket session takes a [`SocketRef`] from
-//! it and may half-close or abort the socket itself.
+//! Every accepted connection is counted from the moment it is accepted
+//! ([`PeerSocket::on_connect`], in the connection's data) for as long as actix-web
+//! holds it. An upgrade to WebSocket takes the socket out of actix-web
+//! (`http::handover`) and the count with it ([`PeerSocket::take`]): the session's
+//! [`Socket`] holds it until the connection closes.
 
-use std::any::Any;
+use std::cell::Cell;
 use std::net::Shutdown;
-use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
-use std::rc::{Rc, Weak};
+use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -25,32 +23,19 @@ use socket2::SockRef;
 pub const RESERVED_FDS: u64 = 128;
 
 static OPEN: AtomicUsize = AtomicUsize::new(0);
+static WEBSOCKETS: AtomicUsize = AtomicUsize::new(0);
 
-/// Counts as an open connection while it exists: it lives in the connection's data,
-/// which actix-web drops with the connection.
-pub struct PeerSocket {
-    fd: RawFd,
-    /// Dropped with the connection's data, when actix-web drops the connection (and
-    /// closes the socket) — in the same step, on the connection's thread.
-    open: Rc<()>,
-}
+/// One open connection, counted while this exists.
+pub struct OpenConnection(());
 
-impl PeerSocket {
-    /// `HttpServer::on_connect`: remembers a TCP connection's socket.
-    pub fn on_connect(conn: &dyn Any, data: &mut Extensions) {
-        if let Some(tcp) = conn.downcast_ref::<TcpStream>() {
-            OPEN.fetch_add(1, Ordering::Relaxed);
-            data.insert(PeerSocket { fd: tcp.as_raw_fd(), open: Rc::new(()) });
-        }
-    }
-
-    /// A handle for the connection's response body to act on its own socket.
-    pub fn handle(&self) -> SocketRef {
-        SocketRef { fd: self.fd, open: Rc::downgrade(&self.open) }
+impl OpenConnection {
+    fn new() -> Self {
+        OPEN.fetch_add(1, Ordering::Relaxed);
+        Self(())
     }
 }
 
-impl Drop for PeerSocket {
+impl Drop for OpenConnection {
     fn drop(&mut self) {
         OPEN.fetch_sub(1, Ordering::Relaxed);
     }
@@ -61,6 +46,27 @@ pub fn open_connections() -> usize {
     OPEN.load(Ordering::Relaxed)
 }
 
+/// WebSocket connections whose socket is still open (a session's, or one that is
+/// closing: shutdown waits for these to be done).
+pub fn open_websockets() -> usize {
+    WEBSOCKETS.load(Ordering::Relaxed)
+}
+
+/// In every HTTP connection's data: the connection's count, until an upgrade takes it.
+pub struct PeerSocket(Cell<Option<OpenConnection>>);
+
+impl PeerSocket {
+    /// `HttpService::on_connect_ext`: counts a newly accepted TCP connection.
+    pub fn on_connect(_: &TcpStream, data: &mut Extensions) {
+        data.insert(PeerSocket(Cell::new(Some(OpenConnection::new()))));
+    }
+
+    /// The count, for the socket's new owner after an upgrade.
+    pub fn take(&self) -> Option<OpenConnection> {
+        self.0.take()
+    }
+}
+
 /// Raises the soft open-file limit to the hard one and returns it (what
 /// `RLIMIT_NOFILE` allows now if raising fails).
 pub fn raise_open_file_limit() -> u64 {
@@ -69,65 +75,53 @@ pub fn raise_open_file_limit() -> u64 {
         .unwrap_or(1024)
 }
 
-/// A connection's socket. It is `!Send`: it is used on the connection's own thread,
-/// where the connection cannot close between the check that it is open and the
-/// system call on its descriptor; each method does nothing once it has closed.
-#[derive(Clone, Debug)]
-pub struct SocketRef {
-    fd: RawFd,
-    open: Weak<()>,
+/// A WebSocket connection's socket, shared by its reader and its outbox (one thread).
+/// The descriptor closes when the last of them drops it.
+pub struct Socket {
+    stream: TcpStream,
+    _counted: Option<OpenConnection>,
 }
 
-impl SocketRef {
-    /// Whether the connection (and so its descriptor) is still open.
-    pub fn is_open(&self) -> bool {
-        self.open.strong_count() > 0
+impl Socket {
+    pub fn new(stream: TcpStream, counted: Option<OpenConnection>) -> Self {
+        WEBSOCKETS.fetch_add(1, Ordering::Relaxed);
+        Self { stream, _counted: counted }
     }
 
-    fn with_sock<R>(&self, f: impl FnOnce(SockRef<'_>) -> R) -> Option<R> {
-        if !self.is_open() {
-            return None;
-        }
-        // SAFETY: the descriptor is open (checked just above, on the thread that
-        // would close it) and stays borrowed only for this call.
-        let fd = unsafe { BorrowedFd::borrow_raw(self.fd) };
-        Some(f(SockRef::from(&fd)))
+    pub fn stream(&self) -> &TcpStream {
+        &self.stream
     }
 
-    /// Bytes written to the socket that the kernel has not sent yet (0 once the
-    /// connection has closed).
+    /// Bytes written to the socket that the kernel has not sent yet.
     pub fn unsent_bytes(&self) -> usize {
-        self.with_sock(|s| {
-            let mut n: libc::c_int = 0;
-            // SAFETY: SIOCOUTQNSD writes one int to `n`; the descriptor is open.
-            let rc = unsafe { libc::ioctl(s.as_raw_fd(), libc::SIOCOUTQNSD, &mut n) };
-            if rc == 0 {
-                n.max(0) as usize
-            } else {
-                0
-            }
-        })
-        .unwrap_or(0)
-    }
-
-    /// Whether closing the socket resets the connection and discards what the kernel
-    /// has not sent (`SO_LINGER` 0) instead of sending it first, for as long as the
-    /// peer takes.
-    pub fn set_abortive_close(&self, on: bool) {
-        let _ = self.with_sock(|s| s.set_linger(on.then_some(Duration::ZERO)));
+        let mut n: libc::c_int = 0;
+        // SAFETY: SIOCOUTQNSD writes one int to `n`; the descriptor is open while
+        // `self` exists.
+        let rc = unsafe { libc::ioctl(self.stream.as_raw_fd(), libc::SIOCOUTQNSD, &mut n) };
+        if rc == 0 {
+            n.max(0) as usize
+        } else {
+            0
+        }
     }
 
     /// Sends FIN after what is queued: the orderly end of a WebSocket close handshake
     /// (RFC 6455 §7.1.1: the server closes the TCP connection first).
     pub fn half_close(&self) {
-        let _ = self.with_sock(|s| s.shutdown(Shutdown::Write));
+        let _ = SockRef::from(&self.stream).shutdown(Shutdown::Write);
     }
 
-    /// Ends the connection now: unsent data is discarded and the peer gets a reset
-    /// when the socket closes, so the kernel frees its send queue at once. actix-web
-    /// sees the socket fail and drops the connection.
+    /// Ends the connection now: unsent data is discarded and the peer gets a reset,
+    /// so the kernel frees the send queue at once (`SO_LINGER` 0, then shutdown).
     pub fn abort(&self) {
-        self.set_abortive_close(true);
-        let _ = self.with_sock(|s| s.shutdown(Shutdown::Both));
+        let sock = SockRef::from(&self.stream);
+        let _ = sock.set_linger(Some(Duration::ZERO));
+        let _ = sock.shutdown(Shutdown::Both);
+    }
+}
+
+impl Drop for Socket {
+    fn drop(&mut self) {
+        WEBSOCKETS.fetch_sub(1, Ordering::Relaxed);
     }
 }

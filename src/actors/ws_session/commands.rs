@@ -4,7 +4,7 @@
 //! when it joins more rooms later, in those too; the reply lists where it applied.
 
 use actix::prelude::*;
-use actix_web_actors::ws;
+
 use futures_util::future::join_all;
 
 use super::WsSession;
@@ -37,7 +37,7 @@ impl WsSession {
         name: String,
         description: Option<String>,
         min_role: Option<String>,
-        ctx: &mut ws::WebsocketContext<Self>,
+        ctx: &mut Context<Self>,
     ) {
         let spec = match self.check_register(name, description, min_role) {
             Ok(s) => s,
@@ -117,7 +117,7 @@ impl WsSession {
         &mut self,
         id: Option<FrameId>,
         spec: CommandSpec,
-        ctx: &mut ws::WebsocketContext<Self>,
+        ctx: &mut Context<Self>,
     ) {
         self.wildcard_commands.retain(|s| s.name != spec.name);
         if self.wildcard_commands.len() >= MAX_BOT_COMMANDS {
@@ -158,7 +158,7 @@ impl WsSession {
 
     /// After a join: registers this session's `*` commands in `room`; a refusal
     /// (another bot holds the name) comes as a `notice`.
-    pub(super) fn register_wildcards_in(&mut self, room: &RoomId, ctx: &mut ws::WebsocketContext<Self>) {
+    pub(super) fn register_wildcards_in(&mut self, room: &RoomId, ctx: &mut Context<Self>) {
         let Some(joined) = self.rooms.get(room) else { return };
         for spec in &self.wildcard_commands {
             let (room, name) = (room.clone(), spec.name.clone());

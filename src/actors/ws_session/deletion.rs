@@ -4,7 +4,7 @@
 //! the actor.
 
 use actix::prelude::*;
-use actix_web_actors::ws;
+
 
 use super::WsSession;
 use crate::actors::room::{DeleteMessages, Deleter, RoomError};
@@ -25,7 +25,7 @@ impl WsSession {
         room: &str,
         seq: i64,
         reason: Option<String>,
-        ctx: &mut ws::WebsocketContext<Self>,
+        ctx: &mut Context<Self>,
     ) {
         let (room_id, addr) = match self.joined_room(room) {
             Ok((r, j)) => (r, j.addr.clone()),
@@ -60,7 +60,7 @@ impl WsSession {
         ctx.spawn(fut.into_actor(self).map(move |res, act, ctx| match res {
             Ok((room_id, deletion)) => {
                 let Some(m) = deletion.messages.first() else { return };
-                ctx.text(out::encode(&out::Deleted {
+                act.write(ctx, out::encode(&out::Deleted {
                     id: id.as_ref(),
                     room: room_id.as_str(),
                     seq: m.seq,

@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use actix::prelude::*;
-use actix_web_actors::ws;
+
 use slog::info;
 
 use super::WsSession;
@@ -22,7 +22,7 @@ impl WsSession {
         id: Option<FrameId>,
         room: &str,
         active: bool,
-        ctx: &mut ws::WebsocketContext<Self>,
+        ctx: &mut Context<Self>,
     ) {
         let addr = match self.joined_room(room) {
             Ok((_, j)) => j.addr.clone(),
@@ -37,7 +37,7 @@ impl WsSession {
         id: Option<FrameId>,
         room: &str,
         seq: i64,
-        ctx: &mut ws::WebsocketContext<Self>,
+        ctx: &mut Context<Self>,
     ) {
         let addr = match self.joined_room(room) {
             Ok((_, j)) => j.addr.clone(),
@@ -66,7 +66,7 @@ impl WsSession {
 
     /// Counts a policy violation; the one that reaches `limits.max_violations` within
     /// a minute closes the connection with 4002.
-    pub(super) fn violation(&mut self, ctx: &mut ws::WebsocketContext<Self>) {
+    pub(super) fn violation(&mut self, ctx: &mut Context<Self>) {
         if self.violations.record(Instant::now()) {
             info!(self.log, "session closed for repeated violations";
                   "user" => &self.identity.user.id, "max_violations" => self.deps.cfg.limits.max_violations);
