@@ -4,7 +4,8 @@
 //! actix-web's `HttpServer` builds the same service (actix-server accepting, actix-http
 //! serving, the `App` answering) but has no place for an upgrade service, so roomd
 //! puts the parts together here, with `HttpServer`'s defaults: a listen backlog of
-//! 1,024, 5 s keep-alive, 5 s to read a request's head, 1 s to close.
+//! 1,024, 5 s keep-alive, 5 s to read a request's head, 1 s to close, idle
+//! connections closed when the server stops.
 
 use std::io;
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
@@ -66,14 +67,19 @@ where
     S::Service: 'static,
     B: MessageBody + 'static,
 {
-    let mut builder = Server::build()
+    let builder = Server::build();
+    // Tells each connection that the server stops: idle keep-alive connections close
+    // at once instead of holding the shutdown to its timeout (as `HttpServer` does).
+    let stopping = builder.graceful_shutdown_signal();
+    let mut builder = builder
         .workers(cfg.workers())
         .disable_signals()
         .shutdown_timeout(cfg.server.shutdown_timeout_secs);
     for lst in listeners {
         let addr = lst.local_addr()?;
-        let make_app = make_app.clone();
+        let (make_app, stopping) = (make_app.clone(), stopping.clone());
         builder = builder.listen(format!("roomd-{addr}"), lst, move || {
+            let stopping = stopping.clone();
             let upgrade_app = make_app.clone();
             // The upgrade path runs its own instance of the worker's `App`.
             let upgrade = fn_factory(move || {
@@ -88,6 +94,10 @@ where
             // `AppConfig` gives handlers the server's host and address; roomd reads neither.
             let app = map_config(make_app().into_factory(), |_| AppConfig::default());
             HttpService::build()
+                .graceful_shutdown_signal(move || {
+                    let stopping = stopping.clone();
+                    async move { stopping.notified().await }
+                })
                 .keep_alive(KeepAlive::Timeout(Duration::from_secs(5)))
                 .client_request_timeout(Duration::from_secs(5))
                 .client_disconnect_timeout(Duration::from_secs(1))
