@@ -237,7 +237,8 @@ async fn serve(
             .wrap(actix_web::middleware::from_fn(http::request_log::log_request))
             .configure(|c| http::configure(c, &app_state))
     };
-    let listeners = http::listen::bind(&cfg.server.bind).with_context(|| format!("binding {}", cfg.server.bind))?;
+    let listeners =
+        http::listen::bind(&cfg.server.bind).with_context(|| format!("binding {}", cfg.server.bind))?;
     let addrs: Vec<_> = listeners.iter().filter_map(|l| l.local_addr().ok()).collect();
     for addr in &addrs {
         let base = base_url(*addr);

@@ -227,9 +227,10 @@ impl Handler<Outbound> for WsSession {
                 self.violation(ctx);
             }
             Outbound::Close { code, reason } => {
-                let push = self
-                    .outbox
-                    .close(Some(CloseReason { code: WireCloseCode::from(code), description: Some(reason.into_owned()) }));
+                let push = self.outbox.close(Some(CloseReason {
+                    code: WireCloseCode::from(code),
+                    description: Some(reason.into_owned()),
+                }));
                 self.pushed(push, ctx);
                 ctx.stop();
             }
@@ -260,9 +261,10 @@ impl Shell for WsSession {
 impl WsSession {
     /// Sends the close frame for `code` (with its reason text) and stops the session.
     pub(super) fn close(&mut self, code: CloseCode, ctx: &mut Context<Self>) {
-        let push = self
-            .outbox
-            .close(Some(CloseReason { code: WireCloseCode::from(code.code()), description: Some(code.reason().into()) }));
+        let push = self.outbox.close(Some(CloseReason {
+            code: WireCloseCode::from(code.code()),
+            description: Some(code.reason().into()),
+        }));
         self.pushed(push, ctx);
         ctx.stop();
     }
@@ -293,8 +295,9 @@ impl WsSession {
                 if let Some(code) = e.close_code() {
                     // The reader's own words say more than the table's reason.
                     let description = Some(e.to_string());
-                    let push =
-                        self.outbox.close(Some(CloseReason { code: WireCloseCode::from(code.code()), description }));
+                    let push = self
+                        .outbox
+                        .close(Some(CloseReason { code: WireCloseCode::from(code.code()), description }));
                     self.pushed(push, ctx);
                 }
                 return ctx.stop();
@@ -340,12 +343,7 @@ impl WsSession {
 impl WsSession {
     /// A text frame; `limited`: it was over the rate limit (and waiting this long
     /// would have been enough).
-    fn on_text(
-        &mut self,
-        text: &str,
-        limited: Option<std::time::Duration>,
-        ctx: &mut Context<Self>,
-    ) {
+    fn on_text(&mut self, text: &str, limited: Option<std::time::Duration>, ctx: &mut Context<Self>) {
         if self.deps.cfg.debug.fault_injection && text == PANIC_TEXT {
             panic!("fault injection: session crash requested");
         }
@@ -393,13 +391,7 @@ impl WsSession {
         }
     }
 
-    fn on_join(
-        &mut self,
-        id: Option<FrameId>,
-        room: &str,
-        after_seq: Option<i64>,
-        ctx: &mut Context<Self>,
-    ) {
+    fn on_join(&mut self, id: Option<FrameId>, room: &str, after_seq: Option<i64>, ctx: &mut Context<Self>) {
         let room_id = match RoomId::parse(room) {
             Ok(r) => r,
             Err(e) => return self.error(ctx, id.as_ref(), ErrorCode::BadRequest, &e.to_string(), None),

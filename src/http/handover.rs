@@ -40,7 +40,10 @@ pub struct Handover(Start);
 
 impl Handover {
     /// `response` (the handshake's 101), carrying what to start on the socket.
-    pub fn respond(mut response: HttpResponse, start: impl FnOnce(Rc<Socket>, Bytes) + 'static) -> HttpResponse {
+    pub fn respond(
+        mut response: HttpResponse,
+        start: impl FnOnce(Rc<Socket>, Bytes) + 'static,
+    ) -> HttpResponse {
         response.extensions_mut().insert(Handover(Box::new(start)));
         response
     }

@@ -71,10 +71,8 @@ where
     // Tells each connection that the server stops: idle keep-alive connections close
     // at once instead of holding the shutdown to its timeout (as `HttpServer` does).
     let stopping = builder.graceful_shutdown_signal();
-    let mut builder = builder
-        .workers(cfg.workers())
-        .disable_signals()
-        .shutdown_timeout(cfg.server.shutdown_timeout_secs);
+    let mut builder =
+        builder.workers(cfg.workers()).disable_signals().shutdown_timeout(cfg.server.shutdown_timeout_secs);
     for lst in listeners {
         let addr = lst.local_addr()?;
         let (make_app, stopping) = (make_app.clone(), stopping.clone());

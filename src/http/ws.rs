@@ -87,9 +87,11 @@ async fn upgrade(req: HttpRequest, st: web::Data<AppState>) -> Result<HttpRespon
             drop(permit);
             metrics().ws_closed(ending);
             match ending {
-                Ending::SlowConsumer => warn!(log, "connection cut: the client does not read (slow consumer)";
+                Ending::SlowConsumer => {
+                    warn!(log, "connection cut: the client does not read (slow consumer)";
                     "session" => name, "user" => user,
-                    "limit_bytes" => max_outbound),
+                    "limit_bytes" => max_outbound)
+                }
                 Ending::Unread => info!(log, "connection cut: the client did not take its last frames";
                     "session" => name, "user" => user),
                 Ending::Closed | Ending::PeerGone => {}

@@ -226,13 +226,10 @@ impl Outbox {
 
 /// Writes `buf` to the socket, advancing it past what was written.
 fn poll_write_all(socket: &Socket, buf: &mut BytesMut, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-    let stream = socket.stream();
     while !buf.is_empty() {
-        match stream.try_write(buf) {
-            Ok(0) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
-            Ok(n) => buf.advance(n),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => ready!(stream.poll_write_ready(cx))?,
-            Err(e) => return Poll::Ready(Err(e)),
+        match ready!(socket.poll_write(cx, buf))? {
+            0 => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+            n => buf.advance(n),
         }
     }
     Poll::Ready(Ok(()))
@@ -267,19 +264,8 @@ async fn deliver_and_close(socket: &Socket, buf: &mut BytesMut) -> Ending {
 
 /// Reads and drops what the client still sends, until it closes its side.
 async fn read_until_closed(socket: &Socket) {
-    let stream = socket.stream();
     let mut sink = [0u8; 1024];
-    loop {
-        if stream.readable().await.is_err() {
-            return;
-        }
-        match stream.try_read(&mut sink) {
-            Ok(0) => return,
-            Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            Err(_) => return,
-        }
-    }
+    while let Ok(1..) = poll_fn(|cx| socket.poll_read(cx, &mut sink)).await {}
 }
 
 /// An actor that writes through an [`Outbox`].

@@ -245,18 +245,11 @@ impl Stream for SocketBytes {
         if let Some(early) = self.early.take() {
             return Poll::Ready(Some(Ok(early)));
         }
-        let stream = self.socket.stream();
-        loop {
-            if let Err(e) = std::task::ready!(stream.poll_read_ready(cx)) {
-                return Poll::Ready(Some(Err(e)));
-            }
-            let mut chunk = [0u8; READ_CHUNK];
-            match stream.try_read(&mut chunk) {
-                Ok(0) => return Poll::Ready(None),
-                Ok(n) => return Poll::Ready(Some(Ok(Bytes::copy_from_slice(&chunk[..n])))),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                Err(e) => return Poll::Ready(Some(Err(e))),
-            }
+        let mut chunk = [0u8; READ_CHUNK];
+        match std::task::ready!(self.socket.poll_read(cx, &mut chunk)) {
+            Ok(0) => Poll::Ready(None),
+            Ok(n) => Poll::Ready(Some(Ok(Bytes::copy_from_slice(&chunk[..n])))),
+            Err(e) => Poll::Ready(Some(Err(e))),
         }
     }
 }

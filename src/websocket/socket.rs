@@ -7,15 +7,19 @@
 //! (`http::handover`) and the count with it ([`PeerSocket::take`]): the session's
 //! [`Socket`] holds it until the connection closes.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::io;
 use std::net::Shutdown;
 use std::os::fd::AsRawFd;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use actix_web::dev::Extensions;
 use actix_web::rt::net::TcpStream;
 use socket2::SockRef;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// File descriptors kept free for everything that is not a client connection (the
 /// store's pool and files, NATS, listeners, logs): at `nofile - RESERVED_FDS` open
@@ -75,21 +79,39 @@ pub fn raise_open_file_limit() -> u64 {
         .unwrap_or(1024)
 }
 
-/// A WebSocket connection's socket, shared by its reader and its outbox (one thread).
-/// The descriptor closes when the last of them drops it.
+/// A WebSocket connection's socket, shared by its reader and its outbox, which take
+/// turns on the session's task. The descriptor closes when the last of them drops it.
+///
+/// Reads and writes go through tokio's `AsyncRead` and `AsyncWrite`: a read or write
+/// that takes less than was offered tells tokio the socket is drained (or full), so
+/// the next one waits for the socket instead of costing a system call that would
+/// only say "try again".
 pub struct Socket {
-    stream: TcpStream,
+    stream: RefCell<TcpStream>,
     _counted: Option<OpenConnection>,
 }
 
 impl Socket {
     pub fn new(stream: TcpStream, counted: Option<OpenConnection>) -> Self {
         WEBSOCKETS.fetch_add(1, Ordering::Relaxed);
-        Self { stream, _counted: counted }
+        Self { stream: RefCell::new(stream), _counted: counted }
     }
 
-    pub fn stream(&self) -> &TcpStream {
-        &self.stream
+    /// Reads into `buf`; `Ok(0)`: the client closed its side.
+    pub fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        let mut read = ReadBuf::new(buf);
+        let mut stream = self.stream.borrow_mut();
+        std::task::ready!(Pin::new(&mut *stream).poll_read(cx, &mut read))?;
+        Poll::Ready(Ok(read.filled().len()))
+    }
+
+    /// Writes from `buf`; the bytes written.
+    pub fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut *self.stream.borrow_mut()).poll_write(cx, buf)
+    }
+
+    fn with_sock<R>(&self, f: impl FnOnce(SockRef<'_>) -> R) -> R {
+        f(SockRef::from(&*self.stream.borrow()))
     }
 
     /// Bytes written to the socket that the kernel has not sent yet.
@@ -97,7 +119,7 @@ impl Socket {
         let mut n: libc::c_int = 0;
         // SAFETY: SIOCOUTQNSD writes one int to `n`; the descriptor is open while
         // `self` exists.
-        let rc = unsafe { libc::ioctl(self.stream.as_raw_fd(), libc::SIOCOUTQNSD, &mut n) };
+        let rc = self.with_sock(|s| unsafe { libc::ioctl(s.as_raw_fd(), libc::SIOCOUTQNSD, &mut n) });
         if rc == 0 {
             n.max(0) as usize
         } else {
@@ -108,15 +130,16 @@ impl Socket {
     /// Sends FIN after what is queued: the orderly end of a WebSocket close handshake
     /// (RFC 6455 §7.1.1: the server closes the TCP connection first).
     pub fn half_close(&self) {
-        let _ = SockRef::from(&self.stream).shutdown(Shutdown::Write);
+        let _ = self.with_sock(|s| s.shutdown(Shutdown::Write));
     }
 
     /// Ends the connection now: unsent data is discarded and the peer gets a reset,
     /// so the kernel frees the send queue at once (`SO_LINGER` 0, then shutdown).
     pub fn abort(&self) {
-        let sock = SockRef::from(&self.stream);
-        let _ = sock.set_linger(Some(Duration::ZERO));
-        let _ = sock.shutdown(Shutdown::Both);
+        self.with_sock(|s| {
+            let _ = s.set_linger(Some(Duration::ZERO));
+            let _ = s.shutdown(Shutdown::Both);
+        });
     }
 }
 

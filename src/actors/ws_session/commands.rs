@@ -113,12 +113,7 @@ impl WsSession {
     /// `room: "*"`: remember the command for rooms joined later and register it in
     /// every room joined now; `registered` lists where it applies and where another
     /// bot holds the name (or the room could not answer).
-    fn register_everywhere(
-        &mut self,
-        id: Option<FrameId>,
-        spec: CommandSpec,
-        ctx: &mut Context<Self>,
-    ) {
+    fn register_everywhere(&mut self, id: Option<FrameId>, spec: CommandSpec, ctx: &mut Context<Self>) {
         self.wildcard_commands.retain(|s| s.name != spec.name);
         if self.wildcard_commands.len() >= MAX_BOT_COMMANDS {
             let msg = format!("at most {MAX_BOT_COMMANDS} \"*\" commands per connection");

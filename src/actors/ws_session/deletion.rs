@@ -5,7 +5,6 @@
 
 use actix::prelude::*;
 
-
 use super::WsSession;
 use crate::actors::room::{DeleteMessages, Deleter, RoomError};
 use crate::error::HasCode;
@@ -60,13 +59,16 @@ impl WsSession {
         ctx.spawn(fut.into_actor(self).map(move |res, act, ctx| match res {
             Ok((room_id, deletion)) => {
                 let Some(m) = deletion.messages.first() else { return };
-                act.write(ctx, out::encode(&out::Deleted {
-                    id: id.as_ref(),
-                    room: room_id.as_str(),
-                    seq: m.seq,
-                    deleted_by: &m.deleted_by,
-                    deleted_at: rfc3339(m.deleted_at),
-                }));
+                act.write(
+                    ctx,
+                    out::encode(&out::Deleted {
+                        id: id.as_ref(),
+                        room: room_id.as_str(),
+                        seq: m.seq,
+                        deleted_by: &m.deleted_by,
+                        deleted_at: rfc3339(m.deleted_at),
+                    }),
+                );
             }
             Err(e) => act.error(ctx, id.as_ref(), e.code(), &e.to_string(), None),
         }));

@@ -32,13 +32,7 @@ impl WsSession {
     }
 
     /// `read`: the room checks `seq` against its last seq, stores it and answers.
-    pub(super) fn on_read(
-        &mut self,
-        id: Option<FrameId>,
-        room: &str,
-        seq: i64,
-        ctx: &mut Context<Self>,
-    ) {
+    pub(super) fn on_read(&mut self, id: Option<FrameId>, room: &str, seq: i64, ctx: &mut Context<Self>) {
         let addr = match self.joined_room(room) {
             Ok((_, j)) => j.addr.clone(),
             Err((code, msg)) => return self.error(ctx, id.as_ref(), code, &msg, None),
