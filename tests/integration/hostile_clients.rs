@@ -275,3 +275,58 @@ async fn at_the_connection_ceiling_upgrades_are_refused_with_503_and_a_log_line(
     eventually("connections closed", TIMEOUT, || async { open_sessions(&srv).await == 0.0 }).await;
     let _again = srv.ws(&token).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn frames_sent_with_the_upgrade_request_are_read() {
+    // A client may send its first frames without waiting for the 101; they arrive
+    // with the request, before the server hands the socket to the session.
+    let srv = TestServer::start().await;
+    srv.create_room("early").await;
+    let token = srv.user("eager").await;
+    let mut early = RawWs::text(&json!({"type": "join", "room": "early", "id": "j"}).to_string());
+    early.extend(RawWs::text(
+        &json!({"type": "send", "room": "early", "text": "first", "id": "s"}).to_string(),
+    ));
+    let mut ws = RawWs::connect_sending(&srv.addr, &token, None, &early).await;
+    assert_eq!(ws.read_json(TIMEOUT).await["type"], "hello");
+    let joined = ws.read_json(TIMEOUT).await;
+    assert_eq!((joined["type"].as_str(), joined["id"].as_str()), (Some("joined"), Some("j")), "{joined}");
+    let mut seen = Vec::new();
+    while seen.len() < 2 {
+        let f = ws.read_json(TIMEOUT).await;
+        seen.push((f["type"].as_str().unwrap_or_default().to_string(), f["seq"].as_i64()));
+    }
+    seen.sort();
+    assert_eq!(seen, vec![("ack".to_string(), Some(1)), ("message".to_string(), Some(1))]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upgrade_request_to_another_route_gets_that_routes_answer_then_the_connection_closes() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let srv = TestServer::start().await;
+    srv.create_room("listed").await;
+    for (path, auth, status, needle) in [
+        ("/api/v1/rooms", true, "200", "\"listed\""),
+        ("/api/v1/rooms", false, "401", "\"unauthorized\""),
+        ("/nowhere", false, "404", "\"not_found\""),
+    ] {
+        let mut tcp = tokio::net::TcpStream::connect(&srv.addr).await.expect("connect");
+        let bearer =
+            if auth { format!("Authorization: Bearer {}\r\n", srv.admin_token) } else { String::new() };
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: {}\r\n{bearer}Upgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+            srv.addr
+        );
+        tcp.write_all(request.as_bytes()).await.expect("write");
+        let mut answer = Vec::new();
+        tokio::time::timeout(TIMEOUT, tcp.read_to_end(&mut answer))
+            .await
+            .expect("the server answers and closes the connection")
+            .expect("read");
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with(&format!("HTTP/1.1 {status}")), "{path}: {answer}");
+        assert!(answer.to_ascii_lowercase().contains("connection: close"), "{path}: {answer}");
+        assert!(answer.contains(needle), "{path}: {answer}");
+    }
+}

@@ -43,6 +43,12 @@ impl RawWs {
     /// Upgrades with `?token=`; `recv_buffer` shrinks the socket's receive buffer (a
     /// client that stops reading then fills its window sooner).
     pub async fn connect(addr: &str, token: &str, recv_buffer: Option<u32>) -> RawWs {
+        Self::connect_sending(addr, token, recv_buffer, &[]).await
+    }
+
+    /// Like `connect`, with `early` (frames) sent in the same write as the upgrade
+    /// request, before its answer: as a client that does not wait for the 101 may.
+    pub async fn connect_sending(addr: &str, token: &str, recv_buffer: Option<u32>, early: &[u8]) -> RawWs {
         let socket = TcpSocket::new_v4().expect("socket");
         if let Some(size) = recv_buffer {
             socket.set_recv_buffer_size(size).expect("SO_RCVBUF");
@@ -54,7 +60,9 @@ impl RawWs {
             "GET /ws?token={token} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
              Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
         );
-        ws.stream.write_all(request.as_bytes()).await.expect("write handshake");
+        let mut bytes = request.into_bytes();
+        bytes.extend_from_slice(early);
+        ws.stream.write_all(&bytes).await.expect("write handshake");
         let head = ws.read_head().await;
         assert!(head.starts_with("HTTP/1.1 101"), "upgrade refused: {head}");
         ws
