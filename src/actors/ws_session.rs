@@ -18,7 +18,7 @@ use std::sync::{Arc, LazyLock};
 use std::time::Instant;
 
 use actix::prelude::*;
-
+use actix_http::ws::{CloseCode as WireCloseCode, CloseReason};
 use bytestring::ByteString;
 use governor::clock::QuantaClock;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
@@ -47,7 +47,6 @@ use crate::store::messages::MessageRow;
 use crate::store::Store;
 use crate::websocket::outbox::{Flush, Outbox, Push, Writer};
 use crate::websocket::reader::{Frame, ReadError};
-use actix_http::ws::{CloseCode as WireCloseCode, CloseReason};
 
 /// What every session shares (one instance, behind an `Arc`).
 #[derive(Clone)]
@@ -169,8 +168,7 @@ impl Actor for WsSession {
                 debug!(act.log, "heartbeat timeout");
                 act.close(CloseCode::HeartbeatTimeout, ctx);
             } else {
-                let push = act.outbox.ping(b"");
-                act.pushed(push, ctx);
+                act.out(ctx, |o| o.ping(b""));
             }
         });
         debug!(self.log, "session started"; "user" => &self.identity.user.id);
@@ -208,8 +206,7 @@ impl Handler<Outbound> for WsSession {
                 let mut written = 0;
                 for f in &batch.frames {
                     if f.seq == 0 || f.seq >= min_seq {
-                        let push = self.outbox.text(f.text.as_bytes());
-                        self.pushed(push, ctx);
+                        self.out(ctx, |o| o.text(f.text.as_bytes()));
                         written += 1;
                     }
                 }
@@ -227,12 +224,7 @@ impl Handler<Outbound> for WsSession {
                 self.violation(ctx);
             }
             Outbound::Close { code, reason } => {
-                let push = self.outbox.close(Some(CloseReason {
-                    code: WireCloseCode::from(code),
-                    description: Some(reason.into_owned()),
-                }));
-                self.pushed(push, ctx);
-                ctx.stop();
+                self.end(ctx, code, reason.into_owned());
             }
         }
     }
@@ -261,18 +253,20 @@ impl Shell for WsSession {
 impl WsSession {
     /// Sends the close frame for `code` (with its reason text) and stops the session.
     pub(super) fn close(&mut self, code: CloseCode, ctx: &mut Context<Self>) {
-        let push = self.outbox.close(Some(CloseReason {
-            code: WireCloseCode::from(code.code()),
-            description: Some(code.reason().into()),
-        }));
-        self.pushed(push, ctx);
+        self.end(ctx, code.code(), code.reason().into());
+    }
+
+    /// Sends a close frame and stops the session.
+    fn end(&mut self, ctx: &mut Context<Self>, code: u16, reason: String) {
+        let reason = CloseReason { code: WireCloseCode::from(code), description: Some(reason) };
+        self.out(ctx, |o| o.close(Some(reason)));
         ctx.stop();
     }
 
-    /// Follows up a frame put in the outbox: the turn's flush, or the end of a client
-    /// that does not read.
-    pub(super) fn pushed(&mut self, push: Push, ctx: &mut Context<Self>) {
-        match push {
+    /// Puts a frame in the outbox (`write`), then schedules the turn's flush, or stops
+    /// the session of a client that does not read.
+    fn out(&mut self, ctx: &mut Context<Self>, write: impl FnOnce(&mut Outbox) -> Push) {
+        match write(&mut self.outbox) {
             Push::Queued => {}
             Push::Flush => {
                 ctx.spawn(Flush);
@@ -285,22 +279,18 @@ impl WsSession {
         self.last_heard = Instant::now();
         let frame = match item {
             Ok(Frame::Close(reason)) => {
-                let push = self.outbox.close(reason);
-                self.pushed(push, ctx);
+                // The client's close, echoed (RFC 6455 §5.5.1).
+                self.out(ctx, |o| o.close(reason));
                 return ctx.stop();
             }
             Ok(frame) => frame,
             Err(e) => {
                 debug!(self.log, "reading from the client failed"; "err" => %e);
-                if let Some(code) = e.close_code() {
+                return match e.close_code() {
                     // The reader's own words say more than the table's reason.
-                    let description = Some(e.to_string());
-                    let push = self
-                        .outbox
-                        .close(Some(CloseReason { code: WireCloseCode::from(code.code()), description }));
-                    self.pushed(push, ctx);
-                }
-                return ctx.stop();
+                    Some(code) => self.end(ctx, code.code(), e.to_string()),
+                    None => ctx.stop(),
+                };
             }
         };
         // Every frame counts against the rate limit, whatever it holds: a flood of
@@ -320,8 +310,7 @@ impl WsSession {
                 self.error(ctx, None, ErrorCode::BadRequest, "frames must be JSON text", None)
             }
             Frame::Ping(p) => {
-                let push = self.outbox.pong(&p);
-                self.pushed(push, ctx);
+                self.out(ctx, |o| o.pong(&p));
             }
             Frame::Pong(_) | Frame::Close(_) => {}
         }
@@ -462,8 +451,7 @@ impl WsSession {
         );
         self.facts.frames_out(frames.len() as u64);
         for f in frames {
-            let push = self.outbox.text(f.as_bytes());
-            self.pushed(push, ctx);
+            self.out(ctx, |o| o.text(f.as_bytes()));
         }
         self.rooms.insert(room.clone(), JoinedRoom { addr, min_seq: reply.last_seq + 1 });
         self.register_wildcards_in(&room, ctx);
@@ -592,8 +580,8 @@ impl WsSession {
     /// Writes one text frame to the client, and counts it.
     fn write(&mut self, ctx: &mut Context<Self>, frame: impl Into<ByteString>) {
         self.facts.frames_out(1);
-        let push = self.outbox.text(frame.into().as_bytes());
-        self.pushed(push, ctx);
+        let frame = frame.into();
+        self.out(ctx, |o| o.text(frame.as_bytes()));
     }
 
     /// This session's metered address, for rooms to deliver to.

@@ -4,7 +4,6 @@
 //! when it joins more rooms later, in those too; the reply lists where it applied.
 
 use actix::prelude::*;
-
 use futures_util::future::join_all;
 
 use super::WsSession;

@@ -5,7 +5,6 @@
 use std::time::Instant;
 
 use actix::prelude::*;
-
 use slog::info;
 
 use super::WsSession;
