@@ -263,6 +263,17 @@ impl WsSession {
         ctx.stop();
     }
 
+    /// Holds the session (`ctx.wait`: no message, no frame handled) until `fut` is
+    /// done; what it wrote before goes out first.
+    pub(super) fn hold(
+        &mut self,
+        ctx: &mut Context<Self>,
+        fut: impl ActorFuture<Self, Output = ()> + 'static,
+    ) {
+        self.outbox.write_now();
+        ctx.wait(fut);
+    }
+
     /// Puts a frame in the outbox (`write`), then schedules the turn's flush, or stops
     /// the session of a client that does not read.
     fn out(&mut self, ctx: &mut Context<Self>, write: impl FnOnce(&mut Outbox) -> Push) {
@@ -404,18 +415,21 @@ impl WsSession {
             };
             Ok::<_, RoomError>((addr, reply, replay_rows))
         };
-        ctx.wait(fut.into_actor(self).map(move |res, act, ctx| match res {
-            Ok((addr, reply, rows)) => act.joined(id, room_id, addr, reply, rows, ctx),
-            Err(RoomError::Banned { expires_at }) => {
-                let message = out::restriction_message("banned from", room_id.as_str(), expires_at);
-                metrics().reject(ErrorCode::Banned.as_str());
-                act.write(
-                    ctx,
-                    out::restricted_error_frame(id.as_ref(), ErrorCode::Banned, &message, expires_at),
-                );
-            }
-            Err(e) => act.error(ctx, id.as_ref(), e.code(), &e.to_string(), None),
-        }));
+        self.hold(
+            ctx,
+            fut.into_actor(self).map(move |res, act, ctx| match res {
+                Ok((addr, reply, rows)) => act.joined(id, room_id, addr, reply, rows, ctx),
+                Err(RoomError::Banned { expires_at }) => {
+                    let message = out::restriction_message("banned from", room_id.as_str(), expires_at);
+                    metrics().reject(ErrorCode::Banned.as_str());
+                    act.write(
+                        ctx,
+                        out::restricted_error_frame(id.as_ref(), ErrorCode::Banned, &message, expires_at),
+                    );
+                }
+                Err(e) => act.error(ctx, id.as_ref(), e.code(), &e.to_string(), None),
+            }),
+        );
     }
 
     fn joined(
@@ -499,11 +513,14 @@ impl WsSession {
             Ok(()) => {}
             Err(SendError::Full(msg)) => {
                 // Back-pressure: stop reading this client until the room has room.
-                ctx.wait(addr.send(msg).into_actor(self).map(|res, act, ctx| {
-                    if res.is_err() {
-                        act.error(ctx, None, ErrorCode::RoomUnavailable, "room unavailable", None);
-                    }
-                }));
+                self.hold(
+                    ctx,
+                    addr.send(msg).into_actor(self).map(|res, act, ctx| {
+                        if res.is_err() {
+                            act.error(ctx, None, ErrorCode::RoomUnavailable, "room unavailable", None);
+                        }
+                    }),
+                );
             }
             Err(SendError::Closed(msg)) => self.error(
                 ctx,

@@ -195,6 +195,22 @@ impl Outbox {
         Poll::Ready(())
     }
 
+    /// Writes what the socket takes now, without waiting: for a session about to
+    /// wait (`ctx.wait`), during which actix polls none of its items, so what it
+    /// wrote before leaves now rather than after the wait. The turn's [`Flush`]
+    /// writes the rest.
+    pub fn write_now(&mut self) {
+        if self.failed.is_some() || self.buf.is_empty() {
+            return;
+        }
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        if let Poll::Ready(Err(_)) = poll_write_all(&self.socket, &mut self.buf, &mut cx) {
+            self.failed.get_or_insert(Ending::PeerGone);
+            self.clear();
+        }
+        self.gauge.store(self.buf.len(), Ordering::Relaxed);
+    }
+
     fn note_behind(&mut self) {
         self.behind = true;
         self.gauge.store(self.buf.len(), Ordering::Relaxed);

@@ -45,11 +45,14 @@ impl WsSession {
             Ok(()) => {}
             Err(SendError::Full(mark)) => {
                 // Back-pressure, as for `send`: stop reading until the room has room.
-                ctx.wait(addr.send(mark).into_actor(self).map(|res, act, ctx| {
-                    if res.is_err() {
-                        act.error(ctx, None, ErrorCode::RoomUnavailable, "room unavailable", None);
-                    }
-                }));
+                self.hold(
+                    ctx,
+                    addr.send(mark).into_actor(self).map(|res, act, ctx| {
+                        if res.is_err() {
+                            act.error(ctx, None, ErrorCode::RoomUnavailable, "room unavailable", None);
+                        }
+                    }),
+                );
             }
             Err(SendError::Closed(mark)) => {
                 self.error(ctx, mark.id.as_ref(), ErrorCode::RoomUnavailable, "room unavailable", None)
