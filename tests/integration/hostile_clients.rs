@@ -330,3 +330,51 @@ async fn an_upgrade_request_to_another_route_gets_that_routes_answer_then_the_co
         assert!(answer.contains(needle), "{path}: {answer}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn however_connections_end_they_give_back_their_place_under_max_connections() {
+    // Each connection counts against `limits.max_connections` until its socket
+    // closes. Ending connections in every way, many times the ceiling over, must leave
+    // room for new sessions: a count that leaked would refuse them with 503.
+    use tokio::io::AsyncWriteExt;
+    let srv = TestServer::start_with(&[("ROOMD__LIMITS__MAX_CONNECTIONS", "6")]).await;
+    let token = srv.user("churn").await;
+    for round in 0..8 {
+        // A close handshake.
+        let mut ws = raw_user(&srv, "churn-close", None).await;
+        ws.write(&RawWs::frame(true, OP_CLOSE, &1000u16.to_be_bytes())).await;
+        let (code, _) = ws.read_until_close(TIMEOUT).await;
+        assert_eq!(code, Some(1000), "round {round}");
+        assert_eq!(ws.drain_until_end(TIMEOUT).await, End::Eof);
+        // A reset, and a plain FIN without a close frame.
+        raw_user(&srv, "churn-reset", None).await.reset();
+        drop(raw_user(&srv, "churn-drop", None).await);
+        // A refused upgrade (401), and an upgrade request to another route (404).
+        assert_eq!(refuse_status(&srv, "rmd_not_a_token").await, 401);
+        let mut tcp = tokio::net::TcpStream::connect(&srv.addr).await.expect("connect");
+        let request = format!(
+            "GET /nowhere HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+            srv.addr
+        );
+        tcp.write_all(request.as_bytes()).await.expect("write");
+        let mut answer = Vec::new();
+        tokio::time::timeout(TIMEOUT, tokio::io::AsyncReadExt::read_to_end(&mut tcp, &mut answer))
+            .await
+            .expect("answered and closed")
+            .expect("read");
+        assert!(answer.starts_with(b"HTTP/1.1 404"), "round {round}");
+    }
+    // The admin client's pooled connection counts too: four sessions fit under six.
+    eventually("every ended connection gave its place back", TIMEOUT, || async {
+        let mut open = Vec::new();
+        for _ in 0..4 {
+            match WsClient::try_connect(&srv.addr, Auth::Query(&token)).await {
+                Ok(ws) => open.push(ws),
+                Err(_) => return false,
+            }
+        }
+        true
+    })
+    .await;
+}

@@ -110,6 +110,11 @@ impl RawWs {
         Self::frame(true, OP_TEXT, payload.as_bytes())
     }
 
+    /// Ends the connection with a reset (`SO_LINGER` 0), as a client that crashes.
+    pub fn reset(self) {
+        let _ = socket2::SockRef::from(&self.stream).set_linger(Some(Duration::ZERO));
+    }
+
     pub async fn write(&mut self, bytes: &[u8]) {
         self.stream.write_all(bytes).await.expect("write");
     }
