@@ -1,5 +1,5 @@
 //! `POST /api/v1/tokens` bodies: `kind`, `name` (a user id: 1–64 characters, not only
-//! blanks, no NUL, not reserved) and `roles` (each 1–64 characters, no NUL), as
+//! blanks, no NUL, not reserved, not `.` or `..`) and `roles` (each 1–64 characters, no NUL), as
 //! docs/ADMIN_API.md (Identifiers, Tokens) gives them.
 
 use proptest::collection::vec;
@@ -44,12 +44,13 @@ fn kind_field() -> BoxedStrategy<Field> {
 }
 
 fn name_field() -> BoxedStrategy<Field> {
-    let good = name(64).prop_filter("not reserved", |s| {
+    let good = name(64).prop_filter("not reserved, not a dot segment", |s| {
         let t = s.trim();
-        !t.eq_ignore_ascii_case("system") && !t.eq_ignore_ascii_case("roomd")
+        !t.eq_ignore_ascii_case("system") && !t.eq_ignore_ascii_case("roomd") && s != "." && s != ".."
     });
     let bad = prop_oneof![
         reserved().prop_map(Value::from),
+        select(vec![".", ".."]).prop_map(Value::from),
         Just(Value::from("")),
         blank().prop_map(Value::from),
         too_long(64).prop_map(Value::from),
