@@ -321,14 +321,9 @@ async fn shutdown(st: &AppState) {
     st.sessions.broadcast(|| Outbound::close(CloseCode::ServerShutdown));
     // The sessions stop, then their connections deliver the close frame and end
     // (`websocket::outbox`): the workers' tasks that do that must not stop before.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
-    while !st.sessions.is_empty() && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    let deadline = tokio::time::Instant::now() + crate::websocket::outbox::CLOSE_GRACE;
-    while crate::websocket::socket::open_websockets() > 0 && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait_until(Duration::from_secs(2), || st.sessions.is_empty()).await;
+    wait_until(crate::websocket::outbox::CLOSE_GRACE, || crate::websocket::socket::open_websockets() == 0)
+        .await;
     if let Some(cluster) = &st.cluster {
         // Everything acked is durable: let the other nodes take this node's rooms now.
         cluster.set_leaving();
@@ -337,6 +332,14 @@ async fn shutdown(st: &AppState) {
         if !matches!(tokio::time::timeout(Duration::from_secs(1), left).await, Ok(Ok(()))) {
             warn!(st.log, "could not mark this node as gone; its leases lapse after cluster.lease_ms");
         }
+    }
+}
+
+/// Returns once `done` holds, or after `at_most`, looking every 10 ms.
+async fn wait_until(at_most: Duration, done: impl Fn() -> bool) {
+    let deadline = tokio::time::Instant::now() + at_most;
+    while !done() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
 
