@@ -1,9 +1,14 @@
 //! The `members` table: who belongs to a room, with role, read position and presence.
 
+use diesel::backend::Backend;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, QueryFragment};
+use diesel::serialize::ToSql;
+use diesel::sql_types::{BigInt, Text};
 use serde::{Deserialize, Serialize};
 
 use super::conn::with_inner;
+use super::prepared::{kept_prepared, push_binds};
 use super::{DbConn, StoreError};
 use crate::schema::members;
 
@@ -162,30 +167,51 @@ impl MemberRow {
 
 impl MemberTouch {
     /// Upserts the membership: a new member gets role `member`; an existing one keeps its
-    /// role and read position and gets its name and `last_seen` refreshed.
+    /// role and read position and gets its name and `last_seen` refreshed. Run by the
+    /// store writer for a session's join, so kept prepared ([`TouchMember`]).
     pub fn apply(&self, c: &mut DbConn) -> Result<(), StoreError> {
-        let row = MemberRow {
-            room_id: self.room_id.clone(),
-            user_id: self.user_id.clone(),
-            name: self.name.clone(),
-            kind: self.kind.clone(),
-            role: "member".into(),
-            role_expires_at: None,
-            base_role: "member".into(),
-            last_read_seq: 0,
-            last_seen: Some(self.at),
-            joined_at: self.at,
+        let touch = TouchMember {
+            room_id: &self.room_id,
+            user_id: &self.user_id,
+            name: &self.name,
+            kind: &self.kind,
+            at: self.at,
         };
-        with_inner!(c, |c| diesel::insert_into(members::table)
-            .values(&row)
-            .on_conflict((members::room_id, members::user_id))
-            .do_update()
-            .set((
-                members::name.eq(&row.name),
-                members::kind.eq(&row.kind),
-                members::last_seen.eq(row.last_seen),
-            ))
-            .execute(c))?;
+        with_inner!(c, |c| touch.execute(c))?;
+        Ok(())
+    }
+}
+
+kept_prepared! {
+    /// [`MemberTouch::apply`]'s upsert (diesel's own `DO UPDATE` is parsed again on
+    /// every run).
+    struct TouchMember<'a> {
+        room_id: &'a str,
+        user_id: &'a str,
+        name: &'a str,
+        kind: &'a str,
+        at: i64,
+    }
+}
+
+impl<DB> QueryFragment<DB> for TouchMember<'_>
+where
+    DB: Backend,
+    str: ToSql<Text, DB>,
+    i64: ToSql<BigInt, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql(
+            "INSERT INTO members (room_id, user_id, name, kind, role, role_expires_at, base_role, \
+             last_read_seq, last_seen, joined_at) VALUES (",
+        );
+        push_binds!(out, Text => self.room_id, Text => self.user_id, Text => self.name, Text => self.kind);
+        out.push_sql(", 'member', NULL, 'member', 0, ");
+        push_binds!(out, BigInt => &self.at, BigInt => &self.at);
+        out.push_sql(
+            ") ON CONFLICT (room_id, user_id) DO UPDATE SET name = excluded.name, \
+             kind = excluded.kind, last_seen = excluded.last_seen",
+        );
         Ok(())
     }
 }

@@ -7,10 +7,12 @@ use std::collections::HashMap;
 use diesel::dsl::{max, min};
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::query_builder::{AstPass, Query, QueryFragment};
 use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text};
+use diesel::sqlite::Sqlite;
 use serde::{Deserialize, Serialize};
 
+use super::prepared::{kept_prepared, push_binds};
 use super::{DbConn, StoreError};
 use crate::schema::messages;
 
@@ -113,11 +115,16 @@ impl MessageRow {
         before: Option<i64>,
         limit: i64,
     ) -> Result<(Vec<Self>, bool), StoreError> {
-        let mut q = messages::table.filter(messages::room_id.eq(room)).select(Self::as_select()).into_boxed();
-        if let Some(before) = before {
-            q = q.filter(messages::seq.lt(before));
-        }
-        let mut rows: Vec<Self> = q.order(messages::seq.desc()).limit(limit + 1).load(c)?;
+        // One statement for both cases (no seq reaches i64::MAX), so that diesel keeps it
+        // prepared: a boxed query with an optional filter is parsed again on every run,
+        // and this one runs for every room load and every `history` request.
+        let mut rows: Vec<Self> = messages::table
+            .filter(messages::room_id.eq(room))
+            .filter(messages::seq.lt(before.unwrap_or(i64::MAX)))
+            .order(messages::seq.desc())
+            .limit(limit + 1)
+            .select(Self::as_select())
+            .load(c)?;
         let has_more = rows.len() as i64 > limit;
         rows.truncate(limit as usize);
         rows.reverse();
@@ -287,16 +294,9 @@ pub fn existing_client_ids(
             DbConn::Sqlite(c) => {
                 let mut ids: Vec<&str> = chunk.iter().map(|k| k.0).collect();
                 ids.dedup();
-                messages::table
-                    .filter(messages::client_id.eq_any(ids))
-                    .select((
-                        messages::room_id,
-                        messages::sender_id,
-                        messages::client_id.assume_not_null(),
-                        messages::seq,
-                        messages::ts,
-                    ))
-                    .load(c)?
+                let ids = serde_json::to_string(&ids)
+                    .map_err(|e| StoreError::Query(diesel::result::Error::SerializationError(Box::new(e))))?;
+                SqliteLookup { ids: &ids }.load(c)?
             }
         };
         for (room_id, sender_id, client_id, seq, ts) in rows {
@@ -313,25 +313,22 @@ fn release_client_id(c: &mut DbConn, room: &str, seq: i64) -> Result<(), StoreEr
     Ok(())
 }
 
-/// PostgreSQL: [`insert_rows`]'s statement, as a query type of its own so that diesel
-/// keeps it prepared on each connection (the text of a `sql_query` is parsed again on
-/// every run).
-struct PgInsertRows<'a> {
-    room_ids: Vec<&'a str>,
-    seqs: Vec<i64>,
-    sender_ids: Vec<&'a str>,
-    sender_names: Vec<&'a str>,
-    sender_kinds: Vec<&'a str>,
-    texts: Vec<&'a str>,
-    client_ids: Vec<Option<&'a str>>,
-    reply_tos: Vec<Option<&'a str>>,
-    times: Vec<i64>,
-    announcements: Vec<bool>,
-}
-
-impl QueryId for PgInsertRows<'_> {
-    type QueryId = PgInsertRows<'static>;
-    const HAS_STATIC_QUERY_ID: bool = true;
+kept_prepared! {
+    /// PostgreSQL: [`insert_rows`]'s statement, as a query type of its own so that diesel
+    /// keeps it prepared on each connection (the text of a `sql_query` is parsed again on
+    /// every run).
+    struct PgInsertRows<'a> {
+        room_ids: Vec<&'a str>,
+        seqs: Vec<i64>,
+        sender_ids: Vec<&'a str>,
+        sender_names: Vec<&'a str>,
+        sender_kinds: Vec<&'a str>,
+        texts: Vec<&'a str>,
+        client_ids: Vec<Option<&'a str>>,
+        reply_tos: Vec<Option<&'a str>>,
+        times: Vec<i64>,
+        announcements: Vec<bool>,
+    }
 }
 
 impl QueryFragment<Pg> for PgInsertRows<'_> {
@@ -340,56 +337,67 @@ impl QueryFragment<Pg> for PgInsertRows<'_> {
             "INSERT INTO messages (room_id, seq, sender_id, sender_name, sender_kind, text, client_id, \
              reply_to, ts, announcement) SELECT * FROM unnest(",
         );
-        out.push_bind_param::<Array<Text>, _>(&self.room_ids)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<BigInt>, _>(&self.seqs)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.sender_ids)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.sender_names)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.sender_kinds)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.texts)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.client_ids)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.reply_tos)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<BigInt>, _>(&self.times)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Bool>, _>(&self.announcements)?;
+        push_binds!(
+            out,
+            Array<Text> => &self.room_ids,
+            Array<BigInt> => &self.seqs,
+            Array<Text> => &self.sender_ids,
+            Array<Text> => &self.sender_names,
+            Array<Text> => &self.sender_kinds,
+            Array<Text> => &self.texts,
+            Array<Nullable<Text>> => &self.client_ids,
+            Array<Nullable<Text>> => &self.reply_tos,
+            Array<BigInt> => &self.times,
+            Array<Bool> => &self.announcements,
+        );
         out.push_sql(")");
         Ok(())
     }
 }
 
-impl RunQueryDsl<PgConnection> for PgInsertRows<'_> {}
-
-/// PostgreSQL: [`existing_client_ids`]'s lookup, kept prepared like [`PgInsertRows`].
-struct PgLookup<'a> {
-    cids: Vec<&'a str>,
-    rooms: Vec<&'a str>,
-    senders: Vec<&'a str>,
-}
-
-impl QueryId for PgLookup<'_> {
-    type QueryId = PgLookup<'static>;
-    const HAS_STATIC_QUERY_ID: bool = true;
+kept_prepared! {
+    /// PostgreSQL: [`existing_client_ids`]'s lookup, kept prepared like [`PgInsertRows`].
+    struct PgLookup<'a> {
+        cids: Vec<&'a str>,
+        rooms: Vec<&'a str>,
+        senders: Vec<&'a str>,
+    }
 }
 
 impl Query for PgLookup<'_> {
     type SqlType = (Text, Text, Text, BigInt, BigInt);
 }
 
+kept_prepared! {
+    /// SQLite: [`existing_client_ids`]'s lookup, the batch's client ids as one JSON array
+    /// (`IN (…)` over a list of binds is parsed again for every batch). SQLite probes
+    /// the dedupe index once per id: `SEARCH messages USING INDEX messages_dedupe
+    /// (client_id=?)`.
+    struct SqliteLookup<'a> {
+        ids: &'a str,
+    }
+}
+
+impl Query for SqliteLookup<'_> {
+    type SqlType = (Text, Text, Text, BigInt, BigInt);
+}
+
+impl QueryFragment<Sqlite> for SqliteLookup<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        out.push_sql(
+            "SELECT room_id, sender_id, client_id, seq, ts FROM messages \
+             WHERE client_id IN (SELECT value FROM json_each(",
+        );
+        out.push_bind_param::<Text, _>(self.ids)?;
+        out.push_sql("))");
+        Ok(())
+    }
+}
+
 impl QueryFragment<Pg> for PgLookup<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         out.push_sql("SELECT m.room_id, m.sender_id, m.client_id, m.seq, m.ts FROM unnest(");
-        out.push_bind_param::<Array<Text>, _>(&self.cids)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.rooms)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.senders)?;
+        push_binds!(out, Array<Text> => &self.cids, Array<Text> => &self.rooms, Array<Text> => &self.senders);
         out.push_sql(
             ") AS k(client_id, room_id, sender_id) JOIN messages m ON m.client_id = k.client_id \
              AND m.room_id = k.room_id AND m.sender_id = k.sender_id",
@@ -397,5 +405,3 @@ impl QueryFragment<Pg> for PgLookup<'_> {
         Ok(())
     }
 }
-
-impl RunQueryDsl<PgConnection> for PgLookup<'_> {}

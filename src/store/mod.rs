@@ -14,6 +14,7 @@ pub mod members;
 pub mod message_stats;
 pub mod messages;
 pub mod migrate;
+mod prepared;
 pub mod restrictions;
 pub mod retention;
 pub mod room_life;

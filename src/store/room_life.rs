@@ -3,12 +3,17 @@
 //! themselves: they hand a [`RoomWrite`] to the `StoreWriter`, which applies it in its
 //! next group-commit transaction.
 
+use diesel::backend::Backend;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, QueryFragment};
+use diesel::serialize::ToSql;
+use diesel::sql_types::{BigInt, Text};
 use serde::{Deserialize, Serialize};
 
 use super::conn::with_inner;
+use super::prepared::{kept_prepared, push_binds};
 use super::{DbConn, StoreError};
-use crate::schema::{members, welcomes};
+use crate::schema::welcomes;
 
 /// A stored welcome mark, as export and import move it (`crate::transfer`).
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
@@ -67,17 +72,8 @@ impl RoomWrite {
 impl WelcomeMark {
     /// Records the welcome, replacing an older one of the same member.
     fn upsert(&self, c: &mut DbConn) -> Result<(), StoreError> {
-        let row = (
-            welcomes::room_id.eq(&self.room_id),
-            welcomes::user_id.eq(&self.user_id),
-            welcomes::welcomed_at.eq(self.at),
-        );
-        with_inner!(c, |c| diesel::insert_into(welcomes::table)
-            .values(row)
-            .on_conflict((welcomes::room_id, welcomes::user_id))
-            .do_update()
-            .set(welcomes::welcomed_at.eq(self.at))
-            .execute(c))?;
+        let mark = UpsertWelcome { room_id: &self.room_id, user_id: &self.user_id, at: self.at };
+        with_inner!(c, |c| mark.execute(c))?;
         Ok(())
     }
 
@@ -93,14 +89,59 @@ impl WelcomeMark {
 impl ReadMark {
     /// Moves the stored read position forward to `seq`; never back.
     fn advance(&self, c: &mut DbConn) -> Result<(), StoreError> {
-        diesel::update(
-            members::table
-                .filter(members::room_id.eq(&self.room_id))
-                .filter(members::user_id.eq(&self.user_id))
-                .filter(members::last_read_seq.lt(self.seq)),
-        )
-        .set(members::last_read_seq.eq(self.seq))
-        .execute(c)?;
+        let mark = AdvanceRead { room_id: &self.room_id, user_id: &self.user_id, seq: self.seq };
+        with_inner!(c, |c| mark.execute(c))?;
+        Ok(())
+    }
+}
+
+kept_prepared! {
+    /// [`WelcomeMark::upsert`]'s statement.
+    struct UpsertWelcome<'a> {
+        room_id: &'a str,
+        user_id: &'a str,
+        at: i64,
+    }
+}
+
+impl<DB> QueryFragment<DB> for UpsertWelcome<'_>
+where
+    DB: Backend,
+    str: ToSql<Text, DB>,
+    i64: ToSql<BigInt, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("INSERT INTO welcomes (room_id, user_id, welcomed_at) VALUES (");
+        push_binds!(out, Text => self.room_id, Text => self.user_id, BigInt => &self.at);
+        out.push_sql(") ON CONFLICT (room_id, user_id) DO UPDATE SET welcomed_at = excluded.welcomed_at");
+        Ok(())
+    }
+}
+
+kept_prepared! {
+    /// [`ReadMark::advance`]'s statement.
+    struct AdvanceRead<'a> {
+        room_id: &'a str,
+        user_id: &'a str,
+        seq: i64,
+    }
+}
+
+impl<DB> QueryFragment<DB> for AdvanceRead<'_>
+where
+    DB: Backend,
+    str: ToSql<Text, DB>,
+    i64: ToSql<BigInt, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("UPDATE members SET last_read_seq = ");
+        out.push_bind_param::<BigInt, _>(&self.seq)?;
+        out.push_sql(" WHERE room_id = ");
+        out.push_bind_param::<Text, _>(self.room_id)?;
+        out.push_sql(" AND user_id = ");
+        out.push_bind_param::<Text, _>(self.user_id)?;
+        out.push_sql(" AND last_read_seq < ");
+        out.push_bind_param::<BigInt, _>(&self.seq)?;
         Ok(())
     }
 }

@@ -22,11 +22,13 @@ use std::collections::{HashMap, HashSet};
 use diesel::dsl::sql;
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::query_builder::{AstPass, QueryFragment};
 use diesel::sql_types::{Array, BigInt, Bool, Text};
+use diesel::sqlite::Sqlite;
 use serde::{Deserialize, Serialize};
 
 use super::messages::MessageRow;
+use super::prepared::{kept_prepared, push_binds};
 use super::rooms::{escape_like, RoomRow};
 use super::{DbConn, StoreError};
 use crate::schema::rooms;
@@ -230,16 +232,14 @@ fn sql_page(
 
 /// Sets `rooms.last_message_at` of every room in `stored` (rows just inserted, each
 /// room's in seq order) to its last row's time: one statement per room on SQLite
-/// (in-process, prepared once), one for the whole batch on PostgreSQL (a round trip
-/// each would slow the writer).
+/// (in-process, kept prepared: [`SqliteNoteLast`]), one for the whole batch on
+/// PostgreSQL (a round trip each would slow the writer).
 pub fn note_last_messages(c: &mut DbConn, stored: &[MessageRow]) -> Result<(), StoreError> {
     let last: HashMap<&str, i64> = stored.iter().map(|row| (row.room_id.as_str(), row.ts)).collect();
     match c {
         DbConn::Sqlite(c) => {
             for (room, ts) in last {
-                diesel::update(rooms::table.filter(rooms::id.eq(room)))
-                    .set(rooms::last_message_at.eq(ts))
-                    .execute(c)?;
+                SqliteNoteLast { room, ts }.execute(c)?;
             }
         }
         DbConn::Postgresql(c) if !last.is_empty() => {
@@ -251,30 +251,41 @@ pub fn note_last_messages(c: &mut DbConn, stored: &[MessageRow]) -> Result<(), S
     Ok(())
 }
 
-/// PostgreSQL: [`note_last_messages`]'s statement, as a query type of its own so that
-/// diesel keeps it prepared on each connection (as `messages::insert_rows` does).
-struct PgNoteLast<'a> {
-    ids: Vec<&'a str>,
-    times: Vec<i64>,
-}
-
-impl QueryId for PgNoteLast<'_> {
-    type QueryId = PgNoteLast<'static>;
-    const HAS_STATIC_QUERY_ID: bool = true;
+kept_prepared! {
+    /// PostgreSQL: [`note_last_messages`]'s statement, kept prepared on each connection.
+    struct PgNoteLast<'a> {
+        ids: Vec<&'a str>,
+        times: Vec<i64>,
+    }
 }
 
 impl QueryFragment<Pg> for PgNoteLast<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         out.push_sql("UPDATE rooms SET last_message_at = v.ts FROM unnest(");
-        out.push_bind_param::<Array<Text>, _>(&self.ids)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<BigInt>, _>(&self.times)?;
+        push_binds!(out, Array<Text> => &self.ids, Array<BigInt> => &self.times);
         out.push_sql(") AS v(id, ts) WHERE rooms.id = v.id");
         Ok(())
     }
 }
 
-impl RunQueryDsl<PgConnection> for PgNoteLast<'_> {}
+kept_prepared! {
+    /// SQLite: [`note_last_messages`]'s statement for one room (diesel's own `UPDATE` is
+    /// parsed again on every run, for each room of every batch).
+    struct SqliteNoteLast<'a> {
+        room: &'a str,
+        ts: i64,
+    }
+}
+
+impl QueryFragment<Sqlite> for SqliteNoteLast<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        out.push_sql("UPDATE rooms SET last_message_at = ");
+        out.push_bind_param::<BigInt, _>(&self.ts)?;
+        out.push_sql(" WHERE id = ");
+        out.push_bind_param::<Text, _>(self.room)?;
+        Ok(())
+    }
+}
 
 /// Sets every room's `last_message_at` from its stored messages (after `roomd import`,
 /// which inserts rows without the writer).

@@ -113,6 +113,46 @@ async fn a_resend_with_the_same_client_id_is_acked_as_duplicate_and_delivered_on
     assert_eq!(stored, ["hello", "mine"], "history holds the message once");
 }
 
+/// A client id is any text up to 128 bytes: quotes, backslashes, control characters,
+/// JSON of its own, non-ASCII. A resend (acked after the first committed, so the store
+/// is asked) finds exactly its own id, never one that only looks like it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_ids_of_any_characters_find_exactly_their_own_message() {
+    let srv = TestServer::start().await;
+    srv.create_room("lobby").await;
+    let mut alice = srv.ws_user("alice").await;
+    alice.join("lobby").await;
+    let ids = [
+        "quote\"d",
+        "back\\slash",
+        "line\nbreak\ttab\u{1}",
+        "[\"c-1\",\"c-2\"]",
+        "ünïcødé ✓ 🦀",
+        "c-1",
+        "c-1 ",
+    ];
+    let mut seqs = Vec::new();
+    for (i, cid) in ids.iter().enumerate() {
+        let ack = alice
+            .request(json!({"type": "send", "room": "lobby", "text": format!("m{i}"), "client_id": cid}))
+            .await;
+        assert_eq!(
+            (&ack["type"], &ack["duplicate"], &ack["client_id"]),
+            (&json!("ack"), &json!(false), &json!(cid)),
+            "{ack}"
+        );
+        seqs.push(seq(&ack));
+    }
+    for (i, cid) in ids.iter().enumerate() {
+        let ack = alice
+            .request(json!({"type": "send", "room": "lobby", "text": format!("m{i}"), "client_id": cid}))
+            .await;
+        assert_eq!((&ack["duplicate"], seq(&ack)), (&json!(true), seqs[i]), "resend of {cid:?}: {ack}");
+    }
+    let stored: Vec<String> = alice.full_history("lobby").await.iter().map(|m| text(m).to_string()).collect();
+    assert_eq!(stored, ["m0", "m1", "m2", "m3", "m4", "m5", "m6"], "each message stored once");
+}
+
 /// The next `member_joined` / `member_left` frame as (type, user id).
 async fn member_event(ws: &mut WsClient) -> (String, String) {
     let f = ws
