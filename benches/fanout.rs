@@ -159,7 +159,7 @@ fn main() {
         let (wa, ra) = (writer_arbiter.handle(), room_arbiter.handle());
         async move {
             let (writers, writes) = StoreWriters::start(&[wa], store.clone(), &cfg, &log);
-            let registry = RoomRegistry::start(vec![ra], &cfg.metrics, {
+            let registry = RoomRegistry::start(vec![ra], Default::default(), &cfg.metrics, {
                 let (store, cfg, log) = (store.clone(), cfg.clone(), log.clone());
                 let feed = Arc::new(roomd::actors::room_feed::RoomFeedHub::default());
                 move |registry| RoomDeps { store, writers, writes, registry, cfg, log, cluster: None, feed }

@@ -46,7 +46,7 @@ fn main() {
         let writer_arbiter = Arbiter::new();
         let (writers, writes) = StoreWriters::start(&[writer_arbiter.handle()], store.clone(), &cfg, &log);
         let arbiter = Arbiter::new();
-        let registry = RoomRegistry::start(vec![arbiter.handle()], &cfg.metrics, {
+        let registry = RoomRegistry::start(vec![arbiter.handle()], Default::default(), &cfg.metrics, {
             let (store, cfg, log) = (store.clone(), cfg.clone(), log.clone());
             let feed = Arc::new(roomd::actors::room_feed::RoomFeedHub::default());
             move |registry| RoomDeps { store, writers, writes, registry, cfg, log, cluster: None, feed }

@@ -15,7 +15,7 @@ use crate::actors::cluster_inbox::ClusterInbox;
 use crate::actors::cluster_node::ClusterNode;
 use crate::actors::exchange::Outbound;
 use crate::actors::mailbox::collector::DirectoryCollector;
-use crate::actors::registry::{RoomRegistry, SyncAll};
+use crate::actors::registry::{RoomRegistry, RunningRooms, SyncAll};
 use crate::actors::retention::Retention;
 use crate::actors::room::{Refusal, RoomDeps};
 use crate::actors::room_feed::RoomFeedHub;
@@ -152,10 +152,12 @@ async fn serve(
         );
         move |registry| RoomDeps { store, writers, writes, registry, cfg, log, cluster, feed }
     };
-    let registry = RoomRegistry::start(arbiters, &cfg.metrics, room_deps);
+    let running_rooms = RunningRooms::default();
+    let registry = RoomRegistry::start(arbiters, running_rooms.clone(), &cfg.metrics, room_deps);
     let sessions = Arc::new(SessionDirectory::new(Duration::from_secs(cfg.auth.token_cache_secs)));
     let session_deps = Arc::new(SessionDeps {
         registry: registry.clone(),
+        running_rooms,
         store: store.clone(),
         cfg: cfg.clone(),
         directory: sessions.clone(),

@@ -1,10 +1,15 @@
 //! `RoomRegistry`: the room actors by id. Starts a `Room` on demand, under an actix
 //! `Supervisor`, on one of the room arbiters (chosen by hashing the id, so a room
 //! always lands on the same thread). The room itself checks that it exists.
+//!
+//! The map of running rooms is also readable from any thread ([`RunningRooms`]): a
+//! session joining a room whose actor runs takes its address there, without a round
+//! trip through the registry's thread. Only the registry writes it.
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use actix::prelude::*;
 use futures_util::future::join_all;
@@ -43,19 +48,43 @@ pub struct CountRooms;
 
 const REGISTRY_MAILBOX: usize = 1 << 16;
 
+/// The addresses of the running room actors, shared by the registry (which alone
+/// starts, adds and removes them) and the sessions (which read).
+#[derive(Clone, Default)]
+pub struct RunningRooms(Arc<RwLock<HashMap<RoomId, TrackedAddr<Room>>>>);
+
+impl RunningRooms {
+    /// The address of `id`'s actor if it runs; `None` sends the caller to the registry
+    /// ([`GetRoom`]), which starts it.
+    pub fn get(&self, id: &RoomId) -> Option<TrackedAddr<Room>> {
+        self.read().get(id).filter(|a| a.connected()).cloned()
+    }
+
+    // A panic while the lock is held cannot leave the map half-changed (each change is
+    // one insert or remove), so a poisoned lock is used as it is.
+    fn read(&self) -> RwLockReadGuard<'_, HashMap<RoomId, TrackedAddr<Room>>> {
+        self.0.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, HashMap<RoomId, TrackedAddr<Room>>> {
+        self.0.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
 /// The registry actor.
 pub struct RoomRegistry {
-    rooms: HashMap<RoomId, TrackedAddr<Room>>,
+    rooms: RunningRooms,
     arbiters: Vec<ArbiterHandle>,
     deps: RoomDeps,
     mailbox: Registration,
 }
 
 impl RoomRegistry {
-    /// Starts the registry; `deps` builds the rooms' dependencies, which include the
-    /// registry's own address.
+    /// Starts the registry, keeping `rooms` up to date; `deps` builds the rooms'
+    /// dependencies, which include the registry's own address.
     pub fn start(
         arbiters: Vec<ArbiterHandle>,
+        rooms: RunningRooms,
         metrics: &MetricsConfig,
         deps: impl FnOnce(TrackedRecipient<RoomGone>) -> RoomDeps + 'static,
     ) -> TrackedAddr<Self> {
@@ -63,7 +92,7 @@ impl RoomRegistry {
         let stats = mailbox.stats().clone();
         let addr = Supervisor::start(|ctx: &mut Context<Self>| {
             let me = TrackedAddr::new(ctx.address(), mailbox.stats().clone());
-            Self { rooms: HashMap::new(), arbiters, deps: deps(me.recipient()), mailbox }
+            Self { rooms, arbiters, deps: deps(me.recipient()), mailbox }
         });
         TrackedAddr::new(addr, stats)
     }
@@ -82,7 +111,8 @@ impl Actor for RoomRegistry {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        // Control actor: every join passes through it, so its queue is generous.
+        // Control actor: every first join of a room, and every API request for one,
+        // passes through it, so its queue is generous.
         ctx.set_mailbox_capacity(REGISTRY_MAILBOX);
         self.mailbox.set_capacity(REGISTRY_MAILBOX);
     }
@@ -118,7 +148,7 @@ impl Handler<FindRoom> for RoomRegistry {
     type Result = Option<TrackedAddr<Room>>;
 
     fn handle(&mut self, m: FindRoom, _: &mut Self::Context) -> Self::Result {
-        self.rooms.get(&m.0).filter(|a| a.connected()).cloned()
+        self.rooms.get(&m.0)
     }
 }
 
@@ -127,9 +157,7 @@ impl Handler<GetRoom> for RoomRegistry {
 
     fn handle(&mut self, m: GetRoom, _: &mut Self::Context) -> Self::Result {
         if let Some(addr) = self.rooms.get(&m.0) {
-            if addr.connected() {
-                return addr.clone();
-            }
+            return addr;
         }
         let deps = self.deps.clone();
         let id = m.0.clone();
@@ -141,7 +169,7 @@ impl Handler<GetRoom> for RoomRegistry {
             None => Supervisor::start(make),
         };
         let addr = TrackedAddr::new(addr, stats);
-        self.rooms.insert(m.0, addr.clone());
+        self.rooms.write().insert(m.0, addr.clone());
         addr
     }
 }
@@ -150,8 +178,9 @@ impl Handler<RoomGone> for RoomRegistry {
     type Result = ();
 
     fn handle(&mut self, m: RoomGone, _: &mut Self::Context) {
-        if self.rooms.get(&m.id) == Some(&m.addr) {
-            self.rooms.remove(&m.id);
+        let mut rooms = self.rooms.write();
+        if rooms.get(&m.id) == Some(&m.addr) {
+            rooms.remove(&m.id);
         }
     }
 }
@@ -160,7 +189,7 @@ impl Handler<SyncAll> for RoomRegistry {
     type Result = ResponseFuture<()>;
 
     fn handle(&mut self, _: SyncAll, _: &mut Self::Context) -> Self::Result {
-        let syncs: Vec<_> = self.rooms.values().map(|a| a.send(Sync)).collect();
+        let syncs: Vec<_> = self.rooms.read().values().map(|a| a.send(Sync)).collect();
         Box::pin(async move {
             join_all(syncs).await;
         })
@@ -171,8 +200,10 @@ impl Handler<StatsFor> for RoomRegistry {
     type Result = ResponseFuture<HashMap<RoomId, RoomStats>>;
 
     fn handle(&mut self, m: StatsFor, _: &mut Self::Context) -> Self::Result {
-        let asks: Vec<_> =
-            m.0.into_iter().filter_map(|id| self.rooms.get(&id).map(|a| (id, a.send(GetStats)))).collect();
+        let asks: Vec<_> = {
+            let rooms = self.rooms.read();
+            m.0.into_iter().filter_map(|id| rooms.get(&id).map(|a| (id, a.send(GetStats)))).collect()
+        };
         Box::pin(async move {
             let (ids, futs): (Vec<_>, Vec<_>) = asks.into_iter().unzip();
             let stats = join_all(futs).await;
@@ -185,7 +216,7 @@ impl Handler<CountRooms> for RoomRegistry {
     type Result = usize;
 
     fn handle(&mut self, _: CountRooms, _: &mut Self::Context) -> usize {
-        self.rooms.len()
+        self.rooms.read().len()
     }
 }
 
@@ -193,7 +224,7 @@ impl Handler<Resync> for RoomRegistry {
     type Result = ();
 
     fn handle(&mut self, m: Resync, _: &mut Self::Context) {
-        for room in self.rooms.values() {
+        for room in self.rooms.read().values() {
             room.do_send(m.clone());
         }
     }
@@ -203,7 +234,7 @@ impl Handler<NodesDown> for RoomRegistry {
     type Result = ();
 
     fn handle(&mut self, m: NodesDown, _: &mut Self::Context) {
-        for room in self.rooms.values() {
+        for room in self.rooms.read().values() {
             room.do_send(m.clone());
         }
     }

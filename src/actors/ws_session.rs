@@ -26,7 +26,7 @@ use slog::{debug, error, Logger};
 
 use super::exchange::Outbound;
 use super::mailbox::{ActorKind, MailboxStats, Metered, Registration, TrackedAddr, TrackedRecipient};
-use super::registry::{GetRoom, RoomRegistry};
+use super::registry::{GetRoom, RoomRegistry, RunningRooms};
 use super::room::{
     Join, JoinReply, Leave, Replay, ReplyTo, Room, RoomError, SendText, SendTicket, PANIC_TEXT,
 };
@@ -52,6 +52,8 @@ use crate::websocket::reader::{Frame, ReadError};
 #[derive(Clone)]
 pub struct SessionDeps {
     pub registry: TrackedAddr<RoomRegistry>,
+    /// Where a join finds a running room without asking the registry.
+    pub running_rooms: RunningRooms,
     pub store: Store,
     pub cfg: Arc<Settings>,
     pub directory: Arc<SessionDirectory>,
@@ -399,12 +401,16 @@ impl WsSession {
         if after_seq.is_some_and(|s| s < 0) {
             return self.error(ctx, id.as_ref(), ErrorCode::BadRequest, "after_seq must be >= 0", None);
         }
+        let running = self.deps.running_rooms.get(&room_id);
         let registry = self.deps.registry.clone();
         let store = self.deps.store.clone();
         let join = Join { session: self.id, user: self.identity.user.clone(), out: self.me(ctx), after_seq };
         let rid = room_id.clone();
         let fut = async move {
-            let addr = registry.send(GetRoom(rid.clone())).await.map_err(RoomError::from)?;
+            let addr = match running {
+                Some(addr) => addr,
+                None => registry.send(GetRoom(rid.clone())).await.map_err(RoomError::from)?,
+            };
             let reply = addr.send(join).await.map_err(RoomError::from)??;
             let replay_rows = match reply.replay {
                 Replay::FromStore { after, upto } => {
