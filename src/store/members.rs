@@ -1,10 +1,6 @@
 //! The `members` table: who belongs to a room, with role, read position and presence.
 
-use diesel::backend::Backend;
 use diesel::prelude::*;
-use diesel::query_builder::{AstPass, QueryFragment};
-use diesel::serialize::ToSql;
-use diesel::sql_types::{BigInt, Text};
 use serde::{Deserialize, Serialize};
 
 use super::conn::with_inner;
@@ -192,26 +188,17 @@ kept_prepared! {
         kind: &'a str,
         at: i64,
     }
-}
-
-impl<DB> QueryFragment<DB> for TouchMember<'_>
-where
-    DB: Backend,
-    str: ToSql<Text, DB>,
-    i64: ToSql<BigInt, DB>,
-{
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+    sql on either store |q, out| {
         out.push_sql(
             "INSERT INTO members (room_id, user_id, name, kind, role, role_expires_at, base_role, \
              last_read_seq, last_seen, joined_at) VALUES (",
         );
-        push_binds!(out, Text => self.room_id, Text => self.user_id, Text => self.name, Text => self.kind);
+        push_binds!(out, Text => q.room_id, Text => q.user_id, Text => q.name, Text => q.kind);
         out.push_sql(", 'member', NULL, 'member', 0, ");
-        push_binds!(out, BigInt => &self.at, BigInt => &self.at);
+        push_binds!(out, BigInt => &q.at, BigInt => &q.at);
         out.push_sql(
             ") ON CONFLICT (room_id, user_id) DO UPDATE SET name = excluded.name, \
              kind = excluded.kind, last_seen = excluded.last_seen",
         );
-        Ok(())
     }
 }

@@ -15,14 +15,17 @@
 
 /// Declares a query type that diesel keeps prepared: the struct (one lifetime, for
 /// borrowed values), its static `QueryId` and `RunQueryDsl` on any connection. Its
-/// `QueryFragment` (the SQL, with `push_bind_param` for each value) is written
-/// beside it, for the backends it runs on.
+/// SQL (`push_sql`, and [`push_binds!`] for the values) is either written beside it as
+/// a `QueryFragment` for the backend it runs on, or, for a statement both stores run
+/// alike with `Text` and `BigInt` values, given after the struct:
+/// `sql on either store |q, out| { … }` (`q` is the statement, `out` the `AstPass`).
 macro_rules! kept_prepared {
     (
         $(#[$attr:meta])*
         $vis:vis struct $name:ident<$lt:lifetime> {
             $($(#[$field_attr:meta])* $field:ident: $ty:ty),* $(,)?
         }
+        $(sql on either store |$q:ident, $out:ident| $sql:block)?
     ) => {
         $(#[$attr])*
         $vis struct $name<$lt> {
@@ -35,6 +38,25 @@ macro_rules! kept_prepared {
         }
 
         impl<Conn> diesel::RunQueryDsl<Conn> for $name<'_> {}
+
+        $(
+            impl<DB> diesel::query_builder::QueryFragment<DB> for $name<'_>
+            where
+                DB: diesel::backend::Backend,
+                str: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+                i64: diesel::serialize::ToSql<diesel::sql_types::BigInt, DB>,
+            {
+                fn walk_ast<'b>(
+                    &'b self,
+                    mut $out: diesel::query_builder::AstPass<'_, 'b, DB>,
+                ) -> diesel::QueryResult<()> {
+                    use diesel::sql_types::{BigInt, Text};
+                    let $q = self;
+                    $sql
+                    Ok(())
+                }
+            }
+        )?
     };
 }
 pub(crate) use kept_prepared;

@@ -3,11 +3,7 @@
 //! themselves: they hand a [`RoomWrite`] to the `StoreWriter`, which applies it in its
 //! next group-commit transaction.
 
-use diesel::backend::Backend;
 use diesel::prelude::*;
-use diesel::query_builder::{AstPass, QueryFragment};
-use diesel::serialize::ToSql;
-use diesel::sql_types::{BigInt, Text};
 use serde::{Deserialize, Serialize};
 
 use super::conn::with_inner;
@@ -102,19 +98,10 @@ kept_prepared! {
         user_id: &'a str,
         at: i64,
     }
-}
-
-impl<DB> QueryFragment<DB> for UpsertWelcome<'_>
-where
-    DB: Backend,
-    str: ToSql<Text, DB>,
-    i64: ToSql<BigInt, DB>,
-{
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+    sql on either store |q, out| {
         out.push_sql("INSERT INTO welcomes (room_id, user_id, welcomed_at) VALUES (");
-        push_binds!(out, Text => self.room_id, Text => self.user_id, BigInt => &self.at);
+        push_binds!(out, Text => q.room_id, Text => q.user_id, BigInt => &q.at);
         out.push_sql(") ON CONFLICT (room_id, user_id) DO UPDATE SET welcomed_at = excluded.welcomed_at");
-        Ok(())
     }
 }
 
@@ -125,23 +112,14 @@ kept_prepared! {
         user_id: &'a str,
         seq: i64,
     }
-}
-
-impl<DB> QueryFragment<DB> for AdvanceRead<'_>
-where
-    DB: Backend,
-    str: ToSql<Text, DB>,
-    i64: ToSql<BigInt, DB>,
-{
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+    sql on either store |q, out| {
         out.push_sql("UPDATE members SET last_read_seq = ");
-        out.push_bind_param::<BigInt, _>(&self.seq)?;
+        out.push_bind_param::<BigInt, _>(&q.seq)?;
         out.push_sql(" WHERE room_id = ");
-        out.push_bind_param::<Text, _>(self.room_id)?;
+        out.push_bind_param::<Text, _>(q.room_id)?;
         out.push_sql(" AND user_id = ");
-        out.push_bind_param::<Text, _>(self.user_id)?;
+        out.push_bind_param::<Text, _>(q.user_id)?;
         out.push_sql(" AND last_read_seq < ");
-        out.push_bind_param::<BigInt, _>(&self.seq)?;
-        Ok(())
+        out.push_bind_param::<BigInt, _>(&q.seq)?;
     }
 }
