@@ -397,6 +397,15 @@ fn commit_batch(
 ) -> Result<BatchOutcome, StoreError> {
     store.restart_wal_if_due(c);
     write_txn(c, |c| {
+        // Rooms first: a message notes its time on its room's row, a membership counts
+        // on it.
+        for p in batch {
+            if let Pending::Write(w) = p {
+                if w.creates_room() {
+                    w.apply(c)?;
+                }
+            }
+        }
         let msgs: Vec<NewMessage> = batch
             .iter()
             .filter_map(|p| match p {
@@ -409,8 +418,8 @@ fn commit_batch(
         for p in batch {
             match p {
                 Pending::Member { write, .. } => members.push(write.apply(c)?),
-                Pending::Write(w) => w.apply(c)?,
-                Pending::Message { .. } => {}
+                Pending::Write(w) if !w.creates_room() => w.apply(c)?,
+                Pending::Write(_) | Pending::Message { .. } => {}
                 // After every append above: a deletion sees the insert of
                 // each message queued before it.
                 Pending::Tombstone { write, .. } => tombstones.push(write.apply(c)?),

@@ -197,6 +197,22 @@ fn set_idle_txn_timeout(c: &mut DbConn, ms: Option<u64>, scope: &str) -> Result<
     }
 }
 
+/// Runs the reads of `f` on one snapshot on SQLite (a deferred transaction). Each
+/// statement outside a transaction starts a read of its own, and a read that finds the
+/// log changed since this connection's last one (the store writer commits all the
+/// time) drops the connection's page cache and reads its pages again; one snapshot
+/// does that once. Plain on PostgreSQL, where a transaction would cost two round trips.
+pub fn read_snapshot<T, E>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    if matches!(conn, DbConn::Sqlite(_)) {
+        conn.transaction(f)
+    } else {
+        f(conn)
+    }
+}
+
 /// Runs `f` in a write transaction: `BEGIN IMMEDIATE` on SQLite (a deferred read-then-
 /// write transaction fails under concurrency even with busy_timeout), plain on PostgreSQL.
 pub fn write_txn<T, E>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>

@@ -1,13 +1,15 @@
-//! Small per-member writes a room makes as people come and go: welcome marks (table
-//! `welcomes`) and read positions (`members.last_read_seq`). Rooms never run these
-//! themselves: they hand a [`RoomWrite`] to the `StoreWriter`, which applies it in its
-//! next group-commit transaction.
+//! Small writes a room makes as people come and go: welcome marks (table `welcomes`),
+//! read positions (`members.last_read_seq`) and the row of a room created by its first
+//! join (`rooms.auto_create`). Rooms never run these themselves: they hand a
+//! [`RoomWrite`] to the `StoreWriter`, which applies it in its next group-commit
+//! transaction.
 
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::conn::with_inner;
 use super::prepared::{kept_prepared, push_binds};
+use super::rooms::RoomRow;
 use super::{DbConn, StoreError};
 use crate::schema::welcomes;
 
@@ -45,6 +47,10 @@ pub struct ReadMark {
 pub enum RoomWrite {
     Welcome(WelcomeMark),
     Read(ReadMark),
+    /// The row of a room its first join created (kept if one exists by then). The
+    /// writer applies it before the rest of its batch: the batch's messages note their
+    /// time on it, and its memberships count on it.
+    Create(RoomRow),
 }
 
 impl RoomWrite {
@@ -53,7 +59,13 @@ impl RoomWrite {
         match self {
             Self::Welcome(w) => &w.room_id,
             Self::Read(r) => &r.room_id,
+            Self::Create(row) => &row.id,
         }
+    }
+
+    /// A room's creation, applied first in a batch.
+    pub fn creates_room(&self) -> bool {
+        matches!(self, Self::Create(_))
     }
 
     /// Applies the write on `c` (inside the writer's transaction).
@@ -61,6 +73,7 @@ impl RoomWrite {
         match self {
             Self::Welcome(w) => w.upsert(c),
             Self::Read(r) => r.advance(c),
+            Self::Create(row) => row.insert_if_missing(c),
         }
     }
 }

@@ -11,12 +11,14 @@ use slog::{info, warn};
 
 use super::{Member, Room, Status};
 use crate::actors::exchange::RoomFrame;
+use crate::actors::store_writer::WriteRoom;
 use crate::model::{now_ms, Role, UserKind, UserRef};
 use crate::protocol::outbound as out;
+use crate::store::conn::read_snapshot;
 use crate::store::members::MemberRow;
 use crate::store::messages::MessageRow;
 use crate::store::restrictions::RestrictionRow;
-use crate::store::room_life::WelcomeMark;
+use crate::store::room_life::{RoomWrite, WelcomeMark};
 use crate::store::rooms::{RoomRow, RoomSettings};
 use crate::store::StoreError;
 
@@ -26,6 +28,8 @@ const LOAD_RETRY: Duration = Duration::from_millis(500);
 /// The room's state as read from the store.
 pub(super) struct Loaded {
     exists: bool,
+    /// The row of a room this load creates (`rooms.auto_create`), for the store writer.
+    created: Option<RoomRow>,
     members: Vec<MemberRow>,
     /// Bans and mutes in force.
     restrictions: Vec<RestrictionRow>,
@@ -62,12 +66,18 @@ impl Room {
             }
             store
                 .run(move |c| {
-                    let mut loaded = read_room(c, &id, auto_create, tail_len, since)?;
+                    let mut loaded = read_snapshot(c, |c| {
+                        let mut loaded = read_room(c, &id, auto_create, tail_len, since)?;
+                        // A room without a row has no welcomes (they go with the row).
+                        if loaded.exists && loaded.created.is_none() {
+                            let window_ms = (welcome.dedupe_secs as i64).saturating_mul(1000);
+                            loaded.life.welcomed =
+                                WelcomeMark::since(c, &id, now_ms().saturating_sub(window_ms))?;
+                        }
+                        Ok::<_, StoreError>(loaded)
+                    })?;
                     if loaded.exists {
                         loaded.life.file_template = read_template(&welcome.template_file);
-                        let window_ms = (welcome.dedupe_secs as i64).saturating_mul(1000);
-                        loaded.life.welcomed =
-                            WelcomeMark::since(c, &id, now_ms().saturating_sub(window_ms))?;
                     }
                     Ok(loaded)
                 })
@@ -101,6 +111,12 @@ impl Room {
             entry.set_grant(&row);
             entry.last_read_seq = entry.last_read_seq.max(row.last_read_seq);
         }
+        if let Some(row) = l.created {
+            // Ahead of every membership write of the room, in the writer's order; an
+            // auto-create is not refused for lack of room (the join behind it may be).
+            self.deps.writes.force_admit(1);
+            self.writer().do_send(WriteRoom(RoomWrite::Create(row)));
+        }
         self.set_restrictions(l.restrictions);
         self.life.set_settings(l.life.name, l.life.settings);
         self.life.file_template = l.life.file_template;
@@ -123,6 +139,10 @@ impl Room {
     }
 }
 
+/// Reads the room `id`. A room without a row is created when `auto_create` is on: its
+/// row goes to the store writer ([`Loaded::created`]) rather than being inserted here,
+/// so that a load never competes with the writer for SQLite's write lock (a pool
+/// connection waiting for it sleeps in SQLite's busy handler, and the writer behind it).
 fn read_room(
     c: &mut crate::store::DbConn,
     id: &str,
@@ -132,29 +152,32 @@ fn read_room(
 ) -> Result<Loaded, StoreError> {
     let found = RoomRow::find(c, id)?;
     let mut life = LoadedLife::default();
-    if let Some(row) = &found {
-        life.name = row.name.clone();
-        life.settings = row.settings();
-    } else {
-        life.name = id.to_string();
-    }
-    let mut exists = found.is_some();
-    if !exists && auto_create {
-        let now = now_ms();
-        let row = RoomRow {
-            id: id.to_string(),
-            name: id.to_string(),
-            tags: "[]".into(),
-            settings: "{}".into(),
-            created_at: now,
-            updated_at: now,
-        };
-        row.insert_if_missing(c)?;
-        exists = true;
-    }
+    let created = match &found {
+        Some(row) => {
+            life.name = row.name.clone();
+            life.settings = row.settings();
+            None
+        }
+        None => {
+            life.name = id.to_string();
+            auto_create.then(|| {
+                let now = now_ms();
+                RoomRow {
+                    id: id.to_string(),
+                    name: id.to_string(),
+                    tags: "[]".into(),
+                    settings: "{}".into(),
+                    created_at: now,
+                    updated_at: now,
+                }
+            })
+        }
+    };
+    let exists = found.is_some() || created.is_some();
     if !exists {
         return Ok(Loaded {
             exists,
+            created,
             members: vec![],
             restrictions: vec![],
             last_seq: 0,
@@ -162,15 +185,20 @@ fn read_room(
             life,
         });
     }
+    // Messages outlive a room deleted without `purge`: one created again with the same
+    // id continues their seqs.
     let last_seq = MessageRow::last_seq(c, id)?;
     let recent = match since {
         None => MessageRow::newest(c, id, tail_len)?,
         Some(s) if last_seq > s => MessageRow::range(c, id, s, last_seq)?,
         Some(_) => Vec::new(),
     };
-    let (members, restrictions) =
-        (MemberRow::for_room(c, id)?, RestrictionRow::in_force_for_room(c, id, now_ms())?);
-    Ok(Loaded { exists, members, restrictions, last_seq, recent, life })
+    // Memberships, bans and mutes go with the room's row (ON DELETE CASCADE).
+    let (members, restrictions) = match created {
+        Some(_) => (Vec::new(), Vec::new()),
+        None => (MemberRow::for_room(c, id)?, RestrictionRow::in_force_for_room(c, id, now_ms())?),
+    };
+    Ok(Loaded { exists, created, members, restrictions, last_seq, recent, life })
 }
 
 /// The welcome template file; `None` if it is missing, unreadable or blank (not

@@ -104,6 +104,36 @@ async fn the_template_file_is_used_and_welcomes_are_remembered_across_a_restart(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_room_created_by_a_join_lists_its_member_and_its_welcome() {
+    // A batch waits up to 200 ms for more after its first message: bob's message below
+    // opens one, and the new room's row, alice's membership and her welcome join it.
+    let env = [("ROOMD__ROOMS__AUTO_CREATE", "true"), ("ROOMD__STORE__BATCH_MAX_DELAY_US", "200000")];
+    let srv = with_template_file("Welcome, {{name}}.\n", &env).await;
+    srv.create_room("a-quiet").await;
+    let mut bob = srv.ws_user("bob").await;
+    bob.join("z-busy").await;
+    let _ = bob.expect("message").await; // his own welcome
+    bob.send(json!({"type": "send", "room": "z-busy", "text": "anyone?"})).await;
+    let mut alice = srv.ws_user("alice").await;
+    alice.join("fresh").await;
+    assert_eq!(text(&alice.expect("message").await), "Welcome, alice.");
+    // The room list's figures count the new room's member and its message.
+    for sort in ["members", "activity"] {
+        let page: serde_json::Value = srv
+            .get(&format!("/api/v1/rooms?sort={sort}"))
+            .send()
+            .await
+            .expect("room list")
+            .json()
+            .await
+            .expect("JSON");
+        let ids: Vec<&str> =
+            page["items"].as_array().expect("items").iter().filter_map(|r| r["id"].as_str()).collect();
+        assert_eq!(ids, ["fresh", "z-busy", "a-quiet"], "sort={sort}: {page}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_template_there_is_no_welcome_and_a_zero_window_welcomes_every_return() {
     let srv = TestServer::start().await;
     srv.create_room("quiet").await;
