@@ -1,7 +1,7 @@
 //! Bad input on `/ws`: each gets its `error` frame (code, echoed id), the session stays
 //! usable and nothing is stored (the next real message in the room gets seq 1).
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::common::{assert_error_frame, seq, TestServer, WsClient, TIMEOUT};
 
@@ -19,20 +19,6 @@ async fn assert_usable_and_nothing_stored(ws: &mut WsClient) {
     ws.ping().await;
     let ack = ws.say("lobby", "a real message").await;
     assert_eq!(seq(&ack), 1, "an earlier bad frame was stored: {ack}");
-}
-
-/// Ids of the rooms the admin API lists.
-async fn room_ids(srv: &TestServer) -> Vec<String> {
-    let resp = srv.get("/api/v1/rooms").send().await.expect("GET /rooms");
-    let status = resp.status().as_u16();
-    let body: Value = resp.json().await.expect("JSON");
-    assert_eq!(status, 200, "GET /rooms: {body}");
-    body["items"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no items: {body}"))
-        .iter()
-        .map(|r| r["id"].as_str().expect("id").to_string())
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -134,7 +120,7 @@ async fn joining_an_unknown_room_is_not_found_and_creates_nothing() {
     let (srv, mut alice) = alice_in_lobby(&[]).await;
     let err = alice.request(json!({"type": "join", "room": "nowhere", "id": "j"})).await;
     assert_error_frame(&err, Some(json!("j")), "not_found");
-    assert_eq!(room_ids(&srv).await, ["lobby"]);
+    assert_eq!(srv.room_ids(None).await, ["lobby"]);
     assert_usable_and_nothing_stored(&mut alice).await;
 }
 
@@ -144,7 +130,7 @@ async fn with_auto_create_joining_an_unknown_room_creates_it() {
     let mut alice = srv.ws_user("alice").await;
     let joined = alice.join("fresh-room").await;
     assert_eq!((&joined["room"], &joined["seq"]), (&json!("fresh-room"), &json!(0)), "{joined}");
-    assert_eq!(room_ids(&srv).await, ["fresh-room"]);
+    assert_eq!(srv.room_ids(None).await, ["fresh-room"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -156,7 +142,7 @@ async fn joining_a_bad_room_id_is_a_bad_request_even_with_auto_create() {
         let err = alice.request(json!({"type": "join", "room": bad, "id": i})).await;
         assert_error_frame(&err, Some(json!(i)), "bad_request");
     }
-    assert_eq!(room_ids(&srv).await, ["lobby"], "no room was created");
+    assert_eq!(srv.room_ids(None).await, ["lobby"], "no room was created");
     alice.join("lobby").await;
     assert_usable_and_nothing_stored(&mut alice).await;
 }

@@ -62,13 +62,6 @@ async fn boot_with_admin(mut srv: TestServer, admin_token: &str) -> TestServer {
 }
 
 /// Records of `kind` in an export.
-/// The ids of the first page of `GET /api/v1/rooms?sort=…`.
-async fn room_ids(srv: &TestServer, sort: &str) -> Vec<String> {
-    let page: Value =
-        srv.get("/api/v1/rooms").query(&[("sort", sort)]).send().await.unwrap().json().await.unwrap();
-    page["items"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_string()).collect()
-}
-
 fn records<'a>(file: &'a str, kind: &'a str) -> impl Iterator<Item = Value> + 'a {
     file.lines()
         .map(|l| serde_json::from_str::<Value>(l).expect("JSON line"))
@@ -117,8 +110,8 @@ async fn a_store_moves_to_the_other_backend_and_back_byte_identical_and_clients_
     let last = bob.expect_where("message 5", |f| f["type"] == "message" && f["seq"] == 5).await;
     assert_eq!(text(&last), "m5");
 
-    let by_activity = room_ids(&src, "activity").await;
-    let by_members = room_ids(&src, "members").await;
+    let by_activity = src.room_ids(Some("activity")).await;
+    let by_members = src.room_ids(Some("members")).await;
     assert_eq!((by_activity[0].as_str(), by_members[0].as_str()), ("club", "club"));
 
     let first = export(&src, &files.path().join("1.jsonl")).await;
@@ -159,8 +152,8 @@ async fn a_store_moves_to_the_other_backend_and_back_byte_identical_and_clients_
     let moved = boot_with_admin(moved, &src.admin_token).await;
     drop(src);
     // The room list orders the imported rooms by their last message and member count.
-    assert_eq!(room_ids(&moved, "activity").await, by_activity);
-    assert_eq!(room_ids(&moved, "members").await, by_members);
+    assert_eq!(moved.room_ids(Some("activity")).await, by_activity);
+    assert_eq!(moved.room_ids(Some("members")).await, by_members);
     let mut bob = moved.ws(&bob_token).await;
     let joined = bob.join_after("club", 3).await;
     assert_eq!(joined["seq"], 5, "{joined}");

@@ -303,6 +303,25 @@ impl TestServer {
         self.http.post(self.url(path)).bearer_auth(&self.admin_token).json(body)
     }
 
+    /// The ids of the first page of `GET /api/v1/rooms`, in the order `sort` asks for
+    /// (`None`: the default order).
+    pub async fn room_ids(&self, sort: Option<&str>) -> Vec<String> {
+        let mut req = self.get("/api/v1/rooms");
+        if let Some(sort) = sort {
+            req = req.query(&[("sort", sort)]);
+        }
+        let resp = req.send().await.expect("GET /rooms");
+        let status = resp.status().as_u16();
+        let body: Value = resp.json().await.expect("JSON");
+        assert_eq!(status, 200, "GET /rooms ({sort:?}): {body}");
+        body["items"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no items: {body}"))
+            .iter()
+            .map(|r| r["id"].as_str().expect("id").to_string())
+            .collect()
+    }
+
     /// Creates room `id` through the admin API; returns the room object.
     pub async fn create_room(&self, id: &str) -> Value {
         let resp =
